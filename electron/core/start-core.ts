@@ -1,0 +1,75 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildHttpServer } from '../http/server.js';
+import { Housekeeping } from '../service/housekeeping.js';
+import { LedgerService } from '../service/ledger-service.js';
+import { Ledger } from '../store/ledger.js';
+import { appVersion } from './version.js';
+
+export const DEFAULT_PORT = 7423;
+export const DATABASE_FILE = 'modelmeter.db';
+
+export interface CoreOptions {
+  dataDir: string;
+  port: number;
+  token: string;
+  /** Always loopback unless a test says otherwise. */
+  host?: string;
+  logger?: boolean;
+  log?: (message: string) => void;
+  durability?: 'full' | 'normal';
+}
+
+export interface RunningCore {
+  service: LedgerService;
+  http: FastifyInstance;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export class PortInUseError extends Error {
+  constructor(readonly port: number) {
+    super(`port ${port} is already in use (is ModelMeter already running?). Choose another with --port or MODELMETER_PORT.`);
+    this.name = 'PortInUseError';
+  }
+}
+
+/**
+ * Opens the ledger in a data folder and serves the HTTP API: what `npm run serve` runs, and what the
+ * desktop main process will run too. Closing flushes and checkpoints.
+ */
+export async function startCore(options: CoreOptions): Promise<RunningCore> {
+  const ledger = Ledger.open(path.join(options.dataDir, DATABASE_FILE), { durability: options.durability ?? 'full' });
+  const service = new LedgerService(ledger);
+  const housekeeping = new Housekeeping(service, { log: options.log ?? (() => {}) });
+  const http = buildHttpServer({ service, token: options.token, version: appVersion(), logger: options.logger ?? false });
+  try {
+    housekeeping.start();
+    await http.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
+  } catch (error) {
+    await housekeeping.stop();
+    await http.close().catch(() => {});
+    ledger.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(options.port);
+    throw error;
+  }
+  const address = http.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  let closing: Promise<void> | null = null;
+  return {
+    service,
+    http,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close() {
+      closing ??= (async () => {
+        await http.close();
+        service.flush();
+        await housekeeping.stop();
+        ledger.close();
+      })();
+      return closing;
+    },
+  };
+}

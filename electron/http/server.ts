@@ -1,0 +1,131 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { createSession } from 'better-sse';
+import { ApiError } from '../../shared/errors.js';
+import { exportQuerySchema } from '../../shared/schemas/queries.js';
+import type { LedgerService } from '../service/ledger-service.js';
+import { parseInput } from '../service/validation.js';
+import { tokenMatches } from './auth.js';
+import { errorHandler, sendError } from './errors.js';
+import { exportStream } from './export-stream.js';
+import { landingPage } from './landing-page.js';
+
+export const BODY_LIMIT = 32 * 1024 * 1024;
+
+export interface HttpServerOptions {
+  service: LedgerService;
+  token: string;
+  version: string;
+  /** Fastify's logger: off in tests, on for the headless server. */
+  logger?: boolean;
+}
+
+type Query = Record<string, unknown>;
+
+/** Model names may hold "/" (Hugging Face names), so model routes take the rest of the path. */
+function modelParam(request: FastifyRequest, suffix = ''): string {
+  const raw = (request.params as { '*': string })['*'];
+  const name = suffix && raw.endsWith(suffix) ? raw.slice(0, -suffix.length) : raw;
+  if (!name) throw new ApiError('bad_request', 'the path must end with a model name');
+  return name;
+}
+
+/**
+ * HTTP API v1: a thin transport over the service. Auth, JSON errors and body limits live here; what
+ * the data means lives in the service.
+ */
+export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
+  const { service, token } = options;
+  const app = Fastify({
+    logger: options.logger ? { level: 'info' } : false,
+    bodyLimit: BODY_LIMIT,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new ApiError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/api/')) return;
+    if (!tokenMatches(token, request.headers.authorization)) {
+      reply.header('WWW-Authenticate', 'Bearer realm="modelmeter"');
+      return sendError(reply, new ApiError('unauthorized', 'missing or wrong token: send Authorization: Bearer <token> (the token is printed at start and shown in Settings)'));
+    }
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok', version: options.version }));
+  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(landingPage(options.version)));
+
+  const v1 = '/api/v1';
+  const q = (request: FastifyRequest) => request.query as Query;
+
+  app.post(`${v1}/requests`, async (request) => service.ingestRequests(request.body));
+  app.post(`${v1}/runs`, async (request) => service.reportRun(request.body as never));
+  app.put(`${v1}/circuits`, async (request) => service.putCircuits(request.body));
+
+  app.get(`${v1}/summary`, async (request) => service.getSummary(q(request)));
+  app.get(`${v1}/history`, async (request) => service.getHistory(q(request)));
+  app.get(`${v1}/runs`, async (request) => service.listRuns(q(request)));
+  app.get(`${v1}/program-runs`, async (request) => service.listProgramRuns(q(request)));
+  app.get(`${v1}/requests`, async (request) => service.listRequests(q(request)));
+
+  app.get(`${v1}/circuits`, async (request) => service.listCircuits(q(request)));
+  app.get(`${v1}/circuits/events`, async (request) => service.listCircuitEvents(q(request)));
+  app.post(`${v1}/circuits/:metricsKey/reset`, async (request) => {
+    const { metricsKey } = request.params as { metricsKey: string };
+    const apiType = q(request)['apiType'];
+    if (typeof apiType !== 'string') throw new ApiError('validation_failed', 'apiType is required: ?apiType=...', [{ field: 'apiType', reason: 'required' }]);
+    return service.resetCircuit({ metricsKey, apiType });
+  });
+
+  app.get(`${v1}/pricing`, async () => service.listPricing());
+  app.get(`${v1}/pricing/*`, async (request) => service.getPricing({ model: modelParam(request) }));
+  app.put(`${v1}/pricing/*`, async (request) => service.addPriceVersion({ model: modelParam(request), version: request.body as never }));
+  app.post(`${v1}/pricing/*`, async (request) => {
+    const raw = (request.params as { '*': string })['*'];
+    if (!raw.endsWith('/preview')) throw new ApiError('not_found', `no route POST ${request.url}: did you mean .../preview?`);
+    return service.previewPriceVersion({ model: modelParam(request, '/preview'), version: request.body as never });
+  });
+  app.delete(`${v1}/pricing/*`, async (request) => {
+    const effectiveFrom = q(request)['effectiveFrom'];
+    const extra = Object.keys(q(request)).filter((key) => key !== 'effectiveFrom');
+    if (extra.length) throw new ApiError('validation_failed', `unknown query parameter: ${extra.join(', ')}`, extra.map((field) => ({ field, reason: 'unknown' })));
+    return service.deletePricing({ model: modelParam(request), ...(typeof effectiveFrom === 'string' ? { effectiveFrom } : {}) });
+  });
+
+  app.delete(`${v1}/models/*`, async (request) => service.deleteModel({ model: modelParam(request) }));
+  app.post(`${v1}/channels/delete`, async (request) => service.deleteChannels(request.body as never));
+  app.post(`${v1}/maintenance/cleanup`, async (request) => service.cleanup(request.body as never));
+
+  app.get(`${v1}/settings`, async () => service.getSettings());
+  app.patch(`${v1}/settings`, async (request) => service.updateSettings(request.body as never));
+
+  app.get(`${v1}/export`, async (request, reply) => {
+    const query = parseInput(exportQuerySchema, q(request), 'export query');
+    let modelId: number | undefined;
+    if (query.model !== undefined) modelId = service.ledger.ctx.models.find(query.model) ?? -1;
+    const chunks = service.ledger.requestLog.iterate({
+      from: query.from ?? 0,
+      to: query.to ?? service.ledger.ctx.now() + 1,
+      ...(modelId === undefined ? {} : { modelId }),
+    });
+    const stamp = new Date().toISOString().slice(0, 10);
+    reply
+      .type(query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8')
+      .header('Content-Disposition', `attachment; filename="modelmeter-requests-${stamp}.${query.format}"`);
+    return reply.send(exportStream(chunks, query.format));
+  });
+
+  app.get(`${v1}/events`, async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.hijack();
+    const session = await createSession(request.raw, reply.raw, { keepAlive: 15_000, retry: 2_000 });
+    session.push({ type: 'hello' }, 'hello');
+    const unsubscribe = service.events.subscribe((event) => {
+      if (session.isConnected) session.push(event, event.type);
+    });
+    session.on('disconnected', unsubscribe);
+  });
+
+  return app;
+}

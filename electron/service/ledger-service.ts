@@ -1,0 +1,491 @@
+import type { CircuitsBody, IngestBody, LedgerApi } from '../../shared/api.js';
+import { ApiError } from '../../shared/errors.js';
+import { channelsDeleteSchema, circuitUpdateSchema } from '../../shared/schemas/circuit.js';
+import { priceVersionInputSchema, pricingDeleteQuerySchema, type PriceVersionInput } from '../../shared/schemas/pricing.js';
+import {
+  circuitEventsQuerySchema,
+  circuitResetQuerySchema,
+  circuitsQuerySchema,
+  cleanupBodySchema,
+  historyQuerySchema,
+  programRunsQuerySchema,
+  requestsQuerySchema,
+  runsQuerySchema,
+  summaryQuerySchema,
+  type CircuitEventsQuery,
+  type CircuitsQuery,
+  type CleanupBody,
+  type HistoryQuery,
+  type ProgramRunsQuery,
+  type RequestsQuery,
+  type RunsQuery,
+  type SummaryQuery,
+} from '../../shared/schemas/queries.js';
+import { modelNameSchema, type RequestRecord } from '../../shared/schemas/request-record.js';
+import { runEventSchema, type RunEventInput } from '../../shared/schemas/run-event.js';
+import { settingsPatchSchema, type SettingsPatch } from '../../shared/schemas/settings.js';
+import type {
+  ChannelsDeleteResult,
+  Circuit,
+  CircuitEvent,
+  CleanupResult,
+  CurrencyConversion,
+  History,
+  IngestResult,
+  ModelDeleteResult,
+  ModelPricing,
+  PricingChange,
+  PricingPreview,
+  ProgramRun,
+  RequestPage,
+  Run,
+  Settings,
+  Summary,
+} from '../../shared/types.js';
+import { maskKey, metricsKey as computeMetricsKey, normalizeBaseUrl } from '../channels/metrics-key.js';
+import { LedgerEvents } from '../events/bus.js';
+import { BufferedWriter, type BufferedWriterOptions } from '../ingest/buffered-writer.js';
+import { GroupCommitWriter } from '../ingest/group-commit.js';
+import { hourlyCostNanos, type CompiledVersion } from '../pricing/rules.js';
+import type { Ledger } from '../store/ledger.js';
+import { toPriceVersion, type VersionChange } from '../store/pricing-store.js';
+import type { WriteResult } from '../store/request-writer.js';
+import { autoInterval } from '../time/buckets.js';
+import { resolveRange, today } from '../time/ranges.js';
+import { parseIngestBody } from './ingest-body.js';
+import { parseInput } from './validation.js';
+
+const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The data API of ModelMeter (shared/api.ts) over the store. Every input is validated here with the
+ * shared schemas, so the HTTP routes and the IPC handlers are thin transports.
+ */
+export class LedgerService implements LedgerApi {
+  readonly events = new LedgerEvents();
+  private readonly committed: GroupCommitWriter;
+
+  constructor(readonly ledger: Ledger) {
+    this.committed = new GroupCommitWriter(ledger, (results) => this.announceRequests(results));
+  }
+
+  private get now(): number {
+    return this.ledger.ctx.now();
+  }
+
+  /** The non-blocking path for producers inside the process; see BufferedWriter. */
+  createBufferedWriter(options?: BufferedWriterOptions): BufferedWriter {
+    return new BufferedWriter((records) => {
+      const result = this.ledger.write(() => this.ledger.requests.write(records));
+      this.announceRequests([result]);
+    }, options);
+  }
+
+  /** Writes already-normalised records at once, in one transaction (benchmarks, importers). */
+  writeRecords(records: RequestRecord[]): WriteResult {
+    const result = this.ledger.write(() => this.ledger.requests.write(records));
+    this.announceRequests([result]);
+    return result;
+  }
+
+  async ingestRequests(body: IngestBody | unknown): Promise<IngestResult> {
+    const records = parseIngestBody(body, this.now);
+    if (records.length === 0) return { accepted: 0, duplicates: 0 };
+    const result = await this.committed.submit(records);
+    return { accepted: result.accepted, duplicates: result.duplicates };
+  }
+
+  async reportRun(input: RunEventInput): Promise<Run> {
+    const event = parseInput(runEventSchema, input, 'run event');
+    const run = this.ledger.write(() => this.ledger.runs.report(event));
+    this.events.emit({ type: 'runs', model: run.model, run });
+    return run;
+  }
+
+  async putCircuits(body: CircuitsBody | unknown): Promise<Circuit[]> {
+    const items = Array.isArray(body)
+      ? body
+      : body !== null && typeof body === 'object' && 'circuits' in body && Object.keys(body).length === 1
+        ? (body as { circuits: unknown }).circuits
+        : [body];
+    if (!Array.isArray(items)) throw new ApiError('validation_failed', 'circuits must be an array', [{ field: 'circuits', reason: 'expected an array' }]);
+    const updates = items.map((item, index) => {
+      try {
+        return parseInput(circuitUpdateSchema, item, 'circuit state');
+      } catch (error) {
+        if (error instanceof ApiError && items.length > 1) {
+          throw new ApiError(error.code, `circuit ${index}: ${error.message}`, error.details?.map((d) => ({ ...d, index })));
+        }
+        throw error;
+      }
+    });
+    const ledger = this.ledger;
+    const now = this.now;
+    const changed: { metricsKey: string; apiType: string; state: Circuit['state'] }[] = [];
+    const channelIds = ledger.write(() =>
+      updates.map((update, index) => {
+        const apiTypeId = ledger.ctx.apiTypes.ensure(update.apiType);
+        let key = update.metricsKey;
+        let meta: { baseUrl?: string; keyMask?: string; label?: string } = {};
+        if (update.channel) {
+          const baseUrl = normalizeBaseUrl(update.channel.baseUrl);
+          if (update.channel.apiKey !== undefined) {
+            key = computeMetricsKey(baseUrl, update.channel.apiKey);
+            meta = { baseUrl, keyMask: maskKey(update.channel.apiKey) };
+          } else {
+            const found = ledger.db
+              .prepare<[string, string, number], { metrics_key: string }>(
+                `SELECT metrics_key FROM channels WHERE base_url = ? AND key_mask = ? AND api_type_id = ?`,
+              )
+              .get(baseUrl, update.channel.keyMask!, apiTypeId);
+            if (!found) {
+              throw new ApiError('not_found', `no known ${update.apiType} channel at ${baseUrl} with key ${update.channel.keyMask}; give the apiKey or the metricsKey`, [
+                { index, field: 'channel', reason: 'unknown channel' },
+              ]);
+            }
+            key = found.metrics_key;
+          }
+        }
+        if (update.label !== undefined) meta.label = update.label;
+        const channelId = ledger.ctx.channels.ensure(key!, apiTypeId, meta);
+        const transition = ledger.circuits.set(channelId, update, update.ts ?? now, update.reason ?? null);
+        if (transition) changed.push({ metricsKey: key!, apiType: update.apiType, state: transition.to });
+        return channelId;
+      }),
+    );
+    for (const change of changed) this.events.emit({ type: 'circuits', ...change });
+    return channelIds.map((id) => ledger.circuits.get(id)!);
+  }
+
+  async getSummary(query: SummaryQuery): Promise<Summary> {
+    const parsed = parseInput(summaryQuerySchema, query, 'summary query');
+    const range = resolveRange(parsed, this.now);
+    const summary = this.ledger.reports.summary(range, this.ledger.circuits.countByState());
+    return { ...summary, converted: this.convert(summary.totals.cost) };
+  }
+
+  async getHistory(query: HistoryQuery): Promise<History> {
+    const parsed = parseInput(historyQuerySchema, query, 'history query');
+    const range = resolveRange(parsed, this.now);
+    const interval = parsed.interval === 'auto' ? autoInterval(range) : parsed.interval;
+    const ctx = this.ledger.ctx;
+    const filter: { modelId?: number; channelIds?: number[]; apiTypeId?: number } = {};
+    let unknown = false;
+    if (parsed.model !== undefined) {
+      const id = ctx.models.find(parsed.model);
+      if (id === undefined) unknown = true;
+      else filter.modelId = id;
+    }
+    if (parsed.apiType !== undefined) {
+      const id = ctx.apiTypes.find(parsed.apiType);
+      if (id === undefined) unknown = true;
+      else filter.apiTypeId = id;
+    }
+    if (parsed.metricsKey !== undefined) filter.channelIds = this.channelIds(parsed.metricsKey, parsed.apiType);
+    const includeRuntime = parsed.metricsKey === undefined && parsed.apiType === undefined;
+    // An unknown model or api type has no requests: same buckets, all zero.
+    if (unknown) filter.channelIds = [];
+    const buckets = this.ledger.reports.history({
+      range,
+      intervalSeconds: interval,
+      filter,
+      includeRuntime: includeRuntime && !unknown,
+      groupByModel: parsed.groupBy === 'model',
+    });
+    return { from: range.from, to: range.to, interval, buckets };
+  }
+
+  async listRuns(query: RunsQuery): Promise<Run[]> {
+    const parsed = parseInput(runsQuerySchema, query, 'runs query');
+    let modelId: number | undefined;
+    if (parsed.model !== undefined) {
+      modelId = this.ledger.ctx.models.find(parsed.model);
+      if (modelId === undefined) return [];
+    }
+    return this.ledger.runs.list({ ...parsed, modelId });
+  }
+
+  async listProgramRuns(query: ProgramRunsQuery): Promise<ProgramRun[]> {
+    const parsed = parseInput(programRunsQuerySchema, query, 'program runs query');
+    return this.ledger.programRuns.list(parsed.limit);
+  }
+
+  async listRequests(query: RequestsQuery): Promise<RequestPage> {
+    const parsed = parseInput(requestsQuerySchema, query, 'requests query');
+    const ctx = this.ledger.ctx;
+    const filter: { modelId?: number; apiTypeId?: number; channelIds?: number[]; from: number; to: number } = {
+      from: parsed.from ?? 0,
+      to: parsed.to ?? this.now + 1,
+    };
+    if (parsed.model !== undefined) {
+      const id = ctx.models.find(parsed.model);
+      if (id === undefined) return { requests: [], nextBefore: null };
+      filter.modelId = id;
+    }
+    if (parsed.apiType !== undefined) {
+      const id = ctx.apiTypes.find(parsed.apiType);
+      if (id === undefined) return { requests: [], nextBefore: null };
+      filter.apiTypeId = id;
+    }
+    if (parsed.metricsKey !== undefined) filter.channelIds = this.channelIds(parsed.metricsKey, parsed.apiType);
+    const requests = this.ledger.requestLog.page(filter, parsed.limit + 1, parsed.before === undefined ? undefined : Number(parsed.before));
+    const more = requests.length > parsed.limit;
+    if (more) requests.pop();
+    return { requests, nextBefore: more ? requests[requests.length - 1]!.id : null };
+  }
+
+  async listCircuits(query: CircuitsQuery): Promise<Circuit[]> {
+    const parsed = parseInput(circuitsQuerySchema, query, 'circuits query');
+    if (parsed.apiType === undefined) return this.ledger.circuits.list();
+    const apiTypeId = this.ledger.ctx.apiTypes.find(parsed.apiType);
+    return apiTypeId === undefined ? [] : this.ledger.circuits.list(apiTypeId);
+  }
+
+  async listCircuitEvents(query: CircuitEventsQuery): Promise<CircuitEvent[]> {
+    const parsed = parseInput(circuitEventsQuerySchema, query, 'circuit events query');
+    const filter: { channelIds?: number[]; from?: number; to?: number; limit: number } = { limit: parsed.limit };
+    if (parsed.from !== undefined) filter.from = parsed.from;
+    if (parsed.to !== undefined) filter.to = parsed.to;
+    if (parsed.metricsKey !== undefined) filter.channelIds = this.channelIds(parsed.metricsKey, parsed.apiType);
+    else if (parsed.apiType !== undefined) {
+      const apiTypeId = this.ledger.ctx.apiTypes.find(parsed.apiType);
+      filter.channelIds = this.ledger.db
+        .prepare<[number], { id: number }>(`SELECT id FROM channels WHERE api_type_id = ?`)
+        .all(apiTypeId ?? -1)
+        .map((row) => row.id);
+    }
+    return this.ledger.circuits.events(filter);
+  }
+
+  async resetCircuit(input: { metricsKey: string; apiType: string }): Promise<Circuit> {
+    const { apiType } = parseInput(circuitResetQuerySchema, { apiType: input.apiType }, 'circuit reset');
+    const [channelId] = this.channelIds(input.metricsKey, apiType);
+    const circuit = channelId === undefined ? undefined : this.ledger.circuits.get(channelId);
+    if (channelId === undefined || !circuit) {
+      throw new ApiError('not_found', `no circuit for metricsKey ${input.metricsKey} and apiType ${apiType}`);
+    }
+    const transition = this.ledger.write(() => this.ledger.circuits.reset(channelId, this.now));
+    if (transition) this.events.emit({ type: 'circuits', metricsKey: input.metricsKey, apiType, state: 'closed' });
+    return this.ledger.circuits.get(channelId)!;
+  }
+
+  async listPricing(): Promise<ModelPricing[]> {
+    return this.ledger.pricing.list();
+  }
+
+  async getPricing(input: { model: string }): Promise<ModelPricing> {
+    const model = parseInput(modelNameSchema, input.model, 'model name');
+    const modelId = this.ledger.ctx.models.find(model);
+    if (modelId === undefined) return { model, versions: [] };
+    return this.ledger.pricing.describe(modelId);
+  }
+
+  async addPriceVersion(input: { model: string; version: PriceVersionInput }): Promise<PricingChange> {
+    const model = parseInput(modelNameSchema, input.model, 'model name');
+    const body = parseInput(priceVersionInputSchema, input.version, 'price version');
+    const ledger = this.ledger;
+    const outcome = ledger.write(() => {
+      const modelId = ledger.ctx.models.ensure(model);
+      const change = ledger.pricing.planAdd(modelId, body, ledger.ctx.currencies.ensure(body.currency));
+      return { modelId, result: ledger.pricing.apply(change, body) };
+    });
+    this.events.emit({ type: 'pricing', model });
+    return { pricing: ledger.pricing.describe(outcome.modelId), repricedRequests: outcome.result.affected, notRepriced: outcome.result.notRepriced };
+  }
+
+  async previewPriceVersion(input: { model: string; version: PriceVersionInput }): Promise<PricingPreview> {
+    const model = parseInput(modelNameSchema, input.model, 'model name');
+    const body = parseInput(priceVersionInputSchema, input.version, 'price version');
+    const ctx = this.ledger.ctx;
+    const modelId = ctx.models.find(model);
+    // Nothing may be written by a preview, not even a new currency code: it gets a placeholder id.
+    const currencyId = ctx.currencies.find(body.currency) ?? -1;
+    if (modelId === undefined) {
+      const existing = { effectiveFrom: body.effectiveFrom ?? 0 };
+      return {
+        model,
+        version: this.describeCandidate(model, { ...body, effectiveFrom: existing.effectiveFrom }),
+        affectedRequests: 0,
+        before: { cost: {}, unpricedRequests: 0 },
+        after: { cost: {}, unpricedRequests: 0 },
+        notRepriced: 0,
+      };
+    }
+    const change = this.ledger.pricing.planAdd(modelId, body, currencyId);
+    const outcome = this.ledger.pricing.preview(change);
+    const runtime = this.hourlyDelta(change);
+    const money = (map: Map<number, number>, extra: Map<number, number>) => {
+      const merged = new Map(map);
+      for (const [id, nanos] of extra) merged.set(id, (merged.get(id) ?? 0) + nanos);
+      const out: Record<string, number> = {};
+      for (const [id, nanos] of merged) out[id === -1 ? body.currency : ctx.currencies.nameOf(id)] = nanos / 1e9;
+      return out;
+    };
+    return {
+      model,
+      version: this.describeCandidate(model, { ...body, effectiveFrom: change.window.from }, change.window.to),
+      affectedRequests: outcome.affected,
+      before: { cost: money(outcome.before, runtime.before), unpricedRequests: outcome.unpricedBefore },
+      after: { cost: money(outcome.after, runtime.after), unpricedRequests: outcome.unpricedAfter },
+      notRepriced: outcome.notRepriced,
+    };
+  }
+
+  async deletePricing(input: { model: string; effectiveFrom?: number | string }): Promise<PricingChange> {
+    const model = parseInput(modelNameSchema, input.model, 'model name');
+    const query = parseInput(pricingDeleteQuerySchema, input.effectiveFrom === undefined ? {} : { effectiveFrom: input.effectiveFrom }, 'pricing delete');
+    const ledger = this.ledger;
+    const modelId = ledger.ctx.models.find(model);
+    const change = modelId === undefined ? null : ledger.pricing.planDelete(modelId, query.effectiveFrom);
+    if (modelId === undefined || change === null) {
+      throw new ApiError(
+        'not_found',
+        query.effectiveFrom === undefined ? `model "${model}" has no price` : `model "${model}" has no price version from ${new Date(query.effectiveFrom).toISOString()}`,
+      );
+    }
+    const result = ledger.write(() => ledger.pricing.apply(change, null));
+    this.events.emit({ type: 'pricing', model });
+    return { pricing: ledger.pricing.describe(modelId), repricedRequests: result.affected, notRepriced: result.notRepriced };
+  }
+
+  async deleteModel(input: { model: string }): Promise<ModelDeleteResult> {
+    const model = parseInput(modelNameSchema, input.model, 'model name');
+    const modelId = this.ledger.ctx.models.find(model);
+    if (modelId === undefined) throw new ApiError('not_found', `no data for model "${model}"`);
+    const ledger = this.ledger;
+    const removed = ledger.write(() => ledger.maintenance.deleteModel(modelId));
+    // The name's cached id is gone with the row.
+    ledger.ctx.models.forget();
+    ledger.ctx.prices.reload();
+    this.events.emit({ type: 'data', reason: 'model-deleted' });
+    return { model, ...removed };
+  }
+
+  async deleteChannels(input: { metricsKeys: string[]; apiType: string }): Promise<ChannelsDeleteResult> {
+    const parsed = parseInput(channelsDeleteSchema, input, 'channel delete');
+    const ids = parsed.metricsKeys.flatMap((key) => this.channelIds(key, parsed.apiType));
+    if (ids.length === 0) return { requests: 0, circuits: 0, circuitEvents: 0 };
+    const ledger = this.ledger;
+    const removed = ledger.write(() => ledger.maintenance.deleteChannels(ids));
+    ledger.ctx.channels.forget();
+    this.events.emit({ type: 'data', reason: 'channels-deleted' });
+    return removed;
+  }
+
+  async cleanup(input: CleanupBody): Promise<CleanupResult> {
+    const { before } = parseInput(cleanupBodySchema, input, 'cleanup');
+    if (before > this.now) throw new ApiError('bad_request', 'before is in the future: that would delete records that are still arriving', [{ field: 'before', reason: 'must not be in the future' }]);
+    const requests = await this.ledger.maintenance.deleteRawBefore(before, yieldTurn);
+    this.events.emit({ type: 'data', reason: 'cleanup' });
+    return { before, requests };
+  }
+
+  async getSettings(): Promise<Settings> {
+    return this.ledger.settings.get();
+  }
+
+  async updateSettings(patch: SettingsPatch): Promise<Settings> {
+    const parsed = parseInput(settingsPatchSchema, patch, 'settings');
+    const settings = this.ledger.write(() => this.ledger.settings.update(parsed));
+    this.events.emit({ type: 'data', reason: 'settings' });
+    return settings;
+  }
+
+  /** Today's range, for the tray and quick view. */
+  todayRange(): { from: number; to: number } {
+    return today(this.now);
+  }
+
+  /** Flushes what is queued; the caller then closes the ledger. */
+  flush(): void {
+    this.committed.flush();
+  }
+
+  /** Channel ids of a metricsKey, in one api type or all of them. */
+  private channelIds(metricsKey: string, apiType: string | undefined): number[] {
+    const ctx = this.ledger.ctx;
+    if (apiType !== undefined) {
+      const apiTypeId = ctx.apiTypes.find(apiType);
+      const id = apiTypeId === undefined ? undefined : ctx.channels.find(metricsKey, apiTypeId);
+      return id === undefined ? [] : [id];
+    }
+    return this.ledger.db
+      .prepare<[string], { id: number }>(`SELECT id FROM channels WHERE metrics_key = ?`)
+      .all(metricsKey)
+      .map((row) => row.id);
+  }
+
+  private announceRequests(results: WriteResult[]): void {
+    let count = 0;
+    const models = new Set<string>();
+    for (const result of results) {
+      count += result.accepted;
+      for (const model of result.models) models.add(model);
+    }
+    if (count > 0) this.events.emit({ type: 'requests', count, models: [...models] });
+  }
+
+  private convert(cost: Record<string, number>): CurrencyConversion | null {
+    const settings = this.ledger.settings.get();
+    if (!settings.displayCurrency) return null;
+    const target = settings.displayCurrency;
+    let amount = 0;
+    const used: Record<string, number> = {};
+    const missing: string[] = [];
+    for (const [currency, value] of Object.entries(cost)) {
+      if (currency === target) {
+        amount += value;
+        continue;
+      }
+      const rate = settings.currencyRates[currency];
+      if (rate === undefined) missing.push(currency);
+      else {
+        used[currency] = rate;
+        amount += value * rate;
+      }
+    }
+    return { currency: target, amount, rates: used, missingRates: missing };
+  }
+
+  /** Hourly runtime cost in a change's window, under the old and the new versions. */
+  private hourlyDelta(change: VersionChange): { before: Map<number, number>; after: Map<number, number> } {
+    const now = this.now;
+    const to = Math.min(change.window.to, now);
+    const before = new Map<number, number>();
+    const after = new Map<number, number>();
+    if (to <= change.window.from) return { before, after };
+    const current = this.ledger.ctx.prices.versions(change.modelId);
+    for (const span of this.ledger.runs.spans(change.window.from, to, change.modelId)) {
+      const start = Math.max(span.start, change.window.from);
+      const end = Math.min(span.end ?? now, to);
+      addHourly(before, current, start, end);
+      addHourly(after, change.versions, start, end);
+    }
+    return { before, after };
+  }
+
+  private describeCandidate(model: string, body: { method: CompiledVersion['method']; currency: string; effectiveFrom: number; tiers?: unknown; hourly?: number | undefined }, effectiveTo = Number.POSITIVE_INFINITY) {
+    const version = toPriceVersion(model, {
+      id: -1,
+      modelId: -1,
+      effectiveFrom: body.effectiveFrom,
+      currencyId: -1,
+      currency: body.currency,
+      method: body.method,
+      tiers: [],
+      hourlyNanos: Math.round((body.hourly ?? 0) * 1e9),
+    }, Number.isFinite(effectiveTo) ? effectiveTo : null);
+    const { id: _id, createdAt: _createdAt, ...rest } = version;
+    return { ...rest, tiers: (body.tiers as PricingPreview['version']['tiers']) ?? null };
+  }
+}
+
+function addHourly(into: Map<number, number>, versions: readonly CompiledVersion[], start: number, end: number): void {
+  for (let i = 0; i < versions.length; i++) {
+    const version = versions[i]!;
+    if (version.method !== 'hourly') continue;
+    const from = Math.max(start, version.effectiveFrom);
+    const to = Math.min(end, versions[i + 1]?.effectiveFrom ?? Number.POSITIVE_INFINITY);
+    if (to > from) into.set(version.currencyId, (into.get(version.currencyId) ?? 0) + hourlyCostNanos(version.hourlyNanos, to - from));
+  }
+}

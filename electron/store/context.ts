@@ -1,0 +1,54 @@
+import type { Database } from 'better-sqlite3';
+import { ChannelDirectory } from './channels.js';
+import { Coverage } from './coverage.js';
+import { Dictionary } from './dictionaries.js';
+import { PriceBook } from './price-book.js';
+import { RequestIds } from './request-ids.js';
+import { RollupWriter } from './rollups.js';
+
+/** What every part of the store shares: the connection and the in-memory mirrors of small tables. */
+export class StoreContext {
+  readonly models: Dictionary;
+  readonly sources: Dictionary;
+  readonly apiTypes: Dictionary;
+  readonly currencies: Dictionary;
+  readonly channels: ChannelDirectory;
+  readonly prices: PriceBook;
+  readonly rollups: RollupWriter;
+  readonly coverage: Coverage;
+  readonly ids: RequestIds;
+
+  constructor(
+    readonly db: Database,
+    readonly now: () => number = Date.now,
+  ) {
+    this.models = new Dictionary(db, 'models', now);
+    this.sources = new Dictionary(db, 'sources', now);
+    this.apiTypes = new Dictionary(db, 'api_types', now);
+    this.currencies = new Dictionary(db, 'currencies', now);
+    this.channels = new ChannelDirectory(db, this.apiTypes);
+    this.prices = new PriceBook(db, this.currencies);
+    this.rollups = new RollupWriter(db);
+    this.coverage = new Coverage(db);
+    this.ids = new RequestIds(db);
+  }
+
+  /**
+   * Runs `work` in one IMMEDIATE transaction. If it fails, the in-memory mirrors are dropped so they
+   * cannot keep ids of rows that were rolled back.
+   */
+  write<T>(work: () => T): T {
+    try {
+      return this.db.transaction(work).immediate();
+    } catch (error) {
+      this.models.forget();
+      this.sources.forget();
+      this.apiTypes.forget();
+      this.currencies.forget();
+      this.channels.forget();
+      this.ids.reload();
+      this.prices.reload();
+      throw error;
+    }
+  }
+}

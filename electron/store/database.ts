@@ -1,0 +1,44 @@
+import fs from 'node:fs';
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { migrate, NewerSchemaError, SCHEMA_VERSION } from './migrations.js';
+
+export type { Database };
+
+export interface OpenOptions {
+  /**
+   * 'full' fsyncs the WAL on every commit, so an acknowledged write survives power loss too;
+   * 'normal' survives a process crash (kill -9) but not an OS crash, and is faster.
+   */
+  durability?: 'full' | 'normal';
+}
+
+/**
+ * Opens (creating if needed) a ModelMeter database, refusing one from a newer schema before anything
+ * is written to it: the version check runs on a read-only handle so the file stays byte-identical.
+ */
+export function openDatabase(file: string, options: OpenOptions = {}): Database {
+  if (file !== ':memory:' && fs.existsSync(file)) {
+    const probe = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+    try {
+      const found = probe.pragma('user_version', { simple: true }) as number;
+      if (found > SCHEMA_VERSION) throw new NewerSchemaError(found);
+    } finally {
+      probe.close();
+    }
+  }
+  const db = new BetterSqlite3(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.pragma('busy_timeout = 5000');
+    db.pragma('temp_store = MEMORY');
+    db.pragma('cache_size = -32000');
+    // Checkpoint in bigger steps: fewer stalls during sustained ingest.
+    db.pragma('wal_autocheckpoint = 4000');
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}

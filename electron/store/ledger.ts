@@ -1,0 +1,62 @@
+import { openDatabase, type Database, type OpenOptions } from './database.js';
+import { CircuitStore } from './circuits.js';
+import { StoreContext } from './context.js';
+import { Maintenance } from './maintenance.js';
+import { PricingStore } from './pricing-store.js';
+import { Reports } from './reports.js';
+import { Repricer } from './repricing.js';
+import { RequestLog } from './request-log.js';
+import { RequestWriter } from './request-writer.js';
+import { ProgramRunStore, RunStore } from './runs.js';
+import { SettingsStore } from './settings-store.js';
+import { UsageQuery } from './usage-query.js';
+
+/**
+ * The store: one SQLite connection and the parts that read and write it. Only the service talks to
+ * it; it knows nothing of HTTP, IPC or Electron.
+ */
+export class Ledger {
+  readonly ctx: StoreContext;
+  readonly requests: RequestWriter;
+  readonly requestLog: RequestLog;
+  readonly usage: UsageQuery;
+  readonly runs: RunStore;
+  readonly programRuns: ProgramRunStore;
+  readonly circuits: CircuitStore;
+  readonly pricing: PricingStore;
+  readonly reports: Reports;
+  readonly maintenance: Maintenance;
+  readonly settings: SettingsStore;
+
+  private constructor(
+    readonly db: Database,
+    now: () => number,
+  ) {
+    this.ctx = new StoreContext(db, now);
+    this.requests = new RequestWriter(this.ctx);
+    this.requestLog = new RequestLog(this.ctx);
+    this.usage = new UsageQuery(this.ctx);
+    this.runs = new RunStore(this.ctx);
+    this.programRuns = new ProgramRunStore(this.ctx);
+    this.circuits = new CircuitStore(this.ctx);
+    this.pricing = new PricingStore(this.ctx, new Repricer(this.ctx));
+    this.reports = new Reports(this.ctx, this.usage, this.runs);
+    this.maintenance = new Maintenance(this.ctx, this.circuits);
+    this.settings = new SettingsStore(this.ctx);
+  }
+
+  static open(file: string, options: OpenOptions & { now?: () => number } = {}): Ledger {
+    return new Ledger(openDatabase(file, options), options.now ?? Date.now);
+  }
+
+  write<T>(work: () => T): T {
+    return this.ctx.write(work);
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    // Fold the WAL back into the main file so the folder holds one self-contained database.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.close();
+  }
+}

@@ -1,0 +1,84 @@
+import { HOUR_MS } from '../time/ranges.js';
+import type { StoreContext } from './context.js';
+import type { CircuitStore } from './circuits.js';
+import { firstIdAt } from './request-ids.js';
+
+/** Minute rollups are only needed for short recent ranges; hours and days are kept for ever. */
+export const MINUTE_ROLLUP_KEEP_MS = 2 * 24 * HOUR_MS;
+const DELETE_CHUNK = 20_000;
+
+/**
+ * Retention and explicit deletions (ccx's CleanupOldRecords and DeleteRecordsByMetricsKeys,
+ * LLM-Manager's delete of a model's tables). Rollups keep totals right after raw rows expire; an
+ * explicit delete removes a model's or channel's rollups too.
+ */
+export class Maintenance {
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly circuits: CircuitStore,
+  ) {}
+
+  /**
+   * Deletes raw rows older than `before`, a chunk per transaction so other writers get turns; yields
+   * to the event loop between chunks. Rollups are untouched.
+   */
+  async deleteRawBefore(before: number, yieldTurn: () => Promise<void>): Promise<number> {
+    const statement = this.ctx.db.prepare<[number, number]>(
+      `DELETE FROM requests WHERE id IN (SELECT id FROM requests WHERE id < ? ORDER BY id LIMIT ?)`,
+    );
+    let total = 0;
+    // Mark coverage first: a query in between then never reads half-deleted raw rows as complete.
+    this.ctx.write(() => this.ctx.coverage.setRawFrom(before));
+    for (;;) {
+      const removed = this.ctx.write(() => statement.run(firstIdAt(before), DELETE_CHUNK).changes);
+      total += removed;
+      if (removed < DELETE_CHUNK) return total;
+      await yieldTurn();
+    }
+  }
+
+  trimMinuteRollups(now: number): number {
+    const cutoff = Math.floor((now - MINUTE_ROLLUP_KEEP_MS) / HOUR_MS) * HOUR_MS;
+    return this.ctx.write(() => {
+      this.ctx.coverage.setMinuteFrom(cutoff);
+      return this.ctx.db.prepare<[number]>(`DELETE FROM rollup_minute WHERE bucket < ?`).run(cutoff).changes;
+    });
+  }
+
+  /** Everything of one model; call inside a write transaction. */
+  deleteModel(modelId: number): { requests: number; runs: number; priceVersions: number } {
+    const db = this.ctx.db;
+    const requests =
+      db.prepare<[number], { n: number | null }>(`SELECT sum(requests) AS n FROM rollup_day WHERE model_id = ?`).get(modelId)?.n ?? 0;
+    const hours = db.prepare<[number], { bucket: number }>(`SELECT DISTINCT bucket FROM rollup_hour WHERE model_id = ?`).all(modelId);
+    const deleteRaw = db.prepare<[number, number, number]>(`DELETE FROM requests WHERE id >= ? AND id < ? AND model_id = ?`);
+    for (const { bucket } of hours) deleteRaw.run(firstIdAt(bucket), firstIdAt(bucket + HOUR_MS), modelId);
+    // Raw rows whose rollups were never written (none expected) must not outlive their model.
+    db.prepare<[number]>(`DELETE FROM requests WHERE model_id = ?`).run(modelId);
+    for (const table of ['rollup_minute', 'rollup_hour', 'rollup_day']) db.prepare<[number]>(`DELETE FROM ${table} WHERE model_id = ?`).run(modelId);
+    const runs = db.prepare<[number]>(`DELETE FROM runs WHERE model_id = ?`).run(modelId).changes;
+    const priceVersions = db.prepare<[number]>(`DELETE FROM price_versions WHERE model_id = ?`).run(modelId).changes;
+    db.prepare<[number]>(`DELETE FROM models WHERE id = ?`).run(modelId);
+    return { requests, runs, priceVersions };
+  }
+
+  /** Records, rollups and circuit states of channels; call inside a write transaction. */
+  deleteChannels(channelIds: number[]): { requests: number; circuits: number; circuitEvents: number } {
+    const db = this.ctx.db;
+    const list = channelIds.map(() => '?').join(', ');
+    const requests =
+      db.prepare<number[], { n: number | null }>(`SELECT sum(requests) AS n FROM rollup_day WHERE channel_id IN (${list})`).get(...channelIds)?.n ?? 0;
+    // No index on channel_id in the raw table (disk per request): the hourly rollup says where to look.
+    const hours = db
+      .prepare<number[], { bucket: number }>(`SELECT DISTINCT bucket FROM rollup_hour WHERE channel_id IN (${list})`)
+      .all(...channelIds);
+    const deleteRaw = db.prepare<unknown[]>(`DELETE FROM requests WHERE id >= ? AND id < ? AND channel_id IN (${list})`);
+    for (const { bucket } of hours) deleteRaw.run(firstIdAt(bucket), firstIdAt(bucket + HOUR_MS), ...channelIds);
+    for (const table of ['rollup_minute', 'rollup_hour', 'rollup_day']) {
+      db.prepare<number[]>(`DELETE FROM ${table} WHERE channel_id IN (${list})`).run(...channelIds);
+    }
+    const { circuits, events } = this.circuits.deleteFor(channelIds);
+    db.prepare<number[]>(`DELETE FROM channels WHERE id IN (${list})`).run(...channelIds);
+    return { requests, circuits, circuitEvents: events };
+  }
+}

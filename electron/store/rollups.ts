@@ -1,0 +1,136 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../time/ranges.js';
+
+/** The three grains of pre-summed usage, coarsest first. Day buckets are UTC days. */
+export const ROLLUP_LEVELS = [
+  { table: 'rollup_day', grain: DAY_MS },
+  { table: 'rollup_hour', grain: HOUR_MS },
+  { table: 'rollup_minute', grain: MINUTE_MS },
+] as const;
+
+export type RollupTable = (typeof ROLLUP_LEVELS)[number]['table'];
+
+/** Sums kept per bucket and key; the order matches SUM_COLUMNS. */
+export const SUM_COLUMNS = [
+  'requests',
+  'failures',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'cost_nanos',
+  'latency_ms_sum',
+  'latency_count',
+] as const;
+export const SUM_COUNT = SUM_COLUMNS.length;
+export const S_REQUESTS = 0;
+export const S_FAILURES = 1;
+export const S_INPUT = 2;
+export const S_OUTPUT = 3;
+export const S_CACHE_READ = 4;
+export const S_CACHE_WRITE = 5;
+export const S_COST = 6;
+export const S_LATENCY_SUM = 7;
+export const S_LATENCY_COUNT = 8;
+
+export interface RollupKey {
+  modelId: number;
+  channelId: number;
+  apiTypeId: number;
+  /** 0 when unpriced. */
+  currencyId: number;
+}
+
+interface Entry extends RollupKey {
+  minute: number;
+  sums: number[];
+}
+
+/**
+ * Signed changes to the rollups, gathered in memory per minute and key while a transaction writes raw
+ * rows, then written once per key and grain. Adding a request adds its sums; removing or re-pricing
+ * one adds the negation, so every write path keeps the rollups equal to the raw rows.
+ */
+export class RollupDelta {
+  private readonly entries = new Map<string, Entry>();
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  add(ts: number, key: RollupKey, sums: readonly number[], sign: 1 | -1 = 1): void {
+    const minute = ts - (ts % MINUTE_MS);
+    const mapKey = `${minute}|${key.modelId}|${key.channelId}|${key.apiTypeId}|${key.currencyId}`;
+    let entry = this.entries.get(mapKey);
+    if (!entry) {
+      entry = { minute, ...key, sums: new Array<number>(SUM_COUNT).fill(0) };
+      this.entries.set(mapKey, entry);
+    }
+    const target = entry.sums;
+    for (let i = 0; i < SUM_COUNT; i++) target[i]! += sign * sums[i]!;
+  }
+
+  /** The same changes summed to a coarser grain. */
+  regrain(grain: number): Entry[] {
+    if (grain === MINUTE_MS) return [...this.entries.values()];
+    const out = new Map<string, Entry>();
+    for (const entry of this.entries.values()) {
+      const bucket = entry.minute - (entry.minute % grain);
+      const mapKey = `${bucket}|${entry.modelId}|${entry.channelId}|${entry.apiTypeId}|${entry.currencyId}`;
+      const existing = out.get(mapKey);
+      if (existing) {
+        for (let i = 0; i < SUM_COUNT; i++) existing.sums[i]! += entry.sums[i]!;
+      } else {
+        out.set(mapKey, { ...entry, minute: bucket, sums: [...entry.sums] });
+      }
+    }
+    return [...out.values()];
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/** Writes deltas into the three rollup tables; rows whose request count drops to zero are removed. */
+export class RollupWriter {
+  private readonly upserts = new Map<RollupTable, Statement<unknown[]>>();
+  private readonly prunes = new Map<RollupTable, Statement<unknown[]>>();
+
+  constructor(db: Database) {
+    const assignments = SUM_COLUMNS.map((column) => `${column} = ${column} + excluded.${column}`).join(', ');
+    for (const { table } of ROLLUP_LEVELS) {
+      this.upserts.set(
+        table,
+        db.prepare(
+          `INSERT INTO ${table} (bucket, model_id, channel_id, api_type_id, currency_id, ${SUM_COLUMNS.join(', ')})
+           VALUES (${new Array(5 + SUM_COUNT).fill('?').join(', ')})
+           ON CONFLICT DO UPDATE SET ${assignments}`,
+        ),
+      );
+      this.prunes.set(
+        table,
+        db.prepare(
+          `DELETE FROM ${table} WHERE bucket = ? AND model_id = ? AND channel_id = ? AND api_type_id = ? AND currency_id = ? AND requests = 0`,
+        ),
+      );
+    }
+  }
+
+  /** Minute rows older than `minuteFrom` are not kept (see Coverage), so none are written. */
+  apply(delta: RollupDelta, minuteFrom: number): void {
+    if (delta.size === 0) return;
+    for (const { table, grain } of ROLLUP_LEVELS) {
+      const upsert = this.upserts.get(table)!;
+      const prune = this.prunes.get(table)!;
+      for (const entry of delta.regrain(grain)) {
+        if (grain === MINUTE_MS && entry.minute < minuteFrom) continue;
+        upsert.run(entry.minute, entry.modelId, entry.channelId, entry.apiTypeId, entry.currencyId, ...entry.sums);
+        if (entry.sums[S_REQUESTS]! < 0) {
+          prune.run(entry.minute, entry.modelId, entry.channelId, entry.apiTypeId, entry.currencyId);
+        }
+      }
+    }
+    delta.clear();
+  }
+}

@@ -1,0 +1,139 @@
+import { bucketIndex } from '../time/buckets.js';
+import type { StoreContext } from './context.js';
+import { SUM_COLUMNS, SUM_COUNT } from './rollups.js';
+import { StatementCache } from './statement-cache.js';
+import { mergePieces, planPieces, type Piece } from './usage-plan.js';
+
+/** Which requests to count. Ids already resolved; an empty channel list matches nothing. */
+export interface UsageFilter {
+  modelId?: number;
+  channelIds?: number[];
+  apiTypeId?: number;
+}
+
+export interface BucketSpec {
+  from: number;
+  to: number;
+  /** Bucket start times, ascending; the first is at or before `from`. */
+  starts: number[];
+  /** Width in ms for epoch-aligned buckets; null for calendar (local day) buckets. */
+  widthMs: number | null;
+}
+
+export interface UsageCell {
+  bucket: number;
+  modelId: number;
+  currencyId: number;
+  sums: number[];
+}
+
+const RAW_SUMS = [
+  'count(*)',
+  'sum(success = 0)',
+  'sum(input_tokens)',
+  'sum(output_tokens)',
+  'sum(cache_read_tokens)',
+  'sum(cache_write_tokens)',
+  'coalesce(sum(cost_nanos), 0)',
+  'coalesce(sum(latency_ms), 0)',
+  'count(latency_ms)',
+];
+const ROLLUP_SUMS = SUM_COLUMNS.map((column) => `sum(${column})`);
+
+/**
+ * Sums of requests per bucket (and per model when grouped) and per currency, read from the coarsest
+ * rollups that fit and raw rows only at the edges. Both the summary (one bucket) and the history use it.
+ */
+export class UsageQuery {
+  private readonly cache: StatementCache;
+
+  constructor(private readonly ctx: StoreContext) {
+    this.cache = new StatementCache(ctx.db);
+  }
+
+  run(spec: BucketSpec, filter: UsageFilter, groupByModel: boolean): UsageCell[] {
+    if (filter.channelIds && filter.channelIds.length === 0) return [];
+    const pieces: Piece[] = [];
+    for (let i = 0; i < spec.starts.length; i++) {
+      const from = Math.max(spec.starts[i]!, spec.from);
+      const to = Math.min(spec.starts[i + 1] ?? spec.to, spec.to);
+      pieces.push(...planPieces(from, to, this.ctx.coverage));
+    }
+    const cells = new Map<string, UsageCell>();
+    for (const piece of mergePieces(pieces)) this.readPiece(piece, spec, filter, groupByModel, cells);
+    return [...cells.values()];
+  }
+
+  private readPiece(piece: Piece, spec: BucketSpec, filter: UsageFilter, groupByModel: boolean, cells: Map<string, UsageCell>): void {
+    const raw = piece.source === 'requests';
+    const time = raw ? '(id >> 10)' : 'bucket';
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (raw) {
+      where.push('id >= ? AND id < ?');
+      params.push(piece.from * 1024, piece.to * 1024);
+    } else {
+      where.push('bucket >= ? AND bucket < ?');
+      params.push(piece.from, piece.to);
+    }
+    if (filter.modelId !== undefined) {
+      where.push('model_id = ?');
+      params.push(filter.modelId);
+    }
+    if (filter.apiTypeId !== undefined) {
+      where.push(raw ? 'coalesce(api_type_id, 0) = ?' : 'api_type_id = ?');
+      params.push(filter.apiTypeId);
+    }
+    if (filter.channelIds !== undefined) {
+      where.push(`${raw ? 'coalesce(channel_id, 0)' : 'channel_id'} IN (${filter.channelIds.map(() => '?').join(', ')})`);
+      params.push(...filter.channelIds);
+    }
+
+    // Which bucket a row falls in: one bucket needs no expression; epoch-aligned widths are a modulo;
+    // local days are a CASE over the few boundaries inside this piece.
+    let bucketExpr: string;
+    const bucketParams: unknown[] = [];
+    if (spec.starts.length === 1) {
+      bucketExpr = '0';
+    } else if (spec.widthMs !== null) {
+      bucketExpr = `${time} - (${time} % ?)`;
+      bucketParams.push(spec.widthMs);
+    } else {
+      const inside = spec.starts.filter((start) => start > piece.from && start < piece.to);
+      const first = spec.starts[bucketIndex(spec.starts, piece.from)] ?? spec.starts[0]!;
+      if (inside.length === 0) {
+        bucketExpr = '?';
+        bucketParams.push(first);
+      } else {
+        const parts = ['CASE'];
+        let previous = first;
+        for (const boundary of inside) {
+          parts.push(`WHEN ${time} < ? THEN ?`);
+          bucketParams.push(boundary, previous);
+          previous = boundary;
+        }
+        parts.push('ELSE ? END');
+        bucketParams.push(previous);
+        bucketExpr = parts.join(' ');
+      }
+    }
+
+    const currency = raw ? 'coalesce(currency_id, 0)' : 'currency_id';
+    const model = groupByModel ? 'model_id' : '0';
+    const sums = (raw ? RAW_SUMS : ROLLUP_SUMS).join(', ');
+    const sql =
+      `SELECT ${bucketExpr} AS b, ${model} AS m, ${currency} AS c, ${sums} FROM ${piece.source} ` +
+      `WHERE ${where.join(' AND ')} GROUP BY b, m, c`;
+    const statement = this.cache.get(sql).raw(true);
+    for (const row of statement.iterate(...bucketParams, ...params) as Iterable<number[]>) {
+      const bucketStart = row[0]!;
+      const bucket = spec.starts.length === 1 ? 0 : bucketIndex(spec.starts, bucketStart);
+      const modelId = row[1]!;
+      const currencyId = row[2]!;
+      const key = `${bucket}|${modelId}|${currencyId}`;
+      let cell = cells.get(key);
+      if (!cell) cells.set(key, (cell = { bucket, modelId, currencyId, sums: new Array<number>(SUM_COUNT).fill(0) }));
+      for (let i = 0; i < SUM_COUNT; i++) cell.sums[i]! += row[3 + i] ?? 0;
+    }
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The one data API of ModelMeter. The service in electron/service implements it; the HTTP routes and
+ * (later) the desktop IPC bridge are two transports of it, and the renderer calls it through either.
+ * Inputs are the *input* types of the schemas: every transport validates with the same schemas.
+ */
+import type { ChannelRef, CircuitUpdateInput } from './schemas/circuit.js';
+import type { PriceVersionInput } from './schemas/pricing.js';
+import type {
+  CircuitEventsQuery,
+  CircuitsQuery,
+  CleanupBody,
+  HistoryQuery,
+  ProgramRunsQuery,
+  RequestsQuery,
+  RunsQuery,
+  SummaryQuery,
+} from './schemas/queries.js';
+import type { RequestRecordInput } from './schemas/request-record.js';
+import type { RunEventInput } from './schemas/run-event.js';
+import type { SettingsPatch } from './schemas/settings.js';
+import type {
+  ChannelsDeleteResult,
+  Circuit,
+  CircuitEvent,
+  CleanupResult,
+  History,
+  IngestResult,
+  ModelDeleteResult,
+  ModelPricing,
+  PricingChange,
+  PricingPreview,
+  ProgramRun,
+  RequestPage,
+  Run,
+  Settings,
+  Summary,
+} from './types.js';
+
+export type IngestBody = RequestRecordInput | RequestRecordInput[] | { records: RequestRecordInput[] };
+export type CircuitsBody = CircuitUpdateInput | CircuitUpdateInput[] | { circuits: CircuitUpdateInput[] };
+
+export interface LedgerApi {
+  ingestRequests(body: IngestBody): Promise<IngestResult>;
+  reportRun(event: RunEventInput): Promise<Run>;
+  putCircuits(body: CircuitsBody): Promise<Circuit[]>;
+
+  getSummary(query: SummaryQuery): Promise<Summary>;
+  getHistory(query: HistoryQuery): Promise<History>;
+  listRuns(query: RunsQuery): Promise<Run[]>;
+  listProgramRuns(query: ProgramRunsQuery): Promise<ProgramRun[]>;
+  listRequests(query: RequestsQuery): Promise<RequestPage>;
+
+  listCircuits(query: CircuitsQuery): Promise<Circuit[]>;
+  listCircuitEvents(query: CircuitEventsQuery): Promise<CircuitEvent[]>;
+  resetCircuit(input: { metricsKey: string; apiType: string }): Promise<Circuit>;
+
+  listPricing(): Promise<ModelPricing[]>;
+  getPricing(input: { model: string }): Promise<ModelPricing>;
+  addPriceVersion(input: { model: string; version: PriceVersionInput }): Promise<PricingChange>;
+  previewPriceVersion(input: { model: string; version: PriceVersionInput }): Promise<PricingPreview>;
+  deletePricing(input: { model: string; effectiveFrom?: number | string }): Promise<PricingChange>;
+
+  deleteModel(input: { model: string }): Promise<ModelDeleteResult>;
+  deleteChannels(input: { metricsKeys: string[]; apiType: string }): Promise<ChannelsDeleteResult>;
+  cleanup(input: CleanupBody): Promise<CleanupResult>;
+
+  getSettings(): Promise<Settings>;
+  updateSettings(patch: SettingsPatch): Promise<Settings>;
+}
+
+export type LedgerOperation = keyof LedgerApi;
+
+/** Every operation by name: the IPC channels are derived from this list, so none is forgotten. */
+export const LEDGER_OPERATIONS = [
+  'ingestRequests',
+  'reportRun',
+  'putCircuits',
+  'getSummary',
+  'getHistory',
+  'listRuns',
+  'listProgramRuns',
+  'listRequests',
+  'listCircuits',
+  'listCircuitEvents',
+  'resetCircuit',
+  'listPricing',
+  'getPricing',
+  'addPriceVersion',
+  'previewPriceVersion',
+  'deletePricing',
+  'deleteModel',
+  'deleteChannels',
+  'cleanup',
+  'getSettings',
+  'updateSettings',
+] as const satisfies readonly LedgerOperation[];
+
+export type { ChannelRef };

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { apiTypeSchema, metricsKeySchema, modelNameSchema } from './request-record.js';
+import { timeSchema } from './time.js';
+
+export const RANGE_PRESETS = ['1h', '6h', '24h', 'today', '7d', '30d'] as const;
+export type RangePreset = (typeof RANGE_PRESETS)[number];
+
+// Query strings arrive as text; numbers are coerced here so both transports share one schema.
+const limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+
+/** A time range: explicit from/to, or a preset; the default is "today". */
+const rangeFields = {
+  from: timeSchema.optional(),
+  to: timeSchema.optional(),
+  range: z.enum(RANGE_PRESETS).optional(),
+};
+
+export const summaryQuerySchema = z.strictObject({ ...rangeFields });
+export type SummaryQuery = z.input<typeof summaryQuerySchema>;
+
+export const MAX_BUCKETS = 5_000;
+
+export const historyQuerySchema = z.strictObject({
+  ...rangeFields,
+  interval: z
+    .union([z.literal('auto'), z.coerce.number().int().min(1).max(366 * 86_400)])
+    .default('auto'),
+  model: modelNameSchema.optional(),
+  metricsKey: metricsKeySchema.optional(),
+  apiType: apiTypeSchema.optional(),
+  groupBy: z.enum(['model']).optional(),
+});
+export type HistoryQuery = z.input<typeof historyQuerySchema>;
+
+export const runsQuerySchema = z.strictObject({
+  model: modelNameSchema.optional(),
+  from: timeSchema.optional(),
+  to: timeSchema.optional(),
+  limit: limit(10_000, 200),
+});
+export type RunsQuery = z.input<typeof runsQuerySchema>;
+
+export const programRunsQuerySchema = z.strictObject({ limit: limit(10_000, 200) });
+export type ProgramRunsQuery = z.input<typeof programRunsQuerySchema>;
+
+export const requestsQuerySchema = z.strictObject({
+  model: modelNameSchema.optional(),
+  from: timeSchema.optional(),
+  to: timeSchema.optional(),
+  apiType: apiTypeSchema.optional(),
+  metricsKey: metricsKeySchema.optional(),
+  limit: limit(5_000, 100),
+  /** The `nextBefore` cursor of the previous page. */
+  before: z.string().regex(/^\d{1,16}$/, 'before is the nextBefore cursor of a previous page').optional(),
+});
+export type RequestsQuery = z.input<typeof requestsQuerySchema>;
+
+export const circuitsQuerySchema = z.strictObject({ apiType: apiTypeSchema.optional() });
+export type CircuitsQuery = z.input<typeof circuitsQuerySchema>;
+
+export const circuitEventsQuerySchema = z.strictObject({
+  metricsKey: metricsKeySchema.optional(),
+  apiType: apiTypeSchema.optional(),
+  from: timeSchema.optional(),
+  to: timeSchema.optional(),
+  limit: limit(10_000, 500),
+});
+export type CircuitEventsQuery = z.input<typeof circuitEventsQuerySchema>;
+
+export const circuitResetQuerySchema = z.strictObject({ apiType: apiTypeSchema });
+
+export const cleanupBodySchema = z.strictObject({ before: timeSchema });
+export type CleanupBody = z.input<typeof cleanupBodySchema>;
+
+export const exportQuerySchema = z.strictObject({
+  format: z.enum(['csv', 'json']).default('csv'),
+  from: timeSchema.optional(),
+  to: timeSchema.optional(),
+  model: modelNameSchema.optional(),
+});
+export type ExportQuery = z.input<typeof exportQuerySchema>;

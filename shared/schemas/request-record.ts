@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { timeSchema } from './time.js';
+
+export const FAILURE_CLASSES = ['retryable', 'overloaded', 'non_retryable', 'quota', 'client_cancel'] as const;
+export type FailureClass = (typeof FAILURE_CLASSES)[number];
+
+export const MAX_TOKENS = 1_000_000_000;
+
+const tokenCount = z.number().int().min(0).max(MAX_TOKENS);
+const milliseconds = z.number().int().min(0).max(86_400_000);
+
+/** Model names are data, never SQL identifiers: any Unicode text up to 256 characters. */
+export const modelNameSchema = z
+  .string()
+  .max(256, 'model name is longer than 256 characters')
+  .refine((name) => name.trim().length > 0, 'model name must not be empty or blank');
+
+export const metricsKeySchema = z
+  .string()
+  .regex(/^[0-9a-f]{16}$/, 'metricsKey is the first 16 lower-case hex characters of sha256(baseUrl|apiKey)');
+
+export const apiTypeSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,31}$/, 'apiType is 1-32 characters of a-z, 0-9, ".", "_" or "-"');
+
+export const sourceSchema = z.string().min(1).max(64);
+
+/**
+ * One LLM request as reported by a launcher, a script or the proxy. Unknown fields are rejected so a
+ * misspelt field never silently becomes a zero.
+ */
+export const requestRecordSchema = z
+  .strictObject({
+    ts: timeSchema.optional(),
+    model: modelNameSchema,
+    apiType: apiTypeSchema.optional(),
+    inputTokens: tokenCount.default(0),
+    outputTokens: tokenCount.default(0),
+    cacheReadTokens: tokenCount.default(0),
+    cacheWriteTokens: tokenCount.default(0),
+    success: z.boolean().default(true),
+    failureClass: z.enum(FAILURE_CLASSES).optional(),
+    statusCode: z.number().int().min(100).max(599).optional(),
+    latencyMs: milliseconds.optional(),
+    ttftMs: milliseconds.optional(),
+    channel: metricsKeySchema.optional(),
+    source: sourceSchema.optional(),
+    requestId: z.string().min(1).max(128).optional(),
+  })
+  .superRefine((record, ctx) => {
+    if (record.success && record.failureClass !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['failureClass'], message: 'failureClass is only allowed on failed requests (success: false)' });
+    }
+    if (record.ttftMs !== undefined && record.latencyMs !== undefined && record.ttftMs > record.latencyMs) {
+      ctx.addIssue({ code: 'custom', path: ['ttftMs'], message: 'ttftMs must not exceed latencyMs' });
+    }
+  });
+
+export type RequestRecordInput = z.input<typeof requestRecordSchema>;
+export type RequestRecordParsed = z.output<typeof requestRecordSchema>;
+
+/** What the store writes: every default applied and the time fixed. */
+export interface RequestRecord {
+  ts: number;
+  model: string;
+  apiType: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  success: boolean;
+  failureClass: FailureClass | null;
+  statusCode: number | null;
+  latencyMs: number | null;
+  ttftMs: number | null;
+  channel: string | null;
+  source: string | null;
+  requestId: string | null;
+}
+
+export function toRequestRecord(parsed: RequestRecordParsed, now: number): RequestRecord {
+  return {
+    ts: parsed.ts ?? now,
+    model: parsed.model,
+    apiType: parsed.apiType ?? null,
+    inputTokens: parsed.inputTokens,
+    outputTokens: parsed.outputTokens,
+    cacheReadTokens: parsed.cacheReadTokens,
+    cacheWriteTokens: parsed.cacheWriteTokens,
+    success: parsed.success,
+    failureClass: parsed.success ? null : (parsed.failureClass ?? null),
+    statusCode: parsed.statusCode ?? null,
+    latencyMs: parsed.latencyMs ?? null,
+    ttftMs: parsed.ttftMs ?? null,
+    channel: parsed.channel ?? null,
+    source: parsed.source ?? null,
+    requestId: parsed.requestId ?? null,
+  };
+}
+
+/** A record, an array of records, or `{ records: [...] }`. */
+export const ingestBodySchema = z.union([
+  z.array(z.unknown()),
+  z.strictObject({ records: z.array(z.unknown()) }),
+  z.record(z.string(), z.unknown()),
+]);
+
+export const MAX_BATCH_RECORDS = 100_000;

@@ -1,0 +1,217 @@
+import type { CircuitStateName } from './schemas/circuit.js';
+import type { PriceTier, PricingMethod } from './schemas/pricing.js';
+import type { FailureClass } from './schemas/request-record.js';
+
+/** Amounts per ISO currency code, in the currency's main unit (dollars, yuan). */
+export type Money = Record<string, number>;
+
+export interface TokenTotals {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+}
+
+export interface UsageTotals extends TokenTotals {
+  requests: number;
+  failures: number;
+  /** Requests with no price version in force: shown as unpriced, never as zero. */
+  unpricedRequests: number;
+  /** Seconds of model runtime overlapping the range (sum over runs). */
+  runtimeSeconds: number;
+  cost: Money;
+}
+
+export interface ModelSummary extends Omit<UsageTotals, 'cost'> {
+  model: string;
+  running: boolean;
+  /** The method of the price version in force now, or null when the model has no price. */
+  pricingMethod: PricingMethod | null;
+  /** Null when nothing of this model in the range is priced. */
+  cost: Money | null;
+}
+
+export interface CurrencyConversion {
+  currency: string;
+  amount: number;
+  /** Rates used: units of the display currency per unit of each other currency. */
+  rates: Record<string, number>;
+  /** Currencies present in the totals for which no rate is set (left out of `amount`). */
+  missingRates: string[];
+}
+
+export interface Summary {
+  from: number;
+  to: number;
+  totals: UsageTotals;
+  models: ModelSummary[];
+  circuits: Record<CircuitStateName, number>;
+  /** Present when a display currency is set in settings. */
+  converted: CurrencyConversion | null;
+}
+
+export interface HistoryBucket extends UsageTotals {
+  ts: number;
+  model?: string;
+}
+
+export interface History {
+  from: number;
+  to: number;
+  /** Bucket width in seconds; day buckets follow local midnight (23 or 25 h on DST days). */
+  interval: number;
+  buckets: HistoryBucket[];
+}
+
+export interface Run {
+  id: number;
+  model: string;
+  source: string | null;
+  start: number;
+  end: number | null;
+  lastSeenAt: number;
+  running: boolean;
+  durationSeconds: number;
+}
+
+export interface ProgramRun {
+  id: number;
+  start: number;
+  end: number | null;
+  running: boolean;
+  durationSeconds: number;
+}
+
+export interface RequestRow extends TokenTotals {
+  id: string;
+  ts: number;
+  model: string;
+  apiType: string | null;
+  success: boolean;
+  failureClass: FailureClass | null;
+  statusCode: number | null;
+  latencyMs: number | null;
+  ttftMs: number | null;
+  channel: string | null;
+  source: string | null;
+  requestId: string | null;
+  /** Null when unpriced. */
+  cost: number | null;
+  currency: string | null;
+}
+
+export interface RequestPage {
+  requests: RequestRow[];
+  /** Pass as `before` to get the next (older) page; null on the last page. */
+  nextBefore: string | null;
+}
+
+export interface Circuit {
+  metricsKey: string;
+  apiType: string;
+  baseUrl: string | null;
+  keyMask: string | null;
+  label: string | null;
+  state: CircuitStateName;
+  consecutiveFailures: number;
+  openedAt: number | null;
+  nextRetryAt: number | null;
+  backoffLevel: number;
+  lastSuccessAt: number | null;
+  lastFailureAt: number | null;
+  updatedAt: number | null;
+}
+
+export interface CircuitEvent {
+  id: number;
+  metricsKey: string;
+  apiType: string;
+  ts: number;
+  from: CircuitStateName | null;
+  to: CircuitStateName;
+  reason: string | null;
+}
+
+export interface PriceVersion {
+  id: number;
+  model: string;
+  effectiveFrom: number;
+  /** Null for the last version: in force until now. */
+  effectiveTo: number | null;
+  currency: string;
+  method: PricingMethod;
+  tiers: PriceTier[] | null;
+  hourly: number | null;
+  createdAt: number;
+}
+
+export interface ModelPricing {
+  model: string;
+  versions: PriceVersion[];
+}
+
+export interface PricingPreview {
+  model: string;
+  version: Omit<PriceVersion, 'id' | 'createdAt'>;
+  /** Requests whose price changes: those timestamped inside the version's window. */
+  affectedRequests: number;
+  before: { cost: Money; unpricedRequests: number };
+  after: { cost: Money; unpricedRequests: number };
+  /**
+   * Requests in the window whose raw rows have expired and whose rollups cannot be re-priced exactly
+   * (tiered prices depend on each request's prompt size); they keep their old cost.
+   */
+  notRepriced: number;
+}
+
+export interface PricingChange {
+  pricing: ModelPricing;
+  repricedRequests: number;
+  notRepriced: number;
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+}
+
+export interface ModelDeleteResult {
+  model: string;
+  requests: number;
+  runs: number;
+  priceVersions: number;
+}
+
+export interface ChannelsDeleteResult {
+  requests: number;
+  circuits: number;
+  circuitEvents: number;
+}
+
+export interface CleanupResult {
+  before: number;
+  requests: number;
+}
+
+export interface Settings {
+  retentionDays: number;
+  runStaleSeconds: number;
+  displayCurrency: string | null;
+  currencyRates: Record<string, number>;
+  breaker: {
+    windowSize: number;
+    consecutiveFailures: number;
+    minResults: number;
+    failureRate: number;
+    baseBackoffSeconds: number;
+    maxBackoffSeconds: number;
+  };
+}
+
+/** What changed, pushed on the event stream so views can refresh what they show. */
+export type LedgerEvent =
+  | { type: 'requests'; count: number; models: string[] }
+  | { type: 'runs'; model: string; run: Run }
+  | { type: 'circuits'; metricsKey: string; apiType: string; state: CircuitStateName }
+  | { type: 'pricing'; model: string }
+  | { type: 'data'; reason: 'model-deleted' | 'channels-deleted' | 'cleanup' | 'settings' };
