@@ -45,13 +45,21 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
   const housekeeping = new Housekeeping(service, { log: options.log ?? (() => {}) });
   const http = buildHttpServer({ service, token: options.token, version: appVersion(), logger: options.logger ?? false });
   try {
-    housekeeping.start();
     await http.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
+  } catch (error) {
+    await http.close().catch(() => {});
+    ledger.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(options.port);
+    throw error;
+  }
+  // Only once the port is ours: a start that fails because another instance holds the port (often on
+  // the same data folder) must not close that instance's program run or record one of its own.
+  try {
+    housekeeping.start();
   } catch (error) {
     await housekeeping.stop();
     await http.close().catch(() => {});
     ledger.close();
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(options.port);
     throw error;
   }
   const address = http.server.address();

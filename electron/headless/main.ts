@@ -41,9 +41,14 @@ async function main(): Promise<void> {
   let token: string;
   try {
     dataDir = prepareDataDir(values['data-dir'] ?? env['MODELMETER_DATA_DIR'] ?? defaultDataDir());
-    token = loadToken(dataDir, env['MODELMETER_TOKEN']);
   } catch (error) {
     fail(error instanceof DataDirError ? error.message : `cannot prepare the data folder: ${(error as Error).message}`);
+  }
+  try {
+    token = loadToken(dataDir, env['MODELMETER_TOKEN']);
+  } catch (error) {
+    // A bad MODELMETER_TOKEN is not a data folder problem: say what is wrong with it.
+    fail(env['MODELMETER_TOKEN']?.trim() ? (error as Error).message : `cannot read or create the API token in ${dataDir}: ${(error as Error).message}`);
   }
 
   let core;

@@ -17,6 +17,11 @@ export function toApiError(error: unknown): ApiError {
     default:
       break;
   }
+  // A sum that would leave SQLite's 64-bit integers becomes a REAL, which the STRICT tables refuse;
+  // the transaction is rolled back, so this is the input's fault and nothing was stored.
+  if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_DATATYPE') {
+    return new ApiError('bad_request', 'the numbers are too large to add up exactly; nothing was stored');
+  }
   if (error instanceof SyntaxError || fastifyError.statusCode === 400) {
     return new ApiError('bad_request', `the body is not valid JSON: ${(error as Error).message}`);
   }

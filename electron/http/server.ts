@@ -4,6 +4,7 @@ import { ApiError } from '../../shared/errors.js';
 import { exportQuerySchema } from '../../shared/schemas/queries.js';
 import type { LedgerService } from '../service/ledger-service.js';
 import { parseInput } from '../service/validation.js';
+import { assertOrdered } from '../time/ranges.js';
 import { tokenMatches } from './auth.js';
 import { errorHandler, sendError } from './errors.js';
 import { exportStream } from './export-stream.js';
@@ -41,13 +42,18 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: true },
   });
 
+  // The API speaks JSON only: a text/plain body must answer 415, not reach the routes as a string.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, new ApiError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
   );
 
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/api/')) return;
+    // Decide on the route that matched, not on the raw URL: "/%61pi/v1/..." or an absolute-form
+    // request target ("GET http://host/api/v1/...") reach API routes without starting with "/api/".
+    const path = request.routeOptions.url ?? request.url;
+    if (!path.startsWith('/api/')) return;
     if (!tokenMatches(token, request.headers.authorization)) {
       reply.header('WWW-Authenticate', 'Bearer realm="modelmeter"');
       return sendError(reply, new ApiError('unauthorized', 'missing or wrong token: send Authorization: Bearer <token> (the token is printed at start and shown in Settings)'));
@@ -103,6 +109,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
 
   app.get(`${v1}/export`, async (request, reply) => {
     const query = parseInput(exportQuerySchema, q(request), 'export query');
+    assertOrdered(query.from, query.to);
     let modelId: number | undefined;
     if (query.model !== undefined) modelId = service.ledger.ctx.models.find(query.model) ?? -1;
     const chunks = service.ledger.requestLog.iterate({
@@ -117,9 +124,19 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     return reply.send(exportStream(chunks, query.format));
   });
 
+  // Event streams never end by themselves: closing the server ends them, or close() would wait for
+  // every open dashboard tab to go away.
+  const streams = new Set<FastifyReply['raw']>();
+  app.addHook('preClose', async () => {
+    for (const raw of streams) raw.end();
+    streams.clear();
+  });
+
   app.get(`${v1}/events`, async (request: FastifyRequest, reply: FastifyReply) => {
     reply.hijack();
     const session = await createSession(request.raw, reply.raw, { keepAlive: 15_000, retry: 2_000 });
+    streams.add(reply.raw);
+    reply.raw.once('close', () => streams.delete(reply.raw));
     session.push({ type: 'hello' }, 'hello');
     const unsubscribe = service.events.subscribe((event) => {
       if (session.isConnected) session.push(event, event.type);

@@ -1,5 +1,5 @@
 import { ApiError, type ErrorDetail } from '../../shared/errors.js';
-import { MAX_BATCH_RECORDS, requestRecordSchema, toRequestRecord, type RequestRecord } from '../../shared/schemas/request-record.js';
+import { MAX_BATCH_RECORDS, MAX_FUTURE_MS, requestRecordSchema, toRequestRecord, type RequestRecord } from '../../shared/schemas/request-record.js';
 import { issuesToDetails } from './validation.js';
 
 /** Details past this many are summarised: a 100k-record batch with one bad field in each stays readable. */
@@ -36,11 +36,17 @@ export function parseIngestBody(body: unknown, now: number): RequestRecord[] {
   let invalid = 0;
   items.forEach((item, index) => {
     const result = requestRecordSchema.safeParse(item);
-    if (result.success) {
+    if (result.success && (result.data.ts === undefined || result.data.ts <= now + MAX_FUTURE_MS)) {
       records.push(toRequestRecord(result.data, now));
       return;
     }
     invalid++;
+    if (result.success) {
+      if (details.length < MAX_DETAILS) {
+        details.push({ ...(single ? {} : { index }), field: 'ts', reason: 'is more than 24 hours in the future: check the reporter\'s clock' });
+      }
+      return;
+    }
     if (details.length < MAX_DETAILS) details.push(...issuesToDetails(result.error.issues, single ? undefined : index));
   });
   if (invalid > 0) {

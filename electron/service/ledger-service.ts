@@ -21,7 +21,7 @@ import {
   type RunsQuery,
   type SummaryQuery,
 } from '../../shared/schemas/queries.js';
-import { modelNameSchema, type RequestRecord } from '../../shared/schemas/request-record.js';
+import { metricsKeySchema, modelNameSchema, type RequestRecord } from '../../shared/schemas/request-record.js';
 import { runEventSchema, type RunEventInput } from '../../shared/schemas/run-event.js';
 import { settingsPatchSchema, type SettingsPatch } from '../../shared/schemas/settings.js';
 import type {
@@ -51,7 +51,7 @@ import type { Ledger } from '../store/ledger.js';
 import { toPriceVersion, type VersionChange } from '../store/pricing-store.js';
 import type { WriteResult } from '../store/request-writer.js';
 import { autoInterval } from '../time/buckets.js';
-import { resolveRange, today } from '../time/ranges.js';
+import { assertOrdered, resolveRange, today } from '../time/ranges.js';
 import { parseIngestBody } from './ingest-body.js';
 import { parseInput } from './validation.js';
 
@@ -182,7 +182,14 @@ export class LedgerService implements LedgerApi {
       else filter.apiTypeId = id;
     }
     if (parsed.metricsKey !== undefined) filter.channelIds = this.channelIds(parsed.metricsKey, parsed.apiType);
-    const includeRuntime = parsed.metricsKey === undefined && parsed.apiType === undefined;
+    if (parsed.baseUrl !== undefined) {
+      const atUrl = this.ledger.db
+        .prepare<[string], { id: number }>(`SELECT id FROM channels WHERE base_url = ?`)
+        .all(normalizeBaseUrl(parsed.baseUrl))
+        .map((row) => row.id);
+      filter.channelIds = filter.channelIds ? filter.channelIds.filter((id) => atUrl.includes(id)) : atUrl;
+    }
+    const includeRuntime = filter.channelIds === undefined && parsed.apiType === undefined;
     // An unknown model or api type has no requests: same buckets, all zero.
     if (unknown) filter.channelIds = [];
     const buckets = this.ledger.reports.history({
@@ -197,6 +204,7 @@ export class LedgerService implements LedgerApi {
 
   async listRuns(query: RunsQuery): Promise<Run[]> {
     const parsed = parseInput(runsQuerySchema, query, 'runs query');
+    assertOrdered(parsed.from, parsed.to);
     let modelId: number | undefined;
     if (parsed.model !== undefined) {
       modelId = this.ledger.ctx.models.find(parsed.model);
@@ -212,6 +220,7 @@ export class LedgerService implements LedgerApi {
 
   async listRequests(query: RequestsQuery): Promise<RequestPage> {
     const parsed = parseInput(requestsQuerySchema, query, 'requests query');
+    assertOrdered(parsed.from, parsed.to);
     const ctx = this.ledger.ctx;
     const filter: { modelId?: number; apiTypeId?: number; channelIds?: number[]; from: number; to: number } = {
       from: parsed.from ?? 0,
@@ -243,6 +252,7 @@ export class LedgerService implements LedgerApi {
 
   async listCircuitEvents(query: CircuitEventsQuery): Promise<CircuitEvent[]> {
     const parsed = parseInput(circuitEventsQuerySchema, query, 'circuit events query');
+    assertOrdered(parsed.from, parsed.to);
     const filter: { channelIds?: number[]; from?: number; to?: number; limit: number } = { limit: parsed.limit };
     if (parsed.from !== undefined) filter.from = parsed.from;
     if (parsed.to !== undefined) filter.to = parsed.to;
@@ -259,6 +269,7 @@ export class LedgerService implements LedgerApi {
 
   async resetCircuit(input: { metricsKey: string; apiType: string }): Promise<Circuit> {
     const { apiType } = parseInput(circuitResetQuerySchema, { apiType: input.apiType }, 'circuit reset');
+    parseInput(metricsKeySchema, input.metricsKey, 'metricsKey');
     const [channelId] = this.channelIds(input.metricsKey, apiType);
     const circuit = channelId === undefined ? undefined : this.ledger.circuits.get(channelId);
     if (channelId === undefined || !circuit) {

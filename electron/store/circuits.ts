@@ -10,7 +10,7 @@ interface StateRow {
   opened_at: number | null;
   next_retry_at: number | null;
   backoff_level: number;
-  updated_at: number;
+  updated_at: number | null;
 }
 
 interface EventRow {
@@ -37,6 +37,12 @@ export interface Transition {
   from: CircuitStateName | null;
   to: CircuitStateName;
 }
+
+/** Channels with their breaker state; no stored state means closed. */
+const CHANNEL_STATES = `SELECT c.id AS channel_id, coalesce(s.state, 'closed') AS state,
+    coalesce(s.consecutive_failures, 0) AS consecutive_failures, s.opened_at, s.next_retry_at,
+    coalesce(s.backoff_level, 0) AS backoff_level, s.updated_at
+  FROM channels c LEFT JOIN circuit_states s ON s.channel_id = c.id`;
 
 /**
  * Circuit-breaker states per channel (ccx's LoadCircuitStates / UpsertCircuitState) and the log of
@@ -67,7 +73,9 @@ export class CircuitStore {
   set(channelId: number, input: CircuitStateInput, ts: number, reason: string | null): Transition | null {
     const current = this.selectState.get(channelId);
     const keep = <T>(given: T | undefined, stored: T, fallback: T): T => (given !== undefined ? given : current ? stored : fallback);
-    const opened = keep(input.openedAt, current?.opened_at ?? null, null);
+    // A circuit that opens without saying when was opened now.
+    const justOpened = input.state === 'open' && current?.state !== 'open';
+    const opened = input.openedAt === undefined && justOpened ? ts : keep(input.openedAt, current?.opened_at ?? null, null);
     this.upsert.run(
       channelId,
       input.state,
@@ -96,24 +104,30 @@ export class CircuitStore {
   }
 
   get(channelId: number): Circuit | undefined {
-    const row = this.selectState.get(channelId);
+    const row = this.ctx.db.prepare<[number], StateRow>(`${CHANNEL_STATES} WHERE c.id = ?`).get(channelId);
     return row ? this.toCircuit(row) : undefined;
   }
 
+  /**
+   * Every channel with an api type, with its breaker state: a channel that never reported one is
+   * closed. This also answers ccx's LoadLatestTimestamps (last success / failure per channel).
+   */
   list(apiTypeId?: number): Circuit[] {
+    const select = CHANNEL_STATES;
     const rows =
       apiTypeId === undefined
-        ? this.ctx.db.prepare<[], StateRow>(`SELECT s.* FROM circuit_states s`).all()
-        : this.ctx.db
-            .prepare<[number], StateRow>(`SELECT s.* FROM circuit_states s JOIN channels c ON c.id = s.channel_id WHERE c.api_type_id = ?`)
-            .all(apiTypeId);
+        ? this.ctx.db.prepare<[], StateRow>(`${select} WHERE c.api_type_id != 0`).all()
+        : this.ctx.db.prepare<[number], StateRow>(`${select} WHERE c.api_type_id = ?`).all(apiTypeId);
     return rows.map((row) => this.toCircuit(row)).sort((a, b) => a.metricsKey.localeCompare(b.metricsKey) || a.apiType.localeCompare(b.apiType));
   }
 
   countByState(): Record<CircuitStateName, number> {
     const counts: Record<CircuitStateName, number> = { closed: 0, open: 0, half_open: 0 };
     const rows = this.ctx.db
-      .prepare<[], { state: CircuitStateName; n: number }>(`SELECT state, count(*) AS n FROM circuit_states GROUP BY state`)
+      .prepare<[], { state: CircuitStateName; n: number }>(
+        `SELECT coalesce(s.state, 'closed') AS state, count(*) AS n
+         FROM channels c LEFT JOIN circuit_states s ON s.channel_id = c.id WHERE c.api_type_id != 0 GROUP BY 1`,
+      )
       .all();
     for (const row of rows) counts[row.state] = row.n;
     return counts;

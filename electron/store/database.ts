@@ -18,12 +18,21 @@ export interface OpenOptions {
  */
 export function openDatabase(file: string, options: OpenOptions = {}): Database {
   if (file !== ':memory:' && fs.existsSync(file)) {
+    // A read-only handle on a WAL database creates the -wal and -shm files and leaves them behind.
+    const created = [`${file}-wal`, `${file}-shm`].filter((sidecar) => !fs.existsSync(sidecar));
     const probe = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+    let found: number;
     try {
-      const found = probe.pragma('user_version', { simple: true }) as number;
-      if (found > SCHEMA_VERSION) throw new NewerSchemaError(found);
+      found = probe.pragma('user_version', { simple: true }) as number;
     } finally {
       probe.close();
+    }
+    if (found > SCHEMA_VERSION) {
+      // Refused untouched: remove what the probe created (an empty log and its index), nothing else.
+      for (const sidecar of created) {
+        if (fs.existsSync(sidecar) && (sidecar.endsWith('-shm') || fs.statSync(sidecar).size === 0)) fs.rmSync(sidecar);
+      }
+      throw new NewerSchemaError(found);
     }
   }
   const db = new BetterSqlite3(file);

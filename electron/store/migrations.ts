@@ -142,6 +142,16 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    name: 'api type 0 for channels named without an api type',
+    up(db) {
+      // channels.api_type_id references api_types; a request that names a channel but no api type is
+      // kept under api type id 0 (see ChannelDirectory), so that id must exist. '' is never a valid
+      // api type name, so it cannot clash with a reported one.
+      db.exec(`INSERT OR IGNORE INTO api_types (id, name) VALUES (0, '')`);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -107,7 +107,9 @@ export class Reports {
       const current = versionAt(this.ctx.prices.versions(modelId), now);
       const totals = acc.totals((nanos) => this.money(nanos));
       let cost: Money | null = totals.cost;
-      if (acc.costNanos.size === 0) cost = current ? { [current.currency]: 0 } : null;
+      // Requests with no price in force are unpriced, never free: a model whose requests in the range
+      // were all unpriced has no cost, even when it has a price now.
+      if (acc.costNanos.size === 0) cost = current && acc.unpricedRequests === 0 ? { [current.currency]: 0 } : null;
       models.push({
         ...totals,
         model: this.ctx.models.nameOf(modelId),

@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import { isLinear, requestCostNanos, selectTier, tierCostNanos, versionAt, type CompiledVersion } from '../pricing/rules.js';
 import { HOUR_MS } from '../time/ranges.js';
+import type { TokenTotals } from '../../shared/types.js';
 import type { StoreContext } from './context.js';
 import { firstIdAt, tsOfId } from './request-ids.js';
 import {
@@ -56,6 +57,7 @@ export class Repricer {
   private readonly hours: Statement<[number, number, number], { bucket: number }>;
   private readonly rawRows: Statement<[number, number, number], RawPriceRow>;
   private readonly hourRollups: Statement<[number, number], Record<string, number>>;
+  private readonly minuteRollups: Statement<[number, number, number], Record<string, number>>;
   private readonly updateRow: Statement<[number | null, number | null, number]>;
 
   constructor(private readonly ctx: StoreContext) {
@@ -69,6 +71,10 @@ export class Repricer {
     this.hourRollups = db.prepare(
       `SELECT bucket, channel_id, api_type_id, currency_id, ${SUM_COLUMNS.join(', ')} FROM rollup_hour WHERE model_id = ? AND bucket = ?`,
     );
+    this.minuteRollups = db.prepare(
+      `SELECT bucket, channel_id, api_type_id, currency_id, ${SUM_COLUMNS.join(', ')} FROM rollup_minute
+       WHERE model_id = ? AND bucket >= ? AND bucket < ?`,
+    );
     this.updateRow = db.prepare(`UPDATE requests SET cost_nanos = ?, currency_id = ? WHERE id = ?`);
   }
 
@@ -79,7 +85,7 @@ export class Repricer {
     const end = Math.min(to, tsOfId(Number.MAX_SAFE_INTEGER));
     for (const { bucket } of this.hours.all(modelId, Math.floor(from / HOUR_MS) * HOUR_MS, end)) {
       if (bucket >= rawHourFrom) this.repriceRaw(modelId, versions, Math.max(from, bucket), Math.min(end, bucket + HOUR_MS), apply, outcome, delta);
-      else this.repriceHour(modelId, versions, bucket, from, end, outcome, delta);
+      else this.repriceHour(modelId, versions, bucket, from, end, apply, outcome, delta);
     }
     if (apply) this.ctx.rollups.apply(delta, this.ctx.coverage.minuteFrom);
     return outcome;
@@ -98,12 +104,7 @@ export class Repricer {
     const sums = new Array<number>(SUM_COUNT);
     for (const row of rows) {
       const ts = tsOfId(row.id);
-      const tokens = {
-        inputTokens: row.input_tokens,
-        outputTokens: row.output_tokens,
-        cacheReadTokens: row.cache_read_tokens,
-        cacheWriteTokens: row.cache_write_tokens,
-      };
+      const tokens = tokensOf(row);
       const version = versionAt(versions, ts);
       const cost = version === undefined ? null : requestCostNanos(version, tokens);
       const currencyId = version?.currencyId ?? null;
@@ -134,10 +135,15 @@ export class Repricer {
     hour: number,
     from: number,
     to: number,
+    apply: boolean,
     outcome: RepriceOutcome,
     delta: RollupDelta,
   ): void {
-    const rows: HourRollupRow[] = this.hourRollups.all(modelId, hour).map((row) => ({
+    // Where minute rollups are still kept they are re-priced minute by minute (the hour and day
+    // changes are their sums), so every grain keeps each request's cost where it happened.
+    const source =
+      hour >= this.ctx.coverage.minuteFrom ? this.minuteRollups.all(modelId, hour, hour + HOUR_MS) : this.hourRollups.all(modelId, hour);
+    const rows: HourRollupRow[] = source.map((row) => ({
       bucket: row['bucket']!,
       channel_id: row['channel_id']!,
       api_type_id: row['api_type_id']!,
@@ -147,12 +153,19 @@ export class Repricer {
     const version = versionAt(versions, hour);
     const sameThroughout = versionAt(versions, hour + HOUR_MS - 1) === version;
     const whole = hour >= from && hour + HOUR_MS <= to;
+    const repriceable = whole && sameThroughout && (version === undefined || isLinear(version));
+    if (apply && repriceable && hour + HOUR_MS > this.ctx.coverage.rawFrom) {
+      // A manual cleanup may have cut this hour: the raw rows it kept follow the rollup's new price.
+      for (const row of this.rawRows.all(firstIdAt(hour), firstIdAt(hour + HOUR_MS), modelId)) {
+        this.updateRow.run(version === undefined ? null : requestCostNanos(version, tokensOf(row)), version?.currencyId ?? null, row.id);
+      }
+    }
     for (const row of rows) {
       const requests = row.sums[S_REQUESTS]!;
       outcome.affected += requests;
       const oldCurrency = row.currency_id === 0 ? null : row.currency_id;
       tally(outcome, 'before', oldCurrency, row.sums[S_COST]!, requests);
-      if (!whole || !sameThroughout || (version !== undefined && !isLinear(version))) {
+      if (!repriceable) {
         outcome.notRepriced += requests;
         tally(outcome, 'after', oldCurrency, row.sums[S_COST]!, requests);
         continue;
@@ -167,10 +180,19 @@ export class Repricer {
       const currencyId = version?.currencyId ?? null;
       tally(outcome, 'after', currencyId, cost, requests);
       const key = { modelId, channelId: row.channel_id, apiTypeId: row.api_type_id };
-      delta.add(hour, { ...key, currencyId: row.currency_id }, row.sums, -1);
-      delta.add(hour, { ...key, currencyId: currencyId ?? 0 }, [...row.sums.slice(0, S_COST), cost ?? 0, ...row.sums.slice(S_COST + 1)], 1);
+      delta.add(row.bucket, { ...key, currencyId: row.currency_id }, row.sums, -1);
+      delta.add(row.bucket, { ...key, currencyId: currencyId ?? 0 }, [...row.sums.slice(0, S_COST), cost ?? 0, ...row.sums.slice(S_COST + 1)], 1);
     }
   }
+}
+
+function tokensOf(row: RawPriceRow): TokenTotals {
+  return {
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    cacheReadTokens: row.cache_read_tokens,
+    cacheWriteTokens: row.cache_write_tokens,
+  };
 }
 
 function tally(outcome: RepriceOutcome, side: 'before' | 'after', currencyId: number | null, cost: number | null, requests: number): void {

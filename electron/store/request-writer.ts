@@ -2,6 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import { FAILURE_CLASSES, type FailureClass, type RequestRecord } from '../../shared/schemas/request-record.js';
 import { requestCostNanos, versionAt } from '../pricing/rules.js';
 import type { StoreContext } from './context.js';
+import { tsOfId } from './request-ids.js';
 import { RollupDelta, SUM_COUNT } from './rollups.js';
 
 export interface WriteResult {
@@ -38,6 +39,8 @@ export class RequestWriter {
 
   write(records: readonly RequestRecord[]): WriteResult {
     const { ctx, delta } = this;
+    // A write that threw part-way (its transaction rolled back) may have left changes here.
+    delta.clear();
     const result: WriteResult = { accepted: 0, duplicates: 0, models: new Set() };
     const outcomes = new Map<number, { success: number | null; failure: number | null }>();
     const sums = new Array<number>(SUM_COUNT);
@@ -47,10 +50,13 @@ export class RequestWriter {
       const apiTypeId = record.apiType === null ? 0 : ctx.apiTypes.ensure(record.apiType);
       const channelId = record.channel === null ? 0 : ctx.channels.ensure(record.channel, apiTypeId);
       const sourceId = record.source === null ? null : ctx.sources.ensure(record.source);
-      const version = versionAt(ctx.prices.versions(modelId), record.ts);
+      const id = ctx.ids.next(record.ts);
+      // The stored time is the one the id encodes (a request past 1024 in a millisecond spills into the
+      // next one): price it and sum it there, so rollups and re-pricing agree with the raw row.
+      const ts = tsOfId(id);
+      const version = versionAt(ctx.prices.versions(modelId), ts);
       const cost = version === undefined ? null : requestCostNanos(version, record);
       const currencyId = version === undefined ? 0 : version.currencyId;
-      const id = ctx.ids.next(record.ts);
 
       const info = this.insert.run(
         id,
@@ -87,7 +93,7 @@ export class RequestWriter {
       sums[6] = cost ?? 0;
       sums[7] = record.latencyMs ?? 0;
       sums[8] = record.latencyMs === null ? 0 : 1;
-      delta.add(record.ts, { modelId, channelId, apiTypeId, currencyId }, sums);
+      delta.add(ts, { modelId, channelId, apiTypeId, currencyId }, sums);
 
       if (channelId !== 0) {
         let outcome = outcomes.get(channelId);

@@ -40,7 +40,8 @@ export class RunStore {
   private readonly beat: Statement<[number, number, number]>;
   private readonly close: Statement<[number, number]>;
   private readonly selectStale: Statement<[number], RunRow>;
-  private readonly overlapping: Statement<[number, number], RunRow>;
+  /** Raw rows [model_id, start_at, end_at]: the summary and history read every run in their range. */
+  private readonly overlapping: Statement<[number, number], [number, number, number | null]>;
   private readonly openRuns: Statement<[], RunRow>;
 
   constructor(private readonly ctx: StoreContext) {
@@ -55,9 +56,11 @@ export class RunStore {
     this.beat = db.prepare(`UPDATE runs SET last_seen_at = max(last_seen_at, ?), last_heard_at = ? WHERE id = ?`);
     this.close = db.prepare(`UPDATE runs SET end_at = max(start_at, ?) WHERE id = ?`);
     this.selectStale = db.prepare(`SELECT * FROM runs WHERE end_at IS NULL AND last_heard_at < ?`);
-    this.overlapping = db.prepare(
-      `SELECT * FROM runs WHERE start_at < ? AND (end_at IS NULL OR end_at > ?) ORDER BY start_at`,
-    );
+    this.overlapping = db
+      .prepare<[number, number], [number, number, number | null]>(
+        `SELECT model_id, start_at, end_at FROM runs WHERE start_at < ? AND (end_at IS NULL OR end_at > ?) ORDER BY start_at`,
+      )
+      .raw(true);
     this.openRuns = db.prepare(`SELECT * FROM runs WHERE end_at IS NULL`);
   }
 
@@ -117,9 +120,10 @@ export class RunStore {
   /** Runs overlapping [from, to), oldest first. */
   spans(from: number, to: number, modelId?: number): RunSpan[] {
     const spans: RunSpan[] = [];
-    for (const row of this.overlapping.iterate(to, from)) {
-      if (modelId !== undefined && row.model_id !== modelId) continue;
-      spans.push({ modelId: row.model_id, start: row.start_at, end: row.end_at });
+    // all() rather than iterate(): one call into SQLite instead of one per run.
+    for (const [rowModelId, start, end] of this.overlapping.all(to, from)) {
+      if (modelId !== undefined && rowModelId !== modelId) continue;
+      spans.push({ modelId: rowModelId, start, end });
     }
     return spans;
   }

@@ -9,6 +9,11 @@ export interface Piece {
   source: PieceSource;
   from: number;
   to: number;
+  /**
+   * Set on an expired minute or hour answered from its rollup: its rows count at this time (the
+   * middle of the bucket, inside the part of the range that asked for it), not at the bucket's start.
+   */
+  at?: number;
 }
 
 type CoverageView = Pick<Coverage, 'minuteFrom' | 'rawFrom'>;
@@ -17,7 +22,8 @@ type CoverageView = Pick<Coverage, 'minuteFrom' | 'rawFrom'>;
  * Splits [from, to) into whole days, whole hours, whole minutes and raw edges, so a month is read as
  * ~30 day rows per key plus a few hours, minutes and raw milliseconds at the edges. Minute rollups
  * and raw rows are used only where they are still kept; an edge older than the raw rows is answered
- * at hour grain, rounded to the nearest hour boundary (the only inexact case, for expired data).
+ * at hour grain, rounded to the nearest hour boundary (the only inexact case, for expired data): the
+ * hour counts in whichever piece holds its middle, so any split of a range counts each hour once.
  */
 export function planPieces(from: number, to: number, coverage: CoverageView): Piece[] {
   const out: Piece[] = [];
@@ -37,7 +43,13 @@ function splitCoarse(from: number, to: number, levelIndex: number, out: Piece[],
   const first = Math.ceil(from / level.grain) * level.grain;
   const last = Math.floor(to / level.grain) * level.grain;
   if (first >= last) {
-    splitCoarse(from, to, levelIndex + 1, out, coverage);
+    // No whole bucket of this grain inside, but a boundary may still cut the range in two.
+    if (from < first && first < to) {
+      splitCoarse(from, first, levelIndex + 1, out, coverage);
+      splitCoarse(first, to, levelIndex + 1, out, coverage);
+    } else {
+      splitCoarse(from, to, levelIndex + 1, out, coverage);
+    }
     return;
   }
   splitCoarse(from, first, levelIndex + 1, out, coverage);
@@ -51,26 +63,37 @@ function splitFine(from: number, to: number, out: Piece[], coverage: CoverageVie
     const first = Math.ceil(from / MINUTE_MS) * MINUTE_MS;
     const last = Math.floor(to / MINUTE_MS) * MINUTE_MS;
     if (first < last) {
-      pushRaw(from, first, out);
+      pushEdge(from, first, MINUTE_MS, out, coverage);
       out.push({ source: 'rollup_minute', from: first, to: last });
-      pushRaw(last, to, out);
-      return;
+      pushEdge(last, to, MINUTE_MS, out, coverage);
+    } else if (from < first && first < to) {
+      pushEdge(from, first, MINUTE_MS, out, coverage);
+      pushEdge(first, to, MINUTE_MS, out, coverage);
+    } else {
+      pushEdge(from, to, MINUTE_MS, out, coverage);
     }
-    pushRaw(from, to, out);
     return;
   }
-  if (from >= coverage.rawFrom) {
-    pushRaw(from, to, out);
-    return;
-  }
-  if (to - from >= HOUR_MS / 2) {
-    const hour = Math.floor(from / HOUR_MS) * HOUR_MS;
-    out.push({ source: 'rollup_hour', from: hour, to: hour + HOUR_MS });
-  }
+  pushEdge(from, to, HOUR_MS, out, coverage);
 }
 
-function pushRaw(from: number, to: number, out: Piece[]): void {
-  if (from < to) out.push({ source: 'requests', from, to });
+/**
+ * An edge within one bucket of `grain` (a minute, or an hour where minute rollups are gone): raw rows
+ * while that whole bucket still has them, else the bucket's rollup, counted in the edge holding its
+ * middle (rounding both ends to the nearest boundary). A bucket is raw or rolled up as a whole, so
+ * every way of cutting a range agrees.
+ */
+function pushEdge(from: number, to: number, grain: number, out: Piece[], coverage: CoverageView): void {
+  if (from >= to) return;
+  const bucket = Math.floor(from / grain) * grain;
+  if (bucket >= coverage.rawFrom) {
+    out.push({ source: 'requests', from, to });
+    return;
+  }
+  const middle = bucket + grain / 2;
+  if (from <= middle && middle < to) {
+    out.push({ source: grain === MINUTE_MS ? 'rollup_minute' : 'rollup_hour', from: bucket, to: bucket + grain, at: middle });
+  }
 }
 
 /** Joins touching pieces of the same source, so each source is read with as few queries as possible. */
@@ -78,7 +101,7 @@ export function mergePieces(pieces: readonly Piece[]): Piece[] {
   const merged: Piece[] = [];
   for (const piece of pieces) {
     const last = merged[merged.length - 1];
-    if (last && last.source === piece.source && last.to === piece.from) last.to = piece.to;
+    if (last && last.source === piece.source && last.to === piece.from && last.at === undefined && piece.at === undefined) last.to = piece.to;
     else merged.push({ ...piece });
   }
   return merged;

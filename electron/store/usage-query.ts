@@ -95,6 +95,9 @@ export class UsageQuery {
     const bucketParams: unknown[] = [];
     if (spec.starts.length === 1) {
       bucketExpr = '0';
+    } else if (piece.at !== undefined) {
+      bucketExpr = '?';
+      bucketParams.push(spec.starts[Math.max(0, bucketIndex(spec.starts, piece.at))]);
     } else if (spec.widthMs !== null) {
       bucketExpr = `${time} - (${time} % ?)`;
       bucketParams.push(spec.widthMs);

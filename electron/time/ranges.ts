@@ -31,8 +31,8 @@ export function today(now: number): TimeRange {
 }
 
 /**
- * A half-open range [from, to). A preset ends now; explicit bounds win over a preset; with neither,
- * the range is today. A missing `to` is now; a missing `from` with a `to` is the day before `to`.
+ * A half-open range [from, to). A preset ends now; a preset and explicit bounds together are refused;
+ * with neither, the range is today. A missing `to` is now; a missing `from` with a `to` is the day before `to`.
  */
 export function resolveRange(input: RangeInput, now: number): TimeRange {
   if (input.from === undefined && input.to === undefined) {
@@ -44,10 +44,14 @@ export function resolveRange(input: RangeInput, now: number): TimeRange {
   }
   const to = input.to ?? now;
   const from = input.from ?? to - DAY_MS;
-  if (from >= to) {
-    throw new ApiError('bad_request', `from (${new Date(from).toISOString()}) must be before to (${new Date(to).toISOString()})`, [
-      { field: 'from', reason: 'must be before to' },
-    ]);
-  }
+  assertOrdered(from, to);
   return { from, to };
+}
+
+/** Throws 400 unless from < to; either bound may be missing (open-ended lists). */
+export function assertOrdered(from: number | undefined, to: number | undefined): void {
+  if (from === undefined || to === undefined || from < to) return;
+  throw new ApiError('bad_request', `from (${new Date(from).toISOString()}) must be before to (${new Date(to).toISOString()})`, [
+    { field: 'from', reason: 'must be before to' },
+  ]);
 }

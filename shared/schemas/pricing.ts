@@ -4,9 +4,9 @@ import { timeSchema } from './time.js';
 export const PRICING_METHODS = ['tokens', 'hourly', 'none'] as const;
 export type PricingMethod = (typeof PRICING_METHODS)[number];
 
-// Prices are per 1M tokens (or per hour) in the currency's main unit; a million per million tokens is
-// far beyond any real price and keeps nano-unit arithmetic exact in doubles.
-const price = z.number().min(0).max(1_000_000);
+// Prices are per 1M tokens (or per hour) in the currency's main unit; 10,000 is far beyond any real
+// price and keeps costs in integer nanos far from overflow (see MAX_TOKENS).
+const price = z.number().min(0).max(10_000);
 
 export const priceTierSchema = z.strictObject({
   maxPromptTokens: z.number().int().positive().nullable(),

@@ -27,6 +27,8 @@ export const historyQuerySchema = z.strictObject({
     .default('auto'),
   model: modelNameSchema.optional(),
   metricsKey: metricsKeySchema.optional(),
+  /** Channels at this endpoint (ccx's QueryAggregatedHistory baseURL filter). */
+  baseUrl: z.url({ protocol: /^https?$/, error: 'baseUrl must be an http(s) URL' }).optional(),
   apiType: apiTypeSchema.optional(),
   groupBy: z.enum(['model']).optional(),
 });

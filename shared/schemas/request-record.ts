@@ -4,7 +4,11 @@ import { timeSchema } from './time.js';
 export const FAILURE_CLASSES = ['retryable', 'overloaded', 'non_retryable', 'quota', 'client_cancel'] as const;
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
-export const MAX_TOKENS = 1_000_000_000;
+// 100M tokens of one class in one request is far past any context window, and with prices capped at
+// 10,000 per 1M tokens it keeps every cost and every sum of costs exact in integer nanos.
+export const MAX_TOKENS = 100_000_000;
+/** Clock skew allowed for reporters; a request timestamped later than this is a mistake. */
+export const MAX_FUTURE_MS = 24 * 3_600_000;
 
 const tokenCount = z.number().int().min(0).max(MAX_TOKENS);
 const milliseconds = z.number().int().min(0).max(86_400_000);

@@ -1,0 +1,194 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureDataset, type Dataset } from './build-dataset.js';
+import { runP1 } from './p1-ingest.js';
+import { runP2 } from './p2-http.js';
+import { runP3 } from './p3-queries.js';
+import { measureDisk, measureRss } from './p5-footprint.js';
+import { runP6 } from './p6-startup.js';
+import { fmtInt, log, machineBusySeconds, met, ownTreeCpuSeconds, REPO_ROOT, type Figure } from './util.js';
+
+const USAGE = `Usage: node dist/bench/run.js [p1] [p2] [p3] [p5] [p6] [options]
+  With no ids, runs all of them. P4 (metering proxy) is listed as not measured.
+  --quick            smaller sizes everywhere (1M-request dataset): a smoke run, not the targets' setup
+  --data-dir DIR     where the dataset and results.json live (default .bench-data/, or MODELMETER_BENCH_DIR)
+  --records N        dataset size (default 10,000,000)
+  --rebuild          rebuild the dataset even if a complete one is there
+  --seed N           PRNG seed (default 42)`;
+
+const ALL = ['p1', 'p2', 'p3', 'p5', 'p6'] as const;
+type Id = (typeof ALL)[number];
+
+interface Sizes {
+  datasetRecords: number;
+  p1Records: number;
+  p1Trials: number;
+  p2Batches: number;
+  p2SinglePosts: number;
+  p3Iterations: number;
+  p6Starts: number;
+}
+
+const FULL: Sizes = { datasetRecords: 10_000_000, p1Records: 1_000_000, p1Trials: 3, p2Batches: 300, p2SinglePosts: 30_000, p3Iterations: 200, p6Starts: 5 };
+const QUICK: Sizes = { datasetRecords: 1_000_000, p1Records: 200_000, p1Trials: 1, p2Batches: 60, p2SinglePosts: 6_000, p3Iterations: 50, p6Starts: 3 };
+
+function copyForHeadless(dataset: Dataset, dir: string): Dataset {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, path.basename(dataset.file));
+  fs.copyFileSync(dataset.file, file);
+  if (fs.existsSync(`${dataset.file}-wal`)) fs.copyFileSync(`${dataset.file}-wal`, `${file}-wal`);
+  return { ...dataset, dir, file };
+}
+
+function formatValue(figure: Figure): string {
+  if (figure.value === null) return 'not measured';
+  const v = figure.value;
+  switch (figure.unit) {
+    case 'ms':
+      return `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`;
+    case 'bytes':
+      return `${v.toFixed(1)} B`;
+    case 'MiB':
+      return `${v.toFixed(1)} MiB`;
+    default:
+      return `${fmtInt(v)} ${figure.unit}`;
+  }
+}
+
+function formatTarget(figure: Figure): string {
+  if (figure.target === null) return '-';
+  const op = figure.better === 'higher' ? '>=' : '<=';
+  return `${op} ${formatValue({ ...figure, value: figure.target })}`;
+}
+
+function table(figures: readonly Figure[]): string {
+  const rows = figures.map((figure) => {
+    const ok = met(figure);
+    return [figure.id, figure.what, formatValue(figure), formatTarget(figure), ok === null ? '-' : ok ? 'yes' : 'NO'];
+  });
+  const header = ['id', 'what', 'measured', 'target', 'met'];
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]) => `| ${cells.map((cell, i) => (i >= 2 && i <= 3 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      quick: { type: 'boolean' },
+      'data-dir': { type: 'string' },
+      records: { type: 'string' },
+      rebuild: { type: 'boolean' },
+      seed: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const selected = new Set<Id>();
+  for (const word of positionals) {
+    const id = word.toLowerCase();
+    if (!(ALL as readonly string[]).includes(id)) throw new Error(`unknown benchmark "${word}"\n${USAGE}`);
+    selected.add(id as Id);
+  }
+  if (selected.size === 0) for (const id of ALL) selected.add(id);
+  const sizes = { ...(values.quick ? QUICK : FULL) };
+  if (values.records !== undefined) sizes.datasetRecords = Number(values.records);
+  if (!Number.isInteger(sizes.datasetRecords) || sizes.datasetRecords < 1000) throw new Error('--records must be a whole number >= 1000');
+  const seed = values.seed === undefined ? 42 : Number(values.seed);
+  const benchDir = path.resolve(values['data-dir'] ?? process.env['MODELMETER_BENCH_DIR'] ?? path.join(REPO_ROOT, '.bench-data'));
+  fs.mkdirSync(benchDir, { recursive: true });
+
+  log(`ModelMeter benchmarks: ${[...selected].join(' ')}; ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown cpu'}), Node ${process.version}, data in ${benchDir}`);
+  if (values.quick) log('quick mode: reduced sizes, figures are indicative only');
+  const machineBefore = machineBusySeconds();
+  const ownBefore = ownTreeCpuSeconds();
+  const started = performance.now();
+  const figures: Figure[] = [];
+
+  if (selected.has('p1')) figures.push(...(await runP1({ benchDir, records: sizes.p1Records, batch: 5_000, trials: sizes.p1Trials, seed })));
+  if (selected.has('p2')) {
+    figures.push(
+      ...(await runP2({ benchDir, seed, batchRecords: 1_000, batches: sizes.p2Batches, batchClients: 4, singlePosts: sizes.p2SinglePosts, singleClients: 64 })),
+    );
+  }
+  figures.push({ id: 'P4', what: 'metering proxy overhead (not built yet)', value: null, unit: 'ms', target: null, better: 'lower' });
+
+  let dataset: Dataset | null = null;
+  if (selected.has('p3') || selected.has('p5') || selected.has('p6')) {
+    dataset = await ensureDataset(benchDir, { records: sizes.datasetRecords, days: 30, leadHours: 6, seed }, { rebuild: values.rebuild ?? false });
+  }
+  if (dataset && selected.has('p3')) figures.push(...(await runP3(dataset, { iterations: sizes.p3Iterations, seed })));
+  if (dataset && selected.has('p5')) figures.push(measureDisk(dataset));
+  if (dataset && (selected.has('p5') || selected.has('p6'))) {
+    // The headless server runs housekeeping against the real clock (program runs, minute-rollup
+    // trimming, retention): it gets a copy, so the stored dataset stays as built for the next run.
+    const copy = copyForHeadless(dataset, path.join(benchDir, 'tmp', 'headless'));
+    try {
+      if (selected.has('p5')) figures.push(await measureRss(copy));
+      if (selected.has('p6')) figures.push(await runP6(copy, sizes.p6Starts, path.join(benchDir, 'tmp')));
+    } finally {
+      fs.rmSync(copy.dir, { recursive: true, force: true });
+    }
+  }
+  figures.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const machineAfter = machineBusySeconds();
+  const ownAfter = ownTreeCpuSeconds();
+
+  const seconds = (performance.now() - started) / 1000;
+  // CPU the machine spent on other work while this ran: a noisy neighbour makes every figure worse.
+  const otherCpu =
+    machineBefore === null || machineAfter === null || ownBefore === null || ownAfter === null
+      ? null
+      : Math.max(0, machineAfter - machineBefore - (ownAfter - ownBefore));
+  const out: string[] = [];
+  out.push('');
+  out.push(
+    `ModelMeter benchmark results (${new Date().toISOString()}, ${os.cpus().length} cores, Node ${process.version}${values.quick ? ', QUICK mode: reduced sizes' : ''})`,
+  );
+  if (dataset) {
+    const m = dataset.marker;
+    out.push(
+      `dataset: ${fmtInt(m.records)} requests over ${m.days} days (+${m.leadHours} h lead-in), ${dataset.catalogue.models.length} models, ${dataset.catalogue.channels.length} channels, ${m.priceVersions} price versions, ${m.runs} runs (${dataset.reused ? 'reused' : `built in ${m.buildSeconds.toFixed(0)} s`}; ${dataset.file})`,
+    );
+  }
+  out.push('');
+  out.push(table(figures));
+  out.push('');
+  for (const figure of figures) for (const note of figure.notes ?? []) out.push(`${figure.id}: ${note}`);
+  out.push('');
+  if (selected.has('p2')) out.push(`P2 note: the load generator and the server share this machine's ${os.cpus().length} cores, so P2 understates what a server with the machine to itself would take.`);
+  if (otherCpu !== null) {
+    const share = otherCpu / seconds;
+    out.push(
+      `other processes used ${otherCpu.toFixed(1)} CPU s during the ${seconds.toFixed(0)} s run (${(100 * share).toFixed(0)}% of one core)${share > 0.1 ? ': the machine was not quiet, figures may be pessimistic' : ''}`,
+    );
+  }
+  out.push(`total time ${seconds.toFixed(0)} s`);
+  process.stdout.write(`${out.join('\n')}\n`);
+
+  fs.rmSync(path.join(benchDir, 'tmp'), { recursive: true, force: true });
+  const resultsFile = path.join(benchDir, 'results.json');
+  const results = {
+    at: new Date().toISOString(),
+    quick: values.quick ?? false,
+    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? null, node: process.version, platform: process.platform },
+    dataset: dataset ? { ...dataset.marker, file: dataset.file, reused: dataset.reused } : null,
+    seconds,
+    otherProcessesCpuSeconds: otherCpu,
+    figures: figures.map((figure) => ({ ...figure, met: met(figure) })),
+  };
+  fs.writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  log(`results written to ${resultsFile}`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
