@@ -1,9 +1,11 @@
 import type { Database, Transaction } from 'better-sqlite3';
+import { machineCalendar, type DayCalendar } from '../time/day-calendar.js';
 import { ChannelDirectory } from './channels.js';
 import { Coverage } from './coverage.js';
 import { Dictionary } from './dictionaries.js';
 import { PriceBook } from './price-book.js';
 import { RequestIds } from './request-ids.js';
+import { alignDayRollups } from './day-rollups.js';
 import { RollupWriter } from './rollups.js';
 
 /** What every part of the store shares: the connection and the in-memory mirrors of small tables. */
@@ -23,6 +25,7 @@ export class StoreContext {
   constructor(
     readonly db: Database,
     readonly now: () => number = Date.now,
+    readonly calendar: DayCalendar = machineCalendar(),
   ) {
     this.models = new Dictionary(db, 'models', now);
     this.sources = new Dictionary(db, 'sources', now);
@@ -30,10 +33,11 @@ export class StoreContext {
     this.currencies = new Dictionary(db, 'currencies', now);
     this.channels = new ChannelDirectory(db, this.apiTypes);
     this.prices = new PriceBook(db, this.currencies);
-    this.rollups = new RollupWriter(db);
+    this.rollups = new RollupWriter(db, calendar);
     this.coverage = new Coverage(db);
     this.ids = new RequestIds(db);
     this.transaction = db.transaction((work: () => unknown) => work());
+    this.write(() => alignDayRollups(db, calendar, this.coverage.rawFrom));
   }
 
   /**

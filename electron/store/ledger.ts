@@ -1,3 +1,4 @@
+import { machineCalendar, type DayCalendar } from '../time/day-calendar.js';
 import { openDatabase, type Database, type OpenOptions } from './database.js';
 import { CircuitStore } from './circuits.js';
 import { StoreContext } from './context.js';
@@ -31,8 +32,9 @@ export class Ledger {
   private constructor(
     readonly db: Database,
     now: () => number,
+    calendar: DayCalendar | undefined,
   ) {
-    this.ctx = new StoreContext(db, now);
+    this.ctx = new StoreContext(db, now, calendar ?? machineCalendar());
     this.requests = new RequestWriter(this.ctx);
     this.requestLog = new RequestLog(this.ctx);
     this.usage = new UsageQuery(this.ctx);
@@ -45,8 +47,8 @@ export class Ledger {
     this.settings = new SettingsStore(this.ctx);
   }
 
-  static open(file: string, options: OpenOptions & { now?: () => number } = {}): Ledger {
-    return new Ledger(openDatabase(file, options), options.now ?? Date.now);
+  static open(file: string, options: OpenOptions & { now?: () => number; calendar?: DayCalendar } = {}): Ledger {
+    return new Ledger(openDatabase(file, options), options.now ?? Date.now, options.calendar);
   }
 
   write<T>(work: () => T): T {

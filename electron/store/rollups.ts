@@ -1,12 +1,21 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../time/ranges.js';
+import type { DayCalendar } from '../time/day-calendar.js';
+import { HOUR_MS, MINUTE_MS } from '../time/ranges.js';
 
-/** The three grains of pre-summed usage, coarsest first. Day buckets are UTC days. */
-export const ROLLUP_LEVELS = [
-  { table: 'rollup_day', grain: DAY_MS },
-  { table: 'rollup_hour', grain: HOUR_MS },
-  { table: 'rollup_minute', grain: MINUTE_MS },
-] as const;
+/**
+ * The three grains of pre-summed usage, coarsest first. Day buckets start where the store's
+ * DayCalendar says (local midnight in whole-hour zones, else UTC midnight).
+ */
+export const ROLLUP_LEVELS = [{ table: 'rollup_day' }, { table: 'rollup_hour' }, { table: 'rollup_minute' }] as const;
+
+/** The bucket of each grain that holds a minute. */
+export function bucketFunctions(calendar: DayCalendar): Record<RollupTable, (minute: number) => number> {
+  return {
+    rollup_day: (minute) => calendar.dayStart(minute),
+    rollup_hour: (minute) => minute - (minute % HOUR_MS),
+    rollup_minute: (minute) => minute,
+  };
+}
 
 export type RollupTable = (typeof ROLLUP_LEVELS)[number]['table'];
 
@@ -52,30 +61,29 @@ interface Entry extends RollupKey {
  * one adds the negation, so every write path keeps the rollups equal to the raw rows.
  */
 export class RollupDelta {
-  private readonly entries = new Map<string, Entry>();
+  private readonly byKey = new Map<string, Entry>();
 
   get size(): number {
-    return this.entries.size;
+    return this.byKey.size;
   }
 
   add(ts: number, key: RollupKey, sums: readonly number[], sign: 1 | -1 = 1): void {
     const minute = ts - (ts % MINUTE_MS);
     const mapKey = `${minute}|${key.modelId}|${key.channelId}|${key.apiTypeId}|${key.currencyId}`;
-    let entry = this.entries.get(mapKey);
+    let entry = this.byKey.get(mapKey);
     if (!entry) {
       entry = { minute, ...key, sums: new Array<number>(SUM_COUNT).fill(0) };
-      this.entries.set(mapKey, entry);
+      this.byKey.set(mapKey, entry);
     }
     const target = entry.sums;
     for (let i = 0; i < SUM_COUNT; i++) target[i]! += sign * sums[i]!;
   }
 
-  /** The same changes summed to a coarser grain. */
-  regrain(grain: number): Entry[] {
-    if (grain === MINUTE_MS) return [...this.entries.values()];
+  /** The same changes summed to a coarser grain (`bucketOf` maps a minute to its bucket). */
+  regrain(bucketOf: (minute: number) => number): Entry[] {
     const out = new Map<string, Entry>();
-    for (const entry of this.entries.values()) {
-      const bucket = entry.minute - (entry.minute % grain);
+    for (const entry of this.byKey.values()) {
+      const bucket = bucketOf(entry.minute);
       const mapKey = `${bucket}|${entry.modelId}|${entry.channelId}|${entry.apiTypeId}|${entry.currencyId}`;
       const existing = out.get(mapKey);
       if (existing) {
@@ -87,8 +95,12 @@ export class RollupDelta {
     return [...out.values()];
   }
 
+  entries(): Entry[] {
+    return [...this.byKey.values()];
+  }
+
   clear(): void {
-    this.entries.clear();
+    this.byKey.clear();
   }
 }
 
@@ -96,8 +108,10 @@ export class RollupDelta {
 export class RollupWriter {
   private readonly upserts = new Map<RollupTable, Statement<unknown[]>>();
   private readonly prunes = new Map<RollupTable, Statement<unknown[]>>();
+  private readonly bucketOf: Record<RollupTable, (minute: number) => number>;
 
-  constructor(db: Database) {
+  constructor(db: Database, calendar: DayCalendar) {
+    this.bucketOf = bucketFunctions(calendar);
     const assignments = SUM_COLUMNS.map((column) => `${column} = ${column} + excluded.${column}`).join(', ');
     for (const { table } of ROLLUP_LEVELS) {
       this.upserts.set(
@@ -120,11 +134,12 @@ export class RollupWriter {
   /** Minute rows older than `minuteFrom` are not kept (see Coverage), so none are written. */
   apply(delta: RollupDelta, minuteFrom: number): void {
     if (delta.size === 0) return;
-    for (const { table, grain } of ROLLUP_LEVELS) {
+    for (const { table } of ROLLUP_LEVELS) {
       const upsert = this.upserts.get(table)!;
       const prune = this.prunes.get(table)!;
-      for (const entry of delta.regrain(grain)) {
-        if (grain === MINUTE_MS && entry.minute < minuteFrom) continue;
+      const entries = table === 'rollup_minute' ? delta.entries() : delta.regrain(this.bucketOf[table]);
+      for (const entry of entries) {
+        if (table === 'rollup_minute' && entry.minute < minuteFrom) continue;
         upsert.run(entry.minute, entry.modelId, entry.channelId, entry.apiTypeId, entry.currencyId, ...entry.sums);
         if (entry.sums[S_REQUESTS]! < 0) {
           prune.run(entry.minute, entry.modelId, entry.channelId, entry.apiTypeId, entry.currencyId);

@@ -1,6 +1,7 @@
+import { UTC_CALENDAR, type DayCalendar } from '../time/day-calendar.js';
 import { HOUR_MS, MINUTE_MS } from '../time/ranges.js';
 import type { Coverage } from './coverage.js';
-import { ROLLUP_LEVELS, type RollupTable } from './rollups.js';
+import type { RollupTable } from './rollups.js';
 
 export type PieceSource = RollupTable | 'requests';
 
@@ -25,36 +26,45 @@ type CoverageView = Pick<Coverage, 'minuteFrom' | 'rawFrom'>;
  * at hour grain, rounded to the nearest hour boundary (the only inexact case, for expired data): the
  * hour counts in whichever piece holds its middle, so any split of a range counts each hour once.
  */
-export function planPieces(from: number, to: number, coverage: CoverageView): Piece[] {
+export function planPieces(from: number, to: number, coverage: CoverageView, calendar: DayCalendar = UTC_CALENDAR): Piece[] {
   const out: Piece[] = [];
-  splitCoarse(from, to, 0, out, coverage);
+  const levels: CoarseLevel[] = [
+    { table: 'rollup_day', floor: (ts) => calendar.dayStart(ts), next: (start) => calendar.nextDay(start) },
+    { table: 'rollup_hour', floor: (ts) => ts - (ts % HOUR_MS), next: (start) => start + HOUR_MS },
+  ];
+  splitCoarse(from, to, levels, 0, out, coverage);
   return out;
 }
 
-const COARSE = ROLLUP_LEVELS.filter((level) => level.grain >= HOUR_MS);
+interface CoarseLevel {
+  table: 'rollup_day' | 'rollup_hour';
+  floor(ts: number): number;
+  next(bucketStart: number): number;
+}
 
-function splitCoarse(from: number, to: number, levelIndex: number, out: Piece[], coverage: CoverageView): void {
+function splitCoarse(from: number, to: number, levels: readonly CoarseLevel[], levelIndex: number, out: Piece[], coverage: CoverageView): void {
   if (from >= to) return;
-  const level = COARSE[levelIndex];
+  const level = levels[levelIndex];
   if (!level) {
     splitFine(from, to, out, coverage);
     return;
   }
-  const first = Math.ceil(from / level.grain) * level.grain;
-  const last = Math.floor(to / level.grain) * level.grain;
+  const floorFrom = level.floor(from);
+  const first = floorFrom === from ? from : level.next(floorFrom);
+  const last = level.floor(to);
   if (first >= last) {
     // No whole bucket of this grain inside, but a boundary may still cut the range in two.
     if (from < first && first < to) {
-      splitCoarse(from, first, levelIndex + 1, out, coverage);
-      splitCoarse(first, to, levelIndex + 1, out, coverage);
+      splitCoarse(from, first, levels, levelIndex + 1, out, coverage);
+      splitCoarse(first, to, levels, levelIndex + 1, out, coverage);
     } else {
-      splitCoarse(from, to, levelIndex + 1, out, coverage);
+      splitCoarse(from, to, levels, levelIndex + 1, out, coverage);
     }
     return;
   }
-  splitCoarse(from, first, levelIndex + 1, out, coverage);
+  splitCoarse(from, first, levels, levelIndex + 1, out, coverage);
   out.push({ source: level.table, from: first, to: last });
-  splitCoarse(last, to, levelIndex + 1, out, coverage);
+  splitCoarse(last, to, levels, levelIndex + 1, out, coverage);
 }
 
 /** [from, to) lies within one hour here. */

@@ -57,7 +57,7 @@ export class UsageQuery {
     for (let i = 0; i < spec.starts.length; i++) {
       const from = Math.max(spec.starts[i]!, spec.from);
       const to = Math.min(spec.starts[i + 1] ?? spec.to, spec.to);
-      pieces.push(...planPieces(from, to, this.ctx.coverage));
+      pieces.push(...planPieces(from, to, this.ctx.coverage, this.ctx.calendar));
     }
     const cells = new Map<string, UsageCell>();
     for (const piece of mergePieces(pieces)) this.readPiece(piece, spec, filter, groupByModel, cells);

@@ -8,10 +8,15 @@ const DAY_SECONDS = 86_400;
 const NICE_INTERVALS = [60, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, DAY_SECONDS] as const;
 const AUTO_TARGET_BUCKETS = 150;
 
-/** The smallest nice width that keeps a range within about 150 buckets. */
+/** Ranges longer than this are shown by whole local days (a month as 30 bars, read from day rollups). */
+const DAILY_FROM_SECONDS = 10 * DAY_SECONDS;
+
+/** The smallest nice width that keeps a range within about 150 buckets; whole days past ten days. */
 export function autoInterval(range: TimeRange): number {
   const spanSeconds = (range.to - range.from) / 1000;
-  for (const width of NICE_INTERVALS) if (spanSeconds / width <= AUTO_TARGET_BUCKETS) return width;
+  if (spanSeconds <= DAILY_FROM_SECONDS) {
+    for (const width of NICE_INTERVALS) if (spanSeconds / width <= AUTO_TARGET_BUCKETS) return width;
+  }
   const days = Math.ceil(spanSeconds / DAY_SECONDS / AUTO_TARGET_BUCKETS);
   return days * DAY_SECONDS;
 }

@@ -11,14 +11,19 @@ const T0 = Date.UTC(2024, 2, 14, 9, 37, 12, 345);
 describe('autoInterval', () => {
   const span = (ms: number) => autoInterval({ from: T0, to: T0 + ms });
 
-  it('picks the smallest nice width that keeps about 150 buckets or fewer', () => {
+  it('picks the smallest nice width that keeps about 150 buckets or fewer, up to ten days', () => {
     expect(span(HOUR_MS)).toBe(60);
     expect(span(150 * MINUTE_MS)).toBe(60);
     expect(span(150 * MINUTE_MS + 1)).toBe(300);
     expect(span(6 * HOUR_MS)).toBe(300);
     expect(span(DAY_MS)).toBe(600);
     expect(span(7 * DAY_MS)).toBe(7200);
-    expect(span(30 * DAY_MS)).toBe(21_600);
+    expect(span(10 * DAY_MS)).toBe(7200);
+  });
+
+  it('shows ranges longer than ten days by whole days', () => {
+    expect(span(10 * DAY_MS + 1)).toBe(86_400);
+    expect(span(30 * DAY_MS)).toBe(86_400);
     expect(span(150 * DAY_MS)).toBe(86_400);
   });
 
