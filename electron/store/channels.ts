@@ -29,7 +29,8 @@ interface ChannelRow {
  * requests that named a channel but no api type.
  */
 export class ChannelDirectory {
-  private readonly ids = new Map<string, number>();
+  /** Channel ids by api type id, then metricsKey (no string built per request on the ingest path). */
+  private readonly ids = new Map<number, Map<string, number>>();
   private readonly keys = new Map<number, string>();
   private readonly selectKey: Statement<[string, number], { id: number }>;
   private readonly selectId: Statement<[number], ChannelRow>;
@@ -55,12 +56,17 @@ export class ChannelDirectory {
   }
 
   find(metricsKey: string, apiTypeId: number): number | undefined {
-    const mapKey = `${metricsKey}|${apiTypeId}`;
-    const cached = this.ids.get(mapKey);
+    const cached = this.ids.get(apiTypeId)?.get(metricsKey);
     if (cached !== undefined) return cached;
     const row = this.selectKey.get(metricsKey, apiTypeId);
-    if (row) this.ids.set(mapKey, row.id);
+    if (row) this.remember(metricsKey, apiTypeId, row.id);
     return row?.id;
+  }
+
+  private remember(metricsKey: string, apiTypeId: number, id: number): void {
+    let byKey = this.ids.get(apiTypeId);
+    if (!byKey) this.ids.set(apiTypeId, (byKey = new Map()));
+    byKey.set(metricsKey, id);
   }
 
   ensure(metricsKey: string, apiTypeId: number, meta?: { baseUrl?: string | null; keyMask?: string | null; label?: string | null }): number {
@@ -70,7 +76,7 @@ export class ChannelDirectory {
       return found;
     }
     const id = Number(this.insert.run(metricsKey, apiTypeId, meta?.baseUrl ?? null, meta?.keyMask ?? null, meta?.label ?? null).lastInsertRowid);
-    this.ids.set(`${metricsKey}|${apiTypeId}`, id);
+    this.remember(metricsKey, apiTypeId, id);
     return id;
   }
 

@@ -5,6 +5,7 @@ import type { TokenTotals } from '../../shared/types.js';
 import type { StoreContext } from './context.js';
 import { firstIdAt, tsOfId } from './request-ids.js';
 import {
+  requestSums,
   RollupDelta,
   S_CACHE_READ,
   S_CACHE_WRITE,
@@ -113,19 +114,10 @@ export class Repricer {
       tally(outcome, 'after', currencyId, cost, 1);
       if (!apply || (cost === row.cost_nanos && currencyId === row.currency_id)) continue;
       this.updateRow.run(cost, currencyId, row.id);
-      sums[0] = 1;
-      sums[1] = row.success ? 0 : 1;
-      sums[2] = row.input_tokens;
-      sums[3] = row.output_tokens;
-      sums[4] = row.cache_read_tokens;
-      sums[5] = row.cache_write_tokens;
-      sums[7] = row.latency_ms ?? 0;
-      sums[8] = row.latency_ms === null ? 0 : 1;
       const key = { modelId, channelId: row.channel_id ?? 0, apiTypeId: row.api_type_id ?? 0 };
-      sums[6] = row.cost_nanos ?? 0;
-      delta.add(ts, { ...key, currencyId: row.currency_id ?? 0 }, sums, -1);
-      sums[6] = cost ?? 0;
-      delta.add(ts, { ...key, currencyId: currencyId ?? 0 }, sums, 1);
+      const request = { ...tokens, success: row.success === 1, latencyMs: row.latency_ms };
+      delta.add(ts, { ...key, currencyId: row.currency_id ?? 0 }, requestSums(sums, request, row.cost_nanos), -1);
+      delta.add(ts, { ...key, currencyId: currencyId ?? 0 }, requestSums(sums, request, cost), 1);
     }
   }
 

@@ -3,7 +3,7 @@ import { FAILURE_CLASSES, type FailureClass, type RequestRecord } from '../../sh
 import { requestCostNanos, versionAt } from '../pricing/rules.js';
 import type { StoreContext } from './context.js';
 import { tsOfId } from './request-ids.js';
-import { RollupDelta, SUM_COUNT } from './rollups.js';
+import { requestSums, RollupDelta, SUM_COUNT } from './rollups.js';
 
 export interface WriteResult {
   accepted: number;
@@ -84,16 +84,7 @@ export class RequestWriter {
       result.accepted++;
       result.models.add(record.model);
 
-      sums[0] = 1;
-      sums[1] = record.success ? 0 : 1;
-      sums[2] = record.inputTokens;
-      sums[3] = record.outputTokens;
-      sums[4] = record.cacheReadTokens;
-      sums[5] = record.cacheWriteTokens;
-      sums[6] = cost ?? 0;
-      sums[7] = record.latencyMs ?? 0;
-      sums[8] = record.latencyMs === null ? 0 : 1;
-      delta.add(ts, { modelId, channelId, apiTypeId, currencyId }, sums);
+      delta.add(ts, { modelId, channelId, apiTypeId, currencyId }, requestSums(sums, record, cost));
 
       if (channelId !== 0) {
         let outcome = outcomes.get(channelId);
