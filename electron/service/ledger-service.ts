@@ -48,7 +48,7 @@ import { BufferedWriter, type BufferedWriterOptions } from '../ingest/buffered-w
 import { GroupCommitWriter } from '../ingest/group-commit.js';
 import { hourlyCostNanos, type CompiledVersion } from '../pricing/rules.js';
 import type { Ledger } from '../store/ledger.js';
-import { toPriceVersion, type VersionChange } from '../store/pricing-store.js';
+import type { VersionChange } from '../store/pricing-store.js';
 import type { WriteResult } from '../store/request-writer.js';
 import { autoInterval } from '../time/buckets.js';
 import { assertOrdered, resolveRange, today } from '../time/ranges.js';
@@ -133,17 +133,13 @@ export class LedgerService implements LedgerApi {
             key = computeMetricsKey(baseUrl, update.channel.apiKey);
             meta = { baseUrl, keyMask: maskKey(update.channel.apiKey) };
           } else {
-            const found = ledger.db
-              .prepare<[string, string, number], { metrics_key: string }>(
-                `SELECT metrics_key FROM channels WHERE base_url = ? AND key_mask = ? AND api_type_id = ?`,
-              )
-              .get(baseUrl, update.channel.keyMask!, apiTypeId);
-            if (!found) {
+            const found = ledger.ctx.channels.keyByMask(baseUrl, update.channel.keyMask!, apiTypeId);
+            if (found === undefined) {
               throw new ApiError('not_found', `no known ${update.apiType} channel at ${baseUrl} with key ${update.channel.keyMask}; give the apiKey or the metricsKey`, [
                 { index, field: 'channel', reason: 'unknown channel' },
               ]);
             }
-            key = found.metrics_key;
+            key = found;
           }
         }
         if (update.label !== undefined) meta.label = update.label;
@@ -183,10 +179,7 @@ export class LedgerService implements LedgerApi {
     }
     if (parsed.metricsKey !== undefined) filter.channelIds = this.channelIds(parsed.metricsKey, parsed.apiType);
     if (parsed.baseUrl !== undefined) {
-      const atUrl = this.ledger.db
-        .prepare<[string], { id: number }>(`SELECT id FROM channels WHERE base_url = ?`)
-        .all(normalizeBaseUrl(parsed.baseUrl))
-        .map((row) => row.id);
+      const atUrl = ctx.channels.idsAtBaseUrl(normalizeBaseUrl(parsed.baseUrl));
       filter.channelIds = filter.channelIds ? filter.channelIds.filter((id) => atUrl.includes(id)) : atUrl;
     }
     const includeRuntime = filter.channelIds === undefined && parsed.apiType === undefined;
@@ -259,10 +252,7 @@ export class LedgerService implements LedgerApi {
     if (parsed.metricsKey !== undefined) filter.channelIds = this.channelIds(parsed.metricsKey, parsed.apiType);
     else if (parsed.apiType !== undefined) {
       const apiTypeId = this.ledger.ctx.apiTypes.find(parsed.apiType);
-      filter.channelIds = this.ledger.db
-        .prepare<[number], { id: number }>(`SELECT id FROM channels WHERE api_type_id = ?`)
-        .all(apiTypeId ?? -1)
-        .map((row) => row.id);
+      filter.channelIds = apiTypeId === undefined ? [] : this.ledger.ctx.channels.idsOfApiType(apiTypeId);
     }
     return this.ledger.circuits.events(filter);
   }
@@ -308,20 +298,10 @@ export class LedgerService implements LedgerApi {
     const model = parseInput(modelNameSchema, input.model, 'model name');
     const body = parseInput(priceVersionInputSchema, input.version, 'price version');
     const ctx = this.ledger.ctx;
-    const modelId = ctx.models.find(model);
+    // A model never seen has no versions and no requests: the same plan answers "nothing changes".
+    const modelId = ctx.models.find(model) ?? -1;
     // Nothing may be written by a preview, not even a new currency code: it gets a placeholder id.
     const currencyId = ctx.currencies.find(body.currency) ?? -1;
-    if (modelId === undefined) {
-      const existing = { effectiveFrom: body.effectiveFrom ?? 0 };
-      return {
-        model,
-        version: this.describeCandidate(model, { ...body, effectiveFrom: existing.effectiveFrom }),
-        affectedRequests: 0,
-        before: { cost: {}, unpricedRequests: 0 },
-        after: { cost: {}, unpricedRequests: 0 },
-        notRepriced: 0,
-      };
-    }
     const change = this.ledger.pricing.planAdd(modelId, body, currencyId);
     const outcome = this.ledger.pricing.preview(change);
     const runtime = this.hourlyDelta(change);
@@ -334,7 +314,15 @@ export class LedgerService implements LedgerApi {
     };
     return {
       model,
-      version: this.describeCandidate(model, { ...body, effectiveFrom: change.window.from }, change.window.to),
+      version: {
+        model,
+        effectiveFrom: change.window.from,
+        effectiveTo: Number.isFinite(change.window.to) ? change.window.to : null,
+        currency: body.currency,
+        method: body.method,
+        tiers: body.tiers ?? null,
+        hourly: body.hourly ?? null,
+      },
       affectedRequests: outcome.affected,
       before: { cost: money(outcome.before, runtime.before), unpricedRequests: outcome.unpricedBefore },
       after: { cost: money(outcome.after, runtime.after), unpricedRequests: outcome.unpricedAfter },
@@ -420,10 +408,7 @@ export class LedgerService implements LedgerApi {
       const id = apiTypeId === undefined ? undefined : ctx.channels.find(metricsKey, apiTypeId);
       return id === undefined ? [] : [id];
     }
-    return this.ledger.db
-      .prepare<[string], { id: number }>(`SELECT id FROM channels WHERE metrics_key = ?`)
-      .all(metricsKey)
-      .map((row) => row.id);
+    return ctx.channels.idsOfKey(metricsKey);
   }
 
   private announceRequests(results: WriteResult[]): void {
@@ -473,21 +458,6 @@ export class LedgerService implements LedgerApi {
       addHourly(after, change.versions, start, end);
     }
     return { before, after };
-  }
-
-  private describeCandidate(model: string, body: { method: CompiledVersion['method']; currency: string; effectiveFrom: number; tiers?: unknown; hourly?: number | undefined }, effectiveTo = Number.POSITIVE_INFINITY) {
-    const version = toPriceVersion(model, {
-      id: -1,
-      modelId: -1,
-      effectiveFrom: body.effectiveFrom,
-      currencyId: -1,
-      currency: body.currency,
-      method: body.method,
-      tiers: [],
-      hourlyNanos: Math.round((body.hourly ?? 0) * 1e9),
-    }, Number.isFinite(effectiveTo) ? effectiveTo : null);
-    const { id: _id, createdAt: _createdAt, ...rest } = version;
-    return { ...rest, tiers: (body.tiers as PricingPreview['version']['tiers']) ?? null };
   }
 }
 

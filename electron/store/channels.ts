@@ -39,7 +39,7 @@ export class ChannelDirectory {
   private readonly touch: Statement<[number | null, number | null, number]>;
 
   constructor(
-    db: Database,
+    private readonly db: Database,
     private readonly apiTypes: Dictionary,
   ) {
     this.selectKey = db.prepare(`SELECT id FROM channels WHERE metrics_key = ? AND api_type_id = ?`);
@@ -94,6 +94,36 @@ export class ChannelDirectory {
       lastSuccessAt: row.last_success_at,
       lastFailureAt: row.last_failure_at,
     };
+  }
+
+  /** Channel ids of a metricsKey across every api type. */
+  idsOfKey(metricsKey: string): number[] {
+    return this.selectIds(`metrics_key = ?`, metricsKey);
+  }
+
+  /** Channel ids at an endpoint (normalized base URL), as registered by circuit reports. */
+  idsAtBaseUrl(baseUrl: string): number[] {
+    return this.selectIds(`base_url = ?`, baseUrl);
+  }
+
+  idsOfApiType(apiTypeId: number): number[] {
+    return this.selectIds(`api_type_id = ?`, apiTypeId);
+  }
+
+  /** The metricsKey of a channel known by endpoint and key mask (a gateway that will not send the key). */
+  keyByMask(baseUrl: string, keyMask: string, apiTypeId: number): string | undefined {
+    return this.db
+      .prepare<[string, string, number], { metrics_key: string }>(
+        `SELECT metrics_key FROM channels WHERE base_url = ? AND key_mask = ? AND api_type_id = ?`,
+      )
+      .get(baseUrl, keyMask, apiTypeId)?.metrics_key;
+  }
+
+  private selectIds(where: string, value: string | number): number[] {
+    return this.db
+      .prepare<[string | number], { id: number }>(`SELECT id FROM channels WHERE ${where}`)
+      .all(value)
+      .map((row) => row.id);
   }
 
   /** The metricsKey of a channel id (cached: it never changes). */

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChannelsDeleteResult, Circuit, CircuitEvent, RequestPage, Summary } from '../../../shared/types.js';
-import { expectError, HOUR, MINUTE, qs, startServer, type TestServer } from './helpers.js';
+import { expectError, HOUR, MINUTE, qs, type TestServer, useServerPerTest } from './helpers.js';
 
 /** metricsKey as the product defines it: first 16 hex of sha256(normalizedBaseUrl + "|" + apiKey). */
 function expectedKey(normalizedBaseUrl: string, apiKey: string): string {
@@ -17,12 +17,7 @@ const SECRET = 'sk-live-VERY-secret-0123456789abcdefXYZ';
 const T0 = Math.floor((Date.now() - 2 * HOUR) / MINUTE) * MINUTE;
 
 let server: TestServer;
-beforeEach(async () => {
-  server = await startServer();
-});
-afterEach(async () => {
-  await server.close();
-});
+useServerPerTest((started) => (server = started));
 
 const put = (json: unknown) => server.call<Circuit[]>('PUT', '/api/v1/circuits', { json });
 const putOk = async (json: unknown): Promise<Circuit[]> => {

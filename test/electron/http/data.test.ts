@@ -1,17 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CleanupResult, ModelDeleteResult, ModelPricing, RequestPage, RequestRow, Run, Summary } from '../../../shared/types.js';
-import { expectError, HOUR, MINUTE, qs, startServer, type TestServer } from './helpers.js';
+import { expectError, HOUR, MINUTE, qs, type TestServer, useServerPerTest } from './helpers.js';
 
 const T0 = Math.floor((Date.now() - 5 * HOUR) / HOUR) * HOUR;
 const RANGE = { from: T0 - HOUR, to: T0 + 5 * HOUR };
 
 let server: TestServer;
-beforeEach(async () => {
-  server = await startServer();
-});
-afterEach(async () => {
-  await server.close();
-});
+useServerPerTest((started) => (server = started));
 
 const summary = () => server.get<Summary>(`/api/v1/summary${qs(RANGE)}`);
 const log = async (query: Record<string, string | number | undefined> = {}): Promise<RequestRow[]> =>

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import type { ErrorBody } from '../../../shared/errors.js';
 import { startCore, type RunningCore } from '../../../electron/core/start-core.js';
 
@@ -94,6 +94,19 @@ export async function startServer(): Promise<TestServer> {
 }
 
 /** Asserts an error answer: status, code, and the `{ error: { code, message } }` envelope. */
+/** Starts a fresh server (own data folder) before each test of the file and closes it after. */
+export function useServerPerTest(set: (server: TestServer) => void): void {
+  let current: TestServer | undefined;
+  beforeEach(async () => {
+    current = await startServer();
+    set(current);
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+}
+
 export function expectError(answer: Answer<unknown>, status: number, code: ErrorBody['code']): ErrorBody {
   expect(answer.status, answer.text).toBe(status);
   expect(answer.headers.get('content-type') ?? '').toContain('application/json');

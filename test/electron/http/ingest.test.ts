@@ -1,18 +1,13 @@
 import http from 'node:http';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { IngestResult, RequestPage, RequestRow, Summary } from '../../../shared/types.js';
-import { expectError, HOUR, MINUTE, qs, startServer, type TestServer } from './helpers.js';
+import { expectError, HOUR, MINUTE, qs, type TestServer, useServerPerTest } from './helpers.js';
 
 // A fixed point two hours in the past, on a minute boundary: inside "now", never in the future.
 const T0 = Math.floor((Date.now() - 2 * HOUR) / MINUTE) * MINUTE;
 
 let server: TestServer;
-beforeEach(async () => {
-  server = await startServer();
-});
-afterEach(async () => {
-  await server.close();
-});
+useServerPerTest((started) => (server = started));
 
 const ingest = (json: unknown) => server.call<IngestResult>('POST', '/api/v1/requests', { json });
 

@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ModelPricing, PricingChange, PricingPreview, RequestPage, Run, Summary } from '../../../shared/types.js';
-import { expectError, HOUR, MINUTE, qs, startServer, type TestServer } from './helpers.js';
+import { expectError, HOUR, MINUTE, qs, type TestServer, useServerPerTest } from './helpers.js';
 
 const T0 = Math.floor((Date.now() - 4 * HOUR) / HOUR) * HOUR;
 const RANGE = { from: T0 - HOUR, to: T0 + 3 * HOUR };
@@ -9,12 +9,7 @@ const RANGE = { from: T0 - HOUR, to: T0 + 3 * HOUR };
 const SIMPLE = { method: 'tokens', currency: 'USD', tiers: [{ maxPromptTokens: null, input: 1, output: 2 }] };
 
 let server: TestServer;
-beforeEach(async () => {
-  server = await startServer();
-});
-afterEach(async () => {
-  await server.close();
-});
+useServerPerTest((started) => (server = started));
 
 const path = (model: string) => `/api/v1/pricing/${encodeURIComponent(model)}`;
 const summary = () => server.get<Summary>(`/api/v1/summary${qs(RANGE)}`);

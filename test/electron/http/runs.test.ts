@@ -1,16 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Run, Summary } from '../../../shared/types.js';
-import { expectError, HOUR, MINUTE, qs, startServer, type TestServer } from './helpers.js';
+import { expectError, HOUR, MINUTE, qs, type TestServer, useServerPerTest } from './helpers.js';
 
 const T0 = Math.floor((Date.now() - 3 * HOUR) / MINUTE) * MINUTE;
 
 let server: TestServer;
-beforeEach(async () => {
-  server = await startServer();
-});
-afterEach(async () => {
-  await server.close();
-});
+useServerPerTest((started) => (server = started));
 
 const report = (json: unknown) => server.call<Run>('POST', '/api/v1/runs', { json });
 const ok = async (json: unknown): Promise<Run> => {
