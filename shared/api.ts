@@ -33,6 +33,7 @@ import type {
   RequestPage,
   Run,
   Settings,
+  StorageInfo,
   Summary,
 } from './types.js';
 
@@ -63,6 +64,7 @@ export interface LedgerApi {
   deleteModel(input: { model: string }): Promise<ModelDeleteResult>;
   deleteChannels(input: { metricsKeys: string[]; apiType: string }): Promise<ChannelsDeleteResult>;
   cleanup(input: CleanupBody): Promise<CleanupResult>;
+  getStorageInfo(): Promise<StorageInfo>;
 
   getSettings(): Promise<Settings>;
   updateSettings(patch: SettingsPatch): Promise<Settings>;
@@ -91,6 +93,7 @@ export const LEDGER_OPERATIONS = [
   'deleteModel',
   'deleteChannels',
   'cleanup',
+  'getStorageInfo',
   'getSettings',
   'updateSettings',
 ] as const satisfies readonly LedgerOperation[];

@@ -193,6 +193,21 @@ export interface CleanupResult {
   requests: number;
 }
 
+/** What the Data view shows about the database: its size and how far back raw rows reach. */
+export interface StorageInfo {
+  /** Main database file plus its write-ahead log, in bytes. */
+  databaseBytes: number;
+  walBytes: number;
+  /** Requests ever counted (from the rollups, so expired raw rows still count). */
+  totalRequests: number;
+  /** The oldest and newest raw request rows still stored, or null when none are. */
+  oldestRawRequestAt: number | null;
+  newestRawRequestAt: number | null;
+  models: number;
+  channels: number;
+  retentionDays: number;
+}
+
 export interface Settings {
   retentionDays: number;
   runStaleSeconds: number;

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { AppHost, AppInfo } from '../../shared/app.js';
 import { buildHttpServer } from '../http/server.js';
 import { Housekeeping } from '../service/housekeeping.js';
 import { LedgerService } from '../service/ledger-service.js';
@@ -18,10 +19,17 @@ export interface CoreOptions {
   logger?: boolean;
   log?: (message: string) => void;
   durability?: 'full' | 'normal';
+  /** Which host runs the core: the desktop main process passes 'desktop' and its own answers. */
+  appHost?: AppHost;
+  /** Desktop facts for `GET /api/v1/app` (launch at login, language); the headless server has none. */
+  hostInfo?: () => Partial<AppInfo>;
+  /** The better-sqlite3 addon built for Electron; see electron/store/database.ts. */
+  nativeBinding?: string;
 }
 
 export interface RunningCore {
   service: LedgerService;
+  appInfo(): AppInfo;
   http: FastifyInstance;
   url: string;
   port: number;
@@ -40,10 +48,26 @@ export class PortInUseError extends Error {
  * desktop main process will run too. Closing flushes and checkpoints.
  */
 export async function startCore(options: CoreOptions): Promise<RunningCore> {
-  const ledger = Ledger.open(path.join(options.dataDir, DATABASE_FILE), { durability: options.durability ?? 'full' });
+  const ledger = Ledger.open(path.join(options.dataDir, DATABASE_FILE), {
+    durability: options.durability ?? 'full',
+    ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+  });
   const service = new LedgerService(ledger);
   const housekeeping = new Housekeeping(service, { log: options.log ?? (() => {}) });
-  const http = buildHttpServer({ service, token: options.token, version: appVersion(), logger: options.logger ?? false });
+  let listeningPort = options.port;
+  const appInfo = (): AppInfo => ({
+    version: appVersion(),
+    host: options.appHost ?? 'headless',
+    apiUrl: `http://127.0.0.1:${listeningPort}/api/v1`,
+    port: listeningPort,
+    dataDir: options.dataDir,
+    token: null,
+    launchAtLogin: null,
+    language: null,
+    nextPort: null,
+    ...options.hostInfo?.(),
+  });
+  const http = buildHttpServer({ service, token: options.token, version: appVersion(), logger: options.logger ?? false, appInfo });
   try {
     await http.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
   } catch (error) {
@@ -64,9 +88,11 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
   }
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
+  listeningPort = port;
   let closing: Promise<void> | null = null;
   return {
     service,
+    appInfo,
     http,
     port,
     url: `http://127.0.0.1:${port}`,

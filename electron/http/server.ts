@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createSession } from 'better-sse';
+import type { AppInfo } from '../../shared/app.js';
 import { ApiError } from '../../shared/errors.js';
 import { exportQuerySchema } from '../../shared/schemas/queries.js';
 import type { LedgerService } from '../service/ledger-service.js';
@@ -8,7 +9,7 @@ import { assertOrdered } from '../time/ranges.js';
 import { tokenMatches } from './auth.js';
 import { errorHandler, sendError } from './errors.js';
 import { exportStream } from './export-stream.js';
-import { landingPage } from './landing-page.js';
+import { findRendererDir, serveRenderer } from './renderer-files.js';
 
 export const BODY_LIMIT = 32 * 1024 * 1024;
 
@@ -18,6 +19,10 @@ export interface HttpServerOptions {
   version: string;
   /** Fastify's logger: off in tests, on for the headless server. */
   logger?: boolean;
+  /** The host facts `GET /api/v1/app` answers (port and data folder are known only once listening). */
+  appInfo?: () => AppInfo;
+  /** The built renderer to serve at "/", or null for the landing page; found next to the code by default. */
+  rendererDir?: string | null;
 }
 
 type Query = Record<string, unknown>;
@@ -61,7 +66,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   });
 
   app.get('/healthz', async () => ({ status: 'ok', version: options.version }));
-  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(landingPage(options.version)));
+  serveRenderer(app, options.rendererDir === undefined ? findRendererDir() : options.rendererDir, options.version);
 
   const v1 = '/api/v1';
   const q = (request: FastifyRequest) => request.query as Query;
@@ -104,6 +109,11 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.post(`${v1}/channels/delete`, async (request) => service.deleteChannels(request.body as never));
   app.post(`${v1}/maintenance/cleanup`, async (request) => service.cleanup(request.body as never));
 
+  app.get(`${v1}/app`, async () => {
+    if (!options.appInfo) throw new ApiError('not_found', 'this server does not describe its host');
+    return options.appInfo();
+  });
+  app.get(`${v1}/storage`, async () => service.getStorageInfo());
   app.get(`${v1}/settings`, async () => service.getSettings());
   app.patch(`${v1}/settings`, async (request) => service.updateSettings(request.body as never));
 

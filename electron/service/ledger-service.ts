@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { CircuitsBody, IngestBody, LedgerApi } from '../../shared/api.js';
 import { ApiError } from '../../shared/errors.js';
 import { channelsDeleteSchema, circuitUpdateSchema } from '../../shared/schemas/circuit.js';
@@ -40,6 +41,7 @@ import type {
   RequestPage,
   Run,
   Settings,
+  StorageInfo,
   Summary,
 } from '../../shared/types.js';
 import { maskKey, metricsKey as computeMetricsKey, normalizeBaseUrl } from '../channels/metrics-key.js';
@@ -48,12 +50,21 @@ import { BufferedWriter, type BufferedWriterOptions } from '../ingest/buffered-w
 import { GroupCommitWriter } from '../ingest/group-commit.js';
 import { hourlyCostNanos, type CompiledVersion } from '../pricing/rules.js';
 import type { Ledger } from '../store/ledger.js';
+import { tsOfId } from '../store/request-ids.js';
 import type { VersionChange } from '../store/pricing-store.js';
 import type { WriteResult } from '../store/request-writer.js';
 import { autoInterval } from '../time/buckets.js';
 import { assertOrdered, resolveRange, today } from '../time/ranges.js';
 import { parseIngestBody } from './ingest-body.js';
 import { parseInput } from './validation.js';
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
 
 const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -377,6 +388,22 @@ export class LedgerService implements LedgerApi {
     const requests = await this.ledger.maintenance.deleteRawBefore(before, yieldTurn);
     this.events.emit({ type: 'data', reason: 'cleanup' });
     return { before, requests };
+  }
+
+  async getStorageInfo(): Promise<StorageInfo> {
+    const facts = this.ledger.maintenance.storageFacts();
+    const file = this.ledger.db.name;
+    const walBytes = fileSize(`${file}-wal`);
+    return {
+      databaseBytes: facts.pageBytes + walBytes,
+      walBytes,
+      totalRequests: facts.totalRequests,
+      oldestRawRequestAt: facts.oldestId === null ? null : tsOfId(facts.oldestId),
+      newestRawRequestAt: facts.newestId === null ? null : tsOfId(facts.newestId),
+      models: facts.models,
+      channels: facts.channels,
+      retentionDays: this.ledger.settings.get().retentionDays,
+    };
   }
 
   async getSettings(): Promise<Settings> {

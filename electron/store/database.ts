@@ -10,6 +10,11 @@ export interface OpenOptions {
    * 'normal' survives a process crash (kill -9) but not an OS crash, and is faster.
    */
   durability?: 'full' | 'normal';
+  /**
+   * The compiled better-sqlite3 addon to load instead of the one in node_modules: the desktop app
+   * passes one built for Electron's ABI, so node_modules stays built for Node (tests, headless).
+   */
+  nativeBinding?: string;
 }
 
 /**
@@ -20,7 +25,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database 
   if (file !== ':memory:' && fs.existsSync(file)) {
     // A read-only handle on a WAL database creates the -wal and -shm files and leaves them behind.
     const created = [`${file}-wal`, `${file}-shm`].filter((sidecar) => !fs.existsSync(sidecar));
-    const probe = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+    const probe = new BetterSqlite3(file, { readonly: true, fileMustExist: true, ...binding(options) });
     let found: number;
     try {
       found = probe.pragma('user_version', { simple: true }) as number;
@@ -35,7 +40,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database 
       throw new NewerSchemaError(found);
     }
   }
-  const db = new BetterSqlite3(file);
+  const db = new BetterSqlite3(file, binding(options));
   try {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
@@ -50,4 +55,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database 
     throw error;
   }
   return db;
+}
+
+function binding(options: OpenOptions): { nativeBinding?: string } {
+  return options.nativeBinding ? { nativeBinding: options.nativeBinding } : {};
 }

@@ -81,4 +81,16 @@ export class Maintenance {
     db.prepare<number[]>(`DELETE FROM channels WHERE id IN (${list})`).run(...channelIds);
     return { requests, circuits, circuitEvents: events };
   }
+
+  /** Cheap facts for the Data view: no scan of the request table (ids hold their time). */
+  storageFacts(): { pageBytes: number; totalRequests: number; oldestId: number | null; newestId: number | null; models: number; channels: number } {
+    const db = this.ctx.db;
+    const pageCount = db.pragma('page_count', { simple: true }) as number;
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    const ids = db.prepare('SELECT min(id) AS oldest, max(id) AS newest FROM requests').get() as { oldest: number | null; newest: number | null };
+    const total = db.prepare('SELECT coalesce(sum(requests), 0) AS n FROM rollup_day').get() as { n: number };
+    const models = db.prepare('SELECT count(*) AS n FROM models').get() as { n: number };
+    const channels = db.prepare('SELECT count(*) AS n FROM channels').get() as { n: number };
+    return { pageBytes: pageCount * pageSize, totalRequests: total.n, oldestId: ids.oldest, newestId: ids.newest, models: models.n, channels: channels.n };
+  }
 }

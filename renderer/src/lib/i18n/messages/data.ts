@@ -1,0 +1,4 @@
+import { defineMessages } from '../define.js';
+
+// Keys of the data view start with "data.".
+export const data = defineMessages({}, {});

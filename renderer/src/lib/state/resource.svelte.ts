@@ -1,0 +1,92 @@
+import { ApiError } from '../../../../shared/errors.js';
+import type { LedgerEvent } from '../../../../shared/types.js';
+import { useClient } from './context.js';
+
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  return new ApiError('internal', error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * One piece of data a view shows, with its loading and error state. A newer load wins over an older
+ * one still in flight, so a fast range switch never shows the previous range's answer.
+ */
+export class Resource<T> {
+  data = $state<T | undefined>(undefined);
+  error = $state<ApiError | null>(null);
+  loading = $state(false);
+  #sequence = 0;
+
+  constructor(private readonly load: () => Promise<T>) {}
+
+  async reload(): Promise<void> {
+    const sequence = ++this.#sequence;
+    this.loading = true;
+    let promise: Promise<T>;
+    try {
+      promise = this.load();
+    } catch (error) {
+      promise = Promise.reject(error);
+    }
+    try {
+      const value = await promise;
+      if (sequence !== this.#sequence) return;
+      this.data = value;
+      this.error = null;
+    } catch (error) {
+      if (sequence !== this.#sequence) return;
+      this.error = toApiError(error);
+    } finally {
+      if (sequence === this.#sequence) this.loading = false;
+    }
+  }
+}
+
+export interface LiveOptions {
+  /** Which ledger events make this data stale; every event by default. */
+  refreshOn?: (event: LedgerEvent) => boolean;
+  /** Also reload on a timer (for figures that move with the clock, like runtime). */
+  everyMs?: number;
+  /** At most one reload per this many ms while events pour in. */
+  throttleMs?: number;
+}
+
+/**
+ * A Resource that loads when the component mounts, again whenever the reactive values read by
+ * `load` change, and again when the ledger announces a change it cares about. Call it while a
+ * component initialises.
+ */
+export function live<T>(load: () => Promise<T>, options: LiveOptions = {}): Resource<T> {
+  const client = useClient();
+  const resource = new Resource(load);
+  const throttleMs = options.throttleMs ?? 750;
+
+  $effect(() => {
+    void resource.reload();
+  });
+
+  $effect(() => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    let last = 0;
+    const schedule = () => {
+      if (timer) return;
+      const wait = Math.max(0, last + throttleMs - Date.now());
+      timer = setTimeout(() => {
+        timer = null;
+        last = Date.now();
+        void resource.reload();
+      }, wait);
+    };
+    const unsubscribe = client.subscribe((event) => {
+      if (!options.refreshOn || options.refreshOn(event)) schedule();
+    });
+    const interval = options.everyMs ? setInterval(schedule, options.everyMs) : null;
+    return () => {
+      unsubscribe();
+      if (timer) clearTimeout(timer);
+      if (interval) clearInterval(interval);
+    };
+  });
+
+  return resource;
+}
