@@ -23,6 +23,8 @@ export interface CoreOptions {
   appHost?: AppHost;
   /** Desktop facts for `GET /api/v1/app` (launch at login, language); the headless server has none. */
   hostInfo?: () => Partial<AppInfo>;
+  /** The built renderer served at "/" (found next to the code when not given). */
+  rendererDir?: string;
   /** The better-sqlite3 addon built for Electron; see electron/store/database.ts. */
   nativeBinding?: string;
 }
@@ -67,7 +69,7 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
     nextPort: null,
     ...options.hostInfo?.(),
   });
-  const http = buildHttpServer({ service, token: options.token, version: appVersion(), logger: options.logger ?? false, appInfo });
+  const http = buildHttpServer({ service, token: options.token, version: appVersion(), logger: options.logger ?? false, appInfo, ...(options.rendererDir ? { rendererDir: options.rendererDir } : {}) });
   try {
     await http.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
   } catch (error) {

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
 
   let core;
   try {
-    core = await startCore({ dataDir, port, token, log: (message) => process.stderr.write(`${message}\n`) });
+    core = await startCore({ dataDir, port, token, ...(env['MODELMETER_RENDERER_DIR'] ? { rendererDir: env['MODELMETER_RENDERER_DIR'] } : {}), log: (message) => process.stderr.write(`${message}\n`) });
   } catch (error) {
     if (error instanceof PortInUseError || error instanceof NewerSchemaError) fail(error.message);
     throw error;
