@@ -20,7 +20,7 @@ export function takeToken(sources: TokenSources): string | null {
   if (match) {
     const token = decodeURIComponent(match[1]!);
     sources.storage.setItem(TOKEN_KEY, token);
-    const rest = sources.location.hash.replace(/(?:^#|&)token=[^&]+/, '').replace(/^&/, '');
+    const rest = sources.location.hash.replace(/^#/, '').replace(/(?:^|&)token=[^&]+/, '').replace(/^&/, '');
     sources.history.replaceState(null, '', `${sources.location.pathname}${sources.location.search}${rest ? `#${rest}` : '#/'}`);
     return token;
   }
