@@ -1,0 +1,123 @@
+// @vitest-environment node
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LEDGER_OPERATIONS, type LedgerOperation } from '../../../../shared/api.js';
+import { ApiError } from '../../../../shared/errors.js';
+import type { LedgerEvent } from '../../../../shared/types.js';
+import { httpClient } from '../../../../renderer/src/lib/transport/http.js';
+import type { ConnectionState, ModelMeterClient } from '../../../../renderer/src/lib/transport/client.js';
+import { startServer, type TestServer } from '../../../electron/http/helpers.js';
+
+function memoryStorage(): Storage {
+  const map = new Map<string, string>();
+  return {
+    getItem: (key) => map.get(key) ?? null,
+    setItem: (key, value) => void map.set(key, value),
+    removeItem: (key) => void map.delete(key),
+    clear: () => map.clear(),
+    key: (index) => [...map.keys()][index] ?? null,
+    get length() {
+      return map.size;
+    },
+  };
+}
+
+const MODEL = 'org/Qwen3-Coder-30B';
+const KEY = 'a1b2c3d4e5f60718';
+
+describe('the browser transport over HTTP API v1', () => {
+  let server: TestServer;
+  let client: ModelMeterClient;
+  const called = new Set<LedgerOperation>();
+  let call: ModelMeterClient['call'];
+
+  beforeAll(async () => {
+    server = await startServer();
+    client = httpClient({ token: server.token, baseUrl: server.url, storage: memoryStorage() });
+    // Record which ledger operations the scenario exercised, so a route missing from it is noticed.
+    call = ((operation: LedgerOperation, ...input: unknown[]) => {
+      called.add(operation);
+      return (client.call as (op: string, ...rest: unknown[]) => Promise<unknown>)(operation, ...input);
+    }) as ModelMeterClient['call'];
+  });
+
+  afterAll(async () => {
+    client.close();
+    await server.close();
+  });
+
+  it('reaches every ledger operation through the shared route table', async () => {
+    const now = Date.now();
+    expect(await call('ingestRequests', [{ ts: now - 60_000, model: MODEL, inputTokens: 1000, outputTokens: 200, channel: KEY, apiType: 'openai' }])).toEqual({ accepted: 1, duplicates: 0 });
+    const run = await call('reportRun', { model: MODEL, event: 'start', ts: now - 120_000, source: 'test' });
+    expect(run.running).toBe(true);
+    await call('putCircuits', { metricsKey: KEY, apiType: 'openai', state: 'open', nextRetryAt: now + 30_000 });
+
+    const summary = await call('getSummary', { range: 'today' });
+    expect(summary.totals.requests).toBe(1);
+    expect((await call('getHistory', { range: '1h', interval: 60 })).buckets.some((bucket) => bucket.requests === 1)).toBe(true);
+    expect(await call('listRuns', { model: MODEL })).toHaveLength(1);
+    expect((await call('listProgramRuns', {})).length).toBeGreaterThan(0);
+    expect((await call('listRequests', { model: MODEL, limit: 10 })).requests).toHaveLength(1);
+    expect((await call('listCircuits', {}))[0]!.state).toBe('open');
+    expect((await call('listCircuitEvents', { metricsKey: KEY })).map((event) => event.to)).toContain('open');
+    expect((await call('resetCircuit', { metricsKey: KEY, apiType: 'openai' })).state).toBe('closed');
+
+    const version = { method: 'tokens' as const, currency: 'USD', tiers: [{ maxPromptTokens: null, input: 1, output: 2 }] };
+    const preview = await call('previewPriceVersion', { model: MODEL, version });
+    expect(preview.affectedRequests).toBe(1);
+    const change = await call('addPriceVersion', { model: MODEL, version });
+    expect(change.repricedRequests).toBe(1);
+    expect((await call('getPricing', { model: MODEL })).versions).toHaveLength(1);
+    expect((await call('listPricing')).map((pricing) => pricing.model)).toEqual([MODEL]);
+    expect((await call('deletePricing', { model: MODEL })).pricing.versions).toHaveLength(0);
+
+    expect((await call('getStorageInfo')).totalRequests).toBe(1);
+    expect((await call('updateSettings', { retentionDays: 30 })).retentionDays).toBe(30);
+    expect((await call('getSettings')).retentionDays).toBe(30);
+    expect((await call('cleanup', { before: now - 86_400_000 })).requests).toBe(0);
+    expect((await call('deleteChannels', { metricsKeys: [KEY], apiType: 'openai' })).requests).toBe(1);
+    expect((await call('deleteModel', { model: MODEL })).runs).toBe(1);
+
+    const missing = LEDGER_OPERATIONS.filter((operation) => !called.has(operation));
+    expect(missing).toEqual([]);
+  });
+
+  it('turns error answers into ApiErrors with their code and details', async () => {
+    const failure = await call('ingestRequests', [{ ts: Date.now(), model: '', inputTokens: -1 }]).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ApiError);
+    expect((failure as ApiError).code).toBe('validation_failed');
+    expect((failure as ApiError).details?.some((detail) => detail.field.includes('model'))).toBe(true);
+
+    const wrongToken = httpClient({ token: 'not-the-token', baseUrl: server.url, storage: memoryStorage() });
+    await expect(wrongToken.call('getSettings')).rejects.toMatchObject({ code: 'unauthorized' });
+  });
+
+  it('says the server is unreachable rather than failing obscurely', async () => {
+    const gone = httpClient({ token: 'x', baseUrl: 'http://127.0.0.1:9', storage: memoryStorage() });
+    await expect(gone.call('getSummary', {})).rejects.toMatchObject({ code: 'unavailable' });
+  });
+
+  it('answers host facts from the server and keeps the language choice in the browser', async () => {
+    const storage = memoryStorage();
+    const browser = httpClient({ token: server.token, baseUrl: server.url, storage });
+    const info = await browser.call('getAppInfo');
+    expect(info.host).toBe('headless');
+    expect(info.apiUrl).toBe(`${server.url}/api/v1`);
+    expect(info.language).toBeNull();
+    expect((await browser.call('setLanguage', { language: 'zh-CN' })).language).toBe('zh-CN');
+    expect(storage.getItem('modelmeter.language')).toBe('zh-CN');
+    await expect(browser.call('setLaunchAtLogin', { enabled: true })).rejects.toMatchObject({ code: 'unavailable' });
+  });
+
+  it('reads the event stream with fetch and reports the connection live', async () => {
+    const live = httpClient({ token: server.token, baseUrl: server.url, storage: memoryStorage() });
+    const states: ConnectionState[] = [];
+    live.onConnection((state) => states.push(state));
+    const events: LedgerEvent[] = [];
+    live.subscribe((event) => events.push(event));
+    await expect.poll(() => states.at(-1)).toBe('live');
+    await live.call('ingestRequests', { ts: Date.now(), model: 'm-live', inputTokens: 1, outputTokens: 1 });
+    await expect.poll(() => events.find((event) => event.type === 'requests')).toMatchObject({ type: 'requests', count: 1, models: ['m-live'] });
+    live.close();
+  });
+});
