@@ -30,7 +30,7 @@ export function themeColors(element: Element = document.documentElement): { text
 }
 
 /** A stable palette: the same model keeps its colour across charts and reloads. */
-const PALETTE = ['#2563eb', '#16a34a', '#ea580c', '#9333ea', '#0891b2', '#db2777', '#ca8a04', '#4f46e5', '#059669', '#dc2626'];
+const PALETTE = ['#2563eb', '#16a34a', '#ea580c', '#9333ea', '#0891b2', '#db2777', '#ca8a04', '#a16207', '#64748b', '#dc2626'];
 
 export function colorOf(name: string): string {
   let hash = 0;

@@ -12,7 +12,7 @@ export interface Route {
 }
 
 export function parseRoute(hash: string): Route {
-  const path = hash.replace(/^#\/?/, '').split('?')[0] ?? '';
+  const path = hash.replace(/^#\/?/, '').split(/[?&]/)[0] ?? '';
   const [head = '', ...rest] = path.split('/');
   const view = (VIEWS as readonly string[]).includes(head) ? (head as ViewName) : 'overview';
   return { view, rest: rest.map((part) => safeDecode(part)) };

@@ -17,3 +17,9 @@ describe('hash routes', () => {
     expect(parseRoute('#/pricing/%E0%A4%A')).toEqual({ view: 'pricing', rest: ['%E0%A4%A'] });
   });
 });
+
+describe('a route that arrives with the token link', () => {
+  it('opens the view named before the token', () => {
+    expect(parseRoute('#/quick&token=abc')).toEqual({ view: 'quick', rest: [] });
+  });
+});

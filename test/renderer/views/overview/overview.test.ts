@@ -1,0 +1,204 @@
+import { fireEvent, screen, within } from '@testing-library/svelte';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ApiError } from '../../../../shared/errors.js';
+import type { Summary } from '../../../../shared/types.js';
+import { i18n } from '../../../../renderer/src/lib/i18n/i18n.svelte.js';
+import { range } from '../../../../renderer/src/lib/state/range.svelte.js';
+import Overview from '../../../../renderer/src/views/Overview.svelte';
+import { makeFakeClient, renderWithClient, type FakeHandlers } from '../../support/fake-client.js';
+import { appInfo, bucket, history, modelRow, storage, summary, totals } from './fixtures.js';
+
+const t0 = Date.UTC(2026, 0, 10, 1);
+
+const used: Summary = summary({
+  totals: totals({
+    requests: 1234,
+    failures: 34,
+    inputTokens: 300_000,
+    outputTokens: 50_000,
+    cacheReadTokens: 600_000,
+    cacheWriteTokens: 100_000,
+    unpricedRequests: 12,
+    runtimeSeconds: 3 * 3600 + 12 * 60,
+    cost: { USD: 12.5, CNY: 30 },
+  }),
+  models: [
+    modelRow('gpt-5-mini', { requests: 1000, failures: 30, inputTokens: 300_000, cost: { USD: 12.5 }, pricingMethod: 'tokens' }),
+    modelRow('Qwen3-Coder', { requests: 222, runtimeSeconds: 11_520, running: true, cost: { CNY: 30 }, pricingMethod: 'hourly' }),
+    modelRow('mystery-model', { requests: 12, unpricedRequests: 12 }),
+  ],
+});
+
+function handlers(overrides: FakeHandlers = {}): FakeHandlers {
+  return {
+    getSummary: async () => used,
+    getHistory: async () => history([bucket(t0, 'gpt-5-mini', { requests: 3, cost: { USD: 1 } }), bucket(t0, 'Qwen3-Coder', { requests: 2, cost: { CNY: 4 } })]),
+    getStorageInfo: async () => storage({ totalRequests: 1234, models: 3 }),
+    getAppInfo: async () => appInfo(),
+    ...overrides,
+  };
+}
+
+describe('Overview', () => {
+  beforeEach(() => {
+    i18n.choice = 'en';
+    localStorage.clear();
+    range.set({ preset: 'today' });
+    // jsdom has no 2D canvas: the charts keep their text fallback (drawing is covered end to end).
+    vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockReturnValue(null);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  it('shows the cards of the summary, with token classes, rates and cost per currency', async () => {
+    renderWithClient(makeFakeClient(handlers()), Overview);
+    const requests = await screen.findByTestId('card-requests');
+    expect(requests.textContent).toContain('1.2K');
+    expect(requests.textContent).toContain('34 failed');
+    expect(screen.getByTestId('card-success').textContent).toContain('97.2%');
+    expect(screen.getByTestId('tokens-input').textContent).toBe('300K');
+    expect(screen.getByTestId('tokens-cache-read').textContent).toBe('600K');
+    expect(screen.getByTestId('tokens-cache-write').textContent).toBe('100K');
+    // 600K read of 1M prompt tokens (input + read + write).
+    expect(screen.getByTestId('card-cache').textContent).toContain('60%');
+    expect(screen.getByTestId('card-runtime').textContent).toContain('3h 12m');
+    expect(screen.getByTestId('card-cost').textContent).toContain('CN¥30.00 + $12.50');
+    expect(screen.getByTestId('cost-unpriced').textContent).toBe('12 requests unpriced');
+  });
+
+  it('speaks Chinese', async () => {
+    i18n.choice = 'zh-CN';
+    renderWithClient(makeFakeClient(handlers()), Overview);
+    expect((await screen.findByTestId('card-requests')).textContent).toContain('请求数');
+    expect(screen.getByTestId('card-runtime').textContent).toContain('3小时12分');
+    expect(screen.getByTestId('cost-unpriced').textContent).toBe('12 个请求未定价');
+    const row = screen.getAllByTestId('overview-model-row').find((tr) => tr.textContent?.includes('mystery-model'))!;
+    expect(row.textContent).toContain('未定价');
+  });
+
+  it('shows unpriced use as Unpriced, never as a zero cost', async () => {
+    const unpriced = summary({ totals: totals({ requests: 5, unpricedRequests: 5, inputTokens: 10 }), models: [modelRow('local', { requests: 5, unpricedRequests: 5 })] });
+    renderWithClient(makeFakeClient(handlers({ getSummary: async () => unpriced })), Overview);
+    const cost = await screen.findByTestId('card-cost');
+    expect(cost.textContent).toContain('Unpriced');
+    expect(cost.textContent).not.toMatch(/0\.00/);
+    const table = screen.getByTestId('overview-models');
+    expect(within(table).getByText('Unpriced')).toBeTruthy();
+  });
+
+  it('says the converted total uses the user’s rates', async () => {
+    const converted = { ...used, converted: { currency: 'EUR', amount: 15.25, rates: { USD: 0.9, CNY: 0.13 }, missingRates: [] } };
+    renderWithClient(makeFakeClient(handlers({ getSummary: async () => converted })), Overview);
+    expect((await screen.findByTestId('cost-converted')).textContent).toBe('≈ €15.25 in total at your conversion rates');
+  });
+
+  it('lists models with links to their page and a running badge', async () => {
+    renderWithClient(makeFakeClient(handlers()), Overview);
+    const rows = await screen.findAllByTestId('overview-model-row');
+    expect(rows[0]!.textContent).toContain('Qwen3-Coder');
+    expect(within(rows[0]!).getByTestId('running-badge').textContent).toBe('Running');
+    expect(within(rows[1]!).getByRole('link', { name: 'gpt-5-mini' }).getAttribute('href')).toBe('#/models/gpt-5-mini');
+  });
+
+  it('explains how data gets in on a fresh install, with the API URL', async () => {
+    const fake = makeFakeClient(
+      handlers({
+        getSummary: async () => summary(),
+        getHistory: async () => history([]),
+        getStorageInfo: async () => storage(),
+        getAppInfo: async () => appInfo({ apiUrl: 'http://127.0.0.1:7999/api/v1' }),
+      }),
+    );
+    renderWithClient(fake, Overview);
+    expect(await screen.findByTestId('overview-fresh')).toBeTruthy();
+    expect(screen.getByTestId('fresh-api-url').textContent).toContain('POST http://127.0.0.1:7999/api/v1/requests');
+    expect(screen.queryByTestId('card-requests')).toBeNull();
+  });
+
+  it('says when the chosen range is empty though data exists elsewhere', async () => {
+    renderWithClient(makeFakeClient(handlers({ getSummary: async () => summary(), getHistory: async () => history([]) })), Overview);
+    expect(await screen.findByText('Nothing recorded in this range')).toBeTruthy();
+    expect(screen.queryByTestId('overview-fresh')).toBeNull();
+  });
+
+  it('shows a failing call as an error with a retry that recovers', async () => {
+    const fake = makeFakeClient(
+      handlers({
+        getSummary: async () => {
+          throw new ApiError('unavailable', 'connection refused');
+        },
+      }),
+    );
+    renderWithClient(fake, Overview);
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('ModelMeter cannot be reached');
+    fake.handle({ getSummary: async () => used });
+    await fireEvent.click(within(alert).getByRole('button', { name: 'Try again' }));
+    expect((await screen.findByTestId('card-requests')).textContent).toContain('1.2K');
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('reloads when new requests arrive, not on circuit changes', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    let requests = 1234;
+    const fake = makeFakeClient(handlers({ getSummary: async () => ({ ...used, totals: { ...used.totals, requests } }) }));
+    renderWithClient(fake, Overview);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(screen.getByTestId('card-requests').textContent).toContain('1.2K');
+    const before = fake.callsOf('getSummary').length;
+
+    fake.emit({ type: 'circuits', metricsKey: 'abcd', apiType: 'openai', state: 'open' });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(fake.callsOf('getSummary').length).toBe(before);
+
+    requests = 5600;
+    fake.emit({ type: 'requests', count: 1, models: ['gpt-5-mini'] });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(fake.callsOf('getSummary').length).toBe(before + 1);
+    expect(fake.callsOf('getHistory').length).toBeGreaterThan(1);
+    expect(screen.getByTestId('card-requests').textContent).toContain('5.6K');
+  });
+
+  it('asks for the new range when another preset is picked', async () => {
+    const fake = makeFakeClient(handlers());
+    renderWithClient(fake, Overview);
+    await screen.findByTestId('card-requests');
+    expect(fake.callsOf('getSummary').at(-1)).toEqual({ range: 'today' });
+
+    await fireEvent.click(screen.getByRole('button', { name: '7 days' }));
+    await vi.waitFor(() => expect(fake.callsOf('getSummary').at(-1)).toEqual({ range: '7d' }));
+    expect(fake.callsOf('getHistory').at(-1)).toEqual({ range: '7d', interval: 'auto', groupBy: 'model' });
+    expect(screen.getByRole('button', { name: '7 days' }).getAttribute('aria-pressed')).toBe('true');
+  });
+
+  it('takes a custom range in local time and refuses one that ends before it starts', async () => {
+    const fake = makeFakeClient(handlers());
+    renderWithClient(fake, Overview);
+    await screen.findByTestId('card-requests');
+    await fireEvent.click(screen.getByRole('button', { name: 'Custom' }));
+    const from = screen.getByLabelText('From');
+    const to = screen.getByLabelText('To');
+
+    await fireEvent.input(from, { target: { value: '2026-01-05T10:00' } });
+    await fireEvent.input(to, { target: { value: '2026-01-04T10:00' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Apply' }));
+    expect(screen.getByText('The start must be before the end.')).toBeTruthy();
+
+    await fireEvent.input(to, { target: { value: '2026-01-06T18:30' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Apply' }));
+    const expected = { from: new Date(2026, 0, 5, 10, 0).getTime(), to: new Date(2026, 0, 6, 18, 30).getTime() };
+    await vi.waitFor(() => expect(fake.callsOf('getSummary').at(-1)).toEqual(expected));
+  });
+
+  it('charts cost in the currency picked when there are several', async () => {
+    renderWithClient(makeFakeClient(handlers()), Overview);
+    const chart = await screen.findByTestId('chart-cost');
+    const select = within(chart).getByTestId('chart-currency') as HTMLSelectElement;
+    expect([...select.options].map((option) => option.value)).toEqual(['CNY', 'USD']);
+    expect(within(chart).getByRole('figure').textContent).toContain('Qwen3-Coder: CN¥4.00');
+    await fireEvent.change(select, { target: { value: 'USD' } });
+    expect(within(chart).getByRole('figure').textContent).toContain('gpt-5-mini: $1.00');
+  });
+});
