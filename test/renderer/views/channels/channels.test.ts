@@ -1,0 +1,145 @@
+import { fireEvent, screen, within } from '@testing-library/svelte';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Circuit, History } from '../../../../shared/types.js';
+import { i18n } from '../../../../renderer/src/lib/i18n/i18n.svelte.js';
+import Channels from '../../../../renderer/src/views/Channels.svelte';
+import { makeFakeClient, renderWithClient, type FakeHandlers } from '../../support/fake-client.js';
+import { circuit, circuitEvent, installDialog } from '../models/fixtures.js';
+
+const NOW = Date.UTC(2026, 0, 10, 12, 0, 0);
+const A = 'a1b2c3d4e5f60718';
+const B = '0f1e2d3c4b5a6978';
+const C = 'c0ffee0011223344';
+
+const circuits: Circuit[] = [
+  circuit(A, { label: 'OpenAI primary', keyMask: 'sk-a…9xQ2', lastSuccessAt: NOW - 5 * 60_000 }),
+  circuit(B, { apiType: 'anthropic', baseUrl: 'https://api.anthropic.com', state: 'open', consecutiveFailures: 7, nextRetryAt: NOW + 30_000, lastFailureAt: NOW - 10_000 }),
+  circuit(C, { apiType: 'gemini', state: 'half_open', consecutiveFailures: 5 }),
+];
+
+function history(requests: number, failures: number): History {
+  const bucket = { ts: NOW - 3_600_000, requests, failures, unpricedRequests: 0, runtimeSeconds: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, cost: {} };
+  return { from: NOW - 86_400_000, to: NOW, interval: 3600, buckets: [bucket, { ...bucket, ts: NOW - 7_200_000 }] };
+}
+
+function handlers(overrides: FakeHandlers = {}): FakeHandlers {
+  return {
+    listCircuits: async () => circuits,
+    getHistory: async ({ metricsKey }) => (metricsKey === B ? history(10, 4) : history(50, 0)),
+    ...overrides,
+  };
+}
+
+function rowOf(metricsKey: string): HTMLElement {
+  return screen.getAllByTestId('channel-row').find((row) => row.dataset['metricsKey'] === metricsKey)!;
+}
+
+describe('Channels', () => {
+  beforeEach(() => {
+    i18n.choice = 'en';
+    installDialog();
+    vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] });
+    vi.setSystemTime(NOW);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('shows each channel with its state badge, failures and failure rate over 24 hours', async () => {
+    const client = makeFakeClient(handlers());
+    renderWithClient(client, Channels);
+    await screen.findByTestId('channels-table');
+    const states = screen.getAllByTestId('channel-state').map((badge) => [badge.textContent, badge.className.match(/\b(ok|warn|bad)\b/)?.[1]]);
+    expect(states).toEqual([
+      ['Closed', 'ok'],
+      ['Open', 'bad'],
+      ['Half-open', 'warn'],
+    ]);
+    expect(within(rowOf(A)).getByText('OpenAI primary')).toBeTruthy();
+    expect(within(rowOf(A)).getByText('sk-a…9xQ2')).toBeTruthy();
+    expect(within(rowOf(B)).getByText('https://api.anthropic.com')).toBeTruthy();
+    expect(within(rowOf(B)).getByText('7')).toBeTruthy();
+    await vi.waitFor(() => expect(within(rowOf(B)).getByTestId('channel-failure-rate').textContent?.trim()).toBe('40%'));
+    expect(within(rowOf(A)).getByTestId('channel-failure-rate').textContent?.trim()).toBe('0%');
+    expect(client.callsOf('getHistory')).toContainEqual({ metricsKey: B, apiType: 'anthropic', range: '24h', interval: 'auto' });
+    expect(client.callsOf('getHistory')).toHaveLength(3);
+    expect(within(rowOf(A)).getByTestId('channel-retry').textContent?.trim()).toBe('–');
+  });
+
+  it('counts down to the next retry of an open circuit', async () => {
+    renderWithClient(makeFakeClient(handlers()), Channels);
+    await screen.findByTestId('channels-table');
+    const retry = () => within(rowOf(B)).getByTestId('channel-retry').textContent?.trim();
+    expect(retry()).toBe('in 30s');
+    vi.advanceTimersByTime(5000);
+    await vi.waitFor(() => expect(retry()).toBe('in 25s'));
+    vi.advanceTimersByTime(26_000);
+    await vi.waitFor(() => expect(retry()).toBe('due now'));
+  });
+
+  it('resets a circuit by its metricsKey and apiType, shows the new state, and follows later circuit events', async () => {
+    const closed = { ...circuits[1]!, state: 'closed' as const, consecutiveFailures: 0, nextRetryAt: null };
+    const client = makeFakeClient(handlers({ resetCircuit: async () => closed }));
+    renderWithClient(client, Channels);
+    await screen.findByTestId('channels-table');
+
+    await fireEvent.click(within(rowOf(B)).getByTestId('channel-reset'));
+    await vi.waitFor(() => expect(within(rowOf(B)).getByTestId('channel-state').textContent).toBe('Closed'));
+    expect(client.callsOf('resetCircuit')).toEqual([{ metricsKey: B, apiType: 'anthropic' }]);
+    expect(screen.getByTestId('channels-notice').textContent).toContain('now Closed');
+
+    client.handle({ listCircuits: async () => circuits.map((item) => (item.metricsKey === B ? { ...closed, state: 'half_open' as const } : item)) });
+    client.emit({ type: 'circuits', metricsKey: B, apiType: 'anthropic', state: 'half_open' });
+    await vi.waitFor(() => expect(within(rowOf(B)).getByTestId('channel-state').textContent).toBe('Half-open'), { timeout: 2000 });
+  });
+
+  it('deletes a channel’s data only after confirmation', async () => {
+    const client = makeFakeClient(handlers({ deleteChannels: async () => ({ requests: 42, circuits: 1, circuitEvents: 3 }) }));
+    renderWithClient(client, Channels);
+    await screen.findByTestId('channels-table');
+    await fireEvent.click(within(rowOf(B)).getByTestId('channel-delete'));
+    const body = screen.getByTestId('channel-delete-body');
+    expect(body.closest('dialog')?.open).toBe(true);
+    expect(body.textContent).toContain(B);
+    expect(client.callsOf('deleteChannels')).toEqual([]);
+
+    await fireEvent.click(within(body.closest('dialog')!).getByRole('button', { name: 'Delete channel data' }));
+    await vi.waitFor(() => expect(screen.getByTestId('channels-notice').textContent).toContain('42 requests'));
+    expect(client.callsOf('deleteChannels')).toEqual([{ metricsKeys: [B], apiType: 'anthropic' }]);
+    expect(screen.getAllByTestId('channel-row').map((row) => row.dataset['metricsKey'])).toEqual([A, C]);
+  });
+
+  it('expands a channel into its state timeline and list of transitions', async () => {
+    const events = [
+      circuitEvent(1, NOW - 4 * 3_600_000, null, 'closed'),
+      circuitEvent(2, NOW - 3 * 3_600_000, 'closed', 'open', '5 consecutive failures'),
+      circuitEvent(3, NOW - 2 * 3_600_000, 'open', 'half_open', 'retry time reached'),
+      circuitEvent(4, NOW - 1 * 3_600_000, 'half_open', 'closed', 'probe succeeded'),
+    ];
+    const client = makeFakeClient(handlers({ listCircuitEvents: async () => events }));
+    renderWithClient(client, Channels);
+    await screen.findByTestId('channels-table');
+    const toggle = within(rowOf(A)).getByTestId('channel-timeline-toggle');
+    expect(toggle.getAttribute('aria-expanded')).toBe('false');
+    await fireEvent.click(toggle);
+    expect(toggle.getAttribute('aria-expanded')).toBe('true');
+
+    await vi.waitFor(() => expect(screen.getAllByTestId('transition-row')).toHaveLength(4));
+    expect(client.callsOf('listCircuitEvents')).toEqual([{ metricsKey: A, apiType: 'openai' }]);
+    const segments = screen.getAllByTestId('timeline-segment');
+    expect(segments.map((segment) => segment.dataset['state'])).toEqual(['closed', 'open', 'half_open', 'closed']);
+    expect(segments.map((segment) => segment.style.width)).toEqual(['25%', '25%', '25%', '25%']);
+    const newest = screen.getAllByTestId('transition-row')[0]!;
+    expect(newest.textContent).toContain('Half-open');
+    expect(newest.textContent).toContain('probe succeeded');
+  });
+
+  it('explains where channels come from when there are none, in English and Chinese', async () => {
+    renderWithClient(makeFakeClient(handlers({ listCircuits: async () => [] })), Channels);
+    await screen.findByText('No channels yet');
+    expect(screen.getByText(/PUT \/api\/v1\/circuits/).textContent).toContain('metering proxy');
+    i18n.choice = 'zh-CN';
+    await screen.findByText('还没有渠道');
+    expect(screen.getByText(/PUT \/api\/v1\/circuits/).textContent).toContain('计量代理');
+  });
+});
