@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// Renders the icon SVGs in build/icons-src to the PNGs electron-builder and the tray use:
+//   build/icon.png (1024 px) and build/tray/*.png (16 px and @2x 32 px).
+// Uses the system Chromium through playwright-core (no browser download):
+//   npm run icons   (CHROMIUM=/path/to/chromium to use another)
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const source = (name) => fs.readFileSync(path.join(root, 'build', 'icons-src', name), 'utf8');
+
+// The glyph colour decides which taskbar the icon suits: a dark glyph for light bars and the reverse.
+// macOS template images must be black with alpha: the menu bar tints them itself.
+const GLYPH = { light: '#1f2328', dark: '#f3f4f6', template: '#000000' };
+
+const jobs = [{ svg: source('icon.svg'), color: '#000', size: 1024, out: 'icon.png' }];
+for (const [scale, suffix] of [[1, ''], [2, '@2x']]) {
+  const size = 16 * scale;
+  jobs.push({ svg: source('tray.svg'), color: GLYPH.template, size, out: `tray/trayTemplate${suffix}.png` });
+  for (const theme of ['light', 'dark']) {
+    jobs.push({ svg: source('tray.svg'), color: GLYPH[theme], size, out: `tray/tray-normal-${theme}${suffix}.png` });
+    jobs.push({ svg: source('tray-alert.svg'), color: GLYPH[theme], size, out: `tray/tray-alert-${theme}${suffix}.png` });
+  }
+}
+
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium' });
+try {
+  const page = await browser.newPage({ deviceScaleFactor: 1 });
+  for (const job of jobs) {
+    await page.setViewportSize({ width: job.size, height: job.size });
+    const svg = job.svg.replace('<svg ', `<svg width="${job.size}" height="${job.size}" `);
+    await page.setContent(`<!doctype html><html><body style="margin:0;background:transparent;color:${job.color}">${svg}</body></html>`);
+    const file = path.join(root, 'build', job.out);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    await page.locator('svg').screenshot({ path: file, omitBackground: true });
+    process.stdout.write(`${path.relative(root, file)} (${job.size} px)\n`);
+  }
+} finally {
+  await browser.close();
+}
