@@ -1,0 +1,98 @@
+import { screen, waitFor, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { i18n } from '../../../../renderer/src/lib/i18n/i18n.svelte.js';
+import Data from '../../../../renderer/src/views/Data.svelte';
+import { makeFakeClient, renderWithClient, type FakeHandlers } from '../../support/fake-client.js';
+import { installDialog, SETTINGS, STORAGE, summaryWith } from '../pricing/support.js';
+
+function setup(more: FakeHandlers = {}) {
+  const client = makeFakeClient({
+    getStorageInfo: async () => STORAGE,
+    getSettings: async () => SETTINGS,
+    getSummary: async () => summaryWith(['gpt-5-mini', 'llama-3-8b']),
+    listPricing: async () => [{ model: 'claude-sonnet-4.5', versions: [] }],
+    ...more,
+  });
+  renderWithClient(client, Data);
+  return { client, user: userEvent.setup() };
+}
+
+describe('the Data view', () => {
+  beforeEach(() => {
+    i18n.choice = 'en';
+    installDialog();
+  });
+
+  it('shows the storage facts', async () => {
+    setup();
+    expect((await screen.findByTestId('data-size')).textContent).toContain('5 MB');
+    expect(screen.getByTestId('data-total-requests').textContent).toContain('12.3K');
+  });
+
+  it('cleans up only after a permanent-delete question, then says how many rows went', async () => {
+    const { client, user } = setup({ cleanup: async ({ before }) => ({ before: Number(before), requests: 1_234 }) });
+    const day = screen.getByTestId('data-cleanup-before');
+    await user.type(day, '2026-01-15');
+    await user.click(screen.getByTestId('data-cleanup-button'));
+
+    const question = screen.getByTestId('data-cleanup-confirm');
+    expect(question.textContent).toContain('deleted permanently');
+    expect(question.textContent).toContain('cannot be undone');
+    expect(client.callsOf('cleanup')).toHaveLength(0);
+
+    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Delete permanently' }));
+    const result = await screen.findByTestId('data-cleanup-result');
+    // The day picked is a local day: the cut is at its local midnight.
+    expect(client.callsOf('cleanup')).toEqual([{ before: new Date(2026, 0, 15).getTime() }]);
+    expect(result.textContent).toContain('1,234 request rows');
+  });
+
+  it('asks for a day before cleaning up', async () => {
+    const { client, user } = setup();
+    await user.click(screen.getByTestId('data-cleanup-button'));
+    expect(screen.getByText('Pick a day')).toBeTruthy();
+    expect(screen.queryByTestId('data-cleanup-confirm')).toBeNull();
+    expect(client.callsOf('cleanup')).toHaveLength(0);
+  });
+
+  it('deletes a model’s data after saying it is permanent, and shows what was removed', async () => {
+    const { client, user } = setup({ deleteModel: async ({ model }) => ({ model, requests: 300, runs: 4, priceVersions: 1 }) });
+    const select = (await screen.findByTestId('data-delete-select')) as HTMLSelectElement;
+    // Models with requests and models with only a price are both offered.
+    await waitFor(() => expect([...select.options].map((option) => option.value)).toEqual(['', 'claude-sonnet-4.5', 'gpt-5-mini', 'llama-3-8b']));
+    await user.selectOptions(select, 'llama-3-8b');
+    await user.click(screen.getByTestId('data-delete-button'));
+
+    expect(screen.getByTestId('data-delete-confirm').textContent).toContain('llama-3-8b are deleted permanently. This cannot be undone');
+    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Delete permanently' }));
+    const result = await screen.findByTestId('data-delete-result');
+    expect(client.callsOf('deleteModel')).toEqual([{ model: 'llama-3-8b' }]);
+    expect(result.textContent).toBe('Deleted llama-3-8b. Requests: 300, runs: 4, price versions: 1.');
+  });
+
+  it('saves the retention period and refuses one the schema refuses', async () => {
+    const { client, user } = setup({ updateSettings: async (patch) => ({ ...SETTINGS, ...patch }) as typeof SETTINGS });
+    const days = (await screen.findByTestId('data-retention-days')) as HTMLInputElement;
+    await waitFor(() => expect(days.value).toBe('90'));
+    await user.clear(days);
+    await user.type(days, '0');
+    await user.click(screen.getByTestId('data-retention-save'));
+    expect(screen.getByText('At least 1')).toBeTruthy();
+    expect(client.callsOf('updateSettings')).toHaveLength(0);
+
+    await user.clear(days);
+    await user.type(days, '30');
+    await user.click(screen.getByTestId('data-retention-save'));
+    await screen.findByText('Saved');
+    expect(client.callsOf('updateSettings')).toEqual([{ retentionDays: 30 }]);
+  });
+
+  it('downloads an export and shows the file name', async () => {
+    const { client, user } = setup({ saveExport: async ({ format }) => ({ file: `modelmeter-requests.${format}` }) });
+    await user.selectOptions(screen.getByTestId('data-export-format'), 'json');
+    await user.click(screen.getByTestId('data-export-button'));
+    expect((await screen.findByTestId('data-export-result')).textContent).toBe('Saved as modelmeter-requests.json');
+    expect(client.callsOf('saveExport')).toEqual([{ format: 'json' }]);
+  });
+});
