@@ -1,14 +1,10 @@
+import './lib/zod-setup.js';
 import { mount, unmount } from 'svelte';
-import { config as zodConfig } from 'zod';
 import './app.css';
 import App from './App.svelte';
 import './lib/state/theme.svelte.js';
 import { chooseClient, rememberToken } from './lib/transport/select.js';
 import TokenGate from './views/TokenGate.svelte';
-
-// Zod probes whether it may compile validators with Function(); the CSP forbids eval, and the
-// refused probe is reported as a violation. Tell it not to try.
-zodConfig({ jitless: true });
 
 const target = document.getElementById('app')!;
 
