@@ -19,14 +19,24 @@ Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineContro
 
 export { Chart };
 
-/** Colours of the theme, read from the CSS variables so charts follow light and dark. */
-export function themeColors(element: Element = document.documentElement): { text: string; muted: string; grid: string } {
-  const style = getComputedStyle(element);
-  return {
-    text: style.getPropertyValue('--text').trim() || '#222',
-    muted: style.getPropertyValue('--muted').trim() || '#666',
-    grid: style.getPropertyValue('--border').trim() || '#ddd',
+/**
+ * Colours of the theme for the canvas. The variables hold light-dark() pairs, which a canvas cannot
+ * read, so each is resolved through a hidden probe element's computed colour.
+ */
+export function themeColors(element: Element = document.body): { text: string; muted: string; grid: string } {
+  const probe = document.createElement('span');
+  probe.hidden = true;
+  element.append(probe);
+  const resolve = (variable: string, fallback: string): string => {
+    probe.style.color = '';
+    probe.style.color = `var(${variable})`;
+    return getComputedStyle(probe).color || fallback;
   };
+  try {
+    return { text: resolve('--text', '#222'), muted: resolve('--muted', '#666'), grid: resolve('--border', '#ddd') };
+  } finally {
+    probe.remove();
+  }
 }
 
 /** A stable palette: the same model keeps its colour across charts and reloads. */
