@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../core/data-dir.js';
+import { closeOnSignals } from '../core/shutdown.js';
 import { PortInUseError, startCore, type RunningCore } from '../core/start-core.js';
 import { loadToken } from '../core/token.js';
 import { DemoFolderError, prepareDemoFolder, removeDemoFolder } from './data-folder.js';
@@ -119,25 +120,13 @@ async function main(): Promise<void> {
   };
   schedule();
 
-  const shutdown = (signal: string) => {
-    if (stopping) return;
+  closeOnSignals('stopping the demo', async () => {
     stopping = true;
     if (timer) clearTimeout(timer);
-    process.stderr.write(`\n${signal}: stopping the demo...\n`);
-    core.close().then(
-      () => {
-        cleanUp();
-        process.stderr.write(folder.created && !values.keep ? `Deleted ${dir}.\n` : `Kept ${dir}.\n`);
-        process.exit(0);
-      },
-      (error: unknown) => {
-        process.stderr.write(`close failed: ${(error as Error).message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+    await core.close();
+    cleanUp();
+    process.stderr.write(folder.created && !values.keep ? `Deleted ${dir}.\n` : `Kept ${dir}.\n`);
+  });
 }
 
 void main().catch((error: unknown) => fail((error as Error).stack ?? String(error)));

@@ -2,7 +2,7 @@ import type { LedgerApi } from '../../shared/api.js';
 import type { AppInfo } from '../../shared/app.js';
 import type { LedgerEvent, RequestRow } from '../../shared/types.js';
 import { startCore, type CoreOptions } from '../core/start-core.js';
-import type { ExportFilter } from './host/desktop-host.js';
+import type { ExportFilter } from '../service/ledger-service.js';
 
 /** What the desktop shell needs of the in-process core. */
 export interface DesktopCore {
@@ -18,20 +18,12 @@ export type CoreStarter = (options: CoreOptions) => Promise<DesktopCore>;
 /** The real core (ledger, service, HTTP API for launchers) in this process. */
 export const startDesktopCore: CoreStarter = async (options) => {
   const core = await startCore(options);
-  const { ledger } = core.service;
   return {
     service: core.service,
     port: core.port,
     appInfo: core.appInfo,
     close: () => core.close(),
-    exportRows(filter) {
-      // The same reading as GET /api/v1/export: an unknown model matches no rows.
-      const modelId = filter.model === undefined ? undefined : (ledger.ctx.models.find(filter.model) ?? -1);
-      return ledger.requestLog.iterate({
-        from: filter.from ?? 0,
-        to: filter.to ?? ledger.ctx.now() + 1,
-        ...(modelId === undefined ? {} : { modelId }),
-      });
-    },
+    // The same reader as GET /api/v1/export.
+    exportRows: (filter) => core.service.exportRows(filter),
   };
 };

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { DataDirError, defaultDataDir, prepareDataDir } from '../core/data-dir.js';
+import { closeOnSignals } from '../core/shutdown.js';
 import { DEFAULT_PORT, PortInUseError, startCore } from '../core/start-core.js';
 import { loadToken } from '../core/token.js';
 import { NewerSchemaError } from '../store/migrations.js';
@@ -67,18 +68,7 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
 
-  const shutdown = (signal: string) => {
-    process.stderr.write(`\n${signal}: flushing and closing the database...\n`);
-    core.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`close failed: ${(error as Error).message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  closeOnSignals('flushing and closing the database', () => core.close());
 }
 
 void main().catch((error: unknown) => fail((error as Error).stack ?? String(error)));

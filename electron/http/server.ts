@@ -120,13 +120,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.get(`${v1}/export`, async (request, reply) => {
     const query = parseInput(exportQuerySchema, q(request), 'export query');
     assertOrdered(query.from, query.to);
-    let modelId: number | undefined;
-    if (query.model !== undefined) modelId = service.ledger.ctx.models.find(query.model) ?? -1;
-    const chunks = service.ledger.requestLog.iterate({
-      from: query.from ?? 0,
-      to: query.to ?? service.ledger.ctx.now() + 1,
-      ...(modelId === undefined ? {} : { modelId }),
-    });
+    const chunks = service.exportRows(query);
     const stamp = new Date().toISOString().slice(0, 10);
     reply
       .type(query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8')

@@ -39,6 +39,7 @@ import type {
   PricingPreview,
   ProgramRun,
   RequestPage,
+  RequestRow,
   Run,
   Settings,
   StorageInfo,
@@ -64,6 +65,12 @@ function fileSize(file: string): number {
   } catch {
     return 0;
   }
+}
+
+export interface ExportFilter {
+  from?: number;
+  to?: number;
+  model?: string;
 }
 
 const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -388,6 +395,20 @@ export class LedgerService implements LedgerApi {
     const requests = await this.ledger.maintenance.deleteRawBefore(before, yieldTurn);
     this.events.emit({ type: 'data', reason: 'cleanup' });
     return { before, requests };
+  }
+
+  /**
+   * The request log for an export, in chunks, oldest first: what the HTTP export streams and the
+   * desktop writes to a file. An unknown model matches no rows.
+   */
+  exportRows(filter: ExportFilter): Iterator<RequestRow[]> {
+    const ctx = this.ledger.ctx;
+    const modelId = filter.model === undefined ? undefined : (ctx.models.find(filter.model) ?? -1);
+    return this.ledger.requestLog.iterate({
+      from: filter.from ?? 0,
+      to: filter.to ?? this.now + 1,
+      ...(modelId === undefined ? {} : { modelId }),
+    });
   }
 
   async getStorageInfo(): Promise<StorageInfo> {

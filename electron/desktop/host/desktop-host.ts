@@ -7,7 +7,10 @@ import { ApiError } from '../../../shared/errors.js';
 import { exportQuerySchema } from '../../../shared/schemas/queries.js';
 import type { RequestRow } from '../../../shared/types.js';
 import { exportStream } from '../../http/export-stream.js';
+import type { ExportFilter } from '../../service/ledger-service.js';
 import { parseInput } from '../../service/validation.js';
+
+export type { ExportFilter };
 import type { DialogLike } from '../electron-api.js';
 import type { LoginItem } from '../login-item.js';
 import type { DesktopSettingsFile } from '../settings.js';
@@ -16,12 +19,6 @@ const languageInput = z.strictObject({ language: z.enum(LANGUAGES).nullable() })
 const launchInput = z.strictObject({ enabled: z.boolean() });
 const portInput = z.strictObject({ port: z.number().int().min(1024).max(65_535) });
 const dashboardInput = z.strictObject({ route: z.string().max(2_000).optional() }).optional();
-
-export interface ExportFilter {
-  from?: number;
-  to?: number;
-  model?: string;
-}
 
 export interface DesktopHostOptions {
   appInfo: () => AppInfo;

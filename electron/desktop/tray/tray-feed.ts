@@ -30,11 +30,16 @@ export class TrayFeed {
   private ticker: NodeJS.Timeout | null = null;
   private lastLoad = 0;
   private loading: Promise<void> | null = null;
+  /** Runs change only with run events (and deletes); a flood of request events needs no run list. */
+  private runsStale = true;
 
   constructor(private readonly options: TrayFeedOptions) {}
 
   start(): Promise<void> {
-    this.unsubscribe = this.options.service.events.subscribe(() => this.schedule());
+    this.unsubscribe = this.options.service.events.subscribe((event) => {
+      if (event.type === 'runs' || event.type === 'data') this.runsStale = true;
+      this.schedule();
+    });
     this.ticker = setInterval(() => this.options.target.tick(), this.options.tickMs ?? 30_000);
     return this.refresh();
   }
@@ -68,10 +73,13 @@ export class TrayFeed {
 
   private async load(): Promise<void> {
     const { service, target } = this.options;
+    const reloadRuns = this.runsStale;
+    this.runsStale = false;
     try {
-      const [summary, runs] = await Promise.all([service.getSummary({ range: 'today' }), service.listRuns({ limit: 1_000 })]);
+      const [summary, runs] = await Promise.all([service.getSummary({ range: 'today' }), reloadRuns ? service.listRuns({ limit: 1_000 }) : null]);
       target.setTodayCost(summary.totals.cost);
       target.setCircuits(summary.circuits.open, summary.circuits.half_open);
+      if (!runs) return;
       const since = new Map<string, number>();
       for (const run of runs) {
         if (!run.running) continue;
@@ -79,6 +87,7 @@ export class TrayFeed {
       }
       target.setRunningModels([...since].map(([model, start]) => ({ model, since: start })).sort((a, b) => a.model.localeCompare(b.model)));
     } catch (error) {
+      if (reloadRuns) this.runsStale = true;
       this.options.log(`tray: cannot load today's numbers: ${(error as Error).message}`);
     }
   }

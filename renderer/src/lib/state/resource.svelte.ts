@@ -90,3 +90,39 @@ export function live<T>(load: () => Promise<T>, options: LiveOptions = {}): Reso
 
   return resource;
 }
+
+/**
+ * A user-started operation (save, delete, export): whether it is running, its last result and its
+ * error, so buttons can show "Working…" and panels the outcome. A second start while one runs is
+ * ignored, so a double click never deletes twice.
+ */
+export class Action<A extends unknown[], T> {
+  busy = $state(false);
+  error = $state<ApiError | null>(null);
+  result = $state<T | undefined>(undefined);
+
+  constructor(private readonly work: (...args: A) => Promise<T>) {}
+
+  /** Answers the result, or undefined when it failed (see `error`) or was already running. */
+  async run(...args: A): Promise<T | undefined> {
+    if (this.busy) return undefined;
+    this.busy = true;
+    this.error = null;
+    this.result = undefined;
+    try {
+      const value = await this.work(...args);
+      this.result = value;
+      return value;
+    } catch (error) {
+      this.error = toApiError(error);
+      return undefined;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  reset(): void {
+    this.error = null;
+    this.result = undefined;
+  }
+}

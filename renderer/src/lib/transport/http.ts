@@ -1,8 +1,8 @@
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { AppInfo, ExportRequest, Language } from '../../../../shared/app.js';
 import type { BridgeOperation, OperationInput, OperationOutput } from '../../../../shared/bridge.js';
-import { ApiError, type ErrorBody } from '../../../../shared/errors.js';
-import { API_ROOT, APP_INFO_PATH, HTTP_ROUTES, toSearchParams, type HttpCall } from '../../../../shared/http-routes.js';
+import { ModelMeterClient as HttpApi } from '../../../../shared/client/client.js';
+import { ApiError } from '../../../../shared/errors.js';
+import type { LedgerOperation } from '../../../../shared/api.js';
 import type { LedgerEvent } from '../../../../shared/types.js';
 import type { ConnectionState, ModelMeterClient } from './client.js';
 
@@ -17,48 +17,26 @@ export interface HttpClientOptions {
   storage?: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
 }
 
-async function errorOf(response: Response): Promise<ApiError> {
-  try {
-    const body = (await response.json()) as { error?: ErrorBody };
-    if (body.error?.code) return ApiError.fromBody(body.error);
-  } catch {
-    // not JSON: fall through to a generic error
-  }
-  return new ApiError(response.status === 401 ? 'unauthorized' : 'internal', `the server answered ${response.status} ${response.statusText}`);
-}
-
 /**
- * The browser transport: HTTP API v1 with the bearer token from the dashboard link, and the event
- * stream read with fetch (EventSource cannot send the Authorization header).
+ * The browser transport: the project's HTTP client (shared/client) with the bearer token from the
+ * dashboard link, plus what only a browser tab does: keep its own language, download exports, and
+ * keep the event stream open across server restarts.
  */
 export function httpClient(options: HttpClientOptions): ModelMeterClient {
-  const base = options.baseUrl ?? '';
-  const doFetch = options.fetch ?? fetch.bind(globalThis);
+  const api = new HttpApi({
+    baseUrl: options.baseUrl ?? globalThis.location.origin,
+    token: options.token,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
   const storage = options.storage ?? globalThis.localStorage;
-  const auth = { Authorization: `Bearer ${options.token}` };
   const listeners = new Set<(event: LedgerEvent) => void>();
   const connectionListeners = new Set<(state: ConnectionState) => void>();
   let connection: ConnectionState = 'connecting';
-  let stream: AbortController | null = null;
-  let closed = false;
-
-  async function send(call: HttpCall): Promise<unknown> {
-    let response: Response;
-    try {
-      response = await doFetch(`${base}${API_ROOT}${call.path}${toSearchParams(call.query)}`, {
-        method: call.method,
-        headers: call.body === undefined ? auth : { ...auth, 'Content-Type': 'application/json' },
-        ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
-      });
-    } catch {
-      throw new ApiError('unavailable', 'cannot reach the ModelMeter server: is it still running?');
-    }
-    if (!response.ok) throw await errorOf(response);
-    return response.json();
-  }
+  let streaming = false;
+  const stop = new AbortController();
 
   async function appInfo(): Promise<AppInfo> {
-    const info = (await send({ method: 'GET', path: APP_INFO_PATH })) as AppInfo;
+    const info = await api.getAppInfo();
     const saved = storage?.getItem(LANGUAGE_KEY);
     return { ...info, language: saved === 'en' || saved === 'zh-CN' ? saved : null };
   }
@@ -82,13 +60,7 @@ export function httpClient(options: HttpClientOptions): ModelMeterClient {
     },
     saveExport: async (request: ExportRequest) => {
       // The link needs the Authorization header, so fetch it and hand the browser a blob to save.
-      let response: Response;
-      try {
-        response = await doFetch(`${base}${API_ROOT}/export${toSearchParams({ ...request })}`, { headers: auth });
-      } catch {
-        throw new ApiError('unavailable', 'cannot reach the ModelMeter server: is it still running?');
-      }
-      if (!response.ok) throw await errorOf(response);
+      const response = await api.export(request);
       const disposition = response.headers.get('Content-Disposition') ?? '';
       const file = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `modelmeter-requests.${request.format}`;
       const url = URL.createObjectURL(await response.blob());
@@ -109,43 +81,23 @@ export function httpClient(options: HttpClientOptions): ModelMeterClient {
     for (const listener of connectionListeners) listener(state);
   }
 
+  /** Reads events until the tab closes the client, reconnecting with backoff when the server goes away. */
   async function readStream(): Promise<void> {
     let attempt = 0;
-    while (!closed) {
-      stream = new AbortController();
+    while (!stop.signal.aborted) {
+      const stream = api.events({ signal: stop.signal });
       try {
-        const response = await doFetch(`${base}${API_ROOT}/events`, { headers: { ...auth, Accept: 'text/event-stream' }, signal: stream.signal });
-        if (!response.ok || !response.body) throw await errorOf(response);
-        const parser = createParser({
-          onEvent(message: EventSourceMessage) {
-            if (message.event === 'hello') {
-              attempt = 0;
-              setConnection('live');
-              return;
-            }
-            let event: LedgerEvent;
-            try {
-              event = JSON.parse(message.data) as LedgerEvent;
-            } catch {
-              return;
-            }
-            for (const listener of listeners) listener(event);
-          },
-        });
-        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          parser.feed(value);
-        }
+        await stream.opened;
+        attempt = 0;
+        setConnection('live');
+        for await (const event of stream) for (const listener of listeners) listener(event);
       } catch (error) {
-        if (closed) return;
         if (error instanceof ApiError && error.code === 'unauthorized') {
           setConnection('offline');
           return;
         }
       }
-      if (closed) return;
+      if (stop.signal.aborted) return;
       setConnection('offline');
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]));
       attempt += 1;
@@ -160,12 +112,14 @@ export function httpClient(options: HttpClientOptions): ModelMeterClient {
         const run = appOperations[operation as keyof typeof appOperations] as (input: unknown) => Promise<unknown>;
         return (await run(arg)) as OperationOutput<K>;
       }
-      const route = HTTP_ROUTES[operation as keyof typeof HTTP_ROUTES] as (input: unknown) => HttpCall;
-      return (await send(route(arg))) as OperationOutput<K>;
+      return (await api.call(operation as LedgerOperation, arg as never)) as OperationOutput<K>;
     },
     subscribe(listener) {
       listeners.add(listener);
-      if (!stream && !closed) void readStream();
+      if (!streaming && !stop.signal.aborted) {
+        streaming = true;
+        void readStream();
+      }
       return () => listeners.delete(listener);
     },
     onConnection(listener) {
@@ -174,8 +128,7 @@ export function httpClient(options: HttpClientOptions): ModelMeterClient {
       return () => connectionListeners.delete(listener);
     },
     close() {
-      closed = true;
-      stream?.abort();
+      stop.abort();
       listeners.clear();
     },
   };

@@ -78,3 +78,34 @@ describe('TrayFeed', () => {
     feed.stop();
   });
 });
+
+describe('TrayFeed under a flood of requests', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('lists runs again only when runs change, not for every request burst', async () => {
+    const events = new LedgerEvents();
+    const calls = { runs: 0 };
+    const feed = new TrayFeed({
+      service: {
+        events,
+        getSummary: async () => summary({}, 0),
+        listRuns: async () => {
+          calls.runs += 1;
+          return [run('a', 100, true)];
+        },
+      },
+      log: () => {},
+      throttleMs: 1_000,
+      target: { setTodayCost: () => {}, setCircuits: () => {}, setRunningModels: () => {}, tick: () => {} },
+    });
+    await feed.start();
+    events.emit({ type: 'requests', count: 5, models: ['a'] });
+    await vi.advanceTimersByTimeAsync(1_100);
+    expect(calls.runs).toBe(1);
+    events.emit({ type: 'runs', model: 'a', run: run('a', 100, false) });
+    await vi.advanceTimersByTimeAsync(1_100);
+    expect(calls.runs).toBe(2);
+    feed.stop();
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../../../shared/errors.js';
-import { Resource } from '../../../../renderer/src/lib/state/resource.svelte.js';
+import { Action, Resource } from '../../../../renderer/src/lib/state/resource.svelte.js';
 
 function deferred<T>() {
   let resolve!: (value: T) => void;
@@ -42,5 +42,36 @@ describe('Resource', () => {
     fail = false;
     await resource.reload();
     expect(resource.error).toBeNull();
+  });
+});
+
+describe('Action', () => {
+  it('runs once at a time, so a double click never deletes twice', async () => {
+    const gate = deferred<number>();
+    let calls = 0;
+    const action = new Action(() => {
+      calls += 1;
+      return gate.promise;
+    });
+    const first = action.run();
+    expect(action.busy).toBe(true);
+    expect(await action.run()).toBeUndefined();
+    gate.resolve(7);
+    expect(await first).toBe(7);
+    expect(calls).toBe(1);
+    expect(action).toMatchObject({ busy: false, result: 7, error: null });
+  });
+
+  it('keeps the error of a failed run as an ApiError and clears it on the next', async () => {
+    let fail = true;
+    const action = new Action(async (value: string) => {
+      if (fail) throw new ApiError('not_found', `no model ${value}`);
+      return value;
+    });
+    expect(await action.run('m')).toBeUndefined();
+    expect(action.error).toMatchObject({ code: 'not_found', message: 'no model m' });
+    fail = false;
+    expect(await action.run('m')).toBe('m');
+    expect(action.error).toBeNull();
   });
 });
