@@ -4,6 +4,7 @@
  * Inputs are the *input* types of the schemas: every transport validates with the same schemas.
  */
 import type { ChannelRef, CircuitUpdateInput } from './schemas/circuit.js';
+import type { ImportRequest, ProxyRouteInput, WatcherInput } from './schemas/integrations.js';
 import type { PriceVersionInput } from './schemas/pricing.js';
 import type {
   CircuitEventsQuery,
@@ -24,17 +25,20 @@ import type {
   CircuitEvent,
   CleanupResult,
   History,
+  ImportReport,
   IngestResult,
   ModelDeleteResult,
   ModelPricing,
   PricingChange,
   PricingPreview,
   ProgramRun,
+  ProxyRoute,
   RequestPage,
   Run,
   Settings,
   StorageInfo,
   Summary,
+  Watcher,
 } from './types.js';
 
 export type IngestBody = RequestRecordInput | RequestRecordInput[] | { records: RequestRecordInput[] };
@@ -68,6 +72,19 @@ export interface LedgerApi {
 
   getSettings(): Promise<Settings>;
   updateSettings(patch: SettingsPatch): Promise<Settings>;
+
+  /** Metering-proxy routes (`/r/<name>/...`); saving a name that exists replaces that route. */
+  listRoutes(): Promise<ProxyRoute[]>;
+  saveRoute(input: { name: string; route: ProxyRouteInput }): Promise<ProxyRoute>;
+  deleteRoute(input: { name: string }): Promise<{ name: string }>;
+
+  /** Launcher watchers; without an id, saving adds a watcher. */
+  listWatchers(): Promise<Watcher[]>;
+  saveWatcher(input: { id?: string; watcher: WatcherInput }): Promise<Watcher>;
+  deleteWatcher(input: { id: string }): Promise<{ id: string }>;
+
+  /** Imports an LLM-Manager monitoring.db or a ccx metrics.db from a path on the machine running the core. */
+  importDatabase(input: ImportRequest): Promise<ImportReport>;
 }
 
 export type LedgerOperation = keyof LedgerApi;
@@ -96,6 +113,13 @@ export const LEDGER_OPERATIONS = [
   'getStorageInfo',
   'getSettings',
   'updateSettings',
+  'listRoutes',
+  'saveRoute',
+  'deleteRoute',
+  'listWatchers',
+  'saveWatcher',
+  'deleteWatcher',
+  'importDatabase',
 ] as const satisfies readonly LedgerOperation[];
 
 export type { ChannelRef };

@@ -39,6 +39,11 @@ export interface AppApi {
    * downloads it. Answers the file name, or null when the user cancelled.
    */
   saveExport(input: ExportRequest): Promise<{ file: string | null }>;
+  /**
+   * Asks which database to import with an open dialog (desktop only; a browser cannot name a file on
+   * the server's disk, so there the path is typed). Answers the path, or null when cancelled.
+   */
+  pickImportFile(): Promise<{ path: string | null }>;
 }
 
 export interface ExportRequest {
@@ -50,4 +55,4 @@ export interface ExportRequest {
 
 export type AppOperation = keyof AppApi;
 
-export const APP_OPERATIONS = ['getAppInfo', 'setLanguage', 'setLaunchAtLogin', 'setPort', 'openDashboard', 'saveExport'] as const satisfies readonly AppOperation[];
+export const APP_OPERATIONS = ['getAppInfo', 'setLanguage', 'setLaunchAtLogin', 'setPort', 'openDashboard', 'saveExport', 'pickImportFile'] as const satisfies readonly AppOperation[];

@@ -58,6 +58,14 @@ export const HTTP_ROUTES: RouteTable = {
   getStorageInfo: () => ({ method: 'GET', path: '/storage' }),
   getSettings: () => ({ method: 'GET', path: '/settings' }),
   updateSettings: (body) => ({ method: 'PATCH', path: '/settings', body }),
+  listRoutes: () => ({ method: 'GET', path: '/routes' }),
+  saveRoute: ({ name, route }) => ({ method: 'PUT', path: `/routes/${encodeURIComponent(name)}`, body: route }),
+  deleteRoute: ({ name }) => ({ method: 'DELETE', path: `/routes/${encodeURIComponent(name)}` }),
+  listWatchers: () => ({ method: 'GET', path: '/watchers' }),
+  saveWatcher: ({ id, watcher }) =>
+    id === undefined ? { method: 'POST', path: '/watchers', body: watcher } : { method: 'PUT', path: `/watchers/${encodeURIComponent(id)}`, body: watcher },
+  deleteWatcher: ({ id }) => ({ method: 'DELETE', path: `/watchers/${encodeURIComponent(id)}` }),
+  importDatabase: (body) => ({ method: 'POST', path: '/import', body }),
 };
 
 /** The host facts of the headless server (the desktop answers the same over IPC). */

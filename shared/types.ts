@@ -1,4 +1,5 @@
 import type { CircuitStateName } from './schemas/circuit.js';
+import type { ProxyProtocol, WatcherKind } from './schemas/integrations.js';
 import type { PriceTier, PricingMethod } from './schemas/pricing.js';
 import type { FailureClass } from './schemas/request-record.js';
 
@@ -229,4 +230,110 @@ export type LedgerEvent =
   | { type: 'runs'; model: string; run: Run }
   | { type: 'circuits'; metricsKey: string; apiType: string; state: CircuitStateName }
   | { type: 'pricing'; model: string }
-  | { type: 'data'; reason: 'model-deleted' | 'channels-deleted' | 'cleanup' | 'settings' };
+  | { type: 'data'; reason: 'model-deleted' | 'channels-deleted' | 'cleanup' | 'settings' | 'import' }
+  | { type: 'routes' }
+  | { type: 'watchers' }
+  | { type: 'import'; file: string; progress: ImportProgress };
+
+/** One upstream of a proxy route, as the API shows it: the key the app holds is never shown, only its mask. */
+export interface ProxyChannel {
+  id: string;
+  baseUrl: string;
+  label: string | null;
+  /** True when the app holds this channel's API key (it then replaces the client's credential). */
+  hasKey: boolean;
+  keyMask: string | null;
+  /** The channel's metricsKey when the app holds its key; otherwise it follows each client's key. */
+  metricsKey: string | null;
+}
+
+export interface ProxyRoute {
+  name: string;
+  protocol: ProxyProtocol;
+  channels: ProxyChannel[];
+  includeUsage: boolean;
+  timeoutSeconds: number;
+  enabled: boolean;
+  /** Path of the route on the API's server: clients use `http://127.0.0.1:<port>` + this as their base URL. */
+  path: string;
+}
+
+export type WatcherState = 'off' | 'connecting' | 'up' | 'down';
+
+export interface Watcher {
+  id: string;
+  kind: WatcherKind;
+  baseUrl: string;
+  enabled: boolean;
+  pollSeconds: number;
+  model: string | null;
+  label: string | null;
+  status: WatcherStatus;
+}
+
+export interface WatcherStatus {
+  state: WatcherState;
+  /** Why the launcher is not reachable, in words for people. */
+  lastError: string | null;
+  lastOkAt: number | null;
+  /** When the next reconnect attempt is due while down. */
+  nextRetryAt: number | null;
+  /** Models the launcher reports loaded right now. */
+  models: string[];
+}
+
+/**
+ * The databases of the two tools ModelMeter replaces:
+ * - `llm-manager-tables`: LLM-Manager's first `monitoring.db`, a table set per model;
+ * - `llm-manager-unified`: its later layout (`models`, `model_requests`, `model_runtime`, ...);
+ * - `ccx`: ccx's `metrics.db` (`request_records`, `circuit_states`).
+ */
+export type ImportFormat = 'llm-manager-tables' | 'llm-manager-unified' | 'ccx';
+
+export type ImportPhase = 'reading' | 'pricing' | 'requests' | 'runs' | 'circuits' | 'done';
+
+export interface ImportProgress {
+  phase: ImportPhase;
+  /** Items of this phase handled so far, and how many there are. */
+  done: number;
+  total: number;
+}
+
+/** What an import did; counts are of source rows. */
+export interface ImportReport {
+  file: string;
+  format: ImportFormat;
+  formatLabel: string;
+  startedAt: number;
+  finishedAt: number;
+  /** Model names found in the source, as ModelMeter stores them. */
+  models: string[];
+  requests: {
+    read: number;
+    accepted: number;
+    /** Already in ModelMeter (an earlier import of the same file, or of the same rows in another layout). */
+    duplicates: number;
+    /** Rows that could not be used (bad time, blank model name...): see notes. */
+    skipped: number;
+  };
+  runs: { read: number; added: number; existing: number; skipped: number };
+  programRuns: { read: number; added: number; existing: number; skipped: number };
+  prices: {
+    /** Price versions added. */
+    added: number;
+    /** Identical version already present. */
+    existing: number;
+    /** Not imported: placeholder prices, or the model already has its own prices in ModelMeter. */
+    skipped: number;
+    currency: string | null;
+  };
+  circuits: {
+    read: number;
+    updated: number;
+    unchanged: number;
+    /** Unknown state, or ModelMeter holds a newer state for the channel. */
+    skipped: number;
+  };
+  /** Sentences for people: decisions taken and anything left out. */
+  notes: string[];
+}

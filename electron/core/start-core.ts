@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AppHost, AppInfo } from '../../shared/app.js';
 import { buildHttpServer } from '../http/server.js';
+import { FileKeyVault } from '../secrets/key-vault.js';
 import { Housekeeping } from '../service/housekeeping.js';
 import { LedgerService } from '../service/ledger-service.js';
 import { Ledger } from '../store/ledger.js';
@@ -54,7 +55,13 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
     durability: options.durability ?? 'full',
     ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
   });
-  const service = new LedgerService(ledger);
+  let service: LedgerService;
+  try {
+    service = new LedgerService(ledger, { keyVault: FileKeyVault.inFolder(options.dataDir) });
+  } catch (error) {
+    ledger.close();
+    throw error;
+  }
   const housekeeping = new Housekeeping(service, { log: options.log ?? (() => {}) });
   let listeningPort = options.port;
   const appInfo = (): AppInfo => ({

@@ -117,6 +117,15 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.get(`${v1}/settings`, async () => service.getSettings());
   app.patch(`${v1}/settings`, async (request) => service.updateSettings(request.body as never));
 
+  app.get(`${v1}/routes`, async () => service.listRoutes());
+  app.put(`${v1}/routes/:name`, async (request) => service.saveRoute({ name: (request.params as { name: string }).name, route: request.body as never }));
+  app.delete(`${v1}/routes/:name`, async (request) => service.deleteRoute({ name: (request.params as { name: string }).name }));
+  app.get(`${v1}/watchers`, async () => service.listWatchers());
+  app.post(`${v1}/watchers`, async (request) => service.saveWatcher({ watcher: request.body as never }));
+  app.put(`${v1}/watchers/:id`, async (request) => service.saveWatcher({ id: (request.params as { id: string }).id, watcher: request.body as never }));
+  app.delete(`${v1}/watchers/:id`, async (request) => service.deleteWatcher({ id: (request.params as { id: string }).id }));
+  app.post(`${v1}/import`, async (request) => service.importDatabase(request.body as never));
+
   app.get(`${v1}/export`, async (request, reply) => {
     const query = parseInput(exportQuerySchema, q(request), 'export query');
     assertOrdered(query.from, query.to);

@@ -1,28 +1,13 @@
 import { ApiError, type ErrorCode } from '../../shared/errors.js';
+import type { ImportFormat, ImportProgress, ImportReport } from '../../shared/types.js';
 
-/**
- * The databases of the two tools ModelMeter replaces:
- * - `llm-manager-tables`: LLM-Manager's first `monitoring.db`, a table set per model
- *   (`model_name_mapping`, `{safe}_requests`, `{safe}_runtime`, `{safe}_tier_pricing`, ...);
- * - `llm-manager-unified`: its later layout (`models`, `model_requests`, `model_runtime`, `tier_pricing`, ...);
- * - `ccx`: ccx's `metrics.db` (`request_records`, `circuit_states`).
- */
-export type ImportFormat = 'llm-manager-tables' | 'llm-manager-unified' | 'ccx';
+export type { ImportFormat, ImportPhase, ImportProgress, ImportReport } from '../../shared/types.js';
 
 export const FORMAT_LABELS: Record<ImportFormat, string> = {
   'llm-manager-tables': 'LLM-Manager monitoring.db (a table set per model)',
   'llm-manager-unified': 'LLM-Manager monitoring.db (shared tables)',
   ccx: 'ccx metrics.db',
 };
-
-export type ImportPhase = 'reading' | 'pricing' | 'requests' | 'runs' | 'circuits' | 'done';
-
-export interface ImportProgress {
-  phase: ImportPhase;
-  /** Items of this phase handled so far, and how many there are. */
-  done: number;
-  total: number;
-}
 
 export interface ImportOptions {
   onProgress?: (progress: ImportProgress) => void;
@@ -37,45 +22,6 @@ export interface ImportOptions {
   programRuntime?: 'skip' | 'as-model';
   /** Records per ingest call (default 5,000). */
   batchSize?: number;
-}
-
-/** What an import did; counts are of source rows. Meant to move to shared/types.ts. */
-export interface ImportReport {
-  file: string;
-  format: ImportFormat;
-  formatLabel: string;
-  startedAt: number;
-  finishedAt: number;
-  /** Model names found in the source, as ModelMeter stores them. */
-  models: string[];
-  requests: {
-    read: number;
-    accepted: number;
-    /** Already in ModelMeter (an earlier import of the same file, or of the same rows in another layout). */
-    duplicates: number;
-    /** Rows that could not be used (bad time, blank model name...): see notes. */
-    skipped: number;
-  };
-  runs: { read: number; added: number; existing: number; skipped: number };
-  programRuns: { read: number; added: number; existing: number; skipped: number };
-  prices: {
-    /** Price versions added. */
-    added: number;
-    /** Identical version already present. */
-    existing: number;
-    /** Not imported: placeholder prices, or the model already has its own prices in ModelMeter. */
-    skipped: number;
-    currency: string | null;
-  };
-  circuits: {
-    read: number;
-    updated: number;
-    unchanged: number;
-    /** Unknown state, or ModelMeter holds a newer state for the channel. */
-    skipped: number;
-  };
-  /** Sentences for people: decisions taken and anything left out. */
-  notes: string[];
 }
 
 export type ImportErrorReason = 'missing' | 'unreadable' | 'not_sqlite' | 'unknown_layout' | 'aborted' | 'bad_option';

@@ -22,6 +22,7 @@ import {
   type RunsQuery,
   type SummaryQuery,
 } from '../../shared/schemas/queries.js';
+import { importRequestSchema, type ImportRequest, type ProxyRouteInput, type WatcherInput } from '../../shared/schemas/integrations.js';
 import { metricsKeySchema, modelNameSchema, type RequestRecord } from '../../shared/schemas/request-record.js';
 import { runEventSchema, type RunEventInput } from '../../shared/schemas/run-event.js';
 import { settingsPatchSchema, type SettingsPatch } from '../../shared/schemas/settings.js';
@@ -32,21 +33,27 @@ import type {
   CleanupResult,
   CurrencyConversion,
   History,
+  ImportReport,
   IngestResult,
   ModelDeleteResult,
   ModelPricing,
   PricingChange,
   PricingPreview,
   ProgramRun,
+  ProxyRoute,
   RequestPage,
   RequestRow,
   Run,
   Settings,
   StorageInfo,
   Summary,
+  Watcher,
 } from '../../shared/types.js';
 import { maskKey, metricsKey as computeMetricsKey, normalizeBaseUrl } from '../channels/metrics-key.js';
 import { LedgerEvents } from '../events/bus.js';
+import { importDatabase } from '../importers/index.js';
+import { IntegrationConfig } from '../integrations/integration-config.js';
+import { MemoryKeyVault, type KeyVault } from '../secrets/key-vault.js';
 import { BufferedWriter, type BufferedWriterOptions } from '../ingest/buffered-writer.js';
 import { GroupCommitWriter } from '../ingest/group-commit.js';
 import { hourlyCostNanos, type CompiledVersion } from '../pricing/rules.js';
@@ -79,12 +86,23 @@ const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * The data API of ModelMeter (shared/api.ts) over the store. Every input is validated here with the
  * shared schemas, so the HTTP routes and the IPC handlers are thin transports.
  */
+export interface LedgerServiceOptions {
+  /** Where proxy channels' API keys are held (the data folder's key file; memory in tests). */
+  keyVault?: KeyVault;
+}
+
 export class LedgerService implements LedgerApi {
   readonly events = new LedgerEvents();
+  readonly integrations: IntegrationConfig;
   private readonly committed: GroupCommitWriter;
+  private importing: string | null = null;
 
-  constructor(readonly ledger: Ledger) {
+  constructor(
+    readonly ledger: Ledger,
+    options: LedgerServiceOptions = {},
+  ) {
     this.committed = new GroupCommitWriter(ledger, (results) => this.announceRequests(results));
+    this.integrations = new IntegrationConfig(ledger, options.keyVault ?? new MemoryKeyVault());
   }
 
   private get now(): number {
@@ -436,6 +454,66 @@ export class LedgerService implements LedgerApi {
     const settings = this.ledger.write(() => this.ledger.settings.update(parsed));
     this.events.emit({ type: 'data', reason: 'settings' });
     return settings;
+  }
+
+  async listRoutes(): Promise<ProxyRoute[]> {
+    return this.integrations.listRoutes();
+  }
+
+  async saveRoute(input: { name: string; route: ProxyRouteInput }): Promise<ProxyRoute> {
+    const route = this.integrations.saveRoute(input.name, input.route);
+    this.events.emit({ type: 'routes' });
+    return route;
+  }
+
+  async deleteRoute(input: { name: string }): Promise<{ name: string }> {
+    this.integrations.deleteRoute(input.name);
+    this.events.emit({ type: 'routes' });
+    return { name: input.name };
+  }
+
+  async listWatchers(): Promise<Watcher[]> {
+    return this.integrations.listWatchers();
+  }
+
+  async saveWatcher(input: { id?: string; watcher: WatcherInput }): Promise<Watcher> {
+    const watcher = this.integrations.saveWatcher(input.id, input.watcher);
+    this.events.emit({ type: 'watchers' });
+    return watcher;
+  }
+
+  async deleteWatcher(input: { id: string }): Promise<{ id: string }> {
+    this.integrations.deleteWatcher(input.id);
+    this.events.emit({ type: 'watchers' });
+    return { id: input.id };
+  }
+
+  /**
+   * Imports an LLM-Manager or ccx database from a path on this machine, one at a time; progress goes
+   * out as `import` events so every open view can show it.
+   */
+  async importDatabase(input: ImportRequest): Promise<ImportReport> {
+    const request = parseInput(importRequestSchema, input, 'import request');
+    if (this.importing !== null) throw new ApiError('conflict', `an import of ${this.importing} is running; wait for it to finish`);
+    this.importing = request.path;
+    let last = 0;
+    try {
+      const report = await importDatabase(this, request.path, {
+        ...(request.currency ? { currency: request.currency } : {}),
+        ...(request.programRuntime ? { programRuntime: request.programRuntime } : {}),
+        onProgress: (progress) => {
+          // At most a few progress events a second: a big file reports per batch.
+          const now = Date.now();
+          if (progress.phase !== 'done' && progress.done !== progress.total && now - last < 200) return;
+          last = now;
+          this.events.emit({ type: 'import', file: request.path, progress });
+        },
+      });
+      this.events.emit({ type: 'data', reason: 'import' });
+      return report;
+    } finally {
+      this.importing = null;
+    }
   }
 
   /** Today's range, for the tray and quick view. */

@@ -1,6 +1,7 @@
 import { machineCalendar, type DayCalendar } from '../time/day-calendar.js';
 import { openDatabase, type Database, type OpenOptions } from './database.js';
 import { CircuitStore } from './circuits.js';
+import { ConfigStore } from './config-store.js';
 import { StoreContext } from './context.js';
 import { Maintenance } from './maintenance.js';
 import { PricingStore } from './pricing-store.js';
@@ -28,6 +29,7 @@ export class Ledger {
   readonly reports: Reports;
   readonly maintenance: Maintenance;
   readonly settings: SettingsStore;
+  readonly config: ConfigStore;
 
   private constructor(
     readonly db: Database,
@@ -45,6 +47,7 @@ export class Ledger {
     this.reports = new Reports(this.ctx, this.usage, this.runs);
     this.maintenance = new Maintenance(this.ctx, this.circuits);
     this.settings = new SettingsStore(this.ctx);
+    this.config = new ConfigStore(this.ctx);
   }
 
   static open(file: string, options: OpenOptions & { now?: () => number; calendar?: DayCalendar } = {}): Ledger {

@@ -8,6 +8,7 @@ import type { CircuitsBody, IngestBody, LedgerApi, LedgerOperation } from '../ap
 import type { OperationInput, OperationOutput } from '../bridge.js';
 import { ApiError, ERROR_STATUS, type ErrorBody, type ErrorCode } from '../errors.js';
 import { API_ROOT, APP_INFO_PATH, HTTP_ROUTES, toSearchParams, type HttpCall } from '../http-routes.js';
+import type { ImportRequest, ProxyRouteInput, WatcherInput } from '../schemas/integrations.js';
 import type { PriceVersionInput } from '../schemas/pricing.js';
 import type {
   CircuitEventsQuery,
@@ -28,17 +29,20 @@ import type {
   CircuitEvent,
   CleanupResult,
   History,
+  ImportReport,
   IngestResult,
   ModelDeleteResult,
   ModelPricing,
   PricingChange,
   PricingPreview,
   ProgramRun,
+  ProxyRoute,
   RequestPage,
   Run,
   Settings,
   StorageInfo,
   Summary,
+  Watcher,
 } from '../types.js';
 import { LedgerEventStream } from './events.js';
 
@@ -207,6 +211,35 @@ export class ModelMeterClient implements LedgerApi {
 
   updateSettings(patch: SettingsPatch): Promise<Settings> {
     return this.call('updateSettings', patch);
+  }
+
+  listRoutes(): Promise<ProxyRoute[]> {
+    return this.call('listRoutes', undefined);
+  }
+
+  saveRoute(input: { name: string; route: ProxyRouteInput }): Promise<ProxyRoute> {
+    return this.call('saveRoute', input);
+  }
+
+  deleteRoute(input: { name: string }): Promise<{ name: string }> {
+    return this.call('deleteRoute', input);
+  }
+
+  listWatchers(): Promise<Watcher[]> {
+    return this.call('listWatchers', undefined);
+  }
+
+  saveWatcher(input: { id?: string; watcher: WatcherInput }): Promise<Watcher> {
+    return this.call('saveWatcher', input);
+  }
+
+  deleteWatcher(input: { id: string }): Promise<{ id: string }> {
+    return this.call('deleteWatcher', input);
+  }
+
+  /** Imports a database file on the server's machine; it can take minutes for a big file. */
+  importDatabase(input: ImportRequest): Promise<ImportReport> {
+    return this.call('importDatabase', input);
   }
 
   /** The host facts of the server: version, data folder, API URL. */

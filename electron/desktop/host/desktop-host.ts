@@ -24,7 +24,7 @@ export interface DesktopHostOptions {
   appInfo: () => AppInfo;
   settings: DesktopSettingsFile;
   loginItem: LoginItem;
-  dialog: Pick<DialogLike, 'showSaveDialog'>;
+  dialog: Pick<DialogLike, 'showSaveDialog' | 'showOpenDialog'>;
   downloadsDir: () => string;
   /** The request log in chunks, oldest first (the same reader the HTTP export uses). */
   exportRows: (filter: ExportFilter) => Iterator<RequestRow[]>;
@@ -100,5 +100,17 @@ export class DesktopHost implements AppApi {
       throw new ApiError('internal', `the export could not be written to ${file}: ${(error as Error).message}`);
     }
     return { file };
+  }
+
+  async pickImportFile(): Promise<{ path: string | null }> {
+    const choice = await this.options.dialog.showOpenDialog({
+      title: 'Import an LLM-Manager or ccx database',
+      properties: ['openFile'],
+      filters: [
+        { name: 'SQLite database', extensions: ['db', 'sqlite', 'sqlite3'] },
+        { name: 'All files', extensions: ['*'] },
+      ],
+    });
+    return { path: choice.canceled ? null : (choice.filePaths[0] ?? null) };
   }
 }

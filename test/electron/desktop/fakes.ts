@@ -285,6 +285,12 @@ export class FakeDialog implements DialogLike {
     this.saveRequests.push(options);
     return Promise.resolve(this.saveAnswer);
   }
+  openAnswer: { canceled: boolean; filePaths: string[] } = { canceled: true, filePaths: [] };
+  readonly openRequests: Parameters<DialogLike['showOpenDialog']>[0][] = [];
+  showOpenDialog(options: Parameters<DialogLike['showOpenDialog']>[0]): Promise<{ canceled: boolean; filePaths: string[] }> {
+    this.openRequests.push(options);
+    return Promise.resolve(this.openAnswer);
+  }
   showMessageBox(options: Parameters<DialogLike['showMessageBox']>[0]): Promise<unknown> {
     this.messages.push(options);
     return Promise.resolve({ response: 0 });

@@ -58,6 +58,9 @@ export function httpClient(options: HttpClientOptions): ModelMeterClient {
     openDashboard: async ({ route }: { route?: string }) => {
       globalThis.location.hash = `#/${route ?? ''}`;
     },
+    pickImportFile: async () => {
+      throw new ApiError('unavailable', 'a browser cannot pick a file on the server: type its path');
+    },
     saveExport: async (request: ExportRequest) => {
       // The link needs the Authorization header, so fetch it and hand the browser a blob to save.
       const response = await api.export(request);

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { currencySchema } from './pricing.js';
+import { modelNameSchema } from './request-record.js';
+
+/**
+ * Configuration of the integrations that bring data in without code: metering-proxy routes and
+ * launcher watchers. Both are edited through the API and the Settings view.
+ */
+
+/** The wire protocol a route speaks; llama.cpp, vLLM and LM Studio speak `openai`. */
+export const PROXY_PROTOCOLS = ['openai', 'anthropic', 'gemini', 'ollama'] as const;
+export type ProxyProtocol = (typeof PROXY_PROTOCOLS)[number];
+
+/** A route name is one URL path segment: `/r/<name>/...`. */
+export const routeNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a route name is 1-64 characters of a-z, 0-9, ".", "_" or "-", starting with a letter or digit');
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'baseUrl must be an http(s) URL such as http://127.0.0.1:8080' });
+
+export const channelIdSchema = z.string().regex(/^[a-z0-9]{1,32}$/, 'a channel id is 1-32 characters of a-z and 0-9');
+
+/**
+ * One upstream of a route. `apiKey`: a string gives the app a key to hold (it replaces whatever
+ * credential the client sends), null forgets the held key, absent keeps the key already held for the
+ * channel with this `id` (so editing a route does not mean typing keys again).
+ */
+export const proxyChannelInputSchema = z.strictObject({
+  id: channelIdSchema.optional(),
+  baseUrl: httpUrl,
+  label: z.string().max(128).optional(),
+  apiKey: z.string().min(1).max(4096).nullable().optional(),
+});
+export type ProxyChannelInput = z.input<typeof proxyChannelInputSchema>;
+
+export const proxyRouteInputSchema = z.strictObject({
+  protocol: z.enum(PROXY_PROTOCOLS),
+  /** By priority: the first is tried first, the next ones on retryable failures. */
+  channels: z.array(proxyChannelInputSchema).min(1, 'a route needs at least one channel').max(32),
+  /** Ask OpenAI-compatible upstreams for usage in streams (`stream_options.include_usage`). */
+  includeUsage: z.boolean().default(false),
+  /** How long to wait for an upstream's response headers, and for each chunk after them. */
+  timeoutSeconds: z.number().int().min(1).max(3600).default(300),
+  enabled: z.boolean().default(true),
+});
+export type ProxyRouteInput = z.input<typeof proxyRouteInputSchema>;
+export type ProxyRouteParsed = z.output<typeof proxyRouteInputSchema>;
+
+export const WATCHER_KINDS = ['llama-swap', 'ollama', 'llama-cpp'] as const;
+export type WatcherKind = (typeof WATCHER_KINDS)[number];
+
+export const watcherIdSchema = z.string().regex(/^[a-z0-9]{1,32}$/, 'a watcher id is 1-32 characters of a-z and 0-9');
+
+export const watcherInputSchema = z.strictObject({
+  kind: z.enum(WATCHER_KINDS),
+  baseUrl: httpUrl,
+  /** Watchers are off until the user turns them on. */
+  enabled: z.boolean().default(false),
+  /** Polling period for Ollama and llama.cpp (llama-swap pushes its events). */
+  pollSeconds: z.number().int().min(1).max(3600).default(5),
+  /** llama.cpp: the name to record when `/props` names no model. */
+  model: modelNameSchema.optional(),
+  label: z.string().max(128).optional(),
+});
+export type WatcherInput = z.input<typeof watcherInputSchema>;
+export type WatcherParsed = z.output<typeof watcherInputSchema>;
+
+/** `POST /api/v1/import`: a database file on the machine running ModelMeter. */
+export const importRequestSchema = z.strictObject({
+  path: z.string().min(1, 'path is the database file to import').max(4096),
+  currency: currencySchema.optional(),
+  programRuntime: z.enum(['skip', 'as-model']).optional(),
+});
+export type ImportRequest = z.input<typeof importRequestSchema>;
