@@ -6,19 +6,20 @@ import { ensureDataset, type Dataset } from './build-dataset.js';
 import { runP1 } from './p1-ingest.js';
 import { runP2 } from './p2-http.js';
 import { runP3 } from './p3-queries.js';
+import { runP4 } from './p4-proxy.js';
 import { measureDisk, measureRss } from './p5-footprint.js';
 import { runP6 } from './p6-startup.js';
 import { fmtInt, log, machineBusySeconds, met, ownTreeCpuSeconds, REPO_ROOT, type Figure } from './util.js';
 
-const USAGE = `Usage: node dist/bench/run.js [p1] [p2] [p3] [p5] [p6] [options]
-  With no ids, runs all of them. P4 (metering proxy) is listed as not measured.
+const USAGE = `Usage: node dist/bench/run.js [p1] [p2] [p3] [p4] [p5] [p6] [options]
+  With no ids, runs all of them.
   --quick            smaller sizes everywhere (1M-request dataset): a smoke run, not the targets' setup
   --data-dir DIR     where the dataset and results.json live (default .bench-data/, or MODELMETER_BENCH_DIR)
   --records N        dataset size (default 10,000,000)
   --rebuild          rebuild the dataset even if a complete one is there
   --seed N           PRNG seed (default 42)`;
 
-const ALL = ['p1', 'p2', 'p3', 'p5', 'p6'] as const;
+const ALL = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'] as const;
 type Id = (typeof ALL)[number];
 
 interface Sizes {
@@ -28,11 +29,14 @@ interface Sizes {
   p2Batches: number;
   p2SinglePosts: number;
   p3Iterations: number;
+  p4Requests: number;
+  p4Rounds: number;
+  p4Streams: number;
   p6Starts: number;
 }
 
-const FULL: Sizes = { datasetRecords: 10_000_000, p1Records: 1_000_000, p1Trials: 3, p2Batches: 300, p2SinglePosts: 30_000, p3Iterations: 200, p6Starts: 5 };
-const QUICK: Sizes = { datasetRecords: 1_000_000, p1Records: 200_000, p1Trials: 1, p2Batches: 60, p2SinglePosts: 6_000, p3Iterations: 50, p6Starts: 3 };
+const FULL: Sizes = { datasetRecords: 10_000_000, p1Records: 1_000_000, p1Trials: 3, p2Batches: 300, p2SinglePosts: 30_000, p3Iterations: 200, p4Requests: 20_000, p4Rounds: 3, p4Streams: 200, p6Starts: 5 };
+const QUICK: Sizes = { datasetRecords: 1_000_000, p1Records: 200_000, p1Trials: 1, p2Batches: 60, p2SinglePosts: 6_000, p3Iterations: 50, p4Requests: 4_000, p4Rounds: 2, p4Streams: 40, p6Starts: 3 };
 
 function copyForHeadless(dataset: Dataset, dir: string): Dataset {
   fs.rmSync(dir, { recursive: true, force: true });
@@ -118,7 +122,20 @@ async function main(): Promise<void> {
       ...(await runP2({ benchDir, seed, batchRecords: 1_000, batches: sizes.p2Batches, batchClients: 4, singlePosts: sizes.p2SinglePosts, singleClients: 64 })),
     );
   }
-  figures.push({ id: 'P4', what: 'metering proxy overhead (not built yet)', value: null, unit: 'ms', target: null, better: 'lower' });
+  if (selected.has('p4')) {
+    figures.push(
+      ...(await runP4({
+        benchDir,
+        requests: sizes.p4Requests,
+        upstreamDelayMs: 20,
+        rounds: sizes.p4Rounds,
+        concurrency: 64,
+        streams: sizes.p4Streams,
+        streamChunks: 20,
+        streamGapMs: 10,
+      })),
+    );
+  }
 
   let dataset: Dataset | null = null;
   if (selected.has('p3') || selected.has('p5') || selected.has('p6')) {

@@ -6,6 +6,7 @@ import { FileKeyVault } from '../secrets/key-vault.js';
 import { Housekeeping } from '../service/housekeeping.js';
 import { LedgerService } from '../service/ledger-service.js';
 import { Ledger } from '../store/ledger.js';
+import { WatcherManager } from '../watchers/watcher-manager.js';
 import { appVersion } from './version.js';
 
 export const DEFAULT_PORT = 7423;
@@ -63,6 +64,7 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
     throw error;
   }
   const housekeeping = new Housekeeping(service, { log: options.log ?? (() => {}) });
+  const watchers = new WatcherManager({ service, log: options.log ?? (() => {}) });
   let listeningPort = options.port;
   const appInfo = (): AppInfo => ({
     version: appVersion(),
@@ -89,7 +91,9 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
   // the same data folder) must not close that instance's program run or record one of its own.
   try {
     housekeeping.start();
+    watchers.start();
   } catch (error) {
+    await watchers.close();
     await housekeeping.stop();
     await http.close().catch(() => {});
     ledger.close();
@@ -108,6 +112,8 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
     close() {
       closing ??= (async () => {
         await http.close();
+        // Before the ledger closes: watchers end their open runs at the last moment they saw them.
+        await watchers.close();
         service.flush();
         await housekeeping.stop();
         ledger.close();

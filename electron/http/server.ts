@@ -3,6 +3,7 @@ import { createSession } from 'better-sse';
 import type { AppInfo } from '../../shared/app.js';
 import { ApiError } from '../../shared/errors.js';
 import { exportQuerySchema } from '../../shared/schemas/queries.js';
+import { registerProxy, type ProxyOptions } from '../proxy/register.js';
 import type { LedgerService } from '../service/ledger-service.js';
 import { parseInput } from '../service/validation.js';
 import { assertOrdered } from '../time/ranges.js';
@@ -23,6 +24,8 @@ export interface HttpServerOptions {
   appInfo?: () => AppInfo;
   /** The built renderer to serve at "/", or null for the landing page; found next to the code by default. */
   rendererDir?: string | null;
+  /** Metering proxy: its clock (tests), where it logs failovers and breaker transitions (Fastify's logger by default). */
+  proxy?: Omit<ProxyOptions, 'service' | 'token'>;
 }
 
 type Query = Record<string, unknown>;
@@ -125,6 +128,9 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.put(`${v1}/watchers/:id`, async (request) => service.saveWatcher({ id: (request.params as { id: string }).id, watcher: request.body as never }));
   app.delete(`${v1}/watchers/:id`, async (request) => service.deleteWatcher({ id: (request.params as { id: string }).id }));
   app.post(`${v1}/import`, async (request) => service.importDatabase(request.body as never));
+
+  // Metering proxy: /r/<route>/... (raw bodies, its own auth rules; see electron/proxy/register.ts).
+  registerProxy(app, { service, token, ...options.proxy });
 
   app.get(`${v1}/export`, async (request, reply) => {
     const query = parseInput(exportQuerySchema, q(request), 'export query');

@@ -57,6 +57,7 @@ import { MemoryKeyVault, type KeyVault } from '../secrets/key-vault.js';
 import { BufferedWriter, type BufferedWriterOptions } from '../ingest/buffered-writer.js';
 import { GroupCommitWriter } from '../ingest/group-commit.js';
 import { hourlyCostNanos, type CompiledVersion } from '../pricing/rules.js';
+import type { CircuitStateInput } from '../store/circuits.js';
 import type { Ledger } from '../store/ledger.js';
 import { tsOfId } from '../store/request-ids.js';
 import type { VersionChange } from '../store/pricing-store.js';
@@ -585,6 +586,41 @@ export class LedgerService implements LedgerApi {
     }
     return { before, after };
   }
+
+  // --- Metering proxy: breaker steps (written by the proxy helper; see electron/proxy/breakers.ts) ---
+
+  /**
+   * Persists the proxy's breaker steps in one write transaction: each makes sure its channel exists
+   * (base URL, key mask, label) and, when it carries a state, stores it and logs a change of state.
+   * A `circuits` event goes out for every change of state. Answers the changes, in order.
+   */
+  applyBreakerSteps(steps: readonly BreakerStepInput[]): { metricsKey: string; apiType: string; state: Circuit['state'] }[] {
+    const ledger = this.ledger;
+    const changed = ledger.write(() => {
+      const out: { metricsKey: string; apiType: string; state: Circuit['state'] }[] = [];
+      for (const step of steps) {
+        const apiTypeId = ledger.ctx.apiTypes.ensure(step.apiType);
+        const channelId = ledger.ctx.channels.ensure(step.metricsKey, apiTypeId, step.channel);
+        if (!step.circuit) continue;
+        const transition = ledger.circuits.set(channelId, step.circuit, step.ts, step.reason);
+        if (transition) out.push({ metricsKey: step.metricsKey, apiType: step.apiType, state: transition.to });
+      }
+      return out;
+    });
+    for (const change of changed) this.events.emit({ type: 'circuits', ...change });
+    return changed;
+  }
+}
+
+/** One breaker step of the metering proxy, for LedgerService.applyBreakerSteps. */
+export interface BreakerStepInput {
+  metricsKey: string;
+  apiType: string;
+  channel: { baseUrl: string; keyMask: string | null; label: string | null };
+  /** The state to store; absent only registers the channel. */
+  circuit?: CircuitStateInput;
+  ts: number;
+  reason: string | null;
 }
 
 function addHourly(into: Map<number, number>, versions: readonly CompiledVersion[], start: number, end: number): void {

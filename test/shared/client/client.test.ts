@@ -76,6 +76,18 @@ describe('ModelMeterClient against a real server', () => {
     expect((await api.deleteChannels({ metricsKeys: [KEY], apiType: 'openai' })).requests).toBe(1);
     expect(await api.deleteModel({ model: SLASHED })).toMatchObject({ model: SLASHED, runs: 1 });
 
+    const route = await api.saveRoute({ name: 'local', route: { protocol: 'openai', channels: [{ baseUrl: 'http://127.0.0.1:9/', apiKey: 'sk-test-0123456789abcdef' }] } });
+    expect(route.channels[0]).toMatchObject({ baseUrl: 'http://127.0.0.1:9', hasKey: true, keyMask: 'sk-t…cdef' });
+    expect((await api.listRoutes()).map((item) => item.path)).toEqual(['/r/local']);
+    expect(await api.deleteRoute({ name: 'local' })).toEqual({ name: 'local' });
+    const watcher = await api.saveWatcher({ watcher: { kind: 'ollama', baseUrl: 'http://127.0.0.1:11434' } });
+    expect(watcher).toMatchObject({ enabled: false, status: { state: 'off' } });
+    expect((await api.saveWatcher({ id: watcher.id, watcher: { kind: 'ollama', baseUrl: 'http://127.0.0.1:11435' } })).baseUrl).toBe('http://127.0.0.1:11435');
+    expect((await api.listWatchers()).map((item) => item.id)).toEqual([watcher.id]);
+    expect(await api.deleteWatcher({ id: watcher.id })).toEqual({ id: watcher.id });
+    const notADatabase = await rejection(api.importDatabase({ path: '/nonexistent/monitoring.db' }));
+    expect(notADatabase.code).toBe('not_found');
+
     expect([...called].sort()).toEqual([...LEDGER_OPERATIONS].sort());
   });
 

@@ -91,4 +91,13 @@ describe('DesktopHost', () => {
     await expect(host.saveExport({ format: 'json', from: 10, to: 5 })).rejects.toMatchObject({ code: 'validation_failed' });
     expect(dialog.saveRequests).toHaveLength(1);
   });
+
+  it('asks which database to import with an open dialog, and answers null when cancelled', async () => {
+    const { host, dialog } = setup();
+    expect(await host.pickImportFile()).toEqual({ path: null });
+    dialog.openAnswer = { canceled: false, filePaths: ['/home/me/LLM-Manager/data/monitoring.db'] };
+    expect(await host.pickImportFile()).toEqual({ path: '/home/me/LLM-Manager/data/monitoring.db' });
+    expect(dialog.openRequests[0]).toMatchObject({ properties: ['openFile'] });
+    expect(dialog.openRequests[0]!.filters![0]!.extensions).toContain('db');
+  });
 });

@@ -6,6 +6,7 @@ import type { LedgerEvent } from '../../../../shared/types.js';
 import { httpClient } from '../../../../renderer/src/lib/transport/http.js';
 import type { ConnectionState, ModelMeterClient } from '../../../../renderer/src/lib/transport/client.js';
 import { startServer, type TestServer } from '../../../electron/http/helpers.js';
+import { buildUnifiedLayout, MODEL_GLM, MODEL_QWEN, removeTempDirs, tempDir } from '../../../electron/importers/fixtures.js';
 
 function memoryStorage(): Storage {
   const map = new Map<string, string>();
@@ -43,6 +44,7 @@ describe('the browser transport over HTTP API v1', () => {
   afterAll(async () => {
     client.close();
     await server.close();
+    removeTempDirs();
   });
 
   it('reaches every ledger operation through the shared route table', async () => {
@@ -77,6 +79,28 @@ describe('the browser transport over HTTP API v1', () => {
     expect((await call('cleanup', { before: now - 86_400_000 })).requests).toBe(0);
     expect((await call('deleteChannels', { metricsKeys: [KEY], apiType: 'openai' })).requests).toBe(1);
     expect((await call('deleteModel', { model: MODEL })).runs).toBe(1);
+
+    const route = await call('saveRoute', {
+      name: 'openai',
+      route: { protocol: 'openai', channels: [{ baseUrl: 'http://127.0.0.1:8080/v1', label: 'local', apiKey: 'sk-held-key-0001' }] },
+    });
+    expect([route.path, route.channels[0]!.hasKey, JSON.stringify(route)]).toEqual(['/r/openai', true, expect.not.stringContaining('sk-held-key-0001')]);
+    // Saving again without a key keeps the one held for that channel id.
+    const kept = await call('saveRoute', { name: 'openai', route: { protocol: 'openai', channels: [{ id: route.channels[0]!.id, baseUrl: 'http://127.0.0.1:8080/v1' }] } });
+    expect(kept.channels[0]!.keyMask).toBe(route.channels[0]!.keyMask);
+    expect((await call('listRoutes')).map((item) => item.name)).toEqual(['openai']);
+    expect(await call('deleteRoute', { name: 'openai' })).toEqual({ name: 'openai' });
+
+    const watcher = await call('saveWatcher', { watcher: { kind: 'ollama', baseUrl: 'http://127.0.0.1:11434' } });
+    expect([watcher.enabled, watcher.status.state]).toEqual([false, 'off']);
+    expect((await call('saveWatcher', { id: watcher.id, watcher: { kind: 'ollama', baseUrl: 'http://127.0.0.1:11434', label: 'gpu' } })).label).toBe('gpu');
+    expect((await call('listWatchers')).map((item) => item.id)).toEqual([watcher.id]);
+    expect(await call('deleteWatcher', { id: watcher.id })).toEqual({ id: watcher.id });
+
+    const source = buildUnifiedLayout(tempDir());
+    const report = await call('importDatabase', { path: source.file });
+    expect([report.format, [...report.models].sort()]).toEqual(['llm-manager-unified', [MODEL_QWEN, MODEL_GLM].sort()]);
+    expect(report.requests.accepted).toBe(source.requests[MODEL_QWEN]!.length + source.requests[MODEL_GLM]!.length);
 
     const missing = LEDGER_OPERATIONS.filter((operation) => !called.has(operation));
     expect(missing).toEqual([]);

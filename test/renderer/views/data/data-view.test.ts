@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { i18n } from '../../../../renderer/src/lib/i18n/i18n.svelte.js';
 import Data from '../../../../renderer/src/views/Data.svelte';
 import { makeFakeClient, renderWithClient, type FakeHandlers } from '../../support/fake-client.js';
-import { installDialog, SETTINGS, STORAGE, summaryWith } from '../pricing/support.js';
+import { appInfo, installDialog, SETTINGS, STORAGE, summaryWith } from '../pricing/support.js';
 
 function setup(more: FakeHandlers = {}) {
   const client = makeFakeClient({
@@ -12,6 +12,7 @@ function setup(more: FakeHandlers = {}) {
     getSettings: async () => SETTINGS,
     getSummary: async () => summaryWith(['gpt-5-mini', 'llama-3-8b']),
     listPricing: async () => [{ model: 'claude-sonnet-4.5', versions: [] }],
+    getAppInfo: async () => appInfo(),
     ...more,
   });
   renderWithClient(client, Data);
@@ -94,5 +95,35 @@ describe('the Data view', () => {
     await user.click(screen.getByTestId('data-export-button'));
     expect((await screen.findByTestId('data-export-result')).textContent).toBe('Saved as modelmeter-requests.json');
     expect(client.callsOf('saveExport')).toEqual([{ format: 'json' }]);
+  });
+
+  it('offers the import and shows the new storage figures once an import has landed', async () => {
+    let total = STORAGE.totalRequests;
+    const { client, user } = setup({
+      getStorageInfo: async () => ({ ...STORAGE, totalRequests: total }),
+      importDatabase: async (request) => {
+        total += 1_000;
+        client.emit({ type: 'data', reason: 'import' });
+        return {
+          file: request.path,
+          format: 'ccx',
+          formatLabel: 'ccx metrics.db',
+          startedAt: 0,
+          finishedAt: 10,
+          models: ['gpt-5-mini'],
+          requests: { read: 1_000, accepted: 1_000, duplicates: 0, skipped: 0 },
+          runs: { read: 0, added: 0, existing: 0, skipped: 0 },
+          programRuns: { read: 0, added: 0, existing: 0, skipped: 0 },
+          prices: { added: 0, existing: 0, skipped: 0, currency: null },
+          circuits: { read: 3, updated: 2, unchanged: 0, skipped: 1 },
+          notes: [],
+        };
+      },
+    });
+    expect((await screen.findByTestId('data-total-requests')).textContent).toContain('12.3K');
+    await user.type(screen.getByTestId('import-path'), '/srv/ccx/metrics.db');
+    await user.click(screen.getByTestId('import-button'));
+    expect((await screen.findByTestId('import-report-circuits')).textContent?.trim()).toBe('2 updated · 0 unchanged · 1 skipped');
+    await waitFor(() => expect(screen.getByTestId('data-total-requests').textContent).toContain('13.3K'));
   });
 });

@@ -10,6 +10,7 @@ import type { ModelMeterClient } from '../../../../renderer/src/lib/transport/cl
 import Settings from '../../../../renderer/src/views/Settings.svelte';
 import { makeFakeClient, renderWithClient, type FakeHandlers } from '../../support/fake-client.js';
 import { appInfo, SETTINGS } from '../pricing/support.js';
+import { integrationsService, OPENAI_ROUTE, watcher } from './integrations-support.js';
 
 function merge(settings: LedgerSettings, patch: SettingsPatch): LedgerSettings {
   return { ...settings, ...patch, breaker: { ...settings.breaker, ...patch.breaker } } as LedgerSettings;
@@ -21,6 +22,7 @@ function setup(more: FakeHandlers = {}, host: ModelMeterClient['host'] = 'browse
       getAppInfo: async () => info,
       getSettings: async () => SETTINGS,
       setLanguage: async ({ language }) => ({ ...info, language }),
+      ...integrationsService({ routes: [OPENAI_ROUTE], watchers: [watcher()] }).handlers,
       ...more,
     },
     host,
@@ -139,5 +141,12 @@ describe('the Settings view', () => {
     await user.click(screen.getByTestId('settings-port-save'));
     await screen.findByText('Listening on 7423 now; 7500 from the next start.');
     expect(client.callsOf('setPort')).toEqual([{ port: 7500 }]);
+  });
+
+  it('places the metering proxy and the launcher watchers, with route addresses on the API’s own origin', async () => {
+    setup({}, 'desktop', appInfo({ host: 'desktop', apiUrl: 'http://127.0.0.1:7500/api/v1', port: 7500, token: 'desktop-token' }));
+    const url = await screen.findByTestId('route-url');
+    await waitFor(() => expect(url.textContent).toBe('http://127.0.0.1:7500/r/openai'));
+    expect((await screen.findByTestId('watcher-row')).textContent).toContain('GPU box');
   });
 });

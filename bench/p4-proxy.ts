@@ -1,0 +1,238 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fmtInt, fmtMs, log, percentile, type Figure } from './util.js';
+
+/**
+ * P4: what the metering proxy adds to a request, against calling the upstream directly. The
+ * upstream, the ModelMeter core (with the proxy) and this load generator run as three processes on
+ * the same machine. Direct and proxied rounds alternate so that drift on a shared machine hits both.
+ */
+export interface P4Options {
+  benchDir: string;
+  /** Requests per round and path, at `concurrency` in flight. */
+  requests: number;
+  /**
+   * How long the upstream takes to answer. A model takes far longer than this; 0 measures the proxy
+   * saturated instead (every request queues behind the others on one event loop), reported as a note.
+   */
+  upstreamDelayMs: number;
+  rounds: number;
+  concurrency: number;
+  streams: number;
+  streamChunks: number;
+  streamGapMs: number;
+}
+
+const TOKEN = 'bench-proxy-token-0123456789ab';
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+interface Child {
+  child: ChildProcess;
+  port: number;
+}
+
+async function forkServer(script: string, args: string[]): Promise<Child> {
+  const child = fork(path.join(HERE, script), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message) => resolve((message as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`${script} exited early (code ${code})`)));
+  });
+  return { child, port };
+}
+
+async function stop(server: Child, message?: string): Promise<void> {
+  if (server.child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => server.child.once('exit', () => resolve()));
+  if (message) server.child.send(message);
+  else server.child.kill('SIGTERM');
+  await exited;
+}
+
+function send(agent: http.Agent, port: number, route: string, body: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      { host: '127.0.0.1', port, path: route, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length, ...headers } },
+      (response) => {
+        const parts: Buffer[] = [];
+        response.on('data', (part: Buffer) => parts.push(part));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }));
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** Latency of each of `count` requests, `concurrency` in flight at all times. */
+async function load(port: number, route: string, body: Buffer, count: number, concurrency: number): Promise<number[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies: number[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next++;
+      const started = performance.now();
+      const reply = await send(agent, port, route, body);
+      latencies.push(performance.now() - started);
+      if (reply.status !== 200) throw new Error(`${route} answered ${reply.status}: ${reply.text.slice(0, 200)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  agent.destroy();
+  return latencies;
+}
+
+interface StreamTiming {
+  firstChunkMs: number;
+  /** For each chunk after the first, how much later than the first chunk plus its schedule it came. */
+  lateMs: number[];
+}
+
+function stream(agent: http.Agent, port: number, route: string, body: Buffer, gapMs: number): Promise<StreamTiming> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const request = http.request(
+      { host: '127.0.0.1', port, path: route, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } },
+      (response) => {
+        let first = -1;
+        let seen = 0;
+        const lateMs: number[] = [];
+        let pending = '';
+        response.setEncoding('utf8');
+        response.on('data', (text: string) => {
+          const now = performance.now();
+          pending += text;
+          const events = pending.split('\n\n');
+          pending = events.pop() ?? '';
+          for (const event of events) {
+            if (!event.includes('"delta"')) continue;
+            if (first < 0) first = now;
+            else lateMs.push(now - first - seen * gapMs);
+            seen++;
+          }
+        });
+        response.on('end', () => resolve({ firstChunkMs: first - started, lateMs }));
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+async function streams(port: number, route: string, options: P4Options): Promise<StreamTiming[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  const body = Buffer.from(JSON.stringify({ model: 'bench-model', stream: true, chunks: options.streamChunks, gapMs: options.streamGapMs, messages: [{ role: 'user', content: 'count' }] }));
+  const timings: StreamTiming[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < options.streams) {
+      next++;
+      timings.push(await stream(agent, port, route, body, options.streamGapMs));
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  agent.destroy();
+  return timings;
+}
+
+async function summary(port: number): Promise<{ requests: number; failures: number; inputTokens: number; cacheReadTokens: number }> {
+  const reply = await new Promise<string>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/api/v1/summary?range=24h', headers: { authorization: `Bearer ${TOKEN}` } }, (response) => {
+        const parts: Buffer[] = [];
+        response.on('data', (part: Buffer) => parts.push(part));
+        response.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+      })
+      .on('error', reject);
+  });
+  return (JSON.parse(reply) as { totals: { requests: number; failures: number; inputTokens: number; cacheReadTokens: number } }).totals;
+}
+
+export async function runP4(options: P4Options): Promise<Figure[]> {
+  const dataDir = path.join(options.benchDir, 'tmp', 'p4');
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  fs.mkdirSync(dataDir, { recursive: true });
+  const upstream = await forkServer('p4-upstream.js', []);
+  const core = await forkServer('core-server.js', [dataDir, TOKEN]);
+  try {
+    const configure = await new Promise<number>((resolve, reject) => {
+      const body = Buffer.from(JSON.stringify({ protocol: 'openai', channels: [{ baseUrl: `http://127.0.0.1:${upstream.port}` }] }));
+      const request = http.request(
+        { host: '127.0.0.1', port: core.port, path: '/api/v1/routes/bench', method: 'PUT', headers: { 'content-type': 'application/json', 'content-length': body.length, authorization: `Bearer ${TOKEN}` } },
+        (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
+    if (configure !== 200) throw new Error(`could not configure the proxy route (HTTP ${configure})`);
+
+    const body = Buffer.from(JSON.stringify({ model: 'bench-model', delayMs: options.upstreamDelayMs, messages: [{ role: 'user', content: 'Say something short.' }] }));
+    const instant = Buffer.from(JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'Say something short.' }] }));
+    const direct = { port: upstream.port, route: '/v1/chat/completions' };
+    const proxied = { port: core.port, route: '/r/bench/v1/chat/completions' };
+    log(`P4: warming up (direct and proxied, ${options.concurrency} concurrent)`);
+    await load(direct.port, direct.route, body, options.concurrency * 20, options.concurrency);
+    await load(proxied.port, proxied.route, body, options.concurrency * 20, options.concurrency);
+    // Recording is buffered (1 s): let the warm-up's records land before counting.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const before = await summary(core.port);
+
+    const directMs: number[] = [];
+    const proxiedMs: number[] = [];
+    const serialDirect: number[] = [];
+    const serialProxied: number[] = [];
+    const saturatedDirect: number[] = [];
+    const saturatedProxied: number[] = [];
+    for (let round = 0; round < options.rounds; round++) {
+      directMs.push(...(await load(direct.port, direct.route, body, options.requests, options.concurrency)));
+      proxiedMs.push(...(await load(proxied.port, proxied.route, body, options.requests, options.concurrency)));
+      serialDirect.push(...(await load(direct.port, direct.route, instant, 500, 1)));
+      serialProxied.push(...(await load(proxied.port, proxied.route, instant, 500, 1)));
+      saturatedDirect.push(...(await load(direct.port, direct.route, instant, options.requests / 4, options.concurrency)));
+      saturatedProxied.push(...(await load(proxied.port, proxied.route, instant, options.requests / 4, options.concurrency)));
+      log(`P4: round ${round + 1}/${options.rounds}: p50 direct ${fmtMs(percentile(directMs, 50))} / proxied ${fmtMs(percentile(proxiedMs, 50))}`);
+    }
+    log(`P4: ${options.streams} streams of ${options.streamChunks} chunks ${options.streamGapMs} ms apart, direct and proxied`);
+    const directStreams = await streams(direct.port, direct.route, options);
+    const proxiedStreams = await streams(proxied.port, proxied.route, options);
+
+    // Recording is buffered: give the writer its flush interval before counting what was stored.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const after = await summary(core.port);
+    const sent = options.rounds * (options.requests + 500 + options.requests / 4) + options.streams;
+    const recorded = after.requests - before.requests;
+
+    const p = (values: number[], q: number) => percentile(values, q);
+    const overhead50 = p(proxiedMs, 50) - p(directMs, 50);
+    const overhead99 = p(proxiedMs, 99) - p(directMs, 99);
+    const firstDirect = directStreams.map((timing) => timing.firstChunkMs);
+    const firstProxied = proxiedStreams.map((timing) => timing.firstChunkMs);
+    const lateDirect = directStreams.flatMap((timing) => timing.lateMs);
+    const lateProxied = proxiedStreams.flatMap((timing) => timing.lateMs);
+    const notes = [
+      `${options.concurrency} concurrent, upstream answering in ${options.upstreamDelayMs} ms, ${fmtInt(options.rounds * options.requests)} requests per path: direct p50 ${fmtMs(p(directMs, 50))} p99 ${fmtMs(p(directMs, 99))}; proxied p50 ${fmtMs(p(proxiedMs, 50))} p99 ${fmtMs(p(proxiedMs, 99))}`,
+      `saturated (${options.concurrency} concurrent, upstream answering at once, ${fmtInt(saturatedDirect.length)} requests per path): direct p50 ${fmtMs(p(saturatedDirect, 50))} p99 ${fmtMs(p(saturatedDirect, 99))}, ${fmtInt(saturatedDirect.length / (saturatedDirect.reduce((a, b) => a + b, 0) / 1000 / options.concurrency))} req/s; proxied p50 ${fmtMs(p(saturatedProxied, 50))} p99 ${fmtMs(p(saturatedProxied, 99))}, ${fmtInt(saturatedProxied.length / (saturatedProxied.reduce((a, b) => a + b, 0) / 1000 / options.concurrency))} req/s`,
+      `one at a time, upstream answering at once (${fmtInt(serialDirect.length)} requests per path): direct p50 ${fmtMs(p(serialDirect, 50))} p99 ${fmtMs(p(serialDirect, 99))}; proxied p50 ${fmtMs(p(serialProxied, 50))} p99 ${fmtMs(p(serialProxied, 99))}; overhead p50 ${fmtMs(p(serialProxied, 50) - p(serialDirect, 50))}`,
+      `streaming, first chunk: direct p50 ${fmtMs(p(firstDirect, 50))} / proxied p50 ${fmtMs(p(firstProxied, 50))} p99 ${fmtMs(p(firstProxied, 99))}; later chunks behind their schedule: direct p50 ${fmtMs(p(lateDirect, 50))} p99 ${fmtMs(p(lateDirect, 99))}, proxied p50 ${fmtMs(p(lateProxied, 50))} p99 ${fmtMs(p(lateProxied, 99))}`,
+      `recorded ${fmtInt(recorded)} of ${fmtInt(sent)} proxied requests, ${after.failures - before.failures} failures`,
+    ];
+    if (recorded !== sent) notes.push(`WARNING: the ledger recorded ${recorded} proxied requests, ${sent} were sent`);
+    return [
+      { id: 'P4', what: `proxy overhead p50 vs direct, ${options.concurrency} concurrent, upstream ${options.upstreamDelayMs} ms`, value: overhead50, unit: 'ms', target: 0.5, better: 'lower', notes },
+      { id: 'P4', what: `proxy overhead p99 vs direct, ${options.concurrency} concurrent, upstream ${options.upstreamDelayMs} ms`, value: overhead99, unit: 'ms', target: 2, better: 'lower' },
+      { id: 'P4', what: 'first stream chunk, extra delay through the proxy (p50)', value: p(firstProxied, 50) - p(firstDirect, 50), unit: 'ms', target: null, better: 'lower' },
+    ];
+  } finally {
+    await stop(core, 'close');
+    await stop(upstream);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}

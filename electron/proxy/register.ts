@@ -1,0 +1,179 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { maskKey, metricsKey } from '../channels/metrics-key.js';
+import type { LedgerService } from '../service/ledger-service.js';
+import { BreakerRegistry } from './breakers.js';
+import { runExchange, type Exchange, type ExchangeContext, type Target } from './exchange.js';
+import { clientCredential, endToEndHeaders, isLoopbackHost, isLoopbackOrigin, sameSecret, stripCredentials, withoutQueryKey } from './headers.js';
+import { inspectRequest, type RequestInfo } from './protocols/index.js';
+import { parseBase, UpstreamAgents } from './upstream.js';
+
+export interface ProxyOptions {
+  service: LedgerService;
+  /** The ModelMeter API token: clients present it instead of a key the app holds. */
+  token: string;
+  now?: () => number;
+  /** One line per failover step and per breaker transition; never keys or tokens. */
+  log?: (message: string) => void;
+  /** How soon recorded requests are written (default: within a second). */
+  recordIntervalMs?: number;
+}
+
+/** Request bodies as large as the API's (prompts with images run to megabytes). */
+const PROXY_BODY_LIMIT = 32 * 1024 * 1024;
+
+/** `..` or `.` segments (also percent-encoded) would climb out of the channel's base path. */
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
+
+/** The request's own host header goes, and Content-Length is set again when the body is rewritten. */
+const DROP_ALWAYS: ReadonlySet<string> = new Set(['host']);
+const DROP_REWRITTEN: ReadonlySet<string> = new Set(['host', 'content-length']);
+
+function deny(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  return reply.code(status).type('application/json').send({ error: { code, message } });
+}
+
+/** Splits the raw request target into the part after `/r/<route>` and the query, both undecoded. */
+function splitTarget(rawUrl: string): { rest: string; query: string } {
+  let target = rawUrl;
+  if (!target.startsWith('/')) {
+    // An absolute-form target ("POST http://127.0.0.1:7423/r/...") names the same path.
+    const url = new URL(target);
+    target = url.pathname + url.search;
+  }
+  const q = target.indexOf('?');
+  const path = q < 0 ? target : target.slice(0, q);
+  const query = q < 0 ? '' : target.slice(q + 1);
+  const slash = path.indexOf('/', 3);
+  return { rest: slash < 0 ? '' : path.slice(slash), query };
+}
+
+/**
+ * The metering proxy: `/r/<route>/...` forwards to the route's channels (electron/proxy/exchange.ts)
+ * and records every attempt. Bodies are taken as raw bytes (the API's JSON parsing must not touch
+ * them), and only loopback callers that are not web pages may use it.
+ */
+export function registerProxy(app: FastifyInstance, options: ProxyOptions): void {
+  const { service, token } = options;
+  const now = options.now ?? Date.now;
+  const log = options.log ?? ((message: string) => app.log.info(message));
+  const breakers = new BreakerRegistry(service, { now, log });
+  breakers.start();
+  const context: ExchangeContext = {
+    breakers,
+    agents: new UpstreamAgents(),
+    writer: service.createBufferedWriter(options.recordIntervalMs === undefined ? {} : { intervalMs: options.recordIntervalMs }),
+    now,
+    log,
+    live: new Set(),
+  };
+  const keys = new Map<string, string>();
+  const channelKey = (baseUrl: string, key: string): string => {
+    const cacheKey = `${baseUrl}|${key}`;
+    let found = keys.get(cacheKey);
+    if (found === undefined) {
+      if (keys.size > 10_000) keys.clear();
+      found = metricsKey(baseUrl, key);
+      keys.set(cacheKey, found);
+    }
+    return found;
+  };
+
+  // Open streams are cut when the server closes, or close() would wait for them to end.
+  app.addHook('preClose', async () => {
+    for (const cut of context.live) cut();
+  });
+  app.addHook('onClose', async () => {
+    breakers.stop();
+    context.writer.close();
+    context.agents.destroy();
+  });
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    // A web page must not drive the proxy: not through a rebound DNS name, not by a cross-origin call.
+    if (!isLoopbackHost(request.headers.host)) {
+      await deny(reply, 403, 'forbidden', 'the proxy answers only requests addressed to 127.0.0.1, localhost or [::1]');
+      return;
+    }
+    const origin = request.headers.origin;
+    if (origin !== undefined && !isLoopbackOrigin(origin)) {
+      await deny(reply, 403, 'forbidden', 'the proxy does not answer requests from web pages of other origins');
+      return;
+    }
+    const name = (request.params as { route: string }).route;
+    const route = service.integrations.route(name);
+    if (!route || !route.enabled) {
+      await deny(reply, 404, 'not_found', route ? `proxy route "${name}" is disabled` : `no proxy route "${name}"`);
+      return;
+    }
+    const { rest, query } = splitTarget(request.raw.url ?? '/');
+    if (DOT_SEGMENT.test(rest)) {
+      await deny(reply, 400, 'bad_request', 'the path must not hold "." or ".." segments');
+      return;
+    }
+
+    const protocol = route.protocol;
+    const credential = clientCredential(request.headers, protocol === 'gemini' ? query : '');
+    const presentsToken = sameSecret(credential, token);
+    if (route.channels.some((channel) => channel.apiKey !== null) && !presentsToken) {
+      reply.header('WWW-Authenticate', 'Bearer realm="modelmeter"');
+      await deny(reply, 401, 'unauthorized', `route "${name}" uses API keys that ModelMeter holds: send the ModelMeter API token as the key (Authorization: Bearer <token>)`);
+      return;
+    }
+
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const clientPath = query ? `${rest}?${query}` : rest;
+    let info: RequestInfo;
+    try {
+      info = inspectRequest(protocol, { method: request.method, path: clientPath, body, contentType: request.headers['content-type'], includeUsage: route.includeUsage });
+    } catch {
+      info = { model: null, stream: false, body };
+    }
+    const bodyRewritten = info.body !== body;
+    const headers = endToEndHeaders(request.headers, bodyRewritten ? DROP_REWRITTEN : DROP_ALWAYS);
+    let upstreamQuery = query;
+    if (presentsToken) {
+      // The ModelMeter token is for ModelMeter only: it never reaches an upstream.
+      stripCredentials(headers);
+      if (protocol === 'gemini') upstreamQuery = withoutQueryKey(query);
+    }
+    const clientKey = presentsToken ? '' : (credential ?? '');
+    const targets: Target[] = route.channels.map((channel) => {
+      const key = channel.apiKey ?? clientKey;
+      return {
+        ref: { metricsKey: channelKey(channel.baseUrl, key), apiType: protocol, baseUrl: channel.baseUrl, keyMask: key ? maskKey(key) : null, label: channel.label },
+        base: parseBase(channel.baseUrl),
+        apiKey: channel.apiKey,
+      };
+    });
+    const exchange: Exchange = {
+      routeName: route.name,
+      protocol,
+      method: request.method,
+      upstreamPath: upstreamQuery ? `${rest}?${upstreamQuery}` : rest,
+      clientPath,
+      headers,
+      bodyRewritten,
+      info,
+      targets,
+      timeoutMs: route.timeoutSeconds * 1000,
+    };
+
+    reply.hijack();
+    try {
+      await runExchange(exchange, reply.raw, context);
+    } catch (error) {
+      log(`proxy ${route.name}: ${error instanceof Error ? error.message : String(error)}`);
+      if (!reply.raw.headersSent) {
+        reply.raw.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+        reply.raw.end(JSON.stringify({ error: { code: 'internal', message: 'internal error in the proxy; see the server log' } }));
+      } else reply.raw.destroy();
+    }
+  };
+
+  void app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: PROXY_BODY_LIMIT }, (_request, payload, done) => done(null, payload));
+    scope.all('/r/:route', handle);
+    scope.all('/r/:route/*', handle);
+  });
+}
