@@ -34,8 +34,8 @@ interface Child {
   port: number;
 }
 
-async function forkServer(script: string, args: string[]): Promise<Child> {
-  const child = fork(path.join(HERE, script), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function forkServer(script: string, args: string[], execArgv: string[] = []): Promise<Child> {
+  const child = fork(path.join(HERE, script), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (message) => resolve((message as { port: number }).port));
     child.once('exit', (code) => reject(new Error(`${script} exited early (code ${code})`)));
@@ -158,7 +158,8 @@ export async function runP4(options: P4Options): Promise<Figure[]> {
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true });
   const upstream = await forkServer('p4-upstream.js', []);
-  const core = await forkServer('core-server.js', [dataDir, TOKEN]);
+  // For diagnosis, e.g. MODELMETER_BENCH_SERVER_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const core = await forkServer('core-server.js', [dataDir, TOKEN], (process.env['MODELMETER_BENCH_SERVER_ARGS'] ?? '').split(' ').filter((arg) => arg !== ''));
   try {
     const configure = await new Promise<number>((resolve, reject) => {
       const body = Buffer.from(JSON.stringify({ protocol: 'openai', channels: [{ baseUrl: `http://127.0.0.1:${upstream.port}` }] }));

@@ -13,6 +13,10 @@ export const ERROR_STATUS = {
   too_many_buckets: 400,
   internal: 500,
   unavailable: 503,
+  // The metering proxy's own answers: a refused caller, no upstream answering at all or in time.
+  forbidden: 403,
+  bad_gateway: 502,
+  gateway_timeout: 504,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -78,7 +78,16 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
     nextPort: null,
     ...options.hostInfo?.(),
   });
-  const http = buildHttpServer({ service, token: options.token, version: appVersion(), logger: options.logger ?? false, appInfo, ...(options.rendererDir ? { rendererDir: options.rendererDir } : {}) });
+  const http = buildHttpServer({
+    service,
+    token: options.token,
+    version: appVersion(),
+    logger: options.logger ?? false,
+    appInfo,
+    ...(options.rendererDir ? { rendererDir: options.rendererDir } : {}),
+    // Failovers and breaker transitions go where the host logs (stderr for serve, the desktop's log).
+    ...(options.log ? { proxy: { log: options.log } } : {}),
+  });
   try {
     await http.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
   } catch (error) {

@@ -47,6 +47,9 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   const app = Fastify({
     logger: options.logger ? { level: 'info' } : false,
     bodyLimit: BODY_LIMIT,
+    // A client may hold a keep-alive connection open without a request in flight (fetch after an
+    // abort does): closing must not wait for it to go away.
+    forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true },
   });
 

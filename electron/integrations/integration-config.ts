@@ -8,7 +8,6 @@ import {
   type ProxyProtocol,
   type ProxyRouteInput,
   type WatcherInput,
-  type WatcherKind,
 } from '../../shared/schemas/integrations.js';
 import type { ProxyChannel, ProxyRoute, Watcher, WatcherStatus } from '../../shared/types.js';
 import { maskKey, metricsKey, normalizeBaseUrl } from '../channels/metrics-key.js';
@@ -34,15 +33,8 @@ interface StoredRoute {
   enabled: boolean;
 }
 
-export interface StoredWatcher {
-  id: string;
-  kind: WatcherKind;
-  baseUrl: string;
-  enabled: boolean;
-  pollSeconds: number;
-  model: string | null;
-  label: string | null;
-}
+/** A watcher as configured; its status is live state, never stored. */
+export type StoredWatcher = Omit<Watcher, 'status'>;
 
 /** A route as the proxy uses it: channels with the key the app holds, by priority. */
 export interface RuntimeChannel extends StoredChannel {

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, type ErrorCode } from '../../shared/errors.js';
 import { maskKey, metricsKey } from '../channels/metrics-key.js';
+import { sendError } from '../http/errors.js';
 import type { LedgerService } from '../service/ledger-service.js';
 import { BreakerRegistry } from './breakers.js';
 import { runExchange, type Exchange, type ExchangeContext, type Target } from './exchange.js';
@@ -14,9 +16,13 @@ export interface ProxyOptions {
   now?: () => number;
   /** One line per failover step and per breaker transition; never keys or tokens. */
   log?: (message: string) => void;
-  /** How soon recorded requests are written (default: within a second). */
+  /** How soon recorded requests are written (default RECORD_INTERVAL_MS). */
   recordIntervalMs?: number;
 }
+
+/** Proxied requests are written at most this long after they end, or as soon as this many wait. */
+export const RECORD_INTERVAL_MS = 250;
+const RECORD_BATCH = 256;
 
 /** Request bodies as large as the API's (prompts with images run to megabytes). */
 const PROXY_BODY_LIMIT = 32 * 1024 * 1024;
@@ -28,8 +34,8 @@ const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
 const DROP_ALWAYS: ReadonlySet<string> = new Set(['host']);
 const DROP_REWRITTEN: ReadonlySet<string> = new Set(['host', 'content-length']);
 
-function deny(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
-  return reply.code(status).type('application/json').send({ error: { code, message } });
+function deny(reply: FastifyReply, code: ErrorCode, message: string): FastifyReply {
+  return sendError(reply, new ApiError(code, message));
 }
 
 /** Splits the raw request target into the part after `/r/<route>` and the query, both undecoded. */
@@ -61,7 +67,9 @@ export function registerProxy(app: FastifyInstance, options: ProxyOptions): void
   const context: ExchangeContext = {
     breakers,
     agents: new UpstreamAgents(),
-    writer: service.createBufferedWriter(options.recordIntervalMs === undefined ? {} : { intervalMs: options.recordIntervalMs }),
+    // Small, frequent batches: each flush runs on the event loop every response shares, and what a
+    // crash can lose is what waits in the buffer.
+    writer: service.createBufferedWriter({ batchSize: RECORD_BATCH, intervalMs: options.recordIntervalMs ?? RECORD_INTERVAL_MS }),
     now,
     log,
     live: new Set(),
@@ -91,23 +99,23 @@ export function registerProxy(app: FastifyInstance, options: ProxyOptions): void
   const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     // A web page must not drive the proxy: not through a rebound DNS name, not by a cross-origin call.
     if (!isLoopbackHost(request.headers.host)) {
-      await deny(reply, 403, 'forbidden', 'the proxy answers only requests addressed to 127.0.0.1, localhost or [::1]');
+      await deny(reply, 'forbidden', 'the proxy answers only requests addressed to 127.0.0.1, localhost or [::1]');
       return;
     }
     const origin = request.headers.origin;
     if (origin !== undefined && !isLoopbackOrigin(origin)) {
-      await deny(reply, 403, 'forbidden', 'the proxy does not answer requests from web pages of other origins');
+      await deny(reply, 'forbidden', 'the proxy does not answer requests from web pages of other origins');
       return;
     }
     const name = (request.params as { route: string }).route;
     const route = service.integrations.route(name);
     if (!route || !route.enabled) {
-      await deny(reply, 404, 'not_found', route ? `proxy route "${name}" is disabled` : `no proxy route "${name}"`);
+      await deny(reply, 'not_found', route ? `proxy route "${name}" is disabled` : `no proxy route "${name}"`);
       return;
     }
     const { rest, query } = splitTarget(request.raw.url ?? '/');
     if (DOT_SEGMENT.test(rest)) {
-      await deny(reply, 400, 'bad_request', 'the path must not hold "." or ".." segments');
+      await deny(reply, 'bad_request', 'the path must not hold "." or ".." segments');
       return;
     }
 
@@ -116,7 +124,7 @@ export function registerProxy(app: FastifyInstance, options: ProxyOptions): void
     const presentsToken = sameSecret(credential, token);
     if (route.channels.some((channel) => channel.apiKey !== null) && !presentsToken) {
       reply.header('WWW-Authenticate', 'Bearer realm="modelmeter"');
-      await deny(reply, 401, 'unauthorized', `route "${name}" uses API keys that ModelMeter holds: send the ModelMeter API token as the key (Authorization: Bearer <token>)`);
+      await deny(reply, 'unauthorized', `route "${name}" uses API keys that ModelMeter holds: send the ModelMeter API token as the key (Authorization: Bearer <token>)`);
       return;
     }
 

@@ -73,8 +73,9 @@ export interface EventsOptions {
 
 const STATUS_CODES = new Map<number, ErrorCode>(
   (Object.entries(ERROR_STATUS) as [ErrorCode, number][])
-    // Several codes share 400; the generic one stands for a 400 whose body says nothing.
-    .filter(([code]) => code !== 'validation_failed' && code !== 'too_many_buckets')
+    // Several codes share 400; the generic one stands for a 400 whose body says nothing. A bare 502
+    // or 504 comes from something between us and the server: for the API it is down, not an upstream.
+    .filter(([code]) => !['validation_failed', 'too_many_buckets', 'bad_gateway', 'gateway_timeout'].includes(code))
     .map(([code, status]) => [status, code]),
 );
 
