@@ -16,6 +16,7 @@ export function closeOnSignals(what: string, close: () => Promise<void>): void {
       },
     );
   };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  // `on`, not `once`: with no listener left, a second signal would kill the process mid-flush.
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
 }

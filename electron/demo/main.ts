@@ -89,15 +89,6 @@ async function main(): Promise<void> {
   } else {
     process.stdout.write('Reusing the demo data already in the folder.\n');
   }
-  process.stdout.write(
-    [
-      `ModelMeter demo is running. Data (made up): ${dir}${folder.created && !values.keep ? '  (deleted on exit; --keep keeps it)' : ''}`,
-      `  Dashboard: ${core.url}/#token=${token}`,
-      `  API:       ${core.url}/api/v1  (Authorization: Bearer ${token})`,
-      'Live traffic every 1-2 s. Ctrl-C to stop.',
-      '',
-    ].join('\n'),
-  );
 
   const live = new LiveTraffic(seed, runningModels(week));
   let timer: NodeJS.Timeout | null = null;
@@ -118,8 +109,9 @@ async function main(): Promise<void> {
       });
     }, live.nextDelay());
   };
-  schedule();
 
+  // Before the banner: whoever reads it may stop us at once, and a signal without a handler would
+  // kill the process without cleaning up.
   closeOnSignals('stopping the demo', async () => {
     stopping = true;
     if (timer) clearTimeout(timer);
@@ -127,6 +119,16 @@ async function main(): Promise<void> {
     cleanUp();
     process.stderr.write(folder.created && !values.keep ? `Deleted ${dir}.\n` : `Kept ${dir}.\n`);
   });
+  process.stdout.write(
+    [
+      `ModelMeter demo is running. Data (made up): ${dir}${folder.created && !values.keep ? '  (deleted on exit; --keep keeps it)' : ''}`,
+      `  Dashboard: ${core.url}/#token=${token}`,
+      `  API:       ${core.url}/api/v1  (Authorization: Bearer ${token})`,
+      'Live traffic every 1-2 s. Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+  schedule();
 }
 
 void main().catch((error: unknown) => fail((error as Error).stack ?? String(error)));

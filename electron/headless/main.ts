@@ -59,6 +59,9 @@ async function main(): Promise<void> {
     if (error instanceof PortInUseError || error instanceof NewerSchemaError) fail(error.message);
     throw error;
   }
+  // Before the banner: whoever reads it may stop us at once, and a signal without a handler would
+  // kill the process without flushing.
+  closeOnSignals('flushing and closing the database', () => core.close());
   process.stdout.write(
     [
       `ModelMeter is running (headless). Data: ${dataDir}`,
@@ -67,8 +70,6 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-
-  closeOnSignals('flushing and closing the database', () => core.close());
 }
 
 void main().catch((error: unknown) => fail((error as Error).stack ?? String(error)));
