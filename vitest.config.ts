@@ -11,7 +11,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'node', include: ['test/electron/**/*.test.ts', 'test/shared/**/*.test.ts'], environment: 'node' },
+        test: { name: 'node', include: ['test/electron/**/*.test.ts', 'test/shared/**/*.test.ts', 'test/reliability/**/*.test.ts'], environment: 'node' },
       },
       {
         extends: true,

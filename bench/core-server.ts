@@ -1,22 +1,34 @@
 import { startCore } from '../electron/core/start-core.js';
+import { isProbeRequest, ServerProbe } from './load/server-probe.js';
 
 /**
  * A core in its own process for the HTTP benchmark, so that the load generator does not share its
  * event loop. Started with fork(): argv = data folder and token; sends { port } once listening and
- * closes (flush + checkpoint) on 'close' or when the parent goes away.
+ * closes (flush + checkpoint) on 'close' or when the parent goes away. The load benchmark also asks
+ * it for in-process measurements (`probe-*` messages, see load/server-probe.ts); until it does, none
+ * are taken.
  */
 async function main(): Promise<void> {
   const [dataDir, token] = process.argv.slice(2);
   if (!dataDir || !token) throw new Error('usage: core-server <dataDir> <token>');
-  const core = await startCore({ dataDir, port: 0, token });
+  // The product's default (the read worker, in built code) unless MODELMETER_BENCH_READS=inline asks
+  // for reads on the main thread, to measure what the worker saves.
+  const reads = process.env['MODELMETER_BENCH_READS'];
+  if (reads !== undefined && reads !== 'inline' && reads !== 'worker') throw new Error('MODELMETER_BENCH_READS is inline or worker');
+  const core = await startCore({ dataDir, port: 0, token, ...(reads ? { reads } : {}) });
   const stop = () => {
     core.close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
+  const probe = new ServerProbe(core);
   process.on('message', (message) => {
     if (message === 'close') stop();
+    else if (isProbeRequest(message)) {
+      const report = probe.handle(message);
+      if (report) process.send?.(report);
+    }
   });
   process.on('disconnect', stop);
   process.send?.({ port: core.port });

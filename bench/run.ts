@@ -6,21 +6,25 @@ import { ensureDataset, type Dataset } from './build-dataset.js';
 import { runP1 } from './p1-ingest.js';
 import { runP2 } from './p2-http.js';
 import { runP3 } from './p3-queries.js';
+import { runLoad } from './load/run-load.js';
 import { runP4 } from './p4-proxy.js';
 import { measureDisk, measureRss } from './p5-footprint.js';
 import { runP6 } from './p6-startup.js';
 import { fmtInt, log, machineBusySeconds, met, ownTreeCpuSeconds, REPO_ROOT, type Figure } from './util.js';
 
-const USAGE = `Usage: node dist/bench/run.js [p1] [p2] [p3] [p4] [p5] [p6] [options]
-  With no ids, runs all of them.
+const USAGE = `Usage: node dist/bench/run.js [p1] [p2] [p3] [p4] [p5] [p6] [load] [options]
+  With no ids, runs p1-p6; "load" (a sustained mixed workload) runs only when named.
   --quick            smaller sizes everywhere (1M-request dataset): a smoke run, not the targets' setup
   --data-dir DIR     where the dataset and results.json live (default .bench-data/, or MODELMETER_BENCH_DIR)
   --records N        dataset size (default 10,000,000)
   --rebuild          rebuild the dataset even if a complete one is there
-  --seed N           PRNG seed (default 42)`;
+  --seed N           PRNG seed (default 42)
+  --seconds N        how long "load" runs, warm-up not included (default 60, 20 with --quick)`;
 
 const ALL = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'] as const;
-type Id = (typeof ALL)[number];
+/** Run only when named: they take long and are not product-definition targets. */
+const OPT_IN = ['load'] as const;
+type Id = (typeof ALL)[number] | (typeof OPT_IN)[number];
 
 interface Sizes {
   datasetRecords: number;
@@ -33,10 +37,11 @@ interface Sizes {
   p4Rounds: number;
   p4Streams: number;
   p6Starts: number;
+  loadSeconds: number;
 }
 
-const FULL: Sizes = { datasetRecords: 10_000_000, p1Records: 1_000_000, p1Trials: 3, p2Batches: 300, p2SinglePosts: 30_000, p3Iterations: 200, p4Requests: 20_000, p4Rounds: 3, p4Streams: 200, p6Starts: 5 };
-const QUICK: Sizes = { datasetRecords: 1_000_000, p1Records: 200_000, p1Trials: 1, p2Batches: 60, p2SinglePosts: 6_000, p3Iterations: 50, p4Requests: 4_000, p4Rounds: 2, p4Streams: 40, p6Starts: 3 };
+const FULL: Sizes = { datasetRecords: 10_000_000, p1Records: 1_000_000, p1Trials: 3, p2Batches: 300, p2SinglePosts: 30_000, p3Iterations: 200, p4Requests: 20_000, p4Rounds: 3, p4Streams: 200, p6Starts: 5, loadSeconds: 60 };
+const QUICK: Sizes = { datasetRecords: 1_000_000, p1Records: 200_000, p1Trials: 1, p2Batches: 60, p2SinglePosts: 6_000, p3Iterations: 50, p4Requests: 4_000, p4Rounds: 2, p4Streams: 40, p6Starts: 3, loadSeconds: 20 };
 
 function copyForHeadless(dataset: Dataset, dir: string): Dataset {
   fs.rmSync(dir, { recursive: true, force: true });
@@ -88,6 +93,7 @@ async function main(): Promise<void> {
       records: { type: 'string' },
       rebuild: { type: 'boolean' },
       seed: { type: 'string' },
+      seconds: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -98,13 +104,15 @@ async function main(): Promise<void> {
   const selected = new Set<Id>();
   for (const word of positionals) {
     const id = word.toLowerCase();
-    if (!(ALL as readonly string[]).includes(id)) throw new Error(`unknown benchmark "${word}"\n${USAGE}`);
+    if (![...ALL, ...OPT_IN].includes(id as Id)) throw new Error(`unknown benchmark "${word}"\n${USAGE}`);
     selected.add(id as Id);
   }
   if (selected.size === 0) for (const id of ALL) selected.add(id);
   const sizes = { ...(values.quick ? QUICK : FULL) };
   if (values.records !== undefined) sizes.datasetRecords = Number(values.records);
   if (!Number.isInteger(sizes.datasetRecords) || sizes.datasetRecords < 1000) throw new Error('--records must be a whole number >= 1000');
+  if (values.seconds !== undefined) sizes.loadSeconds = Number(values.seconds);
+  if (!Number.isInteger(sizes.loadSeconds) || sizes.loadSeconds < 5) throw new Error('--seconds must be a whole number >= 5');
   const seed = values.seed === undefined ? 42 : Number(values.seed);
   const benchDir = path.resolve(values['data-dir'] ?? process.env['MODELMETER_BENCH_DIR'] ?? path.join(REPO_ROOT, '.bench-data'));
   fs.mkdirSync(benchDir, { recursive: true });
@@ -138,7 +146,7 @@ async function main(): Promise<void> {
   }
 
   let dataset: Dataset | null = null;
-  if (selected.has('p3') || selected.has('p5') || selected.has('p6')) {
+  if (selected.has('p3') || selected.has('p5') || selected.has('p6') || selected.has('load')) {
     dataset = await ensureDataset(benchDir, { records: sizes.datasetRecords, days: 30, leadHours: 6, seed }, { rebuild: values.rebuild ?? false });
   }
   if (dataset && selected.has('p3')) figures.push(...(await runP3(dataset, { iterations: sizes.p3Iterations, seed })));
@@ -154,6 +162,8 @@ async function main(): Promise<void> {
       fs.rmSync(copy.dir, { recursive: true, force: true });
     }
   }
+  // Last: it writes for a minute to a copy of the dataset, and its noise should not reach the others.
+  if (dataset && selected.has('load')) figures.push(...(await runLoad({ benchDir, dataset, seconds: sizes.loadSeconds, seed })));
   figures.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const machineAfter = machineBusySeconds();
   const ownAfter = ownTreeCpuSeconds();

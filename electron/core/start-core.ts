@@ -5,6 +5,7 @@ import { buildHttpServer } from '../http/server.js';
 import { FileKeyVault } from '../secrets/key-vault.js';
 import { Housekeeping } from '../service/housekeeping.js';
 import { LedgerService } from '../service/ledger-service.js';
+import { compiledReadWorker } from '../reads/read-worker-client.js';
 import { Ledger } from '../store/ledger.js';
 import { WatcherManager } from '../watchers/watcher-manager.js';
 import { appVersion } from './version.js';
@@ -29,6 +30,11 @@ export interface CoreOptions {
   rendererDir?: string;
   /** The better-sqlite3 addon built for Electron; see electron/store/database.ts. */
   nativeBinding?: string;
+  /**
+   * Where summary, history and the request log are read (see LedgerServiceOptions.reads). By default
+   * in the read worker when the compiled worker is there (built code), else on the main thread.
+   */
+  reads?: 'inline' | 'worker';
 }
 
 export interface RunningCore {
@@ -58,7 +64,12 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
   });
   let service: LedgerService;
   try {
-    service = new LedgerService(ledger, { keyVault: FileKeyVault.inFolder(options.dataDir) });
+    service = new LedgerService(ledger, {
+      keyVault: FileKeyVault.inFolder(options.dataDir),
+      reads: options.reads ?? (compiledReadWorker() ? 'worker' : 'inline'),
+      ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
   } catch (error) {
     ledger.close();
     throw error;
@@ -92,6 +103,7 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
     await http.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
   } catch (error) {
     await http.close().catch(() => {});
+    await service.closeReads();
     ledger.close();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(options.port);
     throw error;
@@ -105,6 +117,7 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
     await watchers.close();
     await housekeeping.stop();
     await http.close().catch(() => {});
+    await service.closeReads();
     ledger.close();
     throw error;
   }
@@ -121,6 +134,8 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
     close() {
       closing ??= (async () => {
         await http.close();
+        // No request is left to answer: the worker's connection closes before the writer checkpoints.
+        await service.closeReads();
         // Before the ledger closes: watchers end their open runs at the last moment they saw them.
         await watchers.close();
         service.flush();

@@ -64,13 +64,27 @@ export function selectTier(tiers: readonly CompiledTier[], prompt: number): Comp
 }
 
 export function tierCostNanos(tier: CompiledTier, tokens: TokenTotals): number {
-  return Math.round(
-    (tokens.inputTokens * tier.input +
-      tokens.cacheReadTokens * tier.cacheRead +
-      tokens.cacheWriteTokens * tier.cacheWrite +
-      tokens.outputTokens * tier.output) /
-      TOKENS_PER_PRICE_UNIT,
+  const sum =
+    tokens.inputTokens * tier.input +
+    tokens.cacheReadTokens * tier.cacheRead +
+    tokens.cacheWriteTokens * tier.cacheWrite +
+    tokens.outputTokens * tier.output;
+  // A safe-integer sum means every product was exact too; past 2^53 the float sum can be off by more
+  // than half a nano (92M tokens at 4,549.48 per 1M came out one nano short), so sum in BigInt there.
+  if (Number.isSafeInteger(sum)) return Math.round(sum / TOKENS_PER_PRICE_UNIT);
+  return roundedQuotient(
+    BigInt(tokens.inputTokens) * BigInt(tier.input) +
+      BigInt(tokens.cacheReadTokens) * BigInt(tier.cacheRead) +
+      BigInt(tokens.cacheWriteTokens) * BigInt(tier.cacheWrite) +
+      BigInt(tokens.outputTokens) * BigInt(tier.output),
+    TOKENS_PER_PRICE_UNIT,
   );
+}
+
+/** round(dividend / divisor), half up like Math.round, for a non-negative integer dividend. */
+function roundedQuotient(dividend: bigint, divisor: number): number {
+  const d = BigInt(divisor);
+  return Number((dividend * 2n + d) / (2n * d));
 }
 
 /**
@@ -83,7 +97,10 @@ export function requestCostNanos(version: CompiledVersion, tokens: TokenTotals):
 }
 
 export function hourlyCostNanos(hourlyNanos: number, runtimeMs: number): number {
-  return Math.round((runtimeMs * hourlyNanos) / MS_PER_HOUR);
+  const product = runtimeMs * hourlyNanos;
+  // Exact while the product is a safe integer; 24 days at 28.557 an hour already is not (one nano off).
+  if (Number.isSafeInteger(product)) return Math.round(product / MS_PER_HOUR);
+  return roundedQuotient(BigInt(runtimeMs) * BigInt(hourlyNanos), MS_PER_HOUR);
 }
 
 /** The version in force at `ts` among versions sorted by effectiveFrom, or undefined (unpriced). */

@@ -64,6 +64,9 @@ import type { VersionChange } from '../store/pricing-store.js';
 import type { WriteResult } from '../store/request-writer.js';
 import { autoInterval } from '../time/buckets.js';
 import { assertOrdered, resolveRange, today } from '../time/ranges.js';
+import { compiledReadWorker, ReadWorkerClient } from '../reads/read-worker-client.js';
+import { channelIdsOf, type HistoryArgs, type RequestsArgs } from '../reads/read-queries.js';
+import { InlineReads, type ReadExecutor } from '../reads/reads.js';
 import { parseIngestBody } from './ingest-body.js';
 import { parseInput } from './validation.js';
 
@@ -90,6 +93,19 @@ const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 export interface LedgerServiceOptions {
   /** Where proxy channels' API keys are held (the data folder's key file; memory in tests). */
   keyVault?: KeyVault;
+  /**
+   * Where summary, history and the request log are read: 'inline' on the main thread (the default;
+   * TypeScript sources cannot start the worker), or 'worker' on a read-only connection in a worker
+   * thread (electron/reads/) so a big history never stalls the event loop. 'worker' needs the compiled
+   * worker entry (compiledReadWorker(), or readWorker) and a database file.
+   */
+  reads?: 'inline' | 'worker';
+  /** The worker entry to start, when not the compiled one next to the code (tests). */
+  readWorker?: URL;
+  /** The better-sqlite3 addon the worker's connection loads (Electron's build on the desktop). */
+  nativeBinding?: string;
+  /** Where the read worker reports that it stopped or could not start. */
+  log?: (message: string) => void;
 }
 
 export class LedgerService implements LedgerApi {
@@ -97,6 +113,7 @@ export class LedgerService implements LedgerApi {
   readonly integrations: IntegrationConfig;
   private readonly committed: GroupCommitWriter;
   private importing: string | null = null;
+  private readonly reads: ReadExecutor;
 
   constructor(
     readonly ledger: Ledger,
@@ -104,6 +121,27 @@ export class LedgerService implements LedgerApi {
   ) {
     this.committed = new GroupCommitWriter(ledger, (results) => this.announceRequests(results));
     this.integrations = new IntegrationConfig(ledger, options.keyVault ?? new MemoryKeyVault());
+    this.reads = this.readExecutor(options);
+  }
+
+  private readExecutor(options: LedgerServiceOptions): ReadExecutor {
+    const inline = new InlineReads(this.ledger);
+    if (options.reads !== 'worker') return inline;
+    const workerUrl = options.readWorker ?? compiledReadWorker();
+    if (!workerUrl) throw new Error('reads: "worker" needs the compiled read worker (dist/electron/reads/read-worker.js)');
+    if (this.ledger.db.memory) throw new Error('reads: "worker" needs a database file, not :memory:');
+    return new ReadWorkerClient({
+      file: this.ledger.db.name,
+      workerUrl,
+      fallback: inline,
+      ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
+  }
+
+  /** Stops the read worker, if there is one; call before closing the ledger. */
+  closeReads(): Promise<void> {
+    return this.reads.close();
   }
 
   private get now(): number {
@@ -192,43 +230,23 @@ export class LedgerService implements LedgerApi {
 
   async getSummary(query: SummaryQuery): Promise<Summary> {
     const parsed = parseInput(summaryQuerySchema, query, 'summary query');
-    const range = resolveRange(parsed, this.now);
-    const summary = this.ledger.reports.summary(range, this.ledger.circuits.countByState());
+    const now = this.now;
+    const range = resolveRange(parsed, now);
+    const summary = await this.reads.run({ op: 'summary', range }, now);
     return { ...summary, converted: this.convert(summary.totals.cost) };
   }
 
   async getHistory(query: HistoryQuery): Promise<History> {
     const parsed = parseInput(historyQuerySchema, query, 'history query');
-    const range = resolveRange(parsed, this.now);
+    const now = this.now;
+    const range = resolveRange(parsed, now);
     const interval = parsed.interval === 'auto' ? autoInterval(range) : parsed.interval;
-    const ctx = this.ledger.ctx;
-    const filter: { modelId?: number; channelIds?: number[]; apiTypeId?: number } = {};
-    let unknown = false;
-    if (parsed.model !== undefined) {
-      const id = ctx.models.find(parsed.model);
-      if (id === undefined) unknown = true;
-      else filter.modelId = id;
-    }
-    if (parsed.apiType !== undefined) {
-      const id = ctx.apiTypes.find(parsed.apiType);
-      if (id === undefined) unknown = true;
-      else filter.apiTypeId = id;
-    }
-    if (parsed.metricsKey !== undefined) filter.channelIds = this.channelIds(parsed.metricsKey, parsed.apiType);
-    if (parsed.baseUrl !== undefined) {
-      const atUrl = ctx.channels.idsAtBaseUrl(normalizeBaseUrl(parsed.baseUrl));
-      filter.channelIds = filter.channelIds ? filter.channelIds.filter((id) => atUrl.includes(id)) : atUrl;
-    }
-    const includeRuntime = filter.channelIds === undefined && parsed.apiType === undefined;
-    // An unknown model or api type has no requests: same buckets, all zero.
-    if (unknown) filter.channelIds = [];
-    const buckets = this.ledger.reports.history({
-      range,
-      intervalSeconds: interval,
-      filter,
-      includeRuntime: includeRuntime && !unknown,
-      groupByModel: parsed.groupBy === 'model',
-    });
+    const args: HistoryArgs = { range, interval, groupByModel: parsed.groupBy === 'model' };
+    if (parsed.model !== undefined) args.model = parsed.model;
+    if (parsed.apiType !== undefined) args.apiType = parsed.apiType;
+    if (parsed.metricsKey !== undefined) args.metricsKey = parsed.metricsKey;
+    if (parsed.baseUrl !== undefined) args.baseUrl = parsed.baseUrl;
+    const buckets = await this.reads.run({ op: 'history', args }, now);
     return { from: range.from, to: range.to, interval, buckets };
   }
 
@@ -251,26 +269,13 @@ export class LedgerService implements LedgerApi {
   async listRequests(query: RequestsQuery): Promise<RequestPage> {
     const parsed = parseInput(requestsQuerySchema, query, 'requests query');
     assertOrdered(parsed.from, parsed.to);
-    const ctx = this.ledger.ctx;
-    const filter: { modelId?: number; apiTypeId?: number; channelIds?: number[]; from: number; to: number } = {
-      from: parsed.from ?? 0,
-      to: parsed.to ?? this.now + 1,
-    };
-    if (parsed.model !== undefined) {
-      const id = ctx.models.find(parsed.model);
-      if (id === undefined) return { requests: [], nextBefore: null };
-      filter.modelId = id;
-    }
-    if (parsed.apiType !== undefined) {
-      const id = ctx.apiTypes.find(parsed.apiType);
-      if (id === undefined) return { requests: [], nextBefore: null };
-      filter.apiTypeId = id;
-    }
-    if (parsed.metricsKey !== undefined) filter.channelIds = this.channelIds(parsed.metricsKey, parsed.apiType);
-    const requests = this.ledger.requestLog.page(filter, parsed.limit + 1, parsed.before === undefined ? undefined : Number(parsed.before));
-    const more = requests.length > parsed.limit;
-    if (more) requests.pop();
-    return { requests, nextBefore: more ? requests[requests.length - 1]!.id : null };
+    const now = this.now;
+    const args: RequestsArgs = { from: parsed.from ?? 0, to: parsed.to ?? now + 1, limit: parsed.limit };
+    if (parsed.model !== undefined) args.model = parsed.model;
+    if (parsed.apiType !== undefined) args.apiType = parsed.apiType;
+    if (parsed.metricsKey !== undefined) args.metricsKey = parsed.metricsKey;
+    if (parsed.before !== undefined) args.before = parsed.before;
+    return this.reads.run({ op: 'requests', args }, now);
   }
 
   async listCircuits(query: CircuitsQuery): Promise<Circuit[]> {
@@ -529,13 +534,7 @@ export class LedgerService implements LedgerApi {
 
   /** Channel ids of a metricsKey, in one api type or all of them. */
   private channelIds(metricsKey: string, apiType: string | undefined): number[] {
-    const ctx = this.ledger.ctx;
-    if (apiType !== undefined) {
-      const apiTypeId = ctx.apiTypes.find(apiType);
-      const id = apiTypeId === undefined ? undefined : ctx.channels.find(metricsKey, apiTypeId);
-      return id === undefined ? [] : [id];
-    }
-    return ctx.channels.idsOfKey(metricsKey);
+    return channelIdsOf(this.ledger.ctx, metricsKey, apiType);
   }
 
   private announceRequests(results: WriteResult[]): void {

@@ -26,6 +26,8 @@ export class StoreContext {
     readonly db: Database,
     readonly now: () => number = Date.now,
     readonly calendar: DayCalendar = machineCalendar(),
+    /** A reader's context (electron/reads/): it never writes, so it aligns nothing either. */
+    readonly readonly = false,
   ) {
     this.models = new Dictionary(db, 'models', now);
     this.sources = new Dictionary(db, 'sources', now);
@@ -37,7 +39,21 @@ export class StoreContext {
     this.coverage = new Coverage(db);
     this.ids = new RequestIds(db);
     this.transaction = db.transaction((work: () => unknown) => work());
-    this.write(() => alignDayRollups(db, calendar, this.coverage.rawFrom));
+    if (!readonly) this.write(() => alignDayRollups(db, calendar, this.coverage.rawFrom));
+  }
+
+  /**
+   * Drops the mirrors of small tables so they are read again: a reader calls it when the writer (another
+   * connection) committed since it last looked.
+   */
+  refreshMirrors(): void {
+    this.models.forget();
+    this.sources.forget();
+    this.apiTypes.forget();
+    this.currencies.forget();
+    this.channels.forget();
+    this.prices.reload();
+    this.coverage.refresh();
   }
 
   /**
@@ -45,6 +61,7 @@ export class StoreContext {
    * cannot keep ids of rows that were rolled back.
    */
   write<T>(work: () => T): T {
+    if (this.readonly) throw new Error('this store connection is read-only');
     try {
       // Nested inside another write this is a savepoint, as before.
       return this.transaction.immediate(work) as T;

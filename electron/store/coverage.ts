@@ -14,6 +14,13 @@ export class Coverage {
   constructor(db: Database) {
     this.read = db.prepare(`SELECT value FROM meta WHERE key = ?`);
     this.write = db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`);
+    this.minuteFrom = 0;
+    this.rawFrom = 0;
+    this.refresh();
+  }
+
+  /** Reads the stored starts again: a second connection's copy after the writer moved them. */
+  refresh(): void {
     this.minuteFrom = Number(this.read.get('minute_rollups_from')?.value ?? 0);
     this.rawFrom = Number(this.read.get('raw_requests_from')?.value ?? 0);
   }

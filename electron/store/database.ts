@@ -15,6 +15,11 @@ export interface OpenOptions {
    * passes one built for Electron's ABI, so node_modules stays built for Node (tests, headless).
    */
   nativeBinding?: string;
+  /**
+   * A second connection that only reads (the read worker, electron/reads/): nothing is written, not
+   * even a migration, and the schema must already be the current one.
+   */
+  readonly?: boolean;
 }
 
 /**
@@ -22,6 +27,7 @@ export interface OpenOptions {
  * is written to it: the version check runs on a read-only handle so the file stays byte-identical.
  */
 export function openDatabase(file: string, options: OpenOptions = {}): Database {
+  if (options.readonly) return openReader(file, options);
   if (file !== ':memory:' && fs.existsSync(file)) {
     // A read-only handle on a WAL database creates the -wal and -shm files and leaves them behind.
     const created = [`${file}-wal`, `${file}-shm`].filter((sidecar) => !fs.existsSync(sidecar));
@@ -59,4 +65,23 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database 
 
 function binding(options: OpenOptions): { nativeBinding?: string } {
   return options.nativeBinding ? { nativeBinding: options.nativeBinding } : {};
+}
+
+/**
+ * A read-only connection beside the writer: WAL lets it read a consistent snapshot while the writer
+ * commits. It must meet the schema the writer migrated to; an older or newer one is a bug or a race.
+ */
+function openReader(file: string, options: OpenOptions): Database {
+  const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true, ...binding(options) });
+  try {
+    const found = db.pragma('user_version', { simple: true }) as number;
+    if (found !== SCHEMA_VERSION) throw new Error(`a reader needs schema version ${SCHEMA_VERSION}, found ${found}`);
+    db.pragma('busy_timeout = 5000');
+    db.pragma('temp_store = MEMORY');
+    db.pragma('cache_size = -32000');
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
 }

@@ -36,7 +36,7 @@ export class Ledger {
     now: () => number,
     calendar: DayCalendar | undefined,
   ) {
-    this.ctx = new StoreContext(db, now, calendar ?? machineCalendar());
+    this.ctx = new StoreContext(db, now, calendar ?? machineCalendar(), db.readonly);
     this.requests = new RequestWriter(this.ctx);
     this.requestLog = new RequestLog(this.ctx);
     this.usage = new UsageQuery(this.ctx);
@@ -60,6 +60,10 @@ export class Ledger {
 
   close(): void {
     if (!this.db.open) return;
+    if (this.db.readonly) {
+      this.db.close();
+      return;
+    }
     // Fold the WAL back into the main file so the folder holds one self-contained database.
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();

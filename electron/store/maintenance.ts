@@ -87,7 +87,12 @@ export class Maintenance {
     const db = this.ctx.db;
     const pageCount = db.pragma('page_count', { simple: true }) as number;
     const pageSize = db.pragma('page_size', { simple: true }) as number;
-    const ids = db.prepare('SELECT min(id) AS oldest, max(id) AS newest FROM requests').get() as { oldest: number | null; newest: number | null };
+    // Two subqueries: SQLite answers a lone min() or max() from the end of the key, but min() and max()
+    // in one SELECT scan the whole table (~0.5 s at 10M rows, on the event loop every Overview refresh).
+    const ids = db.prepare('SELECT (SELECT min(id) FROM requests) AS oldest, (SELECT max(id) FROM requests) AS newest').get() as {
+      oldest: number | null;
+      newest: number | null;
+    };
     const total = db.prepare('SELECT coalesce(sum(requests), 0) AS n FROM rollup_day').get() as { n: number };
     const models = db.prepare('SELECT count(*) AS n FROM models').get() as { n: number };
     const channels = db.prepare('SELECT count(*) AS n FROM channels').get() as { n: number };

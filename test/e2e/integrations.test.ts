@@ -66,8 +66,8 @@ describe('integrations from the dashboard', () => {
       expect(await report.getAttribute('data-format')).toBe('llm-manager-unified');
       expect(await report.getByTestId('import-report-requests').textContent()).toContain(`${expected.toLocaleString('en-US')} added · 0 already there`);
       expect(await report.getByTestId('import-report-models').textContent()).toContain(MODEL_QWEN);
-      // The storage figures follow the import without a reload.
-      await expect.poll(() => page.getByTestId('data-total-requests').locator('dd').textContent()).toBe(compact(expected));
+      // The storage figures follow the import without a reload (the panel refreshes at most every 3 s).
+      await expect.poll(() => page.getByTestId('data-total-requests').locator('dd').textContent(), { timeout: 10_000 }).toBe(compact(expected));
       await screenshot(page, 'data-import-en-light');
 
       await page.getByTestId('import-button').click();

@@ -35,6 +35,8 @@ describe('the metering-proxy routes in Settings', () => {
     ]);
     expect(route.textContent).toContain('Timeout 300 s');
     expect(route.textContent).toContain('Asks for usage in streams');
+    // How to point an SDK at it: OpenAI clients add /v1, as they would upstream.
+    expect(within(route).getByTestId('route-sdk-hint').textContent).toContain('base URL http://127.0.0.1:7423/r/openai/v1');
 
     await user.click(within(route).getByTestId('route-copy'));
     expect(await navigator.clipboard.readText()).toBe('http://127.0.0.1:7423/r/openai');

@@ -1,0 +1,181 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { RunningCore } from '../../electron/core/start-core.js';
+
+/**
+ * Measurements taken inside the core's own process for the load benchmark: the event-loop delay
+ * histogram (perf_hooks.monitorEventLoopDelay), every stall over a threshold with the moment it ended,
+ * and the synchronous time of every service call and every write transaction, so that a stall can
+ * be named. Nothing runs until the parent asks (`probe-start`), so the other benchmarks that fork the
+ * same core server are measured as before.
+ */
+
+/** Sampling period of the histogram and of the stall detector. */
+export const PROBE_RESOLUTION_MS = 10;
+
+export type ProbeRequest = { type: 'probe-start'; stallMs: number; slowMs: number } | { type: 'probe-reset' } | { type: 'probe-read' };
+
+export interface Stall {
+  /** performance.timeOrigin + performance.now() when the loop got its turn back (epoch ms). */
+  endedAt: number;
+  /** How much later than due the detector's timer ran. */
+  ms: number;
+}
+
+export interface SlowOperation {
+  /** A service method (`service.getHistory`) or `write` for a whole write transaction, commit included. */
+  name: string;
+  ms: number;
+  endedAt: number;
+  /** What the operation was called with, cut short (queries only). */
+  detail: string;
+}
+
+export interface ProbeReport {
+  type: 'probe-report';
+  /** Delay beyond the sampling period, in ms (the histogram itself holds whole tick intervals). */
+  eld: { count: number; min: number; mean: number; p50: number; p90: number; p99: number; p999: number; max: number };
+  stalls: Stall[];
+  /** Synchronous sections over `slowMs`, longest first (at most 50). */
+  slow: SlowOperation[];
+  /** Synchronous time per operation name: calls, total and longest. */
+  operations: Record<string, { calls: number; totalMs: number; maxMs: number }>;
+  rssBytes: number;
+  heapUsedBytes: number;
+}
+
+const wallClock = () => performance.timeOrigin + performance.now();
+
+export function isProbeRequest(message: unknown): message is ProbeRequest {
+  return typeof message === 'object' && message !== null && typeof (message as { type?: unknown }).type === 'string' && (message as { type: string }).type.startsWith('probe-');
+}
+
+export class ServerProbe {
+  private histogram: IntervalHistogram | null = null;
+  private detector: NodeJS.Timeout | null = null;
+  private stalls: Stall[] = [];
+  private slow: SlowOperation[] = [];
+  private operations = new Map<string, { calls: number; totalMs: number; maxMs: number }>();
+  private stallMs = 50;
+  private slowMs = 20;
+  private wrapped = false;
+
+  constructor(private readonly core: RunningCore) {}
+
+  handle(request: ProbeRequest): ProbeReport | null {
+    switch (request.type) {
+      case 'probe-start':
+        this.stallMs = request.stallMs;
+        this.slowMs = request.slowMs;
+        this.start();
+        return null;
+      case 'probe-reset':
+        this.histogram?.reset();
+        this.stalls = [];
+        this.slow = [];
+        this.operations.clear();
+        return null;
+      case 'probe-read':
+        return this.report();
+    }
+  }
+
+  private start(): void {
+    if (this.histogram) return;
+    this.histogram = monitorEventLoopDelay({ resolution: PROBE_RESOLUTION_MS });
+    this.histogram.enable();
+    // The histogram says how long the worst gap was, not when: this timer keeps the moments, which
+    // line up with the slow operations below.
+    let last = performance.now();
+    this.detector = setInterval(() => {
+      const now = performance.now();
+      const late = now - last - PROBE_RESOLUTION_MS;
+      last = now;
+      if (late > this.stallMs) this.stalls.push({ endedAt: wallClock(), ms: late });
+    }, PROBE_RESOLUTION_MS);
+    this.detector.unref();
+    this.wrap();
+  }
+
+  /**
+   * Times the synchronous part of every service call (an async method runs synchronously up to its
+   * first await, which for the ledger's reads is the whole query) and every outermost write
+   * transaction, which is where group commits, buffered proxy records and WAL checkpoints land.
+   */
+  private wrap(): void {
+    if (this.wrapped) return;
+    this.wrapped = true;
+    const service = this.core.service as unknown as Record<string, unknown>;
+    const prototype = Object.getPrototypeOf(service) as Record<string, unknown>;
+    // A method replaced on the instance is timed as replaced.
+    for (const name of Object.getOwnPropertyNames(prototype)) {
+      // Accessors (the service's clock) are left alone: reading one here would run it on the prototype.
+      const own = Object.prototype.hasOwnProperty.call(service, name);
+      const original = (own ? service[name] : Object.getOwnPropertyDescriptor(prototype, name)?.value) as unknown;
+      if (name === 'constructor' || typeof original !== 'function') continue;
+      const method = original as (...args: unknown[]) => unknown;
+      service[name] = (...args: unknown[]) => {
+        const started = performance.now();
+        try {
+          return method.apply(service, args);
+        } finally {
+          this.note(`service.${name}`, performance.now() - started, args);
+        }
+      };
+    }
+    const ctx = this.core.service.ledger.ctx as unknown as { write: <T>(work: () => T) => T };
+    const write = ctx.write.bind(ctx);
+    let depth = 0;
+    ctx.write = <T>(work: () => T): T => {
+      if (depth > 0) return write(work);
+      depth++;
+      const started = performance.now();
+      try {
+        return write(work);
+      } finally {
+        depth--;
+        this.note('write', performance.now() - started, []);
+      }
+    };
+  }
+
+  private note(name: string, ms: number, args: unknown[]): void {
+    let entry = this.operations.get(name);
+    if (!entry) {
+      entry = { calls: 0, totalMs: 0, maxMs: 0 };
+      this.operations.set(name, entry);
+    }
+    entry.calls++;
+    entry.totalMs += ms;
+    if (ms > entry.maxMs) entry.maxMs = ms;
+    if (ms < this.slowMs) return;
+    // Ingest bodies are large: only a query's parameters say which query it was.
+    const detail = name === 'service.ingestRequests' ? `${Array.isArray(args[0]) ? args[0].length : 1} record(s)` : safeJson(args[0]).slice(0, 160);
+    this.slow.push({ name, ms, endedAt: wallClock(), detail });
+  }
+
+  private report(): ProbeReport {
+    const h = this.histogram;
+    const ms = (ns: number) => Math.max(0, ns / 1e6 - PROBE_RESOLUTION_MS);
+    const eld = h
+      ? { count: h.count, min: ms(h.min), mean: ms(h.mean), p50: ms(h.percentile(50)), p90: ms(h.percentile(90)), p99: ms(h.percentile(99)), p999: ms(h.percentile(99.9)), max: ms(h.max) }
+      : { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+    const memory = process.memoryUsage();
+    return {
+      type: 'probe-report',
+      eld,
+      stalls: [...this.stalls],
+      slow: [...this.slow].sort((a, b) => b.ms - a.ms).slice(0, 50),
+      operations: Object.fromEntries(this.operations),
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+    };
+  }
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch {
+    return '';
+  }
+}

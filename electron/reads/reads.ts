@@ -1,0 +1,30 @@
+import type { Ledger } from '../store/ledger.js';
+import type { ReadCall, ReadResults } from './protocol.js';
+import { answerCall } from './read-queries.js';
+
+/**
+ * Where the service's heavy reads run: on the main thread (inline) or in the read worker. Both take
+ * calls whose input the service already validated and whose range it resolved at `now`.
+ */
+export interface ReadExecutor {
+  run<C extends ReadCall>(call: C, now: number): Promise<ReadResults[C['op']]>;
+  close(): Promise<void>;
+}
+
+/** Reads on the calling thread from the writer's own connection (tests, TypeScript sources). */
+export class InlineReads implements ReadExecutor {
+  constructor(private readonly ledger: Ledger) {}
+
+  // `now` is not needed: the ledger's clock is the one the caller read it from.
+  run<C extends ReadCall>(call: C): Promise<ReadResults[C['op']]> {
+    try {
+      return Promise.resolve(answerCall(this.ledger, call));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
