@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_CRASHES, ReadWorkerClient } from '../../../electron/reads/read-worker-client.js';
 import type { ReadCall } from '../../../electron/reads/protocol.js';
@@ -9,28 +8,13 @@ import { InlineReads, type ReadExecutor } from '../../../electron/reads/reads.js
 import { LedgerService } from '../../../electron/service/ledger-service.js';
 import { ApiError } from '../../../shared/errors.js';
 import type { RequestRecordInput } from '../../../shared/schemas/request-record.js';
+import { ensureBuiltCore, ROOT } from '../../support/built-core.js';
 import { Harness } from '../store/harness.js';
 
 /** The worker runs compiled JavaScript: these tests use dist/, rebuilt first when older than the sources. */
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const WORKER = pathToFileURL(path.join(ROOT, 'dist/electron/reads/read-worker.js'));
 
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(full));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-beforeAll(() => {
-  const file = fileURLToPath(WORKER);
-  const built = fs.existsSync(file) ? fs.statSync(file).mtimeMs : 0;
-  const sources = Math.max(newestSource(path.join(ROOT, 'electron')), newestSource(path.join(ROOT, 'shared')));
-  if (built < sources) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-}, 180_000);
+beforeAll(ensureBuiltCore, 180_000);
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
