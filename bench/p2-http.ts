@@ -1,10 +1,9 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildCatalogue, recordBatches, toWire } from './dataset.js';
 import { fmtInt, fmtMs, log, percentile, processCpuSeconds, type Figure } from './util.js';
+import { forkChild, serverExecArgv, stopChild, type Child } from './children.js';
 
 export interface P2Options {
   benchDir: string;
@@ -19,30 +18,18 @@ export interface P2Options {
 const TOKEN = 'bench-token-0123456789abcdef';
 const RECORDS_PER_DAY = 10_000_000 / 30;
 
-interface Server {
-  child: ChildProcess;
-  port: number;
+interface Server extends Child {
   dataDir: string;
 }
 
 async function startServer(dataDir: string): Promise<Server> {
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true });
-  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'core-server.js');
-  // For diagnosis, e.g. MODELMETER_BENCH_SERVER_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const execArgv = (process.env['MODELMETER_BENCH_SERVER_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
-  const child = fork(script, [dataDir, TOKEN], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (message) => resolve((message as { port: number }).port));
-    child.once('exit', (code) => reject(new Error(`core server exited early (code ${code})`)));
-  });
-  return { child, port, dataDir };
+  return { ...(await forkChild('core-server.js', [dataDir, TOKEN], serverExecArgv())), dataDir };
 }
 
 async function stopServer(server: Server): Promise<void> {
-  const exited = new Promise<void>((resolve) => server.child.once('exit', () => resolve()));
-  server.child.send('close');
-  await exited;
+  await stopChild(server, 'close');
   fs.rmSync(server.dataDir, { recursive: true, force: true });
 }
 

@@ -1,9 +1,8 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { fmtInt, fmtMs, log, percentile, type Figure } from './util.js';
+import { forkChild, serverExecArgv, stopChild } from './children.js';
 
 /**
  * P4: what the metering proxy adds to a request, against calling the upstream directly. The
@@ -27,29 +26,6 @@ export interface P4Options {
 }
 
 const TOKEN = 'bench-proxy-token-0123456789ab';
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-
-interface Child {
-  child: ChildProcess;
-  port: number;
-}
-
-async function forkServer(script: string, args: string[], execArgv: string[] = []): Promise<Child> {
-  const child = fork(path.join(HERE, script), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (message) => resolve((message as { port: number }).port));
-    child.once('exit', (code) => reject(new Error(`${script} exited early (code ${code})`)));
-  });
-  return { child, port };
-}
-
-async function stop(server: Child, message?: string): Promise<void> {
-  if (server.child.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => server.child.once('exit', () => resolve()));
-  if (message) server.child.send(message);
-  else server.child.kill('SIGTERM');
-  await exited;
-}
 
 function send(agent: http.Agent, port: number, route: string, body: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
@@ -157,9 +133,8 @@ export async function runP4(options: P4Options): Promise<Figure[]> {
   const dataDir = path.join(options.benchDir, 'tmp', 'p4');
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true });
-  const upstream = await forkServer('p4-upstream.js', []);
-  // For diagnosis, e.g. MODELMETER_BENCH_SERVER_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const core = await forkServer('core-server.js', [dataDir, TOKEN], (process.env['MODELMETER_BENCH_SERVER_ARGS'] ?? '').split(' ').filter((arg) => arg !== ''));
+  const upstream = await forkChild('p4-upstream.js', []);
+  const core = await forkChild('core-server.js', [dataDir, TOKEN], serverExecArgv());
   try {
     const configure = await new Promise<number>((resolve, reject) => {
       const body = Buffer.from(JSON.stringify({ protocol: 'openai', channels: [{ baseUrl: `http://127.0.0.1:${upstream.port}` }] }));
@@ -232,8 +207,8 @@ export async function runP4(options: P4Options): Promise<Figure[]> {
       { id: 'P4', what: 'first stream chunk, extra delay through the proxy (p50)', value: p(firstProxied, 50) - p(firstDirect, 50), unit: 'ms', target: null, better: 'lower' },
     ];
   } finally {
-    await stop(core, 'close');
-    await stop(upstream);
+    await stopChild(core, 'close');
+    await stopChild(upstream);
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -1,14 +1,13 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Dataset } from '../build-dataset.js';
 import { fmtBytes, fmtInt, fmtMs, log, processCpuSeconds, processMemory, sleep, type Figure } from '../util.js';
 import { call } from './http.js';
 import { describe, LatencyBook } from './latency.js';
 import { PROBE_RESOLUTION_MS, type ProbeReport, type ProbeRequest } from './server-probe.js';
 import { DASHBOARD_REFRESH, PLAN, Workload } from './workload.js';
+import { forkChild, serverExecArgv, stopChild, type Child } from '../children.js';
 
 /**
  * LOAD: the mixed workload of load/workload.ts for a fixed time against one core in its own process
@@ -28,29 +27,6 @@ export const STALL_MS = 50;
 const SLOW_MS = 20;
 const TOKEN = 'bench-load-token-0123456789abcdef';
 const ROUTE = 'load';
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-
-interface Child {
-  child: ChildProcess;
-  port: number;
-}
-
-async function forkChild(script: string, args: string[], execArgv: string[] = []): Promise<Child> {
-  const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (message) => resolve((message as { port: number }).port));
-    child.once('exit', (code) => reject(new Error(`${path.basename(script)} exited early (code ${code})`)));
-  });
-  return { child, port };
-}
-
-async function stopChild(server: Child, message?: string): Promise<void> {
-  if (server.child.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => server.child.once('exit', () => resolve()));
-  if (message) server.child.send(message);
-  else server.child.kill('SIGTERM');
-  await exited;
-}
 
 function askProbe(core: Child, request: ProbeRequest): void {
   core.child.send(request);
@@ -90,10 +66,8 @@ export async function runLoad(options: LoadOptions): Promise<Figure[]> {
   const dir = path.join(options.benchDir, 'tmp', 'load');
   log(`LOAD: copying ${options.dataset.file} (${fmtBytes(fs.statSync(options.dataset.file).size)})...`);
   copyDataset(options.dataset, dir);
-  const upstream = await forkChild(path.join(HERE, '..', 'p4-upstream.js'), []);
-  // For diagnosis, e.g. MODELMETER_BENCH_SERVER_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const execArgv = (process.env['MODELMETER_BENCH_SERVER_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
-  const core = await forkChild(path.join(HERE, '..', 'core-server.js'), [dir, TOKEN], execArgv);
+  const upstream = await forkChild('p4-upstream.js', []);
+  const core = await forkChild('core-server.js', [dir, TOKEN], serverExecArgv());
   const pid = core.child.pid!;
   const book = new LatencyBook();
   let workload: Workload | null = null;

@@ -46,8 +46,8 @@ export class Ledger {
     this.pricing = new PricingStore(this.ctx, new Repricer(this.ctx));
     this.reports = new Reports(this.ctx, this.usage, this.runs);
     this.maintenance = new Maintenance(this.ctx, this.circuits);
-    this.settings = new SettingsStore(this.ctx);
     this.config = new ConfigStore(this.ctx);
+    this.settings = new SettingsStore(this.ctx, this.config);
   }
 
   static open(file: string, options: OpenOptions & { now?: () => number; calendar?: DayCalendar } = {}): Ledger {

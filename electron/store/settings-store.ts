@@ -1,5 +1,6 @@
 import type { Settings } from '../../shared/types.js';
 import type { SettingsPatch } from '../../shared/schemas/settings.js';
+import type { ConfigStore } from './config-store.js';
 import type { StoreContext } from './context.js';
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -21,7 +22,10 @@ export const DEFAULT_SETTINGS: Settings = {
 export class SettingsStore {
   private cached: Settings | null = null;
 
-  constructor(private readonly ctx: StoreContext) {}
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly config: ConfigStore,
+  ) {}
 
   get(): Settings {
     if (this.cached) return this.cached;
@@ -48,10 +52,7 @@ export class SettingsStore {
         ...Object.fromEntries(Object.entries(patch.breaker ?? {}).filter(([, value]) => value !== undefined)),
       },
     } as Settings;
-    const write = this.ctx.db.prepare<[string, string]>(
-      `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-    );
-    for (const [key, value] of Object.entries(next)) write.run(key, JSON.stringify(value));
+    for (const [key, value] of Object.entries(next)) this.config.write(key, value);
     this.cached = null;
     return this.get();
   }

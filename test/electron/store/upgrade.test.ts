@@ -15,6 +15,7 @@ import { Repricer } from '../../../electron/store/repricing.js';
 import { RequestWriter } from '../../../electron/store/request-writer.js';
 import { ProgramRunStore, RunStore } from '../../../electron/store/runs.js';
 import { SettingsStore } from '../../../electron/store/settings-store.js';
+import { ConfigStore } from '../../../electron/store/config-store.js';
 import { UsageQuery } from '../../../electron/store/usage-query.js';
 import { machineCalendar } from '../../../electron/time/day-calendar.js';
 import { priceVersionInputSchema, type PriceVersionInput } from '../../../shared/schemas/pricing.js';
@@ -74,7 +75,7 @@ async function fill(db: BetterSqlite3.Database, now: { value: number }): Promise
   const programRuns = new ProgramRunStore(ctx);
   const circuits = new CircuitStore(ctx);
   const pricing = new PricingStore(ctx, new Repricer(ctx));
-  const settings = new SettingsStore(ctx);
+  const settings = new SettingsStore(ctx, new ConfigStore(ctx));
   const maintenance = new Maintenance(ctx, circuits);
   const random = prng(20_250_105);
   const price = (model: string, input: PriceVersionInput) => {
@@ -164,7 +165,7 @@ function answers(ctx: StoreContext) {
     circuits: circuits.list(),
     events: circuits.events({ limit: 1_000 }),
     pricing: new PricingStore(ctx, new Repricer(ctx)).list(),
-    settings: new SettingsStore(ctx).get(),
+    settings: new SettingsStore(ctx, new ConfigStore(ctx)).get(),
   };
 }
 
