@@ -5,18 +5,22 @@ import { EVENT_CHANNEL } from '../../shared/bridge.js';
 import { prepareDataDir, APP_FOLDER } from '../core/data-dir.js';
 import { PortInUseError } from '../core/start-core.js';
 import { loadToken } from '../core/token.js';
+import { APP_USER_MODEL_ID } from './app-identity.js';
 import { CircuitNotifier } from './circuit-notifier.js';
 import type { CoreStarter, DesktopCore } from './core.js';
 import type { ElectronDeps, TrayLike } from './electron-api.js';
 import { DesktopHost } from './host/desktop-host.js';
 import { registerIpcHandlers } from './ipc/ipc-handlers.js';
 import { effectiveLanguage, systemLanguage } from './language.js';
-import { HIDDEN_FLAG, loginItemFor, type LoginItem } from './login-item.js';
+import { loginItemFor, startedAtLogin, type LoginItem } from './login-item.js';
 import { SecurityRestrictions } from './security/security-restrictions.js';
 import { choosePort, DesktopSettingsFile } from './settings.js';
 import { EMPTY_TRAY_STATE, trayIconFile } from './tray/render-tray.js';
 import { TrayController } from './tray/tray-controller.js';
 import { TrayFeed } from './tray/tray-feed.js';
+import { taskbarIsDark } from './tray/taskbar-theme.js';
+import { isNativeWayland } from './windows/display-session.js';
+import { DockPresence } from './windows/dock-presence.js';
 import { WindowManager } from './windows/window-manager.js';
 
 export interface DesktopPaths {
@@ -65,6 +69,7 @@ export class DesktopApp {
     const { app } = this.electron;
     const { env, log } = this.options;
     app.setName(APP_FOLDER);
+    if (this.options.platform === 'win32') app.setAppUserModelId(APP_USER_MODEL_ID);
     // The same folder the headless server uses by default, whatever Electron derives from package.json.
     app.setPath('userData', env['MODELMETER_DATA_DIR'] || path.join(app.getPath('appData'), APP_FOLDER));
     if (!app.requestSingleInstanceLock()) {
@@ -95,7 +100,7 @@ export class DesktopApp {
     const settings = new DesktopSettingsFile(dataDir, log);
     const saved = settings.read();
     const token = loadToken(dataDir, env['MODELMETER_TOKEN']);
-    const loginItem: LoginItem = loginItemFor({ platform, app, env, home: this.options.home ?? os.homedir(), command: this.options.command });
+    const loginItem: LoginItem = loginItemFor({ platform, packaged: app.isPackaged, app, env, home: this.options.home ?? os.homedir(), command: this.options.command });
     const preferred = () => app.getPreferredSystemLanguages();
     const wantedPort = choosePort(saved, env);
 
@@ -137,6 +142,8 @@ export class DesktopApp {
     this.core = core;
 
     const security = new SecurityRestrictions({ rendererDir: paths.rendererDir, shell, log, platform });
+    const dock = platform === 'darwin' && app.dock ? new DockPresence(app.dock, log) : undefined;
+    if (dock) this.cleanups.push(() => dock.cancel());
     const windows = new WindowManager({
       BrowserWindow,
       screen,
@@ -145,11 +152,20 @@ export class DesktopApp {
       preload: paths.preload,
       platform,
       log,
+      nativeWayland: isNativeWayland(platform, env, this.options.argv),
+      ...(dock ? { dock } : {}),
+      // Windows ends the session without will-quit: close the ledger (flush, checkpoint) now.
+      onSessionEnd: () => {
+        log('the Windows session is ending; closing the ledger');
+        void this.shutdown().finally(() => app.quit());
+      },
       ...(paths.windowIcon ? { icon: paths.windowIcon } : {}),
     });
     this.windows = windows;
+    if (platform === 'win32') windows.prepareQuickView();
 
-    const tray = new Tray(path.join(paths.trayIconDir, trayIconFile({ kind: 'normal', theme: nativeTheme.shouldUseDarkColors ? 'dark' : 'light' }, platform)));
+    const darkTaskbar = () => taskbarIsDark(platform, nativeTheme, env);
+    const tray = new Tray(path.join(paths.trayIconDir, trayIconFile({ kind: 'normal', theme: darkTaskbar() ? 'dark' : 'light' }, platform)));
     this.tray = tray;
     const controller = new TrayController(
       {
@@ -158,7 +174,7 @@ export class DesktopApp {
         iconDir: paths.trayIconDir,
         platform,
         systemLanguage: () => systemLanguage(preferred()),
-        darkTheme: () => nativeTheme.shouldUseDarkColors,
+        darkTheme: darkTaskbar,
         actions: {
           openQuickView: () => windows.showQuickView(tray),
           openDashboard: (route) => windows.openDashboard(route),
@@ -177,7 +193,12 @@ export class DesktopApp {
           },
         },
       },
-      { ...EMPTY_TRAY_STATE, language: saved.language, launchAtLogin: loginItem.get() },
+      {
+        ...EMPTY_TRAY_STATE,
+        language: saved.language,
+        launchAtLogin: loginItem.get(),
+        ...(loginItem.unavailable ? { loginItemUnavailable: loginItem.unavailable } : {}),
+      },
     );
     this.trayController = controller;
     controller.render();
@@ -225,7 +246,8 @@ export class DesktopApp {
       }),
     );
 
-    if (!this.options.argv.includes(HIDDEN_FLAG)) windows.openDashboard();
+    if (!startedAtLogin(this.options.argv, platform, app)) windows.openDashboard();
+    else dock?.dashboardVisible(false);
   }
 
   private setLanguage(settings: DesktopSettingsFile, language: Language | null): void {

@@ -5,6 +5,7 @@
  * parameter checks loose enough for Electron's many event overloads.
  */
 import type { BrowserWindowConstructorOptions, MenuItemConstructorOptions } from 'electron';
+import type { DockLike } from './windows/dock-presence.js';
 
 export interface Rect {
   x: number;
@@ -34,10 +35,15 @@ export interface AppLike {
   quit(): void;
   exit(code?: number): void;
   setName(name: string): void;
+  /** Windows: the identity shortcuts, notifications and taskbar pinning group by. */
+  setAppUserModelId(id: string): void;
+  /** macOS only (undefined elsewhere). */
+  readonly dock?: DockLike | undefined;
   getPath(name: 'appData' | 'userData' | 'downloads'): string;
   setPath(name: 'userData', path: string): void;
   getPreferredSystemLanguages(): string[];
-  getLoginItemSettings(): { openAtLogin: boolean };
+  /** `args` must match what setLoginItemSettings wrote (Windows compares them). */
+  getLoginItemSettings(options?: { args?: string[] }): { openAtLogin: boolean; wasOpenedAtLogin?: boolean };
   setLoginItemSettings(settings: { openAtLogin: boolean; args?: string[] }): void;
   on(event: 'second-instance', listener: () => void): unknown;
   on(event: 'activate', listener: () => void): unknown;
@@ -73,9 +79,16 @@ export interface WebRequestLike {
   ): void;
 }
 
+/** What Electron tells a permission handler about the frame asking (PermissionRequest / PermissionCheckHandlerHandlerDetails). */
+export interface PermissionDetails {
+  /** The last URL the asking frame loaded (may be missing for checks). */
+  requestingUrl?: string;
+  isMainFrame: boolean;
+}
+
 export interface SessionLike {
-  setPermissionRequestHandler(handler: (webContents: unknown, permission: string, callback: (granted: boolean) => void) => void): void;
-  setPermissionCheckHandler(handler: (webContents: unknown, permission: string) => boolean): void;
+  setPermissionRequestHandler(handler: (webContents: unknown, permission: string, callback: (granted: boolean) => void, details: PermissionDetails) => void): void;
+  setPermissionCheckHandler(handler: (webContents: unknown, permission: string, requestingOrigin: string, details: PermissionDetails) => boolean): void;
   readonly webRequest: WebRequestLike;
 }
 
@@ -101,7 +114,11 @@ export interface WindowLike {
   isMinimized(): boolean;
   isDestroyed(): boolean;
   setPosition(x: number, y: number): void;
+  setVisibleOnAllWorkspaces(visible: boolean, options?: { visibleOnFullScreen?: boolean; skipTransformProcessType?: boolean }): void;
+  setAlwaysOnTop(flag: boolean, level?: 'pop-up-menu' | 'floating' | 'status'): void;
   on(event: 'close', listener: (event: PreventableEvent) => void): unknown;
+  /** Windows: log-off, shut-down or restart; the session ends whatever the app does. */
+  on(event: 'session-end', listener: () => void): unknown;
   on(event: 'closed', listener: () => void): unknown;
   on(event: 'blur', listener: () => void): unknown;
   once(event: 'ready-to-show', listener: () => void): unknown;
@@ -141,6 +158,8 @@ export interface DialogLike {
 
 export interface NativeThemeLike {
   readonly shouldUseDarkColors: boolean;
+  /** Windows and macOS: the taskbar's (system) theme rather than the apps'. */
+  readonly shouldUseDarkColorsForSystemIntegratedUI?: boolean;
   on(event: 'updated', listener: () => void): unknown;
 }
 

@@ -4,23 +4,65 @@ import type { AppLike } from './electron-api.js';
 
 /** Starting the app at login: Electron's API on Windows and macOS, an XDG autostart entry on Linux. */
 export interface LoginItem {
-  /** Null where the platform offers no way to do it. */
+  /** Null where it cannot be done (see `unavailable`). */
   get(): boolean | null;
   set(enabled: boolean): void;
+  /** Why get() is null: 'development' for an unpackaged run. */
+  readonly unavailable?: 'development';
 }
 
-export class ElectronLoginItem implements LoginItem {
-  constructor(private readonly app: Pick<AppLike, 'getLoginItemSettings' | 'setLoginItemSettings'>) {}
+type LoginItemApp = Pick<AppLike, 'getLoginItemSettings' | 'setLoginItemSettings'>;
+
+/**
+ * Windows: the Run registry value holds the command line, and Electron compares `args` when it
+ * reads it back, so get() must pass the same args set() wrote or it always answers false.
+ */
+export class WindowsLoginItem implements LoginItem {
+  constructor(private readonly app: LoginItemApp) {}
+
+  get(): boolean {
+    return this.app.getLoginItemSettings({ args: [HIDDEN_FLAG] }).openAtLogin;
+  }
+
+  set(enabled: boolean): void {
+    this.app.setLoginItemSettings({ openAtLogin: enabled, args: [HIDDEN_FLAG] });
+  }
+}
+
+/**
+ * macOS (13 and later: SMAppService): login items take no arguments and `openAsHidden` is gone
+ * since Electron 44; the app asks `wasOpenedAtLogin` at start instead (startedAtLogin below).
+ */
+export class MacLoginItem implements LoginItem {
+  constructor(private readonly app: LoginItemApp) {}
 
   get(): boolean {
     return this.app.getLoginItemSettings().openAtLogin;
   }
 
   set(enabled: boolean): void {
-    // Windows passes the flag; macOS starts login items hidden by itself.
-    this.app.setLoginItemSettings({ openAtLogin: enabled, args: [HIDDEN_FLAG] });
+    this.app.setLoginItemSettings({ openAtLogin: enabled });
   }
 }
+
+/**
+ * An unpackaged run is bare Electron plus a script, started by `npm start` with the Electron build
+ * of better-sqlite3 in its environment: registered at login it would start Electron's default app
+ * (Windows, macOS) or fail to open the ledger (Linux). Only the installed app offers the setting.
+ */
+export class DevelopmentLoginItem implements LoginItem {
+  readonly unavailable = 'development' as const;
+
+  get(): null {
+    return null;
+  }
+
+  set(): void {
+    throw new Error(DEVELOPMENT_REASON);
+  }
+}
+
+export const DEVELOPMENT_REASON = 'launch at login is only offered by the installed app; a development run (npm start) would register bare Electron';
 
 export const AUTOSTART_FILE = 'modelmeter.desktop';
 /** Started at login: stay in the tray instead of opening the dashboard. */
@@ -78,7 +120,9 @@ export function quoteExecArgument(argument: string): string {
 
 export interface LoginItemContext {
   platform: NodeJS.Platform;
-  app: Pick<AppLike, 'getLoginItemSettings' | 'setLoginItemSettings'>;
+  /** app.isPackaged. */
+  packaged: boolean;
+  app: LoginItemApp;
   env: NodeJS.ProcessEnv;
   home: string;
   /** process.execPath and the arguments after it that start this app. */
@@ -86,9 +130,20 @@ export interface LoginItemContext {
 }
 
 export function loginItemFor(context: LoginItemContext): LoginItem {
-  if (context.platform === 'win32' || context.platform === 'darwin') return new ElectronLoginItem(context.app);
+  if (!context.packaged) return new DevelopmentLoginItem();
+  if (context.platform === 'win32') return new WindowsLoginItem(context.app);
+  if (context.platform === 'darwin') return new MacLoginItem(context.app);
   const configHome = context.env['XDG_CONFIG_HOME'] || path.join(context.home, '.config');
   // An AppImage runs from a temporary mount; the file itself is what must be started next time.
   const command = [...(context.env['APPIMAGE'] ? [context.env['APPIMAGE']] : context.command), HIDDEN_FLAG];
   return new XdgAutostart(configHome, command);
+}
+
+/**
+ * Started by the login item: stay in the tray. Windows and Linux pass HIDDEN_FLAG; macOS login
+ * items carry no arguments, so there the app asks Electron whether login opened it.
+ */
+export function startedAtLogin(argv: readonly string[], platform: NodeJS.Platform, app: Pick<AppLike, 'getLoginItemSettings'>): boolean {
+  if (argv.includes(HIDDEN_FLAG)) return true;
+  return platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin === true;
 }

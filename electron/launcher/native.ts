@@ -14,6 +14,8 @@ export interface NativeBuild {
   log: (message: string) => void;
 }
 
+export const NATIVE_RETRY = 'To retry: make sure electronjs.org can be reached and the toolchain is installed, then run "npm start" again (the build in .electron-native/ starts over). node_modules is not touched, so tests and "npm run serve" keep working meanwhile.';
+
 export function nativeBindingPath(root: string, electronVersion: string): string {
   return path.join(root, '.electron-native', electronVersion, 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
 }
@@ -37,9 +39,12 @@ export function ensureElectronSqlite(options: NativeBuild): { ok: true; binding:
     [nodeGyp, 'rebuild', '--release', '--runtime=electron', `--target=${electronVersion}`, '--dist-url=https://electronjs.org/headers'],
     { cwd: target, stdio: ['ignore', 'inherit', 'inherit'], timeout: 15 * 60_000 },
   );
-  if (result.error) return { ok: false, reason: result.error.message };
+  if (result.error) return { ok: false, reason: `${result.error.message}. ${NATIVE_RETRY}` };
   if (result.status !== 0 || !fs.existsSync(binding)) {
-    return { ok: false, reason: `node-gyp exited with ${result.status ?? result.signal} (it needs Electron's headers from electronjs.org and a C++ toolchain)` };
+    return {
+      ok: false,
+      reason: `node-gyp exited with ${result.status ?? result.signal} (its output is above). It needs Electron's headers, downloaded from electronjs.org/headers, and a C++ toolchain (Python 3, make and g++ on Linux; Xcode Command Line Tools on macOS; Visual Studio Build Tools on Windows). ${NATIVE_RETRY}`,
+    };
   }
   fs.writeFileSync(stamp, version);
   return { ok: true, binding };
@@ -53,11 +58,19 @@ function readText(file: string): string | null {
   }
 }
 
-/** The Electron executable if its postinstall download happened: never starts a download itself. */
-export function findElectronBinary(root: string): string | null {
+/**
+ * The Electron executable when Electron's installer has put it in place, by the same tests as its
+ * install.js (`dist/version` is this package's version, path.txt names the executable); null
+ * otherwise, including after an upgrade left an older runtime behind. Never downloads anything.
+ */
+export function findElectronBinary(root: string, env: NodeJS.ProcessEnv = process.env): string | null {
   const dir = path.join(root, 'node_modules', 'electron');
   const relative = readText(path.join(dir, 'path.txt'))?.trim();
   if (!relative) return null;
+  const override = env['ELECTRON_OVERRIDE_DIST_PATH'];
+  if (override) return fs.existsSync(path.join(override, relative)) ? path.join(override, relative) : null;
+  const installed = readText(path.join(dir, 'dist', 'version'))?.trim().replace(/^v/, '');
+  if (installed !== electronVersion(root)) return null;
   const binary = path.join(dir, 'dist', relative);
   return fs.existsSync(binary) ? binary : null;
 }

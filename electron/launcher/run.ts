@@ -1,8 +1,11 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { ensureElectronRuntime, nodeNote } from './electron-runtime.js';
+import { explainElectronExit } from './exit-notes.js';
 import { electronVersion, ensureElectronSqlite, findElectronBinary } from './native.js';
-import { planLaunch, type LaunchFacts } from './plan.js';
+import { settleLaunch, type LaunchFacts } from './plan.js';
 
 /**
  * `npm start` after the builds (scripts/start-desktop.mjs): the Electron app when possible, the
@@ -16,19 +19,41 @@ export async function runLauncher(root: string, args: readonly string[]): Promis
     electronVersion: electronVersion(root),
     electronBinary: findElectronBinary(root),
   };
-  let plan = planLaunch(facts);
-  if (plan.kind === 'build-native') {
-    plan = planLaunch({ ...facts, native: ensureElectronSqlite({ root, electronVersion: facts.electronVersion, log }) });
-  }
+  const nodeWarning = nodeNote(process.versions.node);
+  if (nodeWarning) log(`Note: desktop work (npm start, npm run dist) is supported on Node >= 22.12; trying anyway.${nodeWarning}`);
+  const plan = settleLaunch(facts, {
+    fetchElectron: () => ensureElectronRuntime({ root, electronVersion: facts.electronVersion, log }),
+    buildNative: () => ensureElectronSqlite({ root, electronVersion: facts.electronVersion, log }),
+  });
   if (plan.kind === 'electron') {
     log(`Starting the ModelMeter desktop app (Electron ${facts.electronVersion})...`);
-    return run(plan.binary, [path.join(root, 'dist', 'electron', 'desktop', 'main.js')], { ...desktopEnv(args), MODELMETER_NATIVE_BINDING: plan.nativeBinding });
+    const exit = await run(plan.binary, [path.join(root, 'dist', 'electron', 'desktop', 'main.js')], { ...desktopEnv(args), MODELMETER_NATIVE_BINDING: plan.nativeBinding });
+    const note = explainElectronExit({
+      ...exit,
+      platform: process.platform,
+      usernsRestricted: readFlag('/proc/sys/kernel/apparmor_restrict_unprivileged_userns'),
+      sandboxHelper: path.join(path.dirname(plan.binary), 'chrome-sandbox'),
+    });
+    if (note) log(`\n${note}`);
+    return exitCode(exit);
   }
   if (plan.kind === 'headless') {
     log(`${plan.reason}\nRunning the headless server instead (the same ledger and API; the dashboard opens in a browser).\n`);
-    return run(process.execPath, [path.join(root, 'dist', 'electron', 'headless', 'main.js'), ...args], {});
+    return exitCode(await run(process.execPath, [path.join(root, 'dist', 'electron', 'headless', 'main.js'), ...args], {}));
   }
   throw new Error('the launcher could not decide how to start');
+}
+
+function exitCode(exit: { code: number | null; signal: NodeJS.Signals | null }): number {
+  return exit.code ?? (exit.signal ? 1 : 0);
+}
+
+function readFlag(file: string): boolean | null {
+  try {
+    return fs.readFileSync(file, 'utf8').trim() === '1';
+  } catch {
+    return null;
+  }
 }
 
 /** The desktop app reads its port and data folder from the environment (Electron owns its argv). */
@@ -40,7 +65,7 @@ export function desktopEnv(args: readonly string[]): Record<string, string> {
   return env;
 }
 
-function run(command: string, args: string[], env: Record<string, string>): Promise<number> {
+function run(command: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
     // Ctrl+C reaches the child through the terminal's process group; only forward a plain SIGTERM.
@@ -50,7 +75,7 @@ function run(command: string, args: string[], env: Record<string, string>): Prom
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       process.off('SIGTERM', forward);
-      resolve(code ?? (signal ? 1 : 0));
+      resolve({ code, signal });
     });
   });
 }

@@ -12,7 +12,7 @@ import { parseInput } from '../../service/validation.js';
 
 export type { ExportFilter };
 import type { DialogLike } from '../electron-api.js';
-import type { LoginItem } from '../login-item.js';
+import { DEVELOPMENT_REASON, type LoginItem } from '../login-item.js';
 import type { DesktopSettingsFile } from '../settings.js';
 
 const languageInput = z.strictObject({ language: z.enum(LANGUAGES).nullable() });
@@ -52,7 +52,9 @@ export class DesktopHost implements AppApi {
 
   async setLaunchAtLogin(input: { enabled: boolean }): Promise<AppInfo> {
     const { enabled } = parseInput(launchInput, input, 'launch at login');
-    if (this.options.loginItem.get() === null) throw new ApiError('unavailable', 'this system offers no way to start ModelMeter at login');
+    if (this.options.loginItem.get() === null) {
+      throw new ApiError('unavailable', this.options.loginItem.unavailable === 'development' ? DEVELOPMENT_REASON : 'this system offers no way to start ModelMeter at login');
+    }
     try {
       this.options.loginItem.set(enabled);
     } catch (error) {

@@ -18,6 +18,8 @@ export interface TrayState {
   language: Language | null;
   /** Null where the platform cannot start the app at login. */
   launchAtLogin: boolean | null;
+  /** Why launchAtLogin is null, when the menu should say so instead of leaving the item out. */
+  loginItemUnavailable?: 'development';
 }
 
 export const EMPTY_TRAY_STATE: TrayState = { todayCost: {}, runningModels: [], openCircuits: 0, halfOpen: 0, language: null, launchAtLogin: false };
@@ -91,7 +93,9 @@ export function renderTray(state: TrayState, context: RenderContext): TrayView {
     { type: 'separator' },
     { label: s.language, submenu: languages },
     ...(state.launchAtLogin === null
-      ? []
+      ? state.loginItemUnavailable === 'development'
+        ? [{ label: s.launchAtLoginInstalledOnly, type: 'checkbox' as const, checked: false, enabled: false }]
+        : []
       : [{ label: s.launchAtLogin, type: 'checkbox' as const, checked: state.launchAtLogin, click: () => actions.setLaunchAtLogin(!state.launchAtLogin) }]),
     { type: 'separator' },
     { label: s.quit, click: () => actions.quit() },
@@ -103,11 +107,13 @@ export function renderTray(state: TrayState, context: RenderContext): TrayView {
 
 /**
  * The icon file for a state. macOS gets a template image for the normal icon (the menu bar tints
- * it for its theme); the alert icon keeps its red dot, so it is never a template.
+ * it for its theme); the alert icon keeps its red dot, so it is never a template. Windows gets an
+ * .ico holding every size its tray asks for at each display scaling (Electron's Tray docs
+ * recommend ICO there); Linux the PNG (with its @2x sibling).
  */
 export function trayIconFile(icon: TrayIcon, platform: NodeJS.Platform): string {
   if (platform === 'darwin' && icon.kind === 'normal') return 'trayTemplate.png';
-  return `tray-${icon.kind}-${icon.theme}.png`;
+  return `tray-${icon.kind}-${icon.theme}.${platform === 'win32' ? 'ico' : 'png'}`;
 }
 
 /** Each currency on its own ("$1.20 · ¥8.00"): amounts in different currencies never add up. Empty when nothing is priced. */

@@ -15,6 +15,8 @@ export interface TrayStrings {
   language: string;
   languageSystem: string;
   launchAtLogin: string;
+  /** The disabled item of a development run (the reason in a few words). */
+  launchAtLoginInstalledOnly: string;
   quit: string;
   lessThanAMinute: string;
   minutes(m: number): string;
@@ -39,6 +41,7 @@ export const TRAY_STRINGS: Record<Language, TrayStrings> = {
     language: 'Language',
     languageSystem: 'System',
     launchAtLogin: 'Launch at login',
+    launchAtLoginInstalledOnly: 'Launch at login (installed app only)',
     quit: 'Quit ModelMeter',
     lessThanAMinute: 'under 1 min',
     minutes: (m) => `${m} min`,
@@ -61,6 +64,7 @@ export const TRAY_STRINGS: Record<Language, TrayStrings> = {
     language: '语言',
     languageSystem: '跟随系统',
     launchAtLogin: '登录时启动',
+    launchAtLoginInstalledOnly: '登录时启动（仅安装版可用）',
     quit: '退出 ModelMeter',
     lessThanAMinute: '不到 1 分钟',
     minutes: (m) => `${m} 分钟`,

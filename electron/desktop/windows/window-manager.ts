@@ -3,6 +3,7 @@ import type { BrowserWindowConstructorOptions } from 'electron';
 import type { ScreenLike, TrayLike, WindowFactory, WindowLike } from '../electron-api.js';
 import type { SecurityRestrictions } from '../security/security-restrictions.js';
 import { RENDERER_ENTRY } from '../security/trusted-url.js';
+import type { DockPresence } from './dock-presence.js';
 import { popoverPosition } from './popover-position.js';
 
 export const QUICK_VIEW_SIZE = { width: 380, height: 560 } as const;
@@ -18,6 +19,12 @@ export interface WindowManagerOptions {
   platform: NodeJS.Platform;
   /** The window icon on Linux and Windows (macOS uses the bundle's). */
   icon?: string;
+  /** A native Wayland client (display-session.ts): windows cannot be placed or raised. */
+  nativeWayland?: boolean;
+  /** macOS: the Dock icon follows the dashboard window. */
+  dock?: DockPresence;
+  /** Windows: the session is ending (log off, shut down, restart); will-quit will not come. */
+  onSessionEnd?: () => void;
   log: (message: string) => void;
 }
 
@@ -51,6 +58,10 @@ export class WindowManager {
   private dashboard: WindowLike | null = null;
   private quick: WindowLike | null = null;
   private blurTimer: NodeJS.Timeout | null = null;
+  /** The quick view has painted once (ready-to-show), so showing it shows no blank frame. */
+  private quickPainted = false;
+  /** It was asked for before it painted: shown on ready-to-show. */
+  private quickWanted = false;
   private quitting = false;
 
   constructor(private readonly options: WindowManagerOptions) {}
@@ -87,14 +98,21 @@ export class WindowManager {
       });
       this.dashboard = window;
       const created = window;
-      created.once('ready-to-show', () => created.show());
+      // Shown once the page has painted, never as an empty frame first.
+      created.once('ready-to-show', () => {
+        if (created.isDestroyed()) return;
+        created.show();
+        created.focus();
+      });
+      created.on('closed', () => this.options.dock?.dashboardVisible(false));
       this.load(created, route);
-    } else if (route !== undefined) {
-      this.load(window, route);
+    } else {
+      if (route !== undefined) this.load(window, route);
+      if (window.isMinimized()) window.restore();
+      window.show();
+      window.focus();
     }
-    if (window.isMinimized()) window.restore();
-    window.show();
-    window.focus();
+    this.options.dock?.dashboardVisible(true);
     this.hideQuickView();
     return window;
   }
@@ -109,44 +127,88 @@ export class WindowManager {
   }
 
   showQuickView(tray: Pick<TrayLike, 'getBounds'>): WindowLike {
-    let window = this.quick;
-    if (!window || window.isDestroyed()) {
-      window = this.create({
-        ...QUICK_VIEW_SIZE,
-        frame: false,
-        resizable: false,
-        movable: false,
-        minimizable: false,
-        maximizable: false,
-        fullscreenable: false,
-        skipTaskbar: true,
-        alwaysOnTop: true,
-        show: false,
-      });
-      this.quick = window;
-      const created = window;
-      created.on('blur', () => {
-        if (this.blurTimer) clearTimeout(this.blurTimer);
-        this.blurTimer = setTimeout(() => {
-          this.blurTimer = null;
-          if (!created.isDestroyed()) created.hide();
-        }, BLUR_HIDE_DELAY_MS);
-      });
-      this.load(created, 'quick');
-    }
+    const window = this.quickWindow();
     if (this.blurTimer) clearTimeout(this.blurTimer);
     this.blurTimer = null;
-    const { x, y } = popoverPosition({ platform: this.options.platform, trayBounds: tray.getBounds(), size: QUICK_VIEW_SIZE, screen: this.options.screen });
-    window.setPosition(x, y);
-    window.show();
-    window.focus();
+    // A Wayland client cannot place itself: the compositor puts the (framed) window where it likes.
+    if (!this.options.nativeWayland) {
+      const { x, y } = popoverPosition({ platform: this.options.platform, trayBounds: tray.getBounds(), size: QUICK_VIEW_SIZE, screen: this.options.screen });
+      window.setPosition(x, y);
+    }
+    if (this.quickPainted) {
+      window.show();
+      window.focus();
+    } else {
+      this.quickWanted = true;
+    }
     return window;
+  }
+
+  /**
+   * Creates the quick view without showing it. On Windows this gives the app a window from the
+   * start: `session-end` is a window event, and a tray app may have none open at log-off.
+   */
+  prepareQuickView(): void {
+    this.quickWindow();
   }
 
   hideQuickView(): void {
     if (this.blurTimer) clearTimeout(this.blurTimer);
     this.blurTimer = null;
+    this.quickWanted = false;
     if (this.quick && !this.quick.isDestroyed()) this.quick.hide();
+  }
+
+  private quickWindow(): WindowLike {
+    if (this.quick && !this.quick.isDestroyed()) return this.quick;
+    const wayland = this.options.nativeWayland === true;
+    const mac = this.options.platform === 'darwin';
+    const window = this.create(
+      wayland
+        ? // A normal window the compositor centres and the user can move: a popover that cannot be
+          // placed by the tray, kept on top or raised would open anywhere and get lost behind others.
+          { ...QUICK_VIEW_SIZE, title: 'ModelMeter', center: true, resizable: false, minimizable: false, maximizable: false, fullscreenable: false, show: false }
+        : {
+            ...QUICK_VIEW_SIZE,
+            frame: false,
+            resizable: false,
+            movable: false,
+            minimizable: false,
+            maximizable: false,
+            fullscreenable: false,
+            skipTaskbar: true,
+            alwaysOnTop: true,
+            show: false,
+            ...(mac ? { hiddenInMissionControl: true } : {}),
+          },
+    );
+    this.quick = window;
+    this.quickPainted = false;
+    this.quickWanted = false;
+    if (mac && !wayland) {
+      // On the Space the user is on, over full-screen apps too, like a menu bar extra. The Dock
+      // icon is handled by DockPresence, so Electron must not switch the process type here.
+      window.setVisibleOnAllWorkspaces(true, { visibleOnFullScreen: true, skipTransformProcessType: true });
+      window.setAlwaysOnTop(true, 'pop-up-menu');
+    }
+    window.once('ready-to-show', () => {
+      this.quickPainted = true;
+      if (!this.quickWanted || window.isDestroyed()) return;
+      this.quickWanted = false;
+      window.show();
+      window.focus();
+    });
+    if (!wayland) {
+      window.on('blur', () => {
+        if (this.blurTimer) clearTimeout(this.blurTimer);
+        this.blurTimer = setTimeout(() => {
+          this.blurTimer = null;
+          if (!window.isDestroyed()) window.hide();
+        }, BLUR_HIDE_DELAY_MS);
+      });
+    }
+    this.load(window, 'quick');
+    return window;
   }
 
   private create(options: BrowserWindowConstructorOptions): WindowLike {
@@ -160,7 +222,12 @@ export class WindowManager {
       if (this.quitting) return;
       event.preventDefault();
       window.hide();
+      if (window === this.dashboard) this.options.dock?.dashboardVisible(false);
     });
+    if (this.options.platform === 'win32' && this.options.onSessionEnd) {
+      const onSessionEnd = this.options.onSessionEnd;
+      window.on('session-end', () => onSessionEnd());
+    }
     window.on('closed', () => {
       if (this.dashboard === window) this.dashboard = null;
       if (this.quick === window) this.quick = null;

@@ -14,6 +14,7 @@ import type {
   InvokeEventLike,
   MenuHandle,
   NotificationLike,
+  PermissionDetails,
   Point,
   PreventableEvent,
   Rect,
@@ -49,8 +50,8 @@ class Emitting {
 }
 
 export class FakeSession implements SessionLike {
-  permissionRequest: ((webContents: unknown, permission: string, callback: (granted: boolean) => void) => void) | null = null;
-  permissionCheck: ((webContents: unknown, permission: string) => boolean) | null = null;
+  permissionRequest: ((webContents: unknown, permission: string, callback: (granted: boolean) => void, details: PermissionDetails) => void) | null = null;
+  permissionCheck: ((webContents: unknown, permission: string, requestingOrigin: string, details: PermissionDetails) => boolean) | null = null;
   headersListener: ((details: { url: string; responseHeaders?: Record<string, string[]> }, callback: (response: { responseHeaders?: Record<string, string[] | string> }) => void) => void) | null = null;
   readonly webRequest = {
     onHeadersReceived: (_filter: { urls: string[] }, listener: NonNullable<FakeSession['headersListener']>) => {
@@ -133,6 +134,18 @@ export class FakeWindow extends Emitting implements WindowLike {
   setPosition(x: number, y: number): void {
     this.position = { x, y };
   }
+  allWorkspaces: { visible: boolean; options?: { visibleOnFullScreen?: boolean; skipTransformProcessType?: boolean } } | null = null;
+  setVisibleOnAllWorkspaces(visible: boolean, options?: { visibleOnFullScreen?: boolean; skipTransformProcessType?: boolean }): void {
+    this.allWorkspaces = { visible, ...(options ? { options } : {}) };
+  }
+  onTop: { flag: boolean; level: string | undefined } | null = null;
+  setAlwaysOnTop(flag: boolean, level?: 'pop-up-menu' | 'floating' | 'status'): void {
+    this.onTop = { flag, level };
+  }
+  /** What Electron does once the page has painted for the first time (the window not yet shown). */
+  paint(): void {
+    this.emit('ready-to-show');
+  }
   /** The user closes the window: true when it really closed (not hidden instead). */
   close(): boolean {
     const event = new FakeEvent();
@@ -212,6 +225,11 @@ export class FakeApp extends Emitting implements AppLike {
   setName(name: string): void {
     this.name = name;
   }
+  appUserModelId: string | null = null;
+  setAppUserModelId(id: string): void {
+    this.appUserModelId = id;
+  }
+  dock: FakeDock | undefined = undefined;
   getPath(name: 'appData' | 'userData' | 'downloads'): string {
     return this.paths[name]!;
   }
@@ -221,11 +239,26 @@ export class FakeApp extends Emitting implements AppLike {
   getPreferredSystemLanguages(): string[] {
     return this.languages;
   }
-  getLoginItemSettings(): { openAtLogin: boolean } {
-    return { openAtLogin: this.loginItem.openAtLogin };
+  wasOpenedAtLogin = false;
+  /** As Electron on Windows: openAtLogin is true only when asked with the args the entry was written with. */
+  getLoginItemSettings(options?: { args?: string[] }): { openAtLogin: boolean; wasOpenedAtLogin: boolean } {
+    const asked = options?.args ?? [];
+    const same = asked.length === this.loginItem.args.length && asked.every((arg, index) => arg === this.loginItem.args[index]);
+    return { openAtLogin: this.loginItem.openAtLogin && same, wasOpenedAtLogin: this.wasOpenedAtLogin };
   }
   setLoginItemSettings(settings: { openAtLogin: boolean; args?: string[] }): void {
     this.loginItem = { openAtLogin: settings.openAtLogin, args: settings.args ?? [] };
+  }
+}
+
+export class FakeDock {
+  readonly calls: ('hide' | 'show')[] = [];
+  hide(): void {
+    this.calls.push('hide');
+  }
+  show(): Promise<void> {
+    this.calls.push('show');
+    return Promise.resolve();
   }
 }
 
@@ -302,7 +335,7 @@ export interface FakeElectron extends ElectronDeps {
   ipcMain: FakeIpcMain;
   dialog: FakeDialog;
   opened: string[];
-  nativeTheme: { shouldUseDarkColors: boolean; on(event: 'updated', listener: () => void): unknown };
+  nativeTheme: { shouldUseDarkColors: boolean; shouldUseDarkColorsForSystemIntegratedUI?: boolean; on(event: 'updated', listener: () => void): unknown };
 }
 
 export function fakeElectron(paths: { appData: string; downloads: string }, display?: DisplayLike): FakeElectron {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planLaunch, type LaunchFacts } from '../../../electron/launcher/plan.js';
+import { planLaunch, settleLaunch, type LaunchFacts } from '../../../electron/launcher/plan.js';
 import { desktopEnv } from '../../../electron/launcher/run.js';
 
 const desktopLinux: LaunchFacts = { platform: 'linux', env: { DISPLAY: ':0' }, electronVersion: '45.4.1', electronBinary: '/repo/node_modules/electron/dist/electron' };
@@ -20,9 +20,13 @@ describe('planLaunch', () => {
     expect(planLaunch({ ...desktopLinux, platform: 'darwin', env: {} }).kind).toBe('build-native');
   });
 
-  it('runs headless when the Electron runtime was never downloaded', () => {
-    const plan = planLaunch({ ...desktopLinux, electronBinary: null });
-    expect(plan.kind === 'headless' && plan.reason).toMatch(/Electron 45\.4\.1 runtime is not downloaded/);
+  it('downloads the Electron runtime first when a fresh install has none (Electron >= 42 has no postinstall)', () => {
+    expect(planLaunch({ ...desktopLinux, electronBinary: null })).toEqual({ kind: 'fetch-electron' });
+  });
+
+  it('runs headless only when that download failed, with the installer\'s reason', () => {
+    const plan = planLaunch({ ...desktopLinux, electronBinary: null, runtime: { ok: false, reason: 'fetch failed. To retry: ...' } });
+    expect(plan).toEqual({ kind: 'headless', reason: 'fetch failed. To retry: ...' });
   });
 
   it('builds the Electron copy of better-sqlite3 first, then starts Electron with it', () => {
@@ -41,6 +45,41 @@ describe('planLaunch', () => {
 
   it('honours MODELMETER_HEADLESS=1 everywhere', () => {
     expect(planLaunch({ ...desktopLinux, platform: 'darwin', env: { MODELMETER_HEADLESS: '1' } }).kind).toBe('headless');
+  });
+});
+
+describe('settleLaunch', () => {
+  const fresh: LaunchFacts = { ...desktopLinux, electronBinary: null };
+  const built = { ok: true as const, binding: '/repo/.electron-native/45.4.1/better_sqlite3.node' };
+
+  it('on a fresh install downloads Electron, builds the native module and ends in the desktop app', () => {
+    const calls: string[] = [];
+    const plan = settleLaunch(fresh, {
+      fetchElectron: () => (calls.push('fetch'), { ok: true, binary: '/repo/node_modules/electron/dist/electron' }),
+      buildNative: () => (calls.push('native'), built),
+    });
+    expect(calls).toEqual(['fetch', 'native']);
+    expect(plan).toEqual({ kind: 'electron', binary: '/repo/node_modules/electron/dist/electron', nativeBinding: built.binding });
+  });
+
+  it('falls back to headless when the download fails, without building anything', () => {
+    const calls: string[] = [];
+    const plan = settleLaunch(fresh, {
+      fetchElectron: () => (calls.push('fetch'), { ok: false, reason: 'getaddrinfo ENOTFOUND github.com' }),
+      buildNative: () => (calls.push('native'), built),
+    });
+    expect(calls).toEqual(['fetch']);
+    expect(plan).toEqual({ kind: 'headless', reason: 'getaddrinfo ENOTFOUND github.com' });
+  });
+
+  it('does not download again when the runtime is there', () => {
+    const plan = settleLaunch(desktopLinux, {
+      fetchElectron: () => {
+        throw new Error('must not download');
+      },
+      buildNative: () => ({ ok: false, reason: 'no headers' }),
+    });
+    expect(plan.kind === 'headless' && plan.reason).toMatch(/could not be built for Electron 45\.4\.1: no headers/);
   });
 });
 

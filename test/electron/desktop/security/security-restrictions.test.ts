@@ -47,14 +47,31 @@ describe('SecurityRestrictions', () => {
     expect(contents.navigate('x', 'will-attach-webview')).toBe(false);
   });
 
-  it('denies every permission request and check', () => {
+  it('denies every other permission request and check, even to our own page', () => {
     const { contents } = setup();
     const answers: boolean[] = [];
+    const ours = { requestingUrl: `${index}#/settings`, isMainFrame: true };
     for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal']) {
-      contents.session.permissionRequest?.(contents, permission, (granted) => answers.push(granted));
+      contents.session.permissionRequest?.(contents, permission, (granted) => answers.push(granted), ours);
     }
     expect(answers).toEqual([false, false, false, false, false]);
-    expect(contents.session.permissionCheck?.(contents, 'media')).toBe(false);
+    expect(contents.session.permissionCheck?.(contents, 'media', 'file://', ours)).toBe(false);
+    expect(contents.session.permissionCheck?.(contents, 'clipboard-read', 'file://', ours)).toBe(false);
+  });
+
+  it('lets our own page write to the clipboard (the copy buttons), and nothing else', () => {
+    const { contents } = setup();
+    const ours = { requestingUrl: `${index}#/settings`, isMainFrame: true };
+    const answers: boolean[] = [];
+    contents.session.permissionRequest?.(contents, 'clipboard-sanitized-write', (granted) => answers.push(granted), ours);
+    expect(answers).toEqual([true]);
+    expect(contents.session.permissionCheck?.(contents, 'clipboard-sanitized-write', 'file://', ours)).toBe(true);
+    // Another page, a subframe, or a check that names no URL: denied.
+    for (const details of [{ requestingUrl: 'https://evil.example/', isMainFrame: true }, { requestingUrl: ours.requestingUrl, isMainFrame: false }, { isMainFrame: true }]) {
+      contents.session.permissionRequest?.(contents, 'clipboard-sanitized-write', (granted) => answers.push(granted), details);
+      expect(contents.session.permissionCheck?.(contents, 'clipboard-sanitized-write', 'file://', details)).toBe(false);
+    }
+    expect(answers).toEqual([true, false, false, false]);
   });
 
   it('adds the renderer\'s content security policy to file responses', () => {

@@ -1,4 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { taskbarIsDark } from '../../../../electron/desktop/tray/taskbar-theme.js';
 import type { TrayActions, TrayState } from '../../../../electron/desktop/tray/render-tray.js';
 import { EMPTY_TRAY_STATE, formatMoney, renderTray, trayIconFile } from '../../../../electron/desktop/tray/render-tray.js';
 import { click, menuItem } from '../fakes.js';
@@ -98,6 +101,14 @@ describe('renderTray', () => {
   it('leaves out launch at login where the platform cannot do it', () => {
     const menu = renderTray({ ...busy, launchAtLogin: null }, { language: 'en', darkTheme: false, now: NOW, actions: actions() }).menu;
     expect(() => menuItem(menu, 'Launch at login')).toThrow();
+    expect(() => menuItem(menu, 'Launch at login (installed app only)')).toThrow();
+  });
+
+  it('shows launch at login disabled, with the reason, in a development run', () => {
+    const menu = renderTray({ ...busy, launchAtLogin: null, loginItemUnavailable: 'development' }, { language: 'en', darkTheme: false, now: NOW, actions: actions() }).menu;
+    expect(menuItem(menu, 'Launch at login (installed app only)')).toMatchObject({ type: 'checkbox', checked: false, enabled: false });
+    const zh = renderTray({ ...busy, launchAtLogin: null, loginItemUnavailable: 'development' }, { language: 'zh-CN', darkTheme: false, now: NOW, actions: actions() }).menu;
+    expect(menuItem(zh, '登录时启动（仅安装版可用）')).toMatchObject({ enabled: false });
   });
 });
 
@@ -105,7 +116,45 @@ describe('trayIconFile', () => {
   it('gives macOS a template image for the normal icon and keeps the red alert in colour', () => {
     expect(trayIconFile({ kind: 'normal', theme: 'dark' }, 'darwin')).toBe('trayTemplate.png');
     expect(trayIconFile({ kind: 'alert', theme: 'dark' }, 'darwin')).toBe('tray-alert-dark.png');
-    expect(trayIconFile({ kind: 'normal', theme: 'light' }, 'win32')).toBe('tray-normal-light.png');
+    expect(trayIconFile({ kind: 'normal', theme: 'light' }, 'linux')).toBe('tray-normal-light.png');
+  });
+
+  it('gives Windows an .ico, and every file it can name exists in build/tray', () => {
+    expect(trayIconFile({ kind: 'normal', theme: 'dark' }, 'win32')).toBe('tray-normal-dark.ico');
+    for (const platform of ['win32', 'darwin', 'linux'] as const) {
+      for (const kind of ['normal', 'alert'] as const) {
+        for (const theme of ['light', 'dark'] as const) {
+          expect(fs.existsSync(path.join('build', 'tray', trayIconFile({ kind, theme }, platform)))).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('packs the sizes Windows asks for at 100-300 % scaling into each .ico', () => {
+    const ico = fs.readFileSync(path.join('build', 'tray', 'tray-alert-light.ico'));
+    expect(ico.readUInt16LE(2)).toBe(1);
+    const count = ico.readUInt16LE(4);
+    const sizes = Array.from({ length: count }, (_, index) => ico.readUInt8(6 + 16 * index));
+    expect(sizes).toEqual([16, 20, 24, 32, 40, 48]);
+    // Each entry is a PNG at the offset the directory gives.
+    const offset = ico.readUInt32LE(6 + 12);
+    expect(ico.subarray(offset, offset + 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  });
+});
+
+describe('taskbarIsDark', () => {
+  it('follows the Windows taskbar, not the app theme', () => {
+    expect(taskbarIsDark('win32', { shouldUseDarkColors: false, shouldUseDarkColorsForSystemIntegratedUI: true }, {})).toBe(true);
+    expect(taskbarIsDark('win32', { shouldUseDarkColors: true, shouldUseDarkColorsForSystemIntegratedUI: false }, {})).toBe(false);
+  });
+
+  it('draws the light glyph on Linux panels unless told the panel is light', () => {
+    expect(taskbarIsDark('linux', { shouldUseDarkColors: false }, {})).toBe(true);
+    expect(taskbarIsDark('linux', { shouldUseDarkColors: false }, { MODELMETER_TRAY_THEME: 'light' })).toBe(false);
+  });
+
+  it('follows the menu bar on macOS', () => {
+    expect(taskbarIsDark('darwin', { shouldUseDarkColors: true, shouldUseDarkColorsForSystemIntegratedUI: true }, {})).toBe(true);
   });
 });
 
