@@ -3,13 +3,14 @@
  * (later) the desktop IPC bridge are two transports of it, and the renderer calls it through either.
  * Inputs are the *input* types of the schemas: every transport validates with the same schemas.
  */
-import type { ChannelRef, CircuitUpdateInput } from './schemas/circuit.js';
+import type { ChannelRef, CircuitsResult, CircuitUpdateInput } from './schemas/circuit.js';
 import type { ImportRequest, ProxyRouteInput, WatcherInput } from './schemas/integrations.js';
 import type { PriceVersionInput } from './schemas/pricing.js';
 import type {
   CircuitEventsQuery,
   CircuitsQuery,
   CleanupBody,
+  CleanupPreviewBody,
   HistoryQuery,
   ProgramRunsQuery,
   RequestsQuery,
@@ -23,6 +24,7 @@ import type {
   ChannelsDeleteResult,
   Circuit,
   CircuitEvent,
+  CleanupPreview,
   CleanupResult,
   History,
   ImportReport,
@@ -47,7 +49,7 @@ export type CircuitsBody = CircuitUpdateInput | CircuitUpdateInput[] | { circuit
 export interface LedgerApi {
   ingestRequests(body: IngestBody): Promise<IngestResult>;
   reportRun(event: RunEventInput): Promise<Run>;
-  putCircuits(body: CircuitsBody): Promise<Circuit[]>;
+  putCircuits(body: CircuitsBody): Promise<CircuitsResult>;
 
   getSummary(query: SummaryQuery): Promise<Summary>;
   getHistory(query: HistoryQuery): Promise<History>;
@@ -68,6 +70,8 @@ export interface LedgerApi {
   deleteModel(input: { model: string }): Promise<ModelDeleteResult>;
   deleteChannels(input: { metricsKeys: string[]; apiType: string }): Promise<ChannelsDeleteResult>;
   cleanup(input: CleanupBody): Promise<CleanupResult>;
+  /** What `cleanup` (or a retention setting) would remove now, without removing anything. */
+  previewCleanup(input: CleanupPreviewBody): Promise<CleanupPreview>;
   getStorageInfo(): Promise<StorageInfo>;
 
   getSettings(): Promise<Settings>;
@@ -110,6 +114,7 @@ export const LEDGER_OPERATIONS = [
   'deleteModel',
   'deleteChannels',
   'cleanup',
+  'previewCleanup',
   'getStorageInfo',
   'getSettings',
   'updateSettings',

@@ -32,6 +32,8 @@ export interface ErrorBody {
   code: ErrorCode;
   message: string;
   details?: ErrorDetail[];
+  /** On internal errors: the id the server logged the failure under, to find it in the log. */
+  requestId?: string;
 }
 
 export class ApiError extends Error {

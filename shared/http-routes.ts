@@ -55,6 +55,7 @@ export const HTTP_ROUTES: RouteTable = {
   deleteModel: ({ model }) => ({ method: 'DELETE', path: `/models/${modelPath(model)}` }),
   deleteChannels: (body) => ({ method: 'POST', path: '/channels/delete', body }),
   cleanup: (body) => ({ method: 'POST', path: '/maintenance/cleanup', body }),
+  previewCleanup: (body) => ({ method: 'POST', path: '/maintenance/cleanup/preview', body }),
   getStorageInfo: () => ({ method: 'GET', path: '/storage' }),
   getSettings: () => ({ method: 'GET', path: '/settings' }),
   updateSettings: (body) => ({ method: 'PATCH', path: '/settings', body }),

@@ -101,6 +101,20 @@ export interface RequestRow extends TokenTotals {
   currency: string | null;
 }
 
+/**
+ * One row of an export (GET /export, the desktop's export file): a request, or a run of a model
+ * within the range with its runtime and hourly cost, so the totals per currency are the summary's.
+ */
+export interface ExportRow extends RequestRow {
+  kind: 'request' | 'run';
+  /** Run rows: milliseconds the model ran within the range, from `ts` on. Null on request rows. */
+  runtimeMs: number | null;
+  /** The channel's label (else its base URL and key mask) where one is known; `channel` stays its metricsKey. */
+  channelLabel: string | null;
+  /** The metering proxy's route a request came through. */
+  route: string | null;
+}
+
 export interface RequestPage {
   requests: RequestRow[];
   /** Pass as `before` to get the next (older) page; null on the last page. */
@@ -194,6 +208,21 @@ export interface CleanupResult {
   requests: number;
 }
 
+/** What a cleanup or a retention setting would remove now: raw request rows older than `before`. */
+export interface CleanupPreview {
+  before: number;
+  requests: number;
+}
+
+/** The last cleanup that ran: a manual one from the Data view or the API, or retention's. */
+export interface LastCleanup {
+  at: number;
+  trigger: 'manual' | 'retention';
+  before: number;
+  /** Raw request rows removed (totals stay in the rollups). */
+  requests: number;
+}
+
 /** What the Data view shows about the database: its size and how far back raw rows reach. */
 export interface StorageInfo {
   /** Main database file plus its write-ahead log, in bytes. */
@@ -207,6 +236,8 @@ export interface StorageInfo {
   models: number;
   channels: number;
   retentionDays: number;
+  /** The last cleanup that removed rows or was asked for; null before the first. */
+  lastCleanup: LastCleanup | null;
 }
 
 export interface Settings {

@@ -53,6 +53,8 @@ DEFAULT_CURRENCY = "CNY"
 # Pages of GET /requests and GET /runs: the server's own maximum page sizes.
 REQUEST_PAGE = 5000
 RUN_PAGE = 10000
+# The most records ModelMeter takes in one POST /requests (MAX_BATCH_RECORDS).
+MAX_BATCH = 5000
 # ModelMeter refuses latencies over a day; a longer request keeps its end time and loses its start.
 MAX_LATENCY_MS = 86_400_000
 # ModelMeter's ceiling for a price per 1M tokens or per hour.
@@ -61,6 +63,9 @@ MAX_PRICE = 10_000
 MS_THRESHOLD = 100_000_000_000
 # get_model_requests(name, minutes): a "minutes" this large is a start_time of the later signature.
 MINUTES_THRESHOLD = 100_000_000
+# The server's latest accepted time (2200-01-01): "the last N minutes" has no upper bound, as in
+# DataManager, so records stamped a little ahead of this machine's clock are still "recent".
+MAX_TIME_MS = 7_258_118_400_000
 
 logger = logging.getLogger("modelmeter")
 Number = Union[int, float]
@@ -214,6 +219,31 @@ def _model_path(model_name: str) -> str:
     if not isinstance(model_name, str) or not model_name.strip():
         raise ModelMeterValidationError("validation_failed", "model name must be a non-empty string")
     return "/".join(urllib.parse.quote(part, safe="") for part in model_name.split("/"))
+
+
+def _unsafe(safe_name: Any) -> Optional[str]:
+    """Reverses get_safe_model_name; None when the text could not have come from it."""
+    if not isinstance(safe_name, str) or not safe_name:
+        return None
+    data = bytearray()
+    i = 0
+    while i < len(safe_name):
+        char = safe_name[i]
+        if char == "_":
+            pair = safe_name[i + 1 : i + 3]
+            if len(pair) != 2 or any(c not in "0123456789abcdef" for c in pair):
+                return None
+            data.append(int(pair, 16))
+            i += 3
+        elif char.isascii() and char.isalnum():
+            data.append(ord(char))
+            i += 1
+        else:
+            return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _is_loopback(url: str) -> bool:
@@ -486,7 +516,7 @@ class DataManager:
         next try; one ModelMeter refuses is dropped (it would be refused forever) and reported."""
         while True:
             with self._lock:
-                batch = self._buffer[: max(self.batch_size, 1000)]
+                batch = self._buffer[: min(max(self.batch_size, 1000), MAX_BATCH)]
                 if not batch:
                     return
                 del self._buffer[: len(batch)]
@@ -510,7 +540,8 @@ class DataManager:
         start_time: Optional[Number] = None,
     ) -> List[ModelRequest]:
         """Requests of a model. ``get_model_requests(name, minutes)`` (the original DataManager)
-        answers the last ``minutes`` (0 = all), newest first. The later signature
+        answers everything at or after now - ``minutes`` (0 = all), newest first, with no upper bound:
+        a launcher whose clock runs ahead, or timestamps like ``time.time() + i``, stay in "recent". The later signature
         ``get_model_requests(name, start_time, end_time)`` answers that range oldest first; a second
         argument larger than 10^8 is taken as such a start_time. ``buffer_seconds`` is accepted and
         not needed: ModelMeter's timestamps are exact."""
@@ -525,7 +556,7 @@ class DataManager:
             query["from"] = _to_ms(start_time, "start_time")
         elif minutes and minutes > 0:
             query["from"] = now_ms - int(minutes * 60_000)
-        query["to"] = _to_ms(end_time, "end_time") + 1 if end_time else now_ms + 1
+        query["to"] = _to_ms(end_time, "end_time") + 1 if end_time else MAX_TIME_MS
         rows: List[ModelRequest] = []
         while True:
             page = self._call("GET", "/requests", query)
@@ -856,6 +887,35 @@ class DataManager:
             self._pending_tiers.pop(model_name, None)
             self._pending_method.pop(model_name, None)
         return self._call("DELETE", "/models/" + _model_path(model_name))
+
+    @staticmethod
+    def get_safe_model_name(model_name: str) -> str:
+        """A stable name made of letters, digits and "_" only (DataManager used it for table names):
+        every other character, and "_" itself, becomes "_" plus two hex digits per UTF-8 byte, so
+        the name can always be turned back with get_model_safe_name."""
+        _model_path(model_name)
+        out: List[str] = []
+        for char in model_name:
+            if char.isascii() and char.isalnum():
+                out.append(char)
+            else:
+                out.extend("_%02x" % byte for byte in char.encode("utf-8"))
+        return "".join(out)
+
+    def get_model_safe_name(self, safe_name: str) -> Optional[str]:
+        """The original name of a safe name (see get_safe_model_name), when ModelMeter knows the
+        model (requests, runs or a price); None for an unknown model or a string that is not a safe name."""
+        name = _unsafe(safe_name)
+        if name is None:
+            return None
+        self._send_buffer()
+        return name if name in self._known_models() else None
+
+    def _known_models(self) -> set:
+        summary = self._call("GET", "/summary", {"from": 0, "to": MAX_TIME_MS})
+        names = {m["model"] for m in summary["models"]}
+        names.update(p["model"] for p in self._call("GET", "/pricing"))
+        return names
 
     def get_all_db_models(self) -> List[str]:
         """Models with requests, runs or prices this month, and every priced model."""

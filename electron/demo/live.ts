@@ -14,15 +14,22 @@ export interface LiveTick {
 }
 
 const HEARTBEAT_MS = 15_000;
+const HOUR_MS = 3_600_000;
+/** The span the first tick stands for (the average delay between ticks). */
+const FIRST_TICK_MS = 1_500;
+/** A longer gap (a laptop asleep) is not caught up in one burst. */
+const MAX_GAP_MS = 60_000;
 
 /**
- * Traffic after the seeded week, one tick every second or two: a few requests across the models
- * (denser than real life, so a person watching sees the views move), heartbeats for the running
- * local models, and the gateway's failed probes of a circuit that stays open.
+ * Traffic after the seeded week, one tick every second or two, at the week's own rate: each model's
+ * requests per hour times the hour's busyness (running local models at their plain rate), so "today"
+ * continues the week instead of dwarfing it. Plus heartbeats for the running local models, and the
+ * gateway's failed probes of a circuit that stays open.
  */
 export class LiveTraffic {
   private readonly random: Random;
   private lastHeartbeat = 0;
+  private lastTick: number | null = null;
 
   constructor(
     seed: number,
@@ -41,14 +48,18 @@ export class LiveTraffic {
     const open = circuits.filter((circuit) => circuit.state !== 'closed');
     const avoid = (Object.keys(CHANNELS) as ChannelId[]).filter((id) => open.some((circuit) => circuit.metricsKey === CHANNELS[id].metricsKey && circuit.apiType === CHANNELS[id].apiType));
     const records: RequestRecordInput[] = [];
-    const busy = Math.max(rhythm(now), 0.3);
+    const elapsed = this.lastTick === null ? FIRST_TICK_MS : Math.min(MAX_GAP_MS, Math.max(0, now - this.lastTick));
+    this.lastTick = now;
+    const hours = elapsed / HOUR_MS;
+    const busy = rhythm(now);
     for (const profile of CLOUD_MODELS) {
-      if (!random.chance(0.55 * busy)) continue;
       if (profile.channels.every(([id]) => avoid.includes(id))) continue;
-      records.push(sampleRequest(profile, now - random.int(0, 800), random, { avoid }));
+      const count = random.poisson(profile.perHour * busy * hours);
+      for (let i = 0; i < count; i++) records.push(sampleRequest(profile, now - random.int(0, elapsed), random, { avoid }));
     }
     for (const profile of this.running) {
-      if (random.chance(0.7)) records.push(sampleRequest(profile, now - random.int(0, 800), random));
+      const count = random.poisson(profile.perHour * hours);
+      for (let i = 0; i < count; i++) records.push(sampleRequest(profile, now - random.int(0, elapsed), random));
     }
 
     const heartbeats: RunEventInput[] = [];

@@ -1,4 +1,5 @@
 import type { LedgerApi } from '../../shared/api.js';
+import { MAX_BATCH_RECORDS } from '../../shared/schemas/request-record.js';
 import type { DemoWeek } from './week.js';
 
 /** What seeding needs of the ledger: the service in process, or an HTTP client of it. */
@@ -18,7 +19,8 @@ export interface SeedResult {
  * instead of re-priced afterwards; circuits last, so the final state of each is its latest update.
  */
 export async function seedWeek(sink: DemoSink, week: DemoWeek, options: { batch?: number } = {}): Promise<SeedResult> {
-  const batch = options.batch ?? 10_000;
+  // As large as the ledger takes in one batch.
+  const batch = Math.min(options.batch ?? MAX_BATCH_RECORDS, MAX_BATCH_RECORDS);
   for (const { model, version } of week.priceVersions) await sink.addPriceVersion({ model, version });
   for (const run of week.runs) {
     await sink.reportRun({ model: run.model, event: 'start', ts: run.start, source: run.source });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createSession } from 'better-sse';
 import type { AppInfo } from '../../shared/app.js';
@@ -8,11 +9,14 @@ import type { LedgerService } from '../service/ledger-service.js';
 import { parseInput } from '../service/validation.js';
 import { assertOrdered } from '../time/ranges.js';
 import { tokenMatches } from './auth.js';
-import { errorHandler, sendError } from './errors.js';
+import { BODY_LIMIT, clientErrorHandler, createErrorHandler, sendError, toApiError, type ErrorLog } from './errors.js';
 import { exportStream } from './export-stream.js';
+import { jsonShapeProblem } from './json-body.js';
+import { registerCompression } from './compression.js';
+import { CONNECTION_LIMITS, UploadGate } from './limits.js';
 import { findRendererDir, serveRenderer } from './renderer-files.js';
 
-export const BODY_LIMIT = 32 * 1024 * 1024;
+export { BODY_LIMIT };
 
 export interface HttpServerOptions {
   service: LedgerService;
@@ -26,6 +30,8 @@ export interface HttpServerOptions {
   rendererDir?: string | null;
   /** Metering proxy: its clock (tests), where it logs failovers and breaker transitions (Fastify's logger by default). */
   proxy?: Omit<ProxyOptions, 'service' | 'token'>;
+  /** Where internal errors are logged with their request id: the proxy's log, else stderr. */
+  errorLog?: ErrorLog;
 }
 
 type Query = Record<string, unknown>;
@@ -51,15 +57,37 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     // abort does): closing must not wait for it to go away.
     forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true },
+    // Idle and slow connections are closed (see limits.ts): sockets are a bounded resource.
+    keepAliveTimeout: CONNECTION_LIMITS.keepAliveTimeoutMs,
+    requestTimeout: CONNECTION_LIMITS.requestTimeoutMs,
+    http: { headersTimeout: CONNECTION_LIMITS.headersTimeoutMs, connectionsCheckingInterval: CONNECTION_LIMITS.checkIntervalMs },
+    // Internal errors are logged under this id and the answer carries it.
+    genReqId: () => randomUUID(),
+    clientErrorHandler,
+    frameworkErrors: (error, _request, reply) => sendError(reply, toApiError(error)),
+  });
+  app.server.maxConnections = CONNECTION_LIMITS.maxConnections;
+  const errorLog = options.errorLog ?? options.proxy?.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+
+  // JSON bodies: empty is "no body" (a route that needs one says what is missing), and a shape that
+  // would keep JSON.parse busy for long is refused before parsing (json-body.ts).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(null, undefined);
+    const problem = jsonShapeProblem(text);
+    if (problem) return done(new ApiError('payload_too_large', `${problem}; send smaller batches`), undefined);
+    return parseJson(request, text, done);
   });
 
   // The API speaks JSON only: a text/plain body must answer 415, not reach the routes as a string.
   app.removeContentTypeParser('text/plain');
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(createErrorHandler(errorLog));
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, new ApiError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
   );
 
+  const uploads = new UploadGate();
   app.addHook('onRequest', async (request, reply) => {
     // Decide on the route that matched, not on the raw URL: "/%61pi/v1/..." or an absolute-form
     // request target ("GET http://host/api/v1/...") reach API routes without starting with "/api/".
@@ -69,8 +97,23 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
       reply.header('WWW-Authenticate', 'Bearer realm="modelmeter"');
       return sendError(reply, new ApiError('unauthorized', 'missing or wrong token: send Authorization: Bearer <token> (the token is printed at start and shown in Settings)'));
     }
+    if (!uploads.admit(request, reply)) {
+      reply.header('Retry-After', '1');
+      return sendError(reply, new ApiError('unavailable', 'too many large uploads at once; retry in a moment'));
+    }
   });
 
+  // A route that takes a body and got none (or an empty one) says so before the service sees it.
+  // Every API POST, PUT and PATCH but the circuit reset takes one; DELETE and GET never do.
+  const bodyless = new Set([`/api/v1/circuits/:metricsKey/reset`]);
+  app.addHook('preValidation', async (request) => {
+    const route = request.routeOptions.url ?? '';
+    if (request.body !== undefined || !route.startsWith('/api/') || bodyless.has(route)) return;
+    if (request.method !== 'POST' && request.method !== 'PUT' && request.method !== 'PATCH') return;
+    throw new ApiError('bad_request', 'the body is empty; send a JSON document');
+  });
+
+  registerCompression(app);
   app.get('/healthz', async () => ({ status: 'ok', version: options.version }));
   serveRenderer(app, options.rendererDir === undefined ? findRendererDir() : options.rendererDir, options.version);
 
@@ -114,6 +157,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.delete(`${v1}/models/*`, async (request) => service.deleteModel({ model: modelParam(request) }));
   app.post(`${v1}/channels/delete`, async (request) => service.deleteChannels(request.body as never));
   app.post(`${v1}/maintenance/cleanup`, async (request) => service.cleanup(request.body as never));
+  app.post(`${v1}/maintenance/cleanup/preview`, async (request) => service.previewCleanup(request.body as never));
 
   app.get(`${v1}/app`, async () => {
     if (!options.appInfo) throw new ApiError('not_found', 'this server does not describe its host');

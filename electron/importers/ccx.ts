@@ -3,16 +3,28 @@ import type { CircuitUpdateInput } from '../../shared/schemas/circuit.js';
 import { CIRCUIT_STATES, type CircuitStateName } from '../../shared/schemas/circuit.js';
 import { FAILURE_CLASSES, MAX_FUTURE_MS, type FailureClass, type RequestRecordInput } from '../../shared/schemas/request-record.js';
 import type { LedgerService } from '../service/ledger-service.js';
-import { ident, type SourceDb } from './source.js';
-import { modelName, toMs, tokens, type ImportWriter } from './writer.js';
+import { cell, ident, NUMBER_CHARS, requireSmallCells, type SourceDb } from './source.js';
+import { MAX_MODEL_CHARS, modelName, toMs, tokens, type ImportWriter } from './writer.js';
 
 export const CCX_SOURCE = 'ccx';
 /** ccx rows written before it recorded the model (its schema v0). */
 export const CCX_UNKNOWN_MODEL = 'unknown';
 const API_TYPE = /^[a-z0-9][a-z0-9._-]{0,31}$/;
 const METRICS_KEY = /^[0-9a-f]{16}$/;
+/** Longest cells read (see cell()): a key is 16 characters, an api type 32, a URL rarely past 2,000. */
+const MAX_KEY = 1024;
+const MAX_SHORT = 64;
+const MAX_URL = 2048;
+/** ccx keeps a state per channel and api type: a handful. A file with millions is not ccx's. */
+const MAX_CIRCUITS = 10_000;
 
 type Row = Record<string, unknown>;
+
+/** Every column the reader touches (selects, sorts, groups), per table. */
+const READ_COLUMNS: Record<string, readonly string[]> = {
+  request_records: ['id', 'metrics_key', 'timestamp', 'success', 'failure_class', 'input_tokens', 'output_tokens', 'cache_creation_tokens', 'cache_read_tokens', 'api_type', 'model'],
+  circuit_states: ['metrics_key', 'api_type', 'base_url', 'key_mask', 'circuit_state', 'circuit_opened_at', 'next_retry_at', 'backoff_level', 'consecutive_failures', 'updated_at'],
+};
 
 /**
  * ccx's metrics.db. Times are epoch seconds. Its metrics_key is already ModelMeter's channel key
@@ -21,6 +33,11 @@ type Row = Record<string, unknown>;
  * cache and cache_creation_tokens written to it.
  */
 export async function importCcx(source: SourceDb, service: LedgerService, writer: ImportWriter, now: number): Promise<void> {
+  if (writer.mode === 'check') {
+    for (const [table, columns] of Object.entries(READ_COLUMNS)) {
+      if (source.tables.has(table)) await requireSmallCells(source, table, columns, () => writer.tick());
+    }
+  }
   writer.progress('reading', 0, 1);
   const hasRecords = source.has('request_records', 'metrics_key', 'timestamp');
   const total = hasRecords ? Number(source.db.prepare(`SELECT count(*) FROM request_records`).pluck().get()) : 0;
@@ -31,11 +48,12 @@ export async function importCcx(source: SourceDb, service: LedgerService, writer
 
 async function importRecords(source: SourceDb, writer: ImportWriter, now: number, total: number): Promise<void> {
   const columns = source.columns('request_records');
-  const pick = (column: string, fallback = 'NULL') => (columns.has(column) ? ident(column) : fallback);
+  const pick = (column: string, max: number, fallback = 'NULL') => (columns.has(column) ? cell(ident(column), max) : fallback);
   const statement = source.db.prepare(
-    `SELECT ${pick('id', 'rowid')} AS id, metrics_key AS k, timestamp AS t, ${pick('success', '1')} AS ok, ${pick('failure_class')} AS f,
-            ${pick('input_tokens')} AS i, ${pick('output_tokens')} AS o, ${pick('cache_creation_tokens')} AS cw, ${pick('cache_read_tokens')} AS cr,
-            ${pick('api_type')} AS a, ${pick('model')} AS m
+    `SELECT ${pick('id', NUMBER_CHARS, 'rowid')} AS id, ${cell('metrics_key', MAX_KEY)} AS k, ${cell('timestamp', NUMBER_CHARS)} AS t,
+            ${pick('success', NUMBER_CHARS, '1')} AS ok, ${pick('failure_class', MAX_SHORT)} AS f,
+            ${pick('input_tokens', NUMBER_CHARS)} AS i, ${pick('output_tokens', NUMBER_CHARS)} AS o, ${pick('cache_creation_tokens', NUMBER_CHARS)} AS cw,
+            ${pick('cache_read_tokens', NUMBER_CHARS)} AS cr, ${pick('api_type', MAX_SHORT)} AS a, ${pick('model', MAX_MODEL_CHARS)} AS m
      FROM request_records ORDER BY ${columns.has('id') ? 'id' : 'rowid'}`,
   );
   writer.expectRequests(total);
@@ -43,6 +61,7 @@ async function importRecords(source: SourceDb, writer: ImportWriter, now: number
   let unknownModel = 0;
   let unknownClass = 0;
   for (const row of statement.iterate() as IterableIterator<Row>) {
+    await writer.tick();
     const ts = toMs(row['t']);
     if (ts === null || ts > now + MAX_FUTURE_MS) {
       badTime++;
@@ -87,13 +106,13 @@ async function importRecords(source: SourceDb, writer: ImportWriter, now: number
 
 async function importCircuits(source: SourceDb, service: LedgerService, writer: ImportWriter): Promise<void> {
   const columns = source.columns('circuit_states');
-  const pick = (column: string) => (columns.has(column) ? ident(column) : 'NULL');
+  const pick = (column: string, max = NUMBER_CHARS) => (columns.has(column) ? cell(ident(column), max) : 'NULL');
   const rows = source.db
     .prepare(
-      `SELECT metrics_key AS k, api_type AS a, ${pick('base_url')} AS url, ${pick('key_mask')} AS mask, circuit_state AS s,
-              ${pick('circuit_opened_at')} AS opened, ${pick('next_retry_at')} AS retry, ${pick('backoff_level')} AS level,
-              ${pick('consecutive_failures')} AS failures, ${pick('updated_at')} AS updated
-       FROM circuit_states ORDER BY metrics_key, api_type`,
+      `SELECT ${cell('metrics_key', MAX_KEY)} AS k, ${cell('api_type', MAX_SHORT)} AS a, ${pick('base_url', MAX_URL)} AS url, ${pick('key_mask', MAX_SHORT)} AS mask,
+              ${cell('circuit_state', MAX_SHORT)} AS s, ${pick('circuit_opened_at')} AS opened, ${pick('next_retry_at')} AS retry,
+              ${pick('backoff_level')} AS level, ${pick('consecutive_failures')} AS failures, ${pick('updated_at')} AS updated
+       FROM circuit_states ORDER BY metrics_key, api_type LIMIT ${MAX_CIRCUITS}`,
     )
     .all() as Row[];
   const latest = latestOutcomes(source);
@@ -137,7 +156,7 @@ async function importCircuits(source: SourceDb, service: LedgerService, writer: 
     if (label) update.label = [...label].slice(0, 128).join('');
     if (outcome?.success != null) update.lastSuccessAt = outcome.success;
     if (outcome?.failure != null) update.lastFailureAt = outcome.failure;
-    await service.putCircuits(update);
+    await writer.putCircuit(update);
     writer.report.circuits.updated++;
     writer.progress('circuits', ++done, rows.length);
   }
@@ -149,11 +168,12 @@ async function importCircuits(source: SourceDb, service: LedgerService, writer: 
 function latestOutcomes(source: SourceDb): Map<string, { success: number | null; failure: number | null }> {
   const out = new Map<string, { success: number | null; failure: number | null }>();
   if (!source.has('request_records', 'metrics_key', 'timestamp', 'success')) return out;
-  const apiType = source.has('request_records', 'api_type') ? 'api_type' : `'messages'`;
+  const apiType = source.has('request_records', 'api_type') ? cell('api_type', MAX_SHORT) : `'messages'`;
   const rows = source.db
     .prepare(
-      `SELECT metrics_key AS k, ${apiType} AS a, max(CASE WHEN success = 1 THEN timestamp END) AS s, max(CASE WHEN success = 0 THEN timestamp END) AS f
-       FROM request_records GROUP BY 1, 2`,
+      `SELECT ${cell('metrics_key', MAX_KEY)} AS k, ${apiType} AS a, ${cell('max(CASE WHEN success = 1 THEN timestamp END)', NUMBER_CHARS)} AS s,
+              ${cell('max(CASE WHEN success = 0 THEN timestamp END)', NUMBER_CHARS)} AS f
+       FROM request_records GROUP BY 1, 2 LIMIT ${MAX_CIRCUITS}`,
     )
     .all() as Row[];
   for (const row of rows) out.set(`${String(row['k'])}|${String(row['a'])}`, { success: toMs(row['s']), failure: toMs(row['f']) });

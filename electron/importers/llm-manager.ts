@@ -1,14 +1,49 @@
 import { createHash } from 'node:crypto';
 import type { PriceTier, PriceVersionInput } from '../../shared/schemas/pricing.js';
 import { MAX_FUTURE_MS, type RequestRecordInput } from '../../shared/schemas/request-record.js';
-import { ident, type SourceDb } from './source.js';
-import { modelName, toMs, tokens, type ImportWriter, type Segment } from './writer.js';
+import { cell, ident, NUMBER_CHARS, requireSmallCells, type SourceDb } from './source.js';
+import { MAX_MODEL_CHARS, modelName, toMs, tokens, type ImportWriter, type Segment } from './writer.js';
 
 export const LLM_MANAGER_SOURCE = 'llm-manager';
 export const LLM_MANAGER_PROGRAM_SOURCE = 'llm-manager-program';
 export const LLM_MANAGER_PROGRAM_MODEL = 'LLM-Manager';
 const MAX_PRICE = 10_000;
 const MAX_TIERS = 32;
+/** Longest safe_name read: LLM-Manager's are short hashes; a longer one names no table we read anyway. */
+const MAX_SAFE_NAME = 512;
+/** The tier columns either layout used; read one by one and capped, never `SELECT *`. */
+const TIER_COLUMNS = [
+  'max_input_tokens',
+  'end_tokens',
+  'support_cache',
+  'cache_hit_price_per_million',
+  'input_price',
+  'input_price_per_million',
+  'output_price',
+  'output_price_per_million',
+  'cache_read_price',
+  'cache_write_price',
+  'max_output_tokens',
+] as const;
+/** Tables either layout reads from, and every column read, sorted or filtered on in them. */
+const READ_TABLES = /^(model_name_mapping|models|model_requests|model_runtime|tier_pricing|pricing_tiers|billing_methods|hourly_pricing|program_runtimes?)$|_(requests|runtime|tier_pricing|billing_method|hourly_price|billing)$/;
+const READ_COLUMNS = [
+  'id',
+  'model_id',
+  'original_name',
+  'safe_name',
+  'start_time',
+  'end_time',
+  'timestamp',
+  'input_tokens',
+  'output_tokens',
+  'cache_n',
+  'prompt_n',
+  'use_tier_pricing',
+  'hourly_price',
+  'tier_index',
+  ...TIER_COLUMNS,
+];
 
 type Row = Record<string, unknown>;
 
@@ -30,6 +65,11 @@ interface ModelTables {
  * cacheReadTokens and prompt_n -> inputTokens; its `input_tokens` is their sum.
  */
 export async function importLlmManager(source: SourceDb, layout: 'tables' | 'unified', writer: ImportWriter, options: { currency: string; programRuntime: 'skip' | 'as-model'; now: number }): Promise<void> {
+  if (writer.mode === 'check') {
+    for (const table of source.tables) {
+      if (READ_TABLES.test(table)) await requireSmallCells(source, table, READ_COLUMNS, () => writer.tick());
+    }
+  }
   writer.progress('reading', 0, 1);
   const models = layout === 'tables' ? tablesLayout(source, writer) : unifiedLayout(source);
   writer.progress('reading', 1, 1);
@@ -44,7 +84,9 @@ function tablesLayout(source: SourceDb, writer: ImportWriter): ModelTables[] {
   let pairs: { name: string; safe: string }[];
   if (source.has('model_name_mapping', 'original_name', 'safe_name')) {
     pairs = source.db
-      .prepare<[], { original_name: unknown; safe_name: unknown }>(`SELECT original_name, safe_name FROM model_name_mapping ORDER BY id`)
+      .prepare<[], { original_name: unknown; safe_name: unknown }>(
+        `SELECT ${cell('original_name', MAX_MODEL_CHARS)} AS original_name, ${cell('safe_name', MAX_SAFE_NAME)} AS safe_name FROM model_name_mapping ORDER BY id`,
+      )
       .all()
       .flatMap((row) => {
         const name = modelName(row.original_name);
@@ -63,13 +105,13 @@ function tablesLayout(source: SourceDb, writer: ImportWriter): ModelTables[] {
     let useTierPricing: boolean | null = null;
     let hourlyPrice: number | null = null;
     const billing = table('_billing_method');
-    if (billing && source.has(billing, 'use_tier_pricing')) useTierPricing = flag(source.db.prepare(`SELECT use_tier_pricing FROM ${ident(billing)} LIMIT 1`).pluck().get());
+    if (billing && source.has(billing, 'use_tier_pricing')) useTierPricing = flag(source.db.prepare(`SELECT ${cell('use_tier_pricing', NUMBER_CHARS)} FROM ${ident(billing)} LIMIT 1`).pluck().get());
     const hourly = table('_hourly_price');
-    if (hourly && source.has(hourly, 'hourly_price')) hourlyPrice = number(source.db.prepare(`SELECT hourly_price FROM ${ident(hourly)} LIMIT 1`).pluck().get());
+    if (hourly && source.has(hourly, 'hourly_price')) hourlyPrice = number(source.db.prepare(`SELECT ${cell('hourly_price', NUMBER_CHARS)} FROM ${ident(hourly)} LIMIT 1`).pluck().get());
     // An intermediate version kept both in one `{safe}_billing` row.
     const combined = table('_billing');
     if (combined && source.has(combined, 'use_tier_pricing')) {
-      const row = source.db.prepare(`SELECT * FROM ${ident(combined)} LIMIT 1`).get() as Row | undefined;
+      const row = source.db.prepare(`SELECT ${cappedColumns(source, combined, ['use_tier_pricing', 'hourly_price'])} FROM ${ident(combined)} LIMIT 1`).get() as Row | undefined;
       if (row) {
         useTierPricing ??= flag(row['use_tier_pricing']);
         hourlyPrice ??= number(row['hourly_price']);
@@ -87,10 +129,12 @@ function tablesLayout(source: SourceDb, writer: ImportWriter): ModelTables[] {
 }
 
 function unifiedLayout(source: SourceDb): ModelTables[] {
-  const rows = source.db.prepare<[], { id: unknown; original_name: unknown }>(`SELECT id, original_name FROM models ORDER BY id`).all();
+  const rows = source.db
+    .prepare<[], { id: unknown; original_name: unknown }>(`SELECT ${cell('id', NUMBER_CHARS)} AS id, ${cell('original_name', MAX_MODEL_CHARS)} AS original_name FROM models ORDER BY id`)
+    .all();
   const tierTable = ['tier_pricing', 'pricing_tiers'].find((table) => source.has(table, 'model_id'));
   const perModel = (table: string, column: string, id: unknown): unknown =>
-    source.has(table, 'model_id', column) ? source.db.prepare(`SELECT ${ident(column)} FROM ${ident(table)} WHERE model_id = ? LIMIT 1`).pluck().get(id) : undefined;
+    source.has(table, 'model_id', column) ? source.db.prepare(`SELECT ${cell(ident(column), NUMBER_CHARS)} FROM ${ident(table)} WHERE model_id = ? LIMIT 1`).pluck().get(id) : undefined;
   return rows.flatMap((row) => {
     const name = modelName(row.original_name);
     if (name === null) return [];
@@ -151,7 +195,7 @@ function priceOf(model: ModelTables, source: SourceDb, currency: string, outputB
   if (!model.tiers) return 'placeholder';
   const { table, where, params } = model.tiers;
   const order = source.has(table, 'tier_index') ? 'ORDER BY tier_index' : '';
-  const rows = source.db.prepare(`SELECT * FROM ${ident(table)} ${where} ${order}`).all(...params) as Row[];
+  const rows = source.db.prepare(`SELECT ${cappedColumns(source, table, TIER_COLUMNS)} FROM ${ident(table)} ${where} ${order} LIMIT 1000`).all(...params) as Row[];
   const tiers: PriceTier[] = [];
   const bounds = new Set<number | null>();
   let bounded = false;
@@ -209,7 +253,7 @@ async function importRequests(models: readonly ModelTables[], source: SourceDb, 
     if (!model.requests) continue;
     const { table, where, params } = model.requests;
     const columns = source.columns(table);
-    const pick = (column: string) => (columns.has(column) ? ident(column) : 'NULL');
+    const pick = (column: string) => (columns.has(column) ? cell(ident(column), NUMBER_CHARS) : 'NULL');
     const end = columns.has('end_time') ? 'end_time' : 'timestamp';
     const statement = source.db.prepare(
       `SELECT ${pick('start_time')} AS s, ${pick(end)} AS e, ${pick('input_tokens')} AS i, ${pick('output_tokens')} AS o,
@@ -217,6 +261,7 @@ async function importRequests(models: readonly ModelTables[], source: SourceDb, 
        FROM ${ident(table)} ${where} ORDER BY ${columns.has('id') ? 'id' : 'rowid'}`,
     );
     for (const row of statement.iterate(...params) as IterableIterator<Row>) {
+      await writer.tick();
       const record = toRecord(model.name, row, now);
       if (record === null) {
         badTime++;
@@ -307,7 +352,9 @@ async function importRuns(models: readonly ModelTables[], source: SourceDb, writ
  * request before the next segment, else its start.
  */
 function readSegments(source: SourceDb, at: { table: string; where: string; params: unknown[] }, requests: ModelTables['requests']): { segments: Segment[]; zero: number; closed: number } {
-  const rows = source.db.prepare(`SELECT start_time AS s, end_time AS e FROM ${ident(at.table)} ${at.where} ORDER BY start_time`).all(...at.params) as Row[];
+  const rows = source.db
+    .prepare(`SELECT ${cell('start_time', NUMBER_CHARS)} AS s, ${cell('end_time', NUMBER_CHARS)} AS e FROM ${ident(at.table)} ${at.where} ORDER BY start_time`)
+    .all(...at.params) as Row[];
   const segments: Segment[] = [];
   let zero = 0;
   let closed = 0;
@@ -336,7 +383,13 @@ function lastRequestIn(source: SourceDb, requests: ModelTables['requests'], from
   const and = requests.where ? `${requests.where} AND` : 'WHERE';
   const upper = before === undefined || before === null ? '' : 'AND end_time < ?';
   const params = [...requests.params, from, ...(upper ? [before] : [])];
-  return toMs(source.db.prepare(`SELECT max(end_time) FROM ${ident(requests.table)} ${and} end_time >= ? ${upper}`).pluck().get(...params));
+  return toMs(source.db.prepare(`SELECT ${cell('max(end_time)', NUMBER_CHARS)} FROM ${ident(requests.table)} ${and} end_time >= ? ${upper}`).pluck().get(...params));
+}
+
+/** The given columns a table has, each capped (see cell()) and under its own name; absent ones stay absent. */
+function cappedColumns(source: SourceDb, table: string, wanted: readonly string[]): string {
+  const present = wanted.filter((column) => source.columns(table).has(column));
+  return present.length === 0 ? 'NULL AS none' : present.map((column) => `${cell(ident(column), NUMBER_CHARS)} AS ${ident(column)}`).join(', ');
 }
 
 function number(value: unknown): number | null {

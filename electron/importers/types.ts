@@ -11,7 +11,7 @@ export const FORMAT_LABELS: Record<ImportFormat, string> = {
 
 export interface ImportOptions {
   onProgress?: (progress: ImportProgress) => void;
-  /** Stops between batches; what was written before stays (a second import completes it). */
+  /** Stops between batches; what was written before stays (a second import completes it, counting nothing twice). */
   signal?: AbortSignal;
   /** The currency of LLM-Manager's prices; it showed them in yuan (元), so CNY unless told otherwise. */
   currency?: string;
@@ -20,19 +20,24 @@ export interface ImportOptions {
    * default it is left out (and counted); 'as-model' imports it as runs of a model named "LLM-Manager".
    */
   programRuntime?: 'skip' | 'as-model';
+  /** The better-sqlite3 addon that opens the source (Electron's build inside the desktop app). */
+  nativeBinding?: string;
   /** Records per ingest call (default 5,000). */
   batchSize?: number;
 }
 
-export type ImportErrorReason = 'missing' | 'unreadable' | 'not_sqlite' | 'unknown_layout' | 'aborted' | 'bad_option';
+export type ImportErrorReason = 'missing' | 'unreadable' | 'not_sqlite' | 'unknown_layout' | 'own_file' | 'oversized' | 'aborted' | 'bad_option' | 'failed';
 
 const CODE_OF: Record<ImportErrorReason, ErrorCode> = {
   missing: 'not_found',
   unreadable: 'bad_request',
   not_sqlite: 'bad_request',
   unknown_layout: 'bad_request',
+  own_file: 'bad_request',
+  oversized: 'bad_request',
   aborted: 'conflict',
   bad_option: 'validation_failed',
+  failed: 'bad_request',
 };
 
 /** A file that cannot be imported, with what was expected and what was found; it crosses HTTP/IPC as an ApiError. */

@@ -1,7 +1,12 @@
-import type { PriceTier, PriceVersionInput } from '../../shared/schemas/pricing.js';
+import { performance } from 'node:perf_hooks';
+import { circuitUpdateSchema, type CircuitUpdateInput } from '../../shared/schemas/circuit.js';
+import { priceVersionInputSchema, type PriceTier, type PriceVersionInput } from '../../shared/schemas/pricing.js';
 import { MAX_TOKENS, type RequestRecordInput } from '../../shared/schemas/request-record.js';
+import { runEventSchema } from '../../shared/schemas/run-event.js';
 import { MAX_TIME_MS } from '../../shared/schemas/time.js';
+import { parseIngestBody } from '../service/ingest-body.js';
 import type { LedgerService } from '../service/ledger-service.js';
+import { parseInput } from '../service/validation.js';
 import { HOUR_MS } from '../time/ranges.js';
 import { ImportError, type ImportOptions, type ImportPhase, type ImportReport } from './types.js';
 
@@ -10,6 +15,17 @@ export const DEFAULT_BATCH = 5_000;
 const RUNS_PER_TURN = 200;
 const RUNS_PAGE = 10_000;
 const HISTORY_CHUNK_HOURS = 4_000;
+/** Longest stretch of reading before the event loop gets a turn (a row can be slow: big cells are cut in SQL, after SQLite loaded them). */
+const TURN_MS = 20;
+/** Records validated between looks at the clock in the check pass. */
+const CHECK_SLICE = 250;
+
+/**
+ * 'check' reads the whole file and validates everything it would write, writing nothing; 'write'
+ * writes. An import checks first, so nothing a file holds (a malformed page, a value the ledger
+ * refuses) can stop it halfway.
+ */
+export type WriterMode = 'check' | 'write';
 
 export interface Segment {
   start: number;
@@ -36,13 +52,16 @@ export function tokens(value: unknown): number {
   return Math.min(Math.round(n), MAX_TOKENS);
 }
 
+/** What the ledger stores of a model name; readers cut longer ones in SQL (see cell()). */
+export const MAX_MODEL_CHARS = 256;
+
 /** A model name as the ledger takes it, or null for a blank one. */
 export function modelName(value: unknown): string | null {
   if (typeof value !== 'string') return null;
   const name = value.trim() === '' ? '' : value;
   if (name === '') return null;
   // Longer names cannot be stored; cutting keeps the rows (and the cut name is still recognisable).
-  return [...name].slice(0, 256).join('');
+  return [...name.slice(0, MAX_MODEL_CHARS * 2)].slice(0, MAX_MODEL_CHARS).join('');
 }
 
 /**
@@ -57,11 +76,13 @@ export class ImportWriter {
   private expiredSkipped = 0;
   private readonly models = new Set<string>();
   private requestTotal = 0;
+  private lastTurn = performance.now();
 
   constructor(
     private readonly service: LedgerService,
     readonly report: ImportReport,
     private readonly options: ImportOptions,
+    readonly mode: WriterMode = 'write',
   ) {
     this.batchSize = options.batchSize ?? DEFAULT_BATCH;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > 100_000) {
@@ -73,7 +94,19 @@ export class ImportWriter {
   }
 
   progress(phase: ImportPhase, done: number, total: number): void {
+    // The check pass shows as reading the file, by its request rows.
+    if (this.mode === 'check') {
+      if (phase === 'requests') this.options.onProgress?.({ phase: 'reading', done, total });
+      return;
+    }
     this.options.onProgress?.({ phase, done, total });
+  }
+
+  /** Call once per source row: hands the event loop a turn when reading has held it for a while. */
+  async tick(): Promise<void> {
+    if (performance.now() - this.lastTurn < TURN_MS) return;
+    await yieldTurn();
+    this.lastTurn = performance.now();
   }
 
   checkAbort(): void {
@@ -114,6 +147,18 @@ export class ImportWriter {
   async flushRequests(): Promise<void> {
     if (this.pending.length === 0) return;
     this.checkAbort();
+    if (this.mode === 'check') {
+      // The same validation ingest runs, so the write pass cannot be refused halfway; in slices, with turns between.
+      const now = this.service.ledger.ctx.now();
+      for (let start = 0; start < this.pending.length; start += CHECK_SLICE) {
+        parseIngestBody({ records: this.pending.slice(start, start + CHECK_SLICE) }, now);
+        await this.tick();
+      }
+      this.pending = [];
+      this.progress('requests', this.report.requests.read, Math.max(this.requestTotal, this.report.requests.read));
+      await this.turn();
+      return;
+    }
     const batch = await this.dropExpiredDuplicates(this.pending);
     this.pending = [];
     if (batch.length > 0) {
@@ -122,7 +167,12 @@ export class ImportWriter {
       this.report.requests.duplicates += result.duplicates;
     }
     this.progress('requests', this.report.requests.read, Math.max(this.requestTotal, this.report.requests.read));
+    await this.turn();
+  }
+
+  private async turn(): Promise<void> {
     await yieldTurn();
+    this.lastTurn = performance.now();
   }
 
   /**
@@ -171,6 +221,10 @@ export class ImportWriter {
    */
   async addPrice(model: string, version: PriceVersionInput): Promise<void> {
     this.checkAbort();
+    if (this.mode === 'check') {
+      parseInput(priceVersionInputSchema, { ...version, effectiveFrom: 0 }, `price of "${model}"`);
+      return;
+    }
     const current = await this.service.getPricing({ model });
     if (current.versions.length > 0) {
       const [only] = current.versions;
@@ -198,6 +252,15 @@ export class ImportWriter {
    */
   async addRuns(model: string, source: string, segments: readonly Segment[], into: 'runs' | 'programRuns', progress: { done: number; total: number }): Promise<void> {
     const counts = this.report[into];
+    if (this.mode === 'check') {
+      for (const segment of segments) {
+        counts.read++;
+        parseInput(runEventSchema, { model, event: 'start', ts: segment.start, source }, 'run event');
+        parseInput(runEventSchema, { model, event: 'stop', ts: segment.end, source }, 'run event');
+        await this.tick();
+      }
+      return;
+    }
     const known = await this.knownRunStarts(model, source);
     let sinceTurn = 0;
     for (const segment of segments) {
@@ -233,6 +296,12 @@ export class ImportWriter {
       to = to === oldest + 1 ? oldest : oldest + 1;
       if (to <= 0) return starts;
     }
+  }
+
+  /** A circuit state from the source; checked only, in the check pass. */
+  async putCircuit(update: CircuitUpdateInput): Promise<void> {
+    if (this.mode === 'check') parseInput(circuitUpdateSchema, update, 'circuit state');
+    else await this.service.putCircuits(update);
   }
 
   finish(): void {

@@ -2,6 +2,12 @@ import type { RequestRecord } from '../../shared/schemas/request-record.js';
 import type { Ledger } from '../store/ledger.js';
 import type { WriteResult } from '../store/request-writer.js';
 
+/**
+ * Records one transaction takes before the rest wait for the next turn of the event loop: several
+ * full batches arriving together must not hold the loop for all of them at once.
+ */
+export const MAX_COMMIT_RECORDS = 5_000;
+
 interface Pending {
   records: RequestRecord[];
   resolve(result: WriteResult): void;
@@ -25,18 +31,34 @@ export class GroupCommitWriter {
   submit(records: RequestRecord[]): Promise<WriteResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ records, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
   }
 
-  /** Writes everything queued now; also used on close. */
+  /** Writes everything queued now, however much (used on close). */
   flush(): void {
-    this.scheduled = false;
-    const batch = this.queue;
-    this.queue = [];
+    while (this.queue.length > 0) this.commitSome();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.commitSome();
+      if (this.queue.length > 0) this.schedule();
+    });
+  }
+
+  /** One transaction: the oldest batches up to MAX_COMMIT_RECORDS records (at least one batch). */
+  private commitSome(): void {
+    let taken = 0;
+    let count = 0;
+    while (taken < this.queue.length && (taken === 0 || count + this.queue[taken]!.records.length <= MAX_COMMIT_RECORDS)) {
+      count += this.queue[taken]!.records.length;
+      taken++;
+    }
+    const batch = this.queue.splice(0, taken);
     if (batch.length === 0) return;
     const outcomes: ({ ok: true; result: WriteResult } | { ok: false; error: unknown })[] = [];
     try {

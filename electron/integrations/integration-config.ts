@@ -94,9 +94,14 @@ export class IntegrationConfig {
         ]);
       }
       const id = channel.id ?? newId();
+      const baseUrl = normalizeBaseUrl(channel.baseUrl);
+      const before = previous?.channels.find((known) => known.id === id);
       if (channel.apiKey === null) keys.delete(id);
-      else if (channel.apiKey !== undefined) keys.set(id, channel.apiKey.trim());
-      return { id, baseUrl: normalizeBaseUrl(channel.baseUrl), label: channel.label?.trim() || null };
+      else if (channel.apiKey !== undefined) keys.set(id, channel.apiKey);
+      // A held key was given for one host: pointing its channel at another one must not send it
+      // there, so a move to another origin forgets it unless the edit gives a key again.
+      else if (before !== undefined && new URL(before.baseUrl).origin !== new URL(baseUrl).origin) keys.delete(id);
+      return { id, baseUrl, label: channel.label?.trim() || null };
     });
     const route: StoredRoute = {
       name,

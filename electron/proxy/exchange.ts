@@ -173,7 +173,7 @@ function sendFinal(client: ServerResponse, kept: KeptResponse | null, failures: 
     failures.map((failure) => ({ field: 'channel', reason: `${failure.channel}: ${failure.reason}` })),
   );
   const body = JSON.stringify({ error: error.toBody() });
-  client.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  client.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-content-type-options': 'nosniff' });
   client.end(body);
 }
 

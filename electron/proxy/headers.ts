@@ -133,16 +133,31 @@ export function setCredential(headers: OutgoingHttpHeaders, protocol: ProxyProto
 }
 
 /**
+ * Cookies an upstream sets would land on 127.0.0.1, shared with every other local app (and sent back
+ * through the proxy): they are dropped. The upstream's nosniff is replaced by ours.
+ */
+const RESPONSE_DROP = new Set(['set-cookie', 'set-cookie2', 'x-content-type-options']);
+
+/**
+ * Added to every proxied answer: it is served from the app's own origin, so an HTML page an upstream
+ * returns must not run script there (a sandboxed document has an opaque origin), nor may a browser
+ * sniff a text answer into HTML. A second CSP header only narrows what the upstream's allows.
+ */
+export const PROXY_RESPONSE_HEADERS: readonly string[] = ['Content-Security-Policy', 'sandbox', 'X-Content-Type-Options', 'nosniff'];
+
+/**
  * Response headers for the client as the upstream wrote them (names' case, order and repeats kept),
- * in Node's raw [name, value, name, value...] form, without hop-by-hop ones.
+ * in Node's raw [name, value, name, value...] form, without hop-by-hop ones and cookies, plus
+ * PROXY_RESPONSE_HEADERS.
  */
 export function responseRawHeaders(raw: readonly string[], headers: IncomingHttpHeaders): string[] {
   const named = connectionTokens(headers);
   const out: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(name) || name.startsWith('proxy-') || named?.has(name)) continue;
+    if (HOP_BY_HOP.has(name) || RESPONSE_DROP.has(name) || name.startsWith('proxy-') || named?.has(name)) continue;
     out.push(raw[i]!, raw[i + 1]!);
   }
+  out.push(...PROXY_RESPONSE_HEADERS);
   return out;
 }

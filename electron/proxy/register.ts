@@ -2,16 +2,22 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, type ErrorCode } from '../../shared/errors.js';
 import { maskKey, metricsKey } from '../channels/metrics-key.js';
 import { sendError } from '../http/errors.js';
+import type { RuntimeRoute } from '../integrations/integration-config.js';
 import type { LedgerService } from '../service/ledger-service.js';
 import { BreakerRegistry } from './breakers.js';
 import { runExchange, type Exchange, type ExchangeContext, type Target } from './exchange.js';
 import { clientCredential, endToEndHeaders, isLoopbackHost, isLoopbackOrigin, sameSecret, stripCredentials, withoutQueryKey } from './headers.js';
 import { inspectRequest, type RequestInfo } from './protocols/index.js';
+import { climbsOut } from './path-check.js';
+import { proxyTokenFor } from './proxy-token.js';
 import { parseBase, UpstreamAgents } from './upstream.js';
 
 export interface ProxyOptions {
   service: LedgerService;
-  /** The ModelMeter API token: clients present it instead of a key the app holds. */
+  /**
+   * The ModelMeter API token: clients present it, or the proxy token derived from it
+   * (proxy-token.ts), instead of a key the app holds.
+   */
   token: string;
   now?: () => number;
   /** One line per failover step and per breaker transition; never keys or tokens. */
@@ -27,12 +33,33 @@ const RECORD_BATCH = 256;
 /** Request bodies as large as the API's (prompts with images run to megabytes). */
 const PROXY_BODY_LIMIT = 32 * 1024 * 1024;
 
-/** `..` or `.` segments (also percent-encoded) would climb out of the channel's base path. */
-const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
+/**
+ * The request's own host header goes, and Content-Length is set again when the body is rewritten.
+ * Cookies are for 127.0.0.1, where other local apps set theirs too: they never go upstream.
+ */
+const DROP_ALWAYS: ReadonlySet<string> = new Set(['host', 'cookie']);
+const DROP_REWRITTEN: ReadonlySet<string> = new Set(['host', 'cookie', 'content-length']);
 
-/** The request's own host header goes, and Content-Length is set again when the body is rewritten. */
-const DROP_ALWAYS: ReadonlySet<string> = new Set(['host']);
-const DROP_REWRITTEN: ReadonlySet<string> = new Set(['host', 'content-length']);
+interface Admission {
+  route: RuntimeRoute;
+  rest: string;
+  query: string;
+  credential: string | null;
+  presentsToken: boolean;
+}
+
+/**
+ * A refused request's body is never read into memory. Node discards an unread body to keep the
+ * connection alive, which is cheap for a small one and lets the client read the refusal; a large or
+ * open-ended one (chunked) closes the connection instead (the client may then see a reset).
+ */
+const DISCARD_LIMIT = 1024 * 1024;
+
+function closeInsteadOfDiscard(request: FastifyRequest): boolean {
+  if (request.headers['transfer-encoding'] !== undefined) return true;
+  const length = Number(request.headers['content-length'] ?? 0);
+  return !(length <= DISCARD_LIMIT);
+}
 
 function deny(reply: FastifyReply, code: ErrorCode, message: string): FastifyReply {
   return sendError(reply, new ApiError(code, message));
@@ -60,6 +87,7 @@ function splitTarget(rawUrl: string): { rest: string; query: string } {
  */
 export function registerProxy(app: FastifyInstance, options: ProxyOptions): void {
   const { service, token } = options;
+  const proxyToken = proxyTokenFor(token);
   const now = options.now ?? Date.now;
   const log = options.log ?? ((message: string) => app.log.info(message));
   const breakers = new BreakerRegistry(service, { now, log });
@@ -96,38 +124,49 @@ export function registerProxy(app: FastifyInstance, options: ProxyOptions): void
     context.agents.destroy();
   });
 
-  const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  /** What the gate decided for a request it let through, for its handler. */
+  const admitted = new WeakMap<FastifyRequest, Admission>();
+
+  /**
+   * Everything that can refuse a request, decided from its head alone: it runs before the body is
+   * read, so a caller without the token cannot make the proxy buffer an upload (or wait for one).
+   */
+  const gate = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const refuse = async (code: ErrorCode, message: string): Promise<void> => {
+      if (closeInsteadOfDiscard(request)) reply.header('connection', 'close');
+      await deny(reply, code, message);
+    };
     // A web page must not drive the proxy: not through a rebound DNS name, not by a cross-origin call.
-    if (!isLoopbackHost(request.headers.host)) {
-      await deny(reply, 'forbidden', 'the proxy answers only requests addressed to 127.0.0.1, localhost or [::1]');
-      return;
-    }
+    if (!isLoopbackHost(request.headers.host)) return refuse('forbidden', 'the proxy answers only requests addressed to 127.0.0.1, localhost or [::1]');
     const origin = request.headers.origin;
-    if (origin !== undefined && !isLoopbackOrigin(origin)) {
-      await deny(reply, 'forbidden', 'the proxy does not answer requests from web pages of other origins');
-      return;
-    }
+    if (origin !== undefined && !isLoopbackOrigin(origin)) return refuse('forbidden', 'the proxy does not answer requests from web pages of other origins');
+    // `<img>`, no-cors fetch and form GETs send no Origin; browsers mark them with Sec-Fetch-Site.
+    // same-site too: another port of 127.0.0.1 or localhost is another local app's page.
+    if (/\b(?:cross|same)-site\b/i.test(request.headers['sec-fetch-site'] ?? '')) return refuse('forbidden', 'the proxy does not answer requests that web pages of other sites make');
     const name = (request.params as { route: string }).route;
     const route = service.integrations.route(name);
-    if (!route || !route.enabled) {
-      await deny(reply, 'not_found', route ? `proxy route "${name}" is disabled` : `no proxy route "${name}"`);
-      return;
-    }
+    if (!route || !route.enabled) return refuse('not_found', route ? `proxy route "${name}" is disabled` : `no proxy route "${name}"`);
     const { rest, query } = splitTarget(request.raw.url ?? '/');
-    if (DOT_SEGMENT.test(rest)) {
-      await deny(reply, 'bad_request', 'the path must not hold "." or ".." segments');
-      return;
-    }
-
-    const protocol = route.protocol;
-    const credential = clientCredential(request.headers, protocol === 'gemini' ? query : '');
-    const presentsToken = sameSecret(credential, token);
+    if (climbsOut(rest)) return refuse('bad_request', 'the path must not hold "." or ".." segments (also encoded, or with "\\" or ";" around them)');
+    const credential = clientCredential(request.headers, route.protocol === 'gemini' ? query : '');
+    // Both compared every time: which one matched must not show in the timing.
+    const [api, proxy] = [sameSecret(credential, token), sameSecret(credential, proxyToken)];
+    const presentsToken = api || proxy;
     if (route.channels.some((channel) => channel.apiKey !== null) && !presentsToken) {
       reply.header('WWW-Authenticate', 'Bearer realm="modelmeter"');
-      await deny(reply, 'unauthorized', `route "${name}" uses API keys that ModelMeter holds: send the ModelMeter API token as the key (Authorization: Bearer <token>)`);
+      return refuse('unauthorized', `route "${name}" uses API keys that ModelMeter holds: send the ModelMeter API token or proxy token as the key (Authorization: Bearer <token>)`);
+    }
+    admitted.set(request, { route, rest, query, credential, presentsToken });
+  };
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const admission = admitted.get(request);
+    if (!admission) {
+      await deny(reply, 'internal', 'the proxy gate did not run');
       return;
     }
-
+    const { route, rest, query, credential, presentsToken } = admission;
+    const protocol = route.protocol;
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const clientPath = query ? `${rest}?${query}` : rest;
     let info: RequestInfo;
@@ -181,6 +220,7 @@ export function registerProxy(app: FastifyInstance, options: ProxyOptions): void
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: PROXY_BODY_LIMIT }, (_request, payload, done) => done(null, payload));
+    scope.addHook('onRequest', gate);
     scope.all('/r/:route', handle);
     scope.all('/r/:route/*', handle);
   });

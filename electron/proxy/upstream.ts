@@ -80,6 +80,13 @@ function describeError(error: NodeJS.ErrnoException): string {
   }
 }
 
+/** Why node:http refused to build a request; never the header's value (it may be a key). */
+function unsendable(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ERR_INVALID_CHAR') return 'a header holds a character HTTP does not allow, such as a line break in the API key';
+  return code ?? 'invalid request';
+}
+
 /**
  * Sends one request and waits for the response headers, at most `timeoutMs`. A pooled connection
  * that the upstream closed while idle fails at once with a reset: that attempt is repeated once on a
@@ -106,14 +113,22 @@ export function sendUpstream(agents: UpstreamAgents, target: UpstreamRequest, ti
 
   const send = (retry: boolean) => {
     const { base } = target;
-    const request = (base.secure ? https : http).request({
-      hostname: base.hostname,
-      port: base.port,
-      method: target.method,
-      path: base.path + target.path,
-      headers: target.headers,
-      agent: base.secure ? agents.https : agents.http,
-    });
+    let request: ClientRequest;
+    try {
+      request = (base.secure ? https : http).request({
+        hostname: base.hostname,
+        port: base.port,
+        method: target.method,
+        path: base.path + target.path,
+        headers: target.headers,
+        agent: base.secure ? agents.https : agents.http,
+      });
+    } catch (error) {
+      // Node refuses a header it cannot send (a held key with a line break, say) before any byte goes
+      // out: this channel cannot be called, so it is a failed attempt, which the route fails over.
+      finish({ kind: 'error', reason: `the request could not be sent (${unsendable(error)})`, timeout: false });
+      return;
+    }
     current = request;
     request.on('response', (response) => finish({ kind: 'response', response, request }));
     request.on('error', (error: NodeJS.ErrnoException) => {

@@ -1,5 +1,7 @@
-import { DAY_MS, HOUR_MS } from '../time/ranges.js';
+import { HOUR_MS } from '../time/ranges.js';
+import { recordCleanup } from './last-cleanup.js';
 import type { LedgerService } from './ledger-service.js';
+import { retentionCutoff } from './retention.js';
 
 export interface HousekeepingOptions {
   sweepMs?: number;
@@ -73,10 +75,15 @@ export class Housekeeping {
       try {
         const now = ledger.ctx.now();
         const days = ledger.settings.get().retentionDays;
-        const before = Math.floor((now - days * DAY_MS) / HOUR_MS) * HOUR_MS;
+        const before = retentionCutoff(now, days);
         const removed = await ledger.maintenance.deleteRawBefore(before, () => new Promise((resolve) => setImmediate(resolve)));
         ledger.maintenance.trimMinuteRollups(now);
-        if (removed > 0) this.options.log?.(`retention: removed ${removed} request rows older than ${days} days`);
+        // Only a retention run that removed something is worth showing (it runs every hour).
+        if (removed > 0) {
+          recordCleanup(ledger, { at: now, trigger: 'retention', before, requests: removed });
+          this.service.events.emit({ type: 'data', reason: 'cleanup' });
+          this.options.log?.(`retention: removed ${removed} request rows older than ${days} days`);
+        }
       } catch (error) {
         this.options.log?.(`retention failed: ${error instanceof Error ? error.message : String(error)}`);
       } finally {

@@ -2,6 +2,11 @@ import { ApiError, type ErrorDetail } from '../../shared/errors.js';
 import { MAX_BATCH_RECORDS, MAX_FUTURE_MS, requestRecordSchema, toRequestRecord, type RequestRecord } from '../../shared/schemas/request-record.js';
 import { issuesToDetails } from './validation.js';
 
+/** Records validated between two turns of the event loop: a full batch never holds it for long. */
+const CHUNK = 500;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Details past this many are summarised: a 100k-record batch with one bad field in each stays readable. */
 const MAX_DETAILS = 100;
 
@@ -27,6 +32,25 @@ export function recordsOf(body: unknown): { items: unknown[]; single: boolean } 
  * the index, field and reason of every problem.
  */
 export function parseIngestBody(body: unknown, now: number): RequestRecord[] {
+  const steps = validateBatch(body, now);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** parseIngestBody for the HTTP path: lets the event loop turn every CHUNK records. */
+export async function parseIngestBodyInChunks(body: unknown, now: number): Promise<RequestRecord[]> {
+  const steps = validateBatch(body, now);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await nextTurn();
+  }
+}
+
+/** Yields after every CHUNK records; returns the records or throws the batch's validation error. */
+function* validateBatch(body: unknown, now: number): Generator<void, RequestRecord[]> {
   const { items, single } = recordsOf(body);
   if (items.length > MAX_BATCH_RECORDS) {
     throw new ApiError('payload_too_large', `a batch holds at most ${MAX_BATCH_RECORDS} records; this one has ${items.length}`);
@@ -34,21 +58,23 @@ export function parseIngestBody(body: unknown, now: number): RequestRecord[] {
   const records: RequestRecord[] = [];
   const details: ErrorDetail[] = [];
   let invalid = 0;
-  items.forEach((item, index) => {
+  for (let index = 0; index < items.length; index++) {
+    if (index > 0 && index % CHUNK === 0) yield;
+    const item = items[index];
     const result = requestRecordSchema.safeParse(item);
     if (result.success && (result.data.ts === undefined || result.data.ts <= now + MAX_FUTURE_MS)) {
       records.push(toRequestRecord(result.data, now));
-      return;
+      continue;
     }
     invalid++;
     if (result.success) {
       if (details.length < MAX_DETAILS) {
         details.push({ ...(single ? {} : { index }), field: 'ts', reason: 'is more than 24 hours in the future: check the reporter\'s clock' });
       }
-      return;
+      continue;
     }
     if (details.length < MAX_DETAILS) details.push(...issuesToDetails(result.error.issues, single ? undefined : index));
-  });
+  }
   if (invalid > 0) {
     const first = details[0]!;
     const where = first.index === undefined ? '' : `record ${first.index}: `;

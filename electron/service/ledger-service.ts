@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import type { CircuitsBody, IngestBody, LedgerApi } from '../../shared/api.js';
 import { ApiError } from '../../shared/errors.js';
-import { channelsDeleteSchema, circuitUpdateSchema } from '../../shared/schemas/circuit.js';
+import { channelsDeleteSchema, circuitUpdateSchema, MAX_CIRCUIT_UPDATES, type CircuitsResult } from '../../shared/schemas/circuit.js';
 import { priceVersionInputSchema, pricingDeleteQuerySchema, type PriceVersionInput } from '../../shared/schemas/pricing.js';
 import {
   circuitEventsQuerySchema,
   circuitResetQuerySchema,
   circuitsQuerySchema,
   cleanupBodySchema,
+  cleanupPreviewBodySchema,
   historyQuerySchema,
   programRunsQuerySchema,
   requestsQuerySchema,
@@ -16,6 +17,7 @@ import {
   type CircuitEventsQuery,
   type CircuitsQuery,
   type CleanupBody,
+  type CleanupPreviewBody,
   type HistoryQuery,
   type ProgramRunsQuery,
   type RequestsQuery,
@@ -25,13 +27,15 @@ import {
 import { importRequestSchema, type ImportRequest, type ProxyRouteInput, type WatcherInput } from '../../shared/schemas/integrations.js';
 import { metricsKeySchema, modelNameSchema, type RequestRecord } from '../../shared/schemas/request-record.js';
 import { runEventSchema, type RunEventInput } from '../../shared/schemas/run-event.js';
-import { settingsPatchSchema, type SettingsPatch } from '../../shared/schemas/settings.js';
+import { breakerContradictions, settingsPatchSchema, type SettingsPatch } from '../../shared/schemas/settings.js';
 import type {
   ChannelsDeleteResult,
   Circuit,
   CircuitEvent,
+  CleanupPreview,
   CleanupResult,
   CurrencyConversion,
+  ExportRow,
   History,
   ImportReport,
   IngestResult,
@@ -42,7 +46,6 @@ import type {
   ProgramRun,
   ProxyRoute,
   RequestPage,
-  RequestRow,
   Run,
   Settings,
   StorageInfo,
@@ -51,6 +54,8 @@ import type {
 } from '../../shared/types.js';
 import { maskKey, metricsKey as computeMetricsKey, normalizeBaseUrl } from '../channels/metrics-key.js';
 import { LedgerEvents } from '../events/bus.js';
+import { readLastCleanup, recordCleanup } from './last-cleanup.js';
+import { retentionCutoff } from './retention.js';
 import { importDatabase } from '../importers/index.js';
 import { IntegrationConfig } from '../integrations/integration-config.js';
 import { MemoryKeyVault, type KeyVault } from '../secrets/key-vault.js';
@@ -67,7 +72,8 @@ import { assertOrdered, resolveRange, today } from '../time/ranges.js';
 import { compiledReadWorker, ReadWorkerClient } from '../reads/read-worker-client.js';
 import { channelIdsOf, type HistoryArgs, type RequestsArgs } from '../reads/read-queries.js';
 import { InlineReads, type ReadExecutor } from '../reads/reads.js';
-import { parseIngestBody } from './ingest-body.js';
+import { exportRowChunks } from './export-rows.js';
+import { parseIngestBodyInChunks } from './ingest-body.js';
 import { parseInput } from './validation.js';
 
 function fileSize(file: string): number {
@@ -114,11 +120,14 @@ export class LedgerService implements LedgerApi {
   private readonly committed: GroupCommitWriter;
   private importing: string | null = null;
   private readonly reads: ReadExecutor;
+  /** The better-sqlite3 addon for other connections this process opens (import sources too). */
+  private readonly nativeBinding: string | undefined;
 
   constructor(
     readonly ledger: Ledger,
     options: LedgerServiceOptions = {},
   ) {
+    this.nativeBinding = options.nativeBinding;
     this.committed = new GroupCommitWriter(ledger, (results) => this.announceRequests(results));
     this.integrations = new IntegrationConfig(ledger, options.keyVault ?? new MemoryKeyVault());
     this.reads = this.readExecutor(options);
@@ -164,7 +173,7 @@ export class LedgerService implements LedgerApi {
   }
 
   async ingestRequests(body: IngestBody | unknown): Promise<IngestResult> {
-    const records = parseIngestBody(body, this.now);
+    const records = await parseIngestBodyInChunks(body, this.now);
     if (records.length === 0) return { accepted: 0, duplicates: 0 };
     const result = await this.committed.submit(records);
     return { accepted: result.accepted, duplicates: result.duplicates };
@@ -177,13 +186,16 @@ export class LedgerService implements LedgerApi {
     return run;
   }
 
-  async putCircuits(body: CircuitsBody | unknown): Promise<Circuit[]> {
+  async putCircuits(body: CircuitsBody | unknown): Promise<CircuitsResult> {
     const items = Array.isArray(body)
       ? body
       : body !== null && typeof body === 'object' && 'circuits' in body && Object.keys(body).length === 1
         ? (body as { circuits: unknown }).circuits
         : [body];
     if (!Array.isArray(items)) throw new ApiError('validation_failed', 'circuits must be an array', [{ field: 'circuits', reason: 'expected an array' }]);
+    if (items.length > MAX_CIRCUIT_UPDATES) {
+      throw new ApiError('payload_too_large', `one PUT holds at most ${MAX_CIRCUIT_UPDATES} circuit states; this one has ${items.length}`);
+    }
     const updates = items.map((item, index) => {
       try {
         return parseInput(circuitUpdateSchema, item, 'circuit state');
@@ -197,8 +209,8 @@ export class LedgerService implements LedgerApi {
     const ledger = this.ledger;
     const now = this.now;
     const changed: { metricsKey: string; apiType: string; state: Circuit['state'] }[] = [];
-    const channelIds = ledger.write(() =>
-      updates.map((update, index) => {
+    ledger.write(() =>
+      updates.forEach((update, index) => {
         const apiTypeId = ledger.ctx.apiTypes.ensure(update.apiType);
         let key = update.metricsKey;
         let meta: { baseUrl?: string; keyMask?: string; label?: string } = {};
@@ -221,11 +233,10 @@ export class LedgerService implements LedgerApi {
         const channelId = ledger.ctx.channels.ensure(key!, apiTypeId, meta);
         const transition = ledger.circuits.set(channelId, update, update.ts ?? now, update.reason ?? null);
         if (transition) changed.push({ metricsKey: key!, apiType: update.apiType, state: transition.to });
-        return channelId;
       }),
     );
     for (const change of changed) this.events.emit({ type: 'circuits', ...change });
-    return channelIds.map((id) => ledger.circuits.get(id)!);
+    return { updated: updates.length, changed: changed.length };
   }
 
   async getSummary(query: SummaryQuery): Promise<Summary> {
@@ -417,18 +428,26 @@ export class LedgerService implements LedgerApi {
     const { before } = parseInput(cleanupBodySchema, input, 'cleanup');
     if (before > this.now) throw new ApiError('bad_request', 'before is in the future: that would delete records that are still arriving', [{ field: 'before', reason: 'must not be in the future' }]);
     const requests = await this.ledger.maintenance.deleteRawBefore(before, yieldTurn);
+    recordCleanup(this.ledger, { at: this.now, trigger: 'manual', before, requests });
     this.events.emit({ type: 'data', reason: 'cleanup' });
     return { before, requests };
   }
 
+  async previewCleanup(input: CleanupPreviewBody): Promise<CleanupPreview> {
+    const parsed = parseInput(cleanupPreviewBodySchema, input, 'cleanup preview');
+    const before = parsed.before ?? retentionCutoff(this.now, parsed.retentionDays!);
+    return { before, requests: this.ledger.maintenance.countRawBefore(before) };
+  }
+
   /**
-   * The request log for an export, in chunks, oldest first: what the HTTP export streams and the
-   * desktop writes to a file. An unknown model matches no rows.
+   * An export, in chunks: the request log oldest first, then the runs in the range with their hourly
+   * cost (see export-rows.ts); what the HTTP export streams and the desktop writes to a file. An
+   * unknown model matches no rows.
    */
-  exportRows(filter: ExportFilter): Iterator<RequestRow[]> {
+  exportRows(filter: ExportFilter): Iterator<ExportRow[]> {
     const ctx = this.ledger.ctx;
     const modelId = filter.model === undefined ? undefined : (ctx.models.find(filter.model) ?? -1);
-    return this.ledger.requestLog.iterate({
+    return exportRowChunks(this.ledger, {
       from: filter.from ?? 0,
       to: filter.to ?? this.now + 1,
       ...(modelId === undefined ? {} : { modelId }),
@@ -448,6 +467,7 @@ export class LedgerService implements LedgerApi {
       models: facts.models,
       channels: facts.channels,
       retentionDays: this.ledger.settings.get().retentionDays,
+      lastCleanup: readLastCleanup(this.ledger),
     };
   }
 
@@ -457,6 +477,10 @@ export class LedgerService implements LedgerApi {
 
   async updateSettings(patch: SettingsPatch): Promise<Settings> {
     const parsed = parseInput(settingsPatchSchema, patch, 'settings');
+    const problems = breakerContradictions({ ...this.ledger.settings.get().breaker, ...stripUndefined(parsed.breaker ?? {}) });
+    if (problems.length > 0) {
+      throw new ApiError('validation_failed', `invalid settings: ${problems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`, problems);
+    }
     const settings = this.ledger.write(() => this.ledger.settings.update(parsed));
     this.events.emit({ type: 'data', reason: 'settings' });
     return settings;
@@ -505,6 +529,7 @@ export class LedgerService implements LedgerApi {
     let last = 0;
     try {
       const report = await importDatabase(this, request.path, {
+        ...(this.nativeBinding ? { nativeBinding: this.nativeBinding } : {}),
         ...(request.currency ? { currency: request.currency } : {}),
         ...(request.programRuntime ? { programRuntime: request.programRuntime } : {}),
         onProgress: (progress) => {
@@ -630,4 +655,9 @@ function addHourly(into: Map<number, number>, versions: readonly CompiledVersion
     const to = Math.min(end, versions[i + 1]?.effectiveFrom ?? Number.POSITIVE_INFINITY);
     if (to > from) into.set(version.currencyId, (into.get(version.currencyId) ?? 0) + hourlyCostNanos(version.hourlyNanos, to - from));
   }
+}
+
+/** A patch's fields that are set: `{ a: undefined }` must not overwrite a stored value. */
+function stripUndefined<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -46,6 +46,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database 
       throw new NewerSchemaError(found);
     }
   }
+  if (file !== ':memory:') ownerOnly(file);
   const db = new BetterSqlite3(file, binding(options));
   try {
     db.pragma('journal_mode = WAL');
@@ -56,11 +57,31 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database 
     // Checkpoint in bigger steps: fewer stalls during sustained ingest.
     db.pragma('wal_autocheckpoint = 4000');
     migrate(db);
+    // journal_mode = WAL made the log and its index; SQLite gives them the database file's mode.
+    if (file !== ':memory:') ownerOnly(file);
   } catch (error) {
     db.close();
     throw error;
   }
   return db;
+}
+
+/**
+ * The ledger, its log and its index are readable by their owner only (0600), whatever the umask and
+ * the folder's mode: they hold every request, channel and price. An empty file is created with that
+ * mode before SQLite opens it (SQLite treats it as a new database and copies its mode to -wal and
+ * -shm); files an older version left 0644 are narrowed. Windows has no such modes and ignores it.
+ */
+function ownerOnly(file: string): void {
+  if (process.platform === 'win32') return;
+  fs.closeSync(fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      if ((fs.statSync(path).mode & 0o077) !== 0) fs.chmodSync(path, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
 }
 
 function binding(options: OpenOptions): { nativeBinding?: string } {

@@ -37,6 +37,11 @@ export class Maintenance {
     }
   }
 
+  /** How many raw rows deleteRawBefore(before) would delete now (the id holds the time: a range count). */
+  countRawBefore(before: number): number {
+    return (this.ctx.db.prepare<[number], { n: number }>(`SELECT count(*) AS n FROM requests WHERE id < ?`).get(firstIdAt(before)) ?? { n: 0 }).n;
+  }
+
   trimMinuteRollups(now: number): number {
     const cutoff = Math.floor((now - MINUTE_ROLLUP_KEEP_MS) / HOUR_MS) * HOUR_MS;
     return this.ctx.write(() => {

@@ -9,11 +9,13 @@ import type { OperationInput, OperationOutput } from '../bridge.js';
 import { ApiError, ERROR_STATUS, type ErrorBody, type ErrorCode } from '../errors.js';
 import { API_ROOT, APP_INFO_PATH, HTTP_ROUTES, toSearchParams, type HttpCall } from '../http-routes.js';
 import type { ImportRequest, ProxyRouteInput, WatcherInput } from '../schemas/integrations.js';
+import type { CircuitsResult } from '../schemas/circuit.js';
 import type { PriceVersionInput } from '../schemas/pricing.js';
 import type {
   CircuitEventsQuery,
   CircuitsQuery,
   CleanupBody,
+  CleanupPreviewBody,
   ExportQuery,
   HistoryQuery,
   ProgramRunsQuery,
@@ -27,6 +29,7 @@ import type {
   ChannelsDeleteResult,
   Circuit,
   CircuitEvent,
+  CleanupPreview,
   CleanupResult,
   History,
   ImportReport,
@@ -134,7 +137,7 @@ export class ModelMeterClient implements LedgerApi {
     return this.call('reportRun', event);
   }
 
-  putCircuits(body: CircuitsBody): Promise<Circuit[]> {
+  putCircuits(body: CircuitsBody): Promise<CircuitsResult> {
     return this.call('putCircuits', body);
   }
 
@@ -200,6 +203,10 @@ export class ModelMeterClient implements LedgerApi {
 
   cleanup(input: CleanupBody): Promise<CleanupResult> {
     return this.call('cleanup', input);
+  }
+
+  previewCleanup(input: CleanupPreviewBody): Promise<CleanupPreview> {
+    return this.call('previewCleanup', input);
   }
 
   getStorageInfo(): Promise<StorageInfo> {

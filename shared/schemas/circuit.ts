@@ -44,6 +44,18 @@ export const circuitUpdateSchema = z
 export type CircuitUpdateInput = z.input<typeof circuitUpdateSchema>;
 export type CircuitUpdate = z.output<typeof circuitUpdateSchema>;
 
+/**
+ * The most circuit states one PUT may carry. A gateway pushes the channels it holds (tens, rarely
+ * hundreds); the list is applied in one transaction, so a larger one would hold the event loop.
+ */
+export const MAX_CIRCUIT_UPDATES = 500;
+
+/** What PUT /circuits answers: how many states were applied and how many of them changed a state. */
+export interface CircuitsResult {
+  updated: number;
+  changed: number;
+}
+
 export const circuitBodySchema = z.union([
   z.array(z.unknown()),
   z.strictObject({ circuits: z.array(z.unknown()) }),

@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import { RANGE_PRESETS } from '../range-presets.js';
 import { apiTypeSchema, metricsKeySchema, modelNameSchema } from './request-record.js';
 import { timeSchema } from './time.js';
 
-export const RANGE_PRESETS = ['1h', '6h', '24h', 'today', '7d', '30d'] as const;
-export type RangePreset = (typeof RANGE_PRESETS)[number];
+export { RANGE_PRESETS, type RangePreset } from '../range-presets.js';
 
 // Query strings arrive as text; numbers are coerced here so both transports share one schema.
 const limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
@@ -73,6 +73,12 @@ export const circuitResetQuerySchema = z.strictObject({ apiType: apiTypeSchema }
 
 export const cleanupBodySchema = z.strictObject({ before: timeSchema });
 export type CleanupBody = z.input<typeof cleanupBodySchema>;
+
+/** What a cleanup (`before`) or a retention setting (`retentionDays`) would remove: one of the two. */
+export const cleanupPreviewBodySchema = z
+  .strictObject({ before: timeSchema.optional(), retentionDays: z.number().int().min(1).max(36_500).optional() })
+  .refine((body) => (body.before === undefined) !== (body.retentionDays === undefined), { message: 'give either before or retentionDays' });
+export type CleanupPreviewBody = z.input<typeof cleanupPreviewBodySchema>;
 
 export const exportQuerySchema = z.strictObject({
   format: z.enum(['csv', 'json']).default('csv'),

@@ -17,4 +17,28 @@ export const settingsPatchSchema = z.strictObject({
     })
     .optional(),
 });
+
+/** The breaker settings that must agree with each other, as stored after a patch. */
+export interface BreakerLimits {
+  windowSize: number;
+  minResults: number;
+  baseBackoffSeconds: number;
+  maxBackoffSeconds: number;
+}
+
+/**
+ * Contradictions between breaker settings, checked on the merged result of a patch and the stored
+ * values: a minimum of results larger than the window can never be reached (the rate rule would
+ * never open a circuit), and a base backoff above the maximum is cut to the maximum at once.
+ */
+export function breakerContradictions(breaker: BreakerLimits): { field: string; reason: string }[] {
+  const problems: { field: string; reason: string }[] = [];
+  if (breaker.minResults > breaker.windowSize) {
+    problems.push({ field: 'breaker.minResults', reason: `must not exceed windowSize (${breaker.windowSize}): the failure rate would never be judged` });
+  }
+  if (breaker.baseBackoffSeconds > breaker.maxBackoffSeconds) {
+    problems.push({ field: 'breaker.baseBackoffSeconds', reason: `must not exceed maxBackoffSeconds (${breaker.maxBackoffSeconds})` });
+  }
+  return problems;
+}
 export type SettingsPatch = z.input<typeof settingsPatchSchema>;

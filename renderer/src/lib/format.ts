@@ -2,11 +2,15 @@ import type { Language } from '../../../shared/app.js';
 import type { Money } from '../../../shared/types.js';
 
 /**
- * Numbers as people scan them in a dashboard: 1.2K / 3.4M in both languages (the product's style),
- * money with its currency symbol, times in the local zone.
+ * Numbers as people scan them in a dashboard: exact below 100K ("4,412 of 4,498" says something,
+ * "4.4K of 4.5K" does not), then 123K / 3.4M in both languages (the product's style).
  */
+const EXACT_BELOW = 100_000;
+const grouped = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+
 export function compact(value: number): string {
   const abs = Math.abs(value);
+  if (abs < EXACT_BELOW) return grouped.format(value);
   const units: [number, string][] = [
     [1e12, 'T'],
     [1e9, 'B'],
@@ -20,7 +24,7 @@ export function compact(value: number): string {
       return `${Number(scaled.toFixed(digits))}${unit}`;
     }
   }
-  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+  return grouped.format(value);
 }
 
 export function integer(value: number, language: Language): string {
@@ -46,14 +50,25 @@ export function moneyList(total: Money | null | undefined, language: Language): 
     .map(([currency, amount]) => money(amount, currency, language));
 }
 
+/**
+ * One decimal of percent; a share that is not exactly all or nothing never shows as 100 % or 0 %
+ * (99.96 % reads 99.9 %, not a perfect record).
+ */
 export function percent(ratio: number | null, language: Language): string {
   if (ratio === null || !Number.isFinite(ratio)) return '–';
-  return new Intl.NumberFormat(language, { style: 'percent', maximumFractionDigits: ratio > 0.999 || ratio < 0.001 ? 2 : 1 }).format(ratio);
+  const shown = ratio < 1 && ratio > 0.999 ? 0.999 : ratio > 0 && ratio < 0.001 ? 0.001 : ratio;
+  return new Intl.NumberFormat(language, { style: 'percent', maximumFractionDigits: 1 }).format(shown);
 }
 
-/** A duration as "3h 12m" / "3小时12分", to the second below a minute. */
+/**
+ * A duration as "3h 12m" / "3小时12分", to the second below a minute. Rounded to the nearest last unit
+ * shown, not down, so rows add up to their total as closely as two units allow.
+ */
 export function duration(seconds: number, language: Language): string {
-  const s = Math.max(0, Math.round(seconds));
+  const total = Math.max(0, Math.round(seconds));
+  // The last unit shown: seconds below an hour, minutes below a day, hours beyond.
+  const step = total < 3_600 ? 1 : total < 86_400 - 30 ? 60 : 3_600;
+  const s = Math.round(total / step) * step;
   const d = Math.floor(s / 86_400);
   const h = Math.floor((s % 86_400) / 3_600);
   const m = Math.floor((s % 3_600) / 60);

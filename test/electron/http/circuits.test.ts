@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { maskKey } from '../../../electron/channels/metrics-key.js';
+import type { CircuitsResult } from '../../../shared/schemas/circuit.js';
 import type { ChannelsDeleteResult, Circuit, CircuitEvent, RequestPage, Summary } from '../../../shared/types.js';
 import { expectError, HOUR, MINUTE, qs, type TestServer, useServerPerTest } from './helpers.js';
 
@@ -19,11 +21,27 @@ const T0 = Math.floor((Date.now() - 2 * HOUR) / MINUTE) * MINUTE;
 let server: TestServer;
 useServerPerTest((started) => (server = started));
 
-const put = (json: unknown) => server.call<Circuit[]>('PUT', '/api/v1/circuits', { json });
+const put = (json: unknown) => server.call<CircuitsResult>('PUT', '/api/v1/circuits', { json });
+
+type Sent = { metricsKey?: string; channel?: { baseUrl: string; apiKey?: string; keyMask?: string }; apiType: string };
+
+/**
+ * A PUT that must succeed: it answers counts (never an echo of the states), so the states are read
+ * back from GET /circuits, in the order they were sent.
+ */
 const putOk = async (json: unknown): Promise<Circuit[]> => {
   const answer = await put(json);
   expect(answer.status, answer.text).toBe(200);
-  return answer.body;
+  const sent = (Array.isArray(json) ? json : 'circuits' in (json as object) ? (json as { circuits: unknown[] }).circuits : [json]) as Sent[];
+  expect(answer.body).toMatchObject({ updated: sent.length });
+  const stored = await circuits();
+  return sent.map((item) => {
+    const key = item.metricsKey;
+    const mask = item.channel?.keyMask ?? (item.channel?.apiKey === undefined ? undefined : maskKey(item.channel.apiKey));
+    const found = stored.find((c) => c.apiType === item.apiType && (key !== undefined ? c.metricsKey === key : c.keyMask === mask));
+    expect(found, JSON.stringify(item)).toBeDefined();
+    return found!;
+  });
 };
 const circuits = (apiType?: string) => server.get<Circuit[]>(`/api/v1/circuits${qs({ apiType })}`);
 const events = (query: Record<string, string | number | undefined> = {}) => server.get<CircuitEvent[]>(`/api/v1/circuits/events${qs(query)}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CleanupResult, ModelDeleteResult, ModelPricing, RequestPage, RequestRow, Run, Summary } from '../../../shared/types.js';
+import type { CleanupPreview, CleanupResult, ExportRow, ModelDeleteResult, StorageInfo, ModelPricing, RequestPage, RequestRow, Run, Summary } from '../../../shared/types.js';
 import { expectError, HOUR, MINUTE, qs, type TestServer, useServerPerTest } from './helpers.js';
 
 const T0 = Math.floor((Date.now() - 5 * HOUR) / HOUR) * HOUR;
@@ -130,6 +130,48 @@ describe('POST /api/v1/maintenance/cleanup', () => {
   });
 });
 
+describe('POST /api/v1/maintenance/cleanup/preview', () => {
+  it('counts what a cleanup would remove, removing nothing', async () => {
+    await seed();
+    expect(await server.post<CleanupPreview>('/api/v1/maintenance/cleanup/preview', { before: T0 + 90 * MINUTE })).toEqual({ before: T0 + 90 * MINUTE, requests: 2 });
+    expect(await log()).toHaveLength(4);
+    const cleaned = await server.post<CleanupResult>('/api/v1/maintenance/cleanup', { before: T0 + 90 * MINUTE });
+    expect(cleaned.requests).toBe(2);
+  });
+
+  it('counts what a retention setting would remove: rows older than that many days, to the hour', async () => {
+    await server.post('/api/v1/requests', [
+      { ts: Date.now() - 10 * 24 * HOUR, model: 'old', inputTokens: 1, requestId: 'old-1' },
+      { ts: Date.now() - 3 * 24 * HOUR, model: 'old', inputTokens: 1, requestId: 'old-2' },
+      { ts: Date.now() - HOUR, model: 'new', inputTokens: 1, requestId: 'new-1' },
+    ]);
+    const preview = await server.post<CleanupPreview>('/api/v1/maintenance/cleanup/preview', { retentionDays: 7 });
+    expect(preview.requests).toBe(1);
+    expect(preview.before % HOUR).toBe(0);
+    expect((await server.post<CleanupPreview>('/api/v1/maintenance/cleanup/preview', { retentionDays: 1 })).requests).toBe(2);
+    expect(await log()).toHaveLength(3);
+  });
+
+  it('takes either before or retentionDays', async () => {
+    for (const json of [{}, { before: T0, retentionDays: 7 }, { retentionDays: 0 }, { before: 'soon' }]) {
+      expectError(await server.call('POST', '/api/v1/maintenance/cleanup/preview', { json }), 400, 'validation_failed');
+    }
+  });
+});
+
+describe('the last cleanup, in GET /api/v1/storage', () => {
+  it('is null at first, then says when the last cleanup ran, up to when, and what it removed', async () => {
+    await seed();
+    expect((await server.get<StorageInfo>('/api/v1/storage')).lastCleanup).toBeNull();
+    const startedAt = Date.now();
+    await server.post<CleanupResult>('/api/v1/maintenance/cleanup', { before: T0 + 90 * MINUTE });
+    const { lastCleanup } = await server.get<StorageInfo>('/api/v1/storage');
+    expect(lastCleanup).toMatchObject({ trigger: 'manual', before: T0 + 90 * MINUTE, requests: 2 });
+    expect(lastCleanup!.at).toBeGreaterThanOrEqual(startedAt - 1000);
+    expect(lastCleanup!.at).toBeLessThanOrEqual(Date.now() + 1000);
+  });
+});
+
 describe('GET /api/v1/export', () => {
   const COLUMNS = [
     'time',
@@ -150,9 +192,13 @@ describe('GET /api/v1/export', () => {
     'requestId',
     'cost',
     'currency',
+    'kind',
+    'runtimeMs',
+    'channelLabel',
+    'route',
   ];
 
-  it('streams CSV with a header and one line per request, oldest first', async () => {
+  it('streams CSV with a header and one line per request, oldest first, then the runs', async () => {
     await seed();
     const answer = await server.call('GET', '/api/v1/export?format=csv');
     expect(answer.status).toBe(200);
@@ -160,8 +206,11 @@ describe('GET /api/v1/export', () => {
     expect(answer.headers.get('content-disposition')).toMatch(/^attachment; filename="modelmeter-requests-\d{4}-\d{2}-\d{2}\.csv"$/);
     const [header, ...lines] = parseCsv(answer.text);
     expect(header).toEqual(COLUMNS);
-    expect(lines).toHaveLength(4);
-    const records = lines.map((line) => Object.fromEntries(COLUMNS.map((column, i) => [column, line[i]])));
+    // alpha's finished run and Qwen's running one follow the requests.
+    expect(lines).toHaveLength(6);
+    const all = lines.map((line) => Object.fromEntries(COLUMNS.map((column, i) => [column, line[i]])));
+    expect(all.map((r) => r['kind'])).toEqual(['request', 'request', 'request', 'request', 'run', 'run']);
+    const records = all.filter((r) => r['kind'] === 'request');
     expect(records.map((r) => r['requestId'])).toEqual(['a-1', 'a-2', 'b-1', 'q-1']);
     expect(records[0]).toMatchObject({
       time: new Date(T0).toISOString(),
@@ -184,17 +233,18 @@ describe('GET /api/v1/export', () => {
     await seed();
     const answer = await server.call('GET', '/api/v1/export');
     expect(answer.headers.get('content-type')).toMatch(/^text\/csv/);
-    expect(parseCsv(answer.text)).toHaveLength(5);
+    expect(parseCsv(answer.text)).toHaveLength(7);
   });
 
-  it('streams JSON: an array of request rows', async () => {
+  it('streams JSON: an array of request rows, then run rows', async () => {
     await seed();
-    const answer = await server.call<RequestRow[]>('GET', '/api/v1/export?format=json');
+    const answer = await server.call<ExportRow[]>('GET', '/api/v1/export?format=json');
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
     expect(answer.headers.get('content-disposition')).toMatch(/\.json"$/);
-    expect(answer.body).toHaveLength(4);
-    expect(answer.body).toEqual(await log().then((rows) => [...rows].reverse()));
+    expect(answer.body).toHaveLength(6);
+    const requests = answer.body.filter((r) => r.kind === 'request');
+    expect(requests.map(({ kind: _kind, runtimeMs: _runtime, channelLabel: _label, route: _route, ...rest }) => rest)).toEqual(await log().then((rows) => [...rows].reverse()));
     expect(answer.body[0]).toMatchObject({ ts: T0, model: 'alpha', inputTokens: 1_000_000, currency: 'USD' });
   });
 
@@ -205,7 +255,8 @@ describe('GET /api/v1/export', () => {
 
   it('filters by model, from and to', async () => {
     await seed();
-    const json = (query: Record<string, string | number>) => server.call<RequestRow[]>('GET', `/api/v1/export${qs({ format: 'json', ...query })}`).then((a) => a.body.map((r) => r.requestId));
+    const json = (query: Record<string, string | number>) =>
+      server.call<ExportRow[]>('GET', `/api/v1/export${qs({ format: 'json', ...query })}`).then((a) => a.body.filter((r) => r.kind === 'request').map((r) => r.requestId));
     expect(await json({ model: 'alpha' })).toEqual(['a-1', 'a-2']);
     expect(await json({ model: 'Qwen/Qwen3-32B' })).toEqual(['q-1']);
     expect(await json({ model: 'nobody' })).toEqual([]);
@@ -214,12 +265,13 @@ describe('GET /api/v1/export', () => {
     expect(await json({ from: new Date(T0 + HOUR).toISOString(), to: new Date(T0 + 3 * HOUR).toISOString() })).toEqual(['a-2', 'b-1']);
     expect(await json({ model: 'alpha', from: T0 + 1 })).toEqual(['a-2']);
     const csv = parseCsv((await server.call('GET', `/api/v1/export${qs({ format: 'csv', model: 'alpha' })}`)).text);
-    expect(csv.slice(1).map((line) => line[15])).toEqual(['a-1', 'a-2']);
+    expect(csv.slice(1).map((line) => [line[15], line[18]])).toEqual([['a-1', 'request'], ['a-2', 'request'], ['', 'run']]);
   });
 
   it('exports more rows than one internal chunk, each once', async () => {
     const records = Array.from({ length: 12_000 }, (_, i) => ({ ts: T0 + i, model: 'bulk', inputTokens: 1, requestId: `bulk-${i}` }));
-    await server.post('/api/v1/requests', records);
+    // A POST carries at most 5,000 records (MAX_BATCH_RECORDS).
+    for (let start = 0; start < records.length; start += 5_000) await server.post('/api/v1/requests', records.slice(start, start + 5_000));
     const rows = (await server.call<RequestRow[]>('GET', '/api/v1/export?format=json')).body;
     expect(rows).toHaveLength(12_000);
     expect(new Set(rows.map((r) => r.requestId)).size).toBe(12_000);

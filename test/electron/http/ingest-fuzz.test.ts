@@ -54,7 +54,25 @@ const modelName = fc.oneof(
   fc.constantFrom('gpt-5-mini', 'Qwen3-Coder-30B-A3B-Instruct-UD-64K', 'meta-llama/Llama-3.1-8B', '模型-ü', 'x'.repeat(256), '🦙'.repeat(128)),
   fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }),
   fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }),
-).filter((name) => name.length <= 256 && name.trim().length > 0);
+).filter((name) => name.length <= 256 && name.trim().length > 0 && !FORBIDDEN_IN_NAME.test(name) && name.replace(INVISIBLE, '').length > 0);
+
+// What a model name may not hold (issue 11.14): control characters, bidirectional overrides and
+// isolates; and what renders as nothing, which may not be all of it.
+const FORBIDDEN_IN_NAME = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+const INVISIBLE = /[\s\p{Z}\p{Cf}\p{M}\u115F\u1160\u3164\uFFA0]/gu;
+const forbiddenChar = fc.oneof(
+  fc.integer({ min: 0, max: 0x1f }).map((code) => String.fromCharCode(code)),
+  fc.constantFrom('\u007F', '\u0085', '\u061C', '\u200E', '\u200F', '\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069'),
+);
+const invisibleOnly = fc.array(fc.constantFrom('\u200B', '\u200C', '\u200D', '\uFEFF', '\u2060', '\u00AD', '\u3164', '\u115F', '\uFE0F', '\u0301', '\u00A0', '\u3000', ' '), { minLength: 1, maxLength: 12 }).map((chars) => chars.join(''));
+/** A name no record may carry: a valid one with a forbidden character spliced in, or nothing visible. */
+const badModelName = fc.oneof(
+  fc.tuple(modelName, forbiddenChar, fc.nat()).map(([name, bad, at]) => {
+    const cut = at % (name.length + 1);
+    return name.slice(0, cut) + bad + name.slice(cut);
+  }),
+  invisibleOnly,
+).filter((name) => name.length <= 256);
 const tokenCount = fc.oneof(fc.integer({ min: 0, max: 1_000 }), fc.constant(MAX_TOKENS), fc.integer({ min: 0, max: MAX_TOKENS }));
 const validTs = fc.oneof(
   fc.integer({ min: NOW - 30 * DAY, max: NOW }),
@@ -207,6 +225,25 @@ describe('POST /api/v1/requests, fuzzed', () => {
         },
       ),
       runs(80),
+    );
+  });
+
+  it('refuses model names with control or bidi characters or nothing visible, naming the record, storing nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(modelName, { maxLength: 3 }), badModelName, fc.nat(), async (good, bad, at) => {
+        const records = good.map((model) => ({ model }));
+        const index = at % (records.length + 1);
+        records.splice(index, 0, { model: bad });
+        const before = await ledgerState();
+        const answer = await ingest({ json: records });
+        expectWellFormed(answer, JSON.stringify(bad));
+        expect(answer.status, JSON.stringify(bad)).toBe(400);
+        const error = (answer.body as unknown as { error: ErrorBody }).error;
+        expect(error.details?.length).toBeGreaterThan(0);
+        for (const detail of error.details ?? []) expect([detail.index, detail.field]).toEqual([index, 'model']);
+        expect(await ledgerState()).toEqual(before);
+      }),
+      runs(60),
     );
   });
 

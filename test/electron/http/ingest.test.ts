@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { MAX_BATCH_RECORDS } from '../../../shared/schemas/request-record.js';
 import type { IngestResult, RequestPage, RequestRow, Summary } from '../../../shared/types.js';
 import { expectError, HOUR, MINUTE, qs, type TestServer, useServerPerTest } from './helpers.js';
 
@@ -401,9 +402,9 @@ describe('POST /api/v1/requests: transport errors', () => {
     await expectNothingStored();
   });
 
-  it('answers 413 for a batch of more than 100,000 records', async () => {
-    const error = expectError(await ingest(new Array(100_001).fill({ model: 'm' })), 413, 'payload_too_large');
-    expect(error.message).toMatch(/100000/);
+  it('answers 413 for a batch of more than 5,000 records (MAX_BATCH_RECORDS)', async () => {
+    const error = expectError(await ingest(new Array(MAX_BATCH_RECORDS + 1).fill({ model: 'm' })), 413, 'payload_too_large');
+    expect(error.message).toMatch(new RegExp(`at most ${MAX_BATCH_RECORDS} records`));
     await expectNothingStored();
   });
 

@@ -76,6 +76,40 @@ describe('proxy routes over HTTP', () => {
     expect(await server.get('/api/v1/routes')).toEqual([saved]);
   });
 
+  it('refuses keys and addresses that could never be called or would leak, saying what to do (11.6, 11.14)', async () => {
+    const saved = await server.put<ProxyRoute>('/api/v1/routes/openai', route([{ baseUrl: 'https://api.openai.com', apiKey: OPENAI_KEY }]));
+    const cases: [string, unknown, string, RegExp][] = [
+      ['blank key', { baseUrl: 'https://api.openai.com', apiKey: '   ' }, 'channels.0.apiKey', /blank/],
+      ['key with CR/LF', { baseUrl: 'https://api.openai.com', apiKey: 'sk-abc\r\nX-Evil: 1' }, 'channels.0.apiKey', /line break/],
+      ['key with a zero-width space', { baseUrl: 'https://api.openai.com', apiKey: 'sk-abc\u200bdef' }, 'channels.0.apiKey', /invisible/],
+      ['key with a non-breaking space', { baseUrl: 'https://api.openai.com', apiKey: 'sk-abc\u00a0def' }, 'channels.0.apiKey', /invisible/],
+      ['user:pw@ in the URL', { baseUrl: 'https://user:sk-secret@api.openai.com' }, 'channels.0.baseUrl', /key field/],
+      ['query in the URL', { baseUrl: 'https://api.openai.com/?key=sk-secret' }, 'channels.0.baseUrl', /query/],
+      ['label with a line break', { baseUrl: 'https://api.openai.com', label: 'a\nproxy forged: log line' }, 'channels.0.label', /one line/],
+    ];
+    for (const [what, channel, field, reason] of cases) {
+      const error = expectError(await server.call('PUT', '/api/v1/routes/openai', { json: route([channel]) }), 400, 'validation_failed');
+      const detail = error.details?.find((candidate) => candidate.field === field);
+      expect(detail, what).toBeDefined();
+      expect(detail!.reason, what).toMatch(reason);
+    }
+    expect(await server.get('/api/v1/routes')).toEqual([saved]);
+    // Spaces around a pasted key are not part of it.
+    const trimmed = await server.put<ProxyRoute>('/api/v1/routes/openai', route([{ baseUrl: 'https://api.openai.com', apiKey: `  ${OTHER_KEY}\n` }]));
+    expect(trimmed.channels[0]!.keyMask).toBe('sk-p…QRS1');
+    expectError(await server.call('POST', '/api/v1/watchers', { json: { kind: 'ollama', baseUrl: 'http://admin:pw@127.0.0.1:11434' } }), 400, 'validation_failed');
+  });
+
+  it('forgets a held key when an edit moves its channel to another origin, and refuses one id twice (11.2)', async () => {
+    const first = await server.put<ProxyRoute>('/api/v1/routes/openai', route([{ baseUrl: 'https://api.openai.com', apiKey: OPENAI_KEY }]));
+    const id = first.channels[0]!.id;
+    const twice = expectError(await server.call('PUT', '/api/v1/routes/openai', { json: route([{ id, baseUrl: 'https://api.openai.com' }, { id, baseUrl: 'https://collector.example' }]) }), 400, 'validation_failed');
+    expect(twice.details?.map((detail) => detail.field)).toContain('channels.1.id');
+    const moved = await server.put<ProxyRoute>('/api/v1/routes/openai', route([{ id, baseUrl: 'https://collector.example/v1' }]));
+    expect(moved.channels[0]).toMatchObject({ id, hasKey: false, keyMask: null });
+    expect(fs.readFileSync(path.join(server.dataDir, KEY_FILE), 'utf8')).not.toContain(OPENAI_KEY);
+  });
+
   it('deletes a route and its held keys; an unknown route is not found', async () => {
     await server.put('/api/v1/routes/openai', route([{ baseUrl: 'https://api.openai.com', apiKey: OPENAI_KEY }]));
     expect(await server.del('/api/v1/routes/openai')).toEqual({ name: 'openai' });

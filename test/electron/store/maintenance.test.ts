@@ -188,4 +188,25 @@ describe('cleanup and retention', () => {
     expect(oldestMinute).toBeGreaterThanOrEqual(Math.floor((NOW - 2 * DAY) / HOUR) * HOUR);
     expect(await h.service.getSummary({ from: DAY0, to: NOW })).toEqual(before);
   });
+
+  it('previews what a retention period would remove, and records what retention removed and when', async () => {
+    const records = spread('m', 59);
+    await h.service.ingestRequests(records);
+    const cut = Math.floor((NOW - 2 * DAY) / HOUR) * HOUR;
+    const going = records.filter((r) => (r.ts as number) < cut).length;
+    expect(going).toBeGreaterThan(0);
+    expect(await h.service.previewCleanup({ retentionDays: 2 })).toEqual({ before: cut, requests: going });
+    expect((await h.service.getStorageInfo()).lastCleanup).toBeNull();
+
+    await h.service.updateSettings({ retentionDays: 2 });
+    const events: string[] = [];
+    h.service.events.subscribe((event) => events.push(event.type === 'data' ? `data:${event.reason}` : event.type));
+    await new Housekeeping(h.service).retention();
+    expect((await h.service.getStorageInfo()).lastCleanup).toEqual({ at: NOW, trigger: 'retention', before: cut, requests: going });
+    expect(events).toContain('data:cleanup');
+
+    // A run that removes nothing keeps the record of the last one that did.
+    await new Housekeeping(h.service).retention();
+    expect((await h.service.getStorageInfo()).lastCleanup?.requests).toBe(going);
+  });
 });

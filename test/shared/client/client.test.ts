@@ -50,7 +50,8 @@ describe('ModelMeterClient against a real server', () => {
     expect(await api.ingestRequests({ records: [{ ts: now - 60_000, model: SLASHED, inputTokens: 1000, outputTokens: 200, channel: KEY, apiType: 'openai' }] })).toEqual({ accepted: 1, duplicates: 0 });
     const run = await api.reportRun({ model: SLASHED, event: 'start', ts: now - 120_000, source: 'ts-client' });
     expect(run).toMatchObject({ model: SLASHED, source: 'ts-client', running: true, start: now - 120_000 });
-    expect((await api.putCircuits([{ metricsKey: KEY, apiType: 'openai', state: 'open', nextRetryAt: now + 30_000 }]))[0]!.state).toBe('open');
+    expect(await api.putCircuits([{ metricsKey: KEY, apiType: 'openai', state: 'open', nextRetryAt: now + 30_000 }])).toEqual({ updated: 1, changed: 1 });
+    expect((await api.listCircuits({ apiType: 'openai' }))[0]!.state).toBe('open');
 
     const summary = await api.getSummary({ range: 'today' });
     expect(summary.models.map((model) => model.model)).toEqual([SLASHED]);
@@ -72,6 +73,7 @@ describe('ModelMeterClient against a real server', () => {
     expect((await api.getStorageInfo()).totalRequests).toBe(1);
     expect((await api.updateSettings({ runStaleSeconds: 300 })).runStaleSeconds).toBe(300);
     expect((await api.getSettings()).runStaleSeconds).toBe(300);
+    expect(await api.previewCleanup({ before: now - 86_400_000 })).toEqual({ before: now - 86_400_000, requests: 0 });
     expect((await api.cleanup({ before: now - 86_400_000 })).requests).toBe(0);
     expect((await api.deleteChannels({ metricsKeys: [KEY], apiType: 'openai' })).requests).toBe(1);
     expect(await api.deleteModel({ model: SLASHED })).toMatchObject({ model: SLASHED, runs: 1 });

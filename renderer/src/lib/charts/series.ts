@@ -1,4 +1,4 @@
-import type { History, HistoryBucket } from '../../../../shared/types.js';
+import type { CurrencyConversion, History, HistoryBucket } from '../../../../shared/types.js';
 
 /** One line or stack of a time chart: points at bucket starts (epoch ms). */
 export interface ChartSeries {
@@ -17,6 +17,14 @@ export const metrics = {
     (currency: string): BucketMetric =>
     (bucket: HistoryBucket) =>
       bucket.cost[currency] ?? 0,
+  /** Every currency converted into the display one at the user's rates; one without a rate counts nothing. */
+  converted:
+    (conversion: Pick<CurrencyConversion, 'currency' | 'rates'>): BucketMetric =>
+    (bucket: HistoryBucket) =>
+      Object.entries(bucket.cost).reduce(
+        (sum, [currency, amount]) => sum + (currency === conversion.currency ? amount : amount * (conversion.rates[currency] ?? 0)),
+        0,
+      ),
 } as const;
 
 /** Currencies that appear in any bucket, biggest total first, so the default choice is the main one. */

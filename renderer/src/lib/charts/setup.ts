@@ -39,8 +39,11 @@ export function themeColors(element: Element = document.body): { text: string; m
   }
 }
 
-/** A stable palette: the same model keeps its colour across charts and reloads. */
-const PALETTE = ['#2563eb', '#16a34a', '#ea580c', '#9333ea', '#0891b2', '#db2777', '#ca8a04', '#a16207', '#64748b', '#dc2626'];
+/**
+ * A stable palette: the same model keeps its colour across charts and reloads. Nine hues at least
+ * 29 degrees apart (no two browns, no teal next to cyan); grey is kept for "other models".
+ */
+export const PALETTE = ['#dc2626', '#d97706', '#65a30d', '#16a34a', '#0891b2', '#2563eb', '#7c3aed', '#c026d3', '#db2777'] as const;
 
 export function colorOf(name: string): string {
   let hash = 0;

@@ -1,4 +1,4 @@
-import { RANGE_PRESETS, type RangePreset } from '../../../../shared/schemas/queries.js';
+import { RANGE_PRESETS, type RangePreset } from '../../../../shared/range-presets.js';
 
 export type RangeChoice = { preset: RangePreset } | { preset: 'custom'; from: number; to: number };
 

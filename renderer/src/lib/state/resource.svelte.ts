@@ -47,7 +47,7 @@ export interface LiveOptions {
   refreshOn?: (event: LedgerEvent) => boolean;
   /** Also reload on a timer (for figures that move with the clock, like runtime). */
   everyMs?: number;
-  /** At most one reload per this many ms while events pour in. */
+  /** At most one reload per this many ms while events pour in (1 s by default). */
   throttleMs?: number;
 }
 
@@ -59,7 +59,9 @@ export interface LiveOptions {
 export function live<T>(load: () => Promise<T>, options: LiveOptions = {}): Resource<T> {
   const client = useClient();
   const resource = new Resource(load);
-  const throttleMs = options.throttleMs ?? 750;
+  // Live traffic sends an event every second or so: each view reloads at most once a second, however
+  // many events arrive in between.
+  const throttleMs = options.throttleMs ?? 1_000;
 
   $effect(() => {
     void resource.reload();

@@ -31,6 +31,21 @@ export function rememberToken(storage: Pick<Storage, 'setItem'>, token: string):
   storage.setItem(TOKEN_KEY, token);
 }
 
+const REFUSED_KEY = 'modelmeter.tokenRefused';
+
+/** Drops a refused token, so the next start asks for one, and notes why for the token form. */
+export function forgetToken(storage: Pick<Storage, 'removeItem' | 'setItem'>): void {
+  storage.removeItem(TOKEN_KEY);
+  storage.setItem(REFUSED_KEY, '1');
+}
+
+/** Whether the last token was refused; asked once, by the token form. */
+export function takeTokenRefused(storage: Pick<Storage, 'getItem' | 'removeItem'>): boolean {
+  const refused = storage.getItem(REFUSED_KEY) === '1';
+  storage.removeItem(REFUSED_KEY);
+  return refused;
+}
+
 /** IPC when the desktop preload is there, HTTP with a token otherwise; null when a token is needed. */
 export function chooseClient(): ModelMeterClient | null {
   const bridge = (globalThis as { [BRIDGE_GLOBAL]?: DesktopBridge })[BRIDGE_GLOBAL];

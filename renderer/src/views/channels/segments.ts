@@ -32,3 +32,46 @@ export function channelName(circuit: { label: string | null; baseUrl: string | n
 export function stateTone(state: CircuitStateName): 'ok' | 'warn' | 'bad' {
   return state === 'closed' ? 'ok' : state === 'half_open' ? 'warn' : 'bad';
 }
+
+const STATE_ORDER: Record<CircuitStateName, number> = { open: 0, half_open: 1, closed: 2 };
+
+/** Channels with a problem first: open, then half-open, then closed; within a state, most failures first. */
+export function problemsFirst<T extends { state: CircuitStateName; consecutiveFailures: number; metricsKey: string; apiType: string }>(circuits: readonly T[]): T[] {
+  return [...circuits].sort(
+    (a, b) =>
+      STATE_ORDER[a.state] - STATE_ORDER[b.state] ||
+      b.consecutiveFailures - a.consecutiveFailures ||
+      a.metricsKey.localeCompare(b.metricsKey) ||
+      a.apiType.localeCompare(b.apiType),
+  );
+}
+
+/** Failure rates at or above these read as a warning or as trouble; below, as normal. */
+export const FAILURE_RATE_WARN = 0.05;
+export const FAILURE_RATE_BAD = 0.2;
+
+export function failureTone(failures: number, requests: number): 'ok' | 'warn' | 'bad' | null {
+  if (requests === 0) return null;
+  const rate = failures / requests;
+  return rate >= FAILURE_RATE_BAD ? 'bad' : rate >= FAILURE_RATE_WARN ? 'warn' : 'ok';
+}
+
+/** Reset closes the circuit and clears its failure count: it changes something only when either is set. */
+export function canReset(circuit: { state: CircuitStateName; consecutiveFailures: number }): boolean {
+  return circuit.state !== 'closed' || circuit.consecutiveFailures > 0;
+}
+
+/**
+ * The part of a channel's history worth drawing: from a little before its first trouble (a state
+ * other than closed) to a little after the last, so a short open days ago is still wide enough to
+ * see. A history that was never in trouble is drawn whole.
+ */
+export function zoomWindow(segments: readonly StateSegment[], now: number): { from: number; to: number } {
+  const whole = { from: segments[0]?.start ?? now, to: now };
+  const trouble = segments.filter((segment) => segment.state !== 'closed');
+  if (!trouble.length) return whole;
+  const start = trouble[0]!.start;
+  const end = trouble.at(-1)!.end;
+  const margin = Math.max((end - start) * 0.15, 60_000);
+  return { from: Math.max(whole.from, start - margin), to: Math.min(now, end + margin) };
+}

@@ -1,4 +1,6 @@
-import type { ModelSummary } from '../../../../shared/types.js';
+import type { CurrencyConversion, ModelSummary } from '../../../../shared/types.js';
+import { compareCostKeys, costKey } from '../../lib/state/cost-order.js';
+import { tokenTotal } from '../../lib/state/overview.js';
 
 export const MODEL_COLUMNS = [
   'model',
@@ -13,9 +15,11 @@ export const MODEL_COLUMNS = [
   'cost',
 ] as const;
 export type ModelColumn = (typeof MODEL_COLUMNS)[number];
+/** Columns a table can sort by: the Models table's, and the Overview's token total. */
+export type SortColumn = ModelColumn | 'tokens';
 
 export interface SortOrder {
-  column: ModelColumn;
+  column: SortColumn;
   descending: boolean;
 }
 
@@ -30,13 +34,7 @@ export function pricingLabel(row: Pick<ModelSummary, 'pricingMethod'>): PricingL
   return row.pricingMethod ?? 'unpriced';
 }
 
-// Mixed currencies compare by the sum of their amounts: rough, but it keeps big spenders on top, and
-// the cell itself shows each currency.
-function costValue(row: ModelSummary): number | null {
-  return row.cost === null ? null : Object.values(row.cost).reduce((sum, amount) => sum + amount, 0);
-}
-
-function valueOf(row: ModelSummary, column: ModelColumn): number | string | null {
+function valueOf(row: ModelSummary, column: Exclude<SortColumn, 'cost'>): number | string | null {
   switch (column) {
     case 'model':
       return row.model;
@@ -44,8 +42,8 @@ function valueOf(row: ModelSummary, column: ModelColumn): number | string | null
       return successRate(row);
     case 'pricing':
       return pricingLabel(row);
-    case 'cost':
-      return costValue(row);
+    case 'tokens':
+      return tokenTotal(row);
     default:
       return row[column];
   }
@@ -54,12 +52,23 @@ function valueOf(row: ModelSummary, column: ModelColumn): number | string | null
 /**
  * Rows in the chosen order; values that do not exist (an unpriced cost, the success rate of a model
  * without requests) go last in both directions, so "most expensive" never starts with unpriced rows.
+ * Costs rank by their amount in the display currency when `conversion` has every rate needed, else
+ * within their own currency (see cost-order.ts): CN¥470 is never "more" than $278.
  */
-export function sortModels(rows: readonly ModelSummary[], order: SortOrder): ModelSummary[] {
+export function sortModels(rows: readonly ModelSummary[], order: SortOrder, conversion: CurrencyConversion | null = null): ModelSummary[] {
   const sign = order.descending ? -1 : 1;
+  if (order.column === 'cost') {
+    return [...rows].sort((a, b) => {
+      const x = costKey(a.cost, conversion);
+      const y = costKey(b.cost, conversion);
+      if (x === null || y === null) return x === y ? a.model.localeCompare(b.model) : x === null ? 1 : -1;
+      return compareCostKeys(x, y, conversion, order.descending) || a.model.localeCompare(b.model);
+    });
+  }
+  const column = order.column;
   return [...rows].sort((a, b) => {
-    const x = valueOf(a, order.column);
-    const y = valueOf(b, order.column);
+    const x = valueOf(a, column);
+    const y = valueOf(b, column);
     if (x === null || y === null) {
       if (x === y) return a.model.localeCompare(b.model);
       return x === null ? 1 : -1;
@@ -76,7 +85,7 @@ export function filterModels(rows: readonly ModelSummary[], text: string): Model
 }
 
 /** Text columns start A to Z, figures start with the largest. */
-export function nextOrder(current: SortOrder, column: ModelColumn): SortOrder {
+export function nextOrder(current: SortOrder, column: SortColumn): SortOrder {
   if (current.column === column) return { column, descending: !current.descending };
   return { column, descending: column !== 'model' && column !== 'pricing' };
 }

@@ -16,6 +16,8 @@ export interface ChannelForm {
   label: string;
   apiKey: string;
   heldKeyMask: string | null;
+  /** The base URL the held key was given for: the server forgets the key if the origin changes. */
+  savedBaseUrl: string | null;
   forget: boolean;
 }
 
@@ -28,7 +30,7 @@ export interface RouteForm {
   enabled: boolean;
 }
 
-export const emptyChannel = (): ChannelForm => ({ id: undefined, baseUrl: '', label: '', apiKey: '', heldKeyMask: null, forget: false });
+export const emptyChannel = (): ChannelForm => ({ id: undefined, baseUrl: '', label: '', apiKey: '', heldKeyMask: null, savedBaseUrl: null, forget: false });
 
 export function routeForm(route?: ProxyRoute): RouteForm {
   if (!route) return { name: '', protocol: 'openai', channels: [emptyChannel()], timeoutSeconds: '300', includeUsage: false, enabled: true };
@@ -41,6 +43,7 @@ export function routeForm(route?: ProxyRoute): RouteForm {
       label: channel.label ?? '',
       apiKey: '',
       heldKeyMask: channel.hasKey ? (channel.keyMask ?? '…') : null,
+      savedBaseUrl: channel.baseUrl,
       forget: false,
     })),
     timeoutSeconds: String(route.timeoutSeconds),
@@ -49,13 +52,50 @@ export function routeForm(route?: ProxyRoute): RouteForm {
   };
 }
 
-/** What saving does with a row's key: keep the held one, set a new one, forget it, or use the client's. */
-export type KeyPlan = 'keep' | 'set' | 'forget' | 'client';
+/**
+ * What saving does with a row's key: keep the held one, set a new one, forget it, use the client's,
+ * or `moved`: the base URL now points at another origin, so the held key is forgotten (it was given
+ * for the old host) and the row asks for the key again.
+ */
+export type KeyPlan = 'keep' | 'set' | 'forget' | 'moved' | 'client';
 
 export function keyPlan(channel: ChannelForm): KeyPlan {
   if (channel.apiKey.trim() !== '') return 'set';
   if (channel.heldKeyMask === null) return 'client';
-  return channel.forget ? 'forget' : 'keep';
+  if (channel.forget) return 'forget';
+  return originMoved(channel) ? 'moved' : 'keep';
+}
+
+function originOf(url: string): string | null {
+  try {
+    return new URL(url.trim()).origin;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the row's base URL points at another scheme, host or port than the held key was given for. */
+export function originMoved(channel: ChannelForm): boolean {
+  if (channel.savedBaseUrl === null) return false;
+  const now = originOf(channel.baseUrl);
+  return now !== null && now !== originOf(channel.savedBaseUrl);
+}
+
+/**
+ * A route name offered for what was typed: "My Claude" -> "my-claude". Null when nothing usable is
+ * left (a name of CJK characters only) or the name is already valid.
+ */
+export function suggestedName(typed: string): string | null {
+  if (routeNameSchema.safeParse(typed.trim()).success) return null;
+  const slug = typed
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .slice(0, 64)
+    .replace(/[-.]+$/, '');
+  return routeNameSchema.safeParse(slug).success ? slug : null;
 }
 
 export function channelInput(channel: ChannelForm): ProxyChannelInput {
@@ -66,7 +106,7 @@ export function channelInput(channel: ChannelForm): ProxyChannelInput {
     baseUrl: channel.baseUrl.trim(),
     ...(label === '' ? {} : { label }),
     // Absent keeps the held key; null forgets it.
-    ...(plan === 'set' ? { apiKey: channel.apiKey.trim() } : plan === 'forget' ? { apiKey: null } : {}),
+    ...(plan === 'set' ? { apiKey: channel.apiKey.trim() } : plan === 'forget' || plan === 'moved' ? { apiKey: null } : {}),
   };
 }
 
@@ -99,17 +139,31 @@ export function toRouteInput(form: RouteForm, taken: readonly string[] = []): Ro
   if (!checked.success) {
     for (const issue of checked.error.issues) {
       const path = issue.path.map(String).join('.') || '(body)';
-      errors[path] ??= messageOf(path, issue);
+      errors[path] ??= messageOf(path, issue, route);
     }
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return { ok: true, name, route };
 }
 
-function messageOf(path: string, issue: z.core.$ZodIssue): FieldMessage {
-  if (path.endsWith('.baseUrl')) return { key: 'settings.routes.error.url' };
+function messageOf(path: string, issue: z.core.$ZodIssue, route: ProxyRouteInput): FieldMessage {
+  if (path.endsWith('.baseUrl')) return baseUrlMessage(route.channels[Number(issue.path[1])]?.baseUrl ?? '');
+  if (path.endsWith('.apiKey')) return { key: 'settings.routes.error.keyChars' };
   if (path === 'channels' && issue.code === 'too_small') return { key: 'settings.routes.error.noChannel' };
   return messageOfIssue(issue);
+}
+
+/** Why a base URL is refused, in the words that tell the user what to change. */
+function baseUrlMessage(baseUrl: string): FieldMessage {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    return { key: 'settings.routes.error.url' };
+  }
+  if (url.username !== '' || url.password !== '') return { key: 'settings.routes.error.urlCredentials' };
+  if ((url.protocol === 'http:' || url.protocol === 'https:') && (url.search !== '' || url.hash !== '')) return { key: 'settings.routes.error.urlQuery' };
+  return { key: 'settings.routes.error.url' };
 }
 
 /**

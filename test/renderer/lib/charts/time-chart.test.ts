@@ -81,4 +81,46 @@ describe('TimeChart', () => {
     expect(charts).toHaveLength(0);
     expect(view.getByRole('figure', { name: 'Requests' }).textContent).toContain('gpt-5-mini: v1500');
   });
+
+  it('labels a two-day range with each date once, on whole days', () => {
+    const from = new Date(2026, 0, 9, 0, 0).getTime();
+    const to = new Date(2026, 0, 11, 0, 0).getTime();
+    render(TimeChart, { series, label: 'Requests', formatValue, from, to });
+    const x = charts[0]!.config.options?.scales?.['x'] as { time?: { unit?: string }; ticks?: { callback?: unknown; stepSize?: number } };
+    expect([x.time?.unit, x.ticks?.stepSize]).toEqual(['day', 1]);
+    // Were ticks 12 hours apart, the second of each day would repeat the date: it is left blank.
+    const callback = x.ticks!.callback as (value: number, index: number, ticks: { value: number }[]) => string;
+    const ticks = [from, from + 12 * 3_600_000, from + 24 * 3_600_000].map((value) => ({ value }));
+    const labels = ticks.map((entry, index) => callback(entry.value, index, ticks));
+    expect(labels[1]).toBe('');
+    expect(new Set(labels.filter(Boolean)).size).toBe(2);
+  });
+
+  it('puts the ticks of a day on whole hours, never every 59 minutes', () => {
+    const from = new Date(2026, 0, 10, 0, 0).getTime();
+    render(TimeChart, { series, label: 'Requests', formatValue, from, to: from + 13 * 3_600_000 + 7 * 60_000 });
+    const x = charts[0]!.config.options?.scales?.['x'] as { time?: { unit?: string }; ticks?: { stepSize?: number } };
+    expect([x.time?.unit, x.ticks?.stepSize]).toEqual(['hour', 2]);
+  });
+
+  it('counts in whole numbers, with units on both axes', () => {
+    render(TimeChart, { series, label: 'Requests', formatValue, unit: 'Requests', integer: true });
+    const scales = charts[0]!.config.options?.scales as Record<string, { title?: { display?: boolean; text?: string }; ticks?: { precision?: number } }>;
+    expect(scales['y']!.ticks!.precision).toBe(0);
+    expect(scales['y']!.title).toMatchObject({ display: true, text: 'Requests' });
+    expect(scales['x']!.title).toMatchObject({ display: true, text: 'Local time' });
+  });
+
+  it('names the bucket’s span and the bucket’s total in a tooltip', () => {
+    const two = [series[0]!, { label: 'qwen3', color: '#16a34a', points: [{ x: t0, y: 500 }] }];
+    render(TimeChart, { series: two, label: 'Requests', formatValue, bucketMs: 3_600_000 });
+    const callbacks = charts[0]!.config.options?.plugins?.tooltip?.callbacks as unknown as {
+      title: (items: { raw: { x: number; y: number } }[]) => string;
+      footer: (items: { raw: { x: number; y: number } }[]) => string;
+    };
+    const items = [{ raw: { x: t0, y: 1500 } }, { raw: { x: t0, y: 500 } }];
+    const start = new Intl.DateTimeFormat('en', { hour: '2-digit', minute: '2-digit' });
+    expect(callbacks.title(items)).toContain(`${start.format(t0)} – ${start.format(t0 + 3_600_000)}`);
+    expect(callbacks.footer(items)).toBe('Total: v2000');
+  });
 });

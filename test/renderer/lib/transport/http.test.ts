@@ -76,6 +76,7 @@ describe('the browser transport over HTTP API v1', () => {
     expect((await call('getStorageInfo')).totalRequests).toBe(1);
     expect((await call('updateSettings', { retentionDays: 30 })).retentionDays).toBe(30);
     expect((await call('getSettings')).retentionDays).toBe(30);
+    expect((await call('previewCleanup', { retentionDays: 1 })).requests).toBe(0);
     expect((await call('cleanup', { before: now - 86_400_000 })).requests).toBe(0);
     expect((await call('deleteChannels', { metricsKeys: [KEY], apiType: 'openai' })).requests).toBe(1);
     expect((await call('deleteModel', { model: MODEL })).runs).toBe(1);

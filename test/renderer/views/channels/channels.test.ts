@@ -51,9 +51,9 @@ describe('Channels', () => {
     await screen.findByTestId('channels-table');
     const states = screen.getAllByTestId('channel-state').map((badge) => [badge.textContent, badge.className.match(/\b(ok|warn|bad)\b/)?.[1]]);
     expect(states).toEqual([
-      ['Closed', 'ok'],
       ['Open', 'bad'],
       ['Half-open', 'warn'],
+      ['Closed', 'ok'],
     ]);
     expect(within(rowOf(A)).getByText('OpenAI primary')).toBeTruthy();
     expect(within(rowOf(A)).getByText('sk-a…9xQ2')).toBeTruthy();
@@ -63,16 +63,59 @@ describe('Channels', () => {
     expect(within(rowOf(A)).getByTestId('channel-failure-rate').textContent?.trim()).toBe('0%');
     expect(client.callsOf('getHistory')).toContainEqual({ metricsKey: B, apiType: 'anthropic', range: '24h', interval: 'auto' });
     expect(client.callsOf('getHistory')).toHaveLength(3);
-    expect(within(rowOf(A)).getByTestId('channel-retry').textContent?.trim()).toBe('–');
+    expect(within(rowOf(A)).getByTestId('channel-retry').textContent?.trim()).toBe('');
+  });
+
+  it('lists channels with problems first: open, then half-open, then closed', async () => {
+    renderWithClient(makeFakeClient(handlers()), Channels);
+    await screen.findByTestId('channels-table');
+    expect(screen.getAllByTestId('channel-row').map((row) => row.dataset['metricsKey'])).toEqual([B, C, A]);
+  });
+
+  it('colours the failure rate by threshold, not red for any failure', async () => {
+    const rates: Record<string, [number, number]> = { [A]: [100, 2], [B]: [10, 4], [C]: [100, 8] };
+    renderWithClient(makeFakeClient(handlers({ getHistory: async ({ metricsKey }) => history(...rates[metricsKey!]!) })), Channels);
+    await screen.findByTestId('channels-table');
+    const tone = (key: string) => within(rowOf(key)).getByTestId('channel-failure-rate').querySelector('span')?.className ?? '';
+    await vi.waitFor(() => expect(within(rowOf(A)).getByTestId('channel-failure-rate').textContent?.trim()).toBe('2%'));
+    expect(tone(A)).toMatch(/\bok\b/);
+    expect(tone(C)).toMatch(/\bwarn\b/);
+    expect(tone(B)).toMatch(/\bbad\b/);
+  });
+
+  it('offers Reset only where it changes something, and Delete only from a menu', async () => {
+    renderWithClient(makeFakeClient(handlers()), Channels);
+    await screen.findByTestId('channels-table');
+    expect(within(rowOf(A)).queryByTestId('channel-reset')).toBeNull();
+    expect(within(rowOf(B)).getByTestId('channel-reset')).toBeTruthy();
+    expect(within(rowOf(C)).getByTestId('channel-reset')).toBeTruthy();
+    const menu = within(rowOf(A)).getByTestId('channel-menu').closest('details')!;
+    expect(menu.open).toBe(false);
+    expect(menu.contains(within(rowOf(A)).getByTestId('channel-delete'))).toBe(true);
+  });
+
+  it('zooms the state timeline to where the transitions are, so a short open days ago is visible', async () => {
+    const DAY = 86_400_000;
+    const events = [
+      circuitEvent(1, NOW - 3 * DAY, null, 'closed'),
+      circuitEvent(2, NOW - 2 * DAY, 'closed', 'open', '5 consecutive failures'),
+      circuitEvent(3, NOW - 2 * DAY + 25 * 60_000, 'open', 'closed', 'probe succeeded'),
+    ];
+    renderWithClient(makeFakeClient(handlers({ listCircuitEvents: async () => events })), Channels);
+    await screen.findByTestId('channels-table');
+    await fireEvent.click(within(rowOf(A)).getByTestId('channel-timeline-toggle'));
+    await vi.waitFor(() => expect(screen.getAllByTestId('timeline-segment').length).toBeGreaterThan(0));
+    const open = screen.getAllByTestId('timeline-segment').find((segment) => segment.dataset['state'] === 'open')!;
+    expect(parseFloat(open.style.width)).toBeGreaterThan(30);
   });
 
   it('counts down to the next retry of an open circuit', async () => {
     renderWithClient(makeFakeClient(handlers()), Channels);
     await screen.findByTestId('channels-table');
     const retry = () => within(rowOf(B)).getByTestId('channel-retry').textContent?.trim();
-    expect(retry()).toBe('in 30s');
+    expect(retry()).toBe('retry in 30s');
     vi.advanceTimersByTime(5000);
-    await vi.waitFor(() => expect(retry()).toBe('in 25s'));
+    await vi.waitFor(() => expect(retry()).toBe('retry in 25s'));
     vi.advanceTimersByTime(26_000);
     await vi.waitFor(() => expect(retry()).toBe('due now'));
   });
@@ -87,6 +130,9 @@ describe('Channels', () => {
     await vi.waitFor(() => expect(within(rowOf(B)).getByTestId('channel-state').textContent).toBe('Closed'));
     expect(client.callsOf('resetCircuit')).toEqual([{ metricsKey: B, apiType: 'anthropic' }]);
     expect(screen.getByTestId('channels-notice').textContent).toContain('now Closed');
+    // The Reset button is gone now that the circuit is closed: focus is on the notice, not lost.
+    expect(within(rowOf(B)).queryByTestId('channel-reset')).toBeNull();
+    expect(document.activeElement).toBe(screen.getByTestId('channels-notice'));
 
     client.handle({ listCircuits: async () => circuits.map((item) => (item.metricsKey === B ? { ...closed, state: 'half_open' as const } : item)) });
     client.emit({ type: 'circuits', metricsKey: B, apiType: 'anthropic', state: 'half_open' });
@@ -106,7 +152,7 @@ describe('Channels', () => {
     await fireEvent.click(within(body.closest('dialog')!).getByRole('button', { name: 'Delete channel data' }));
     await vi.waitFor(() => expect(screen.getByTestId('channels-notice').textContent).toContain('42 requests'));
     expect(client.callsOf('deleteChannels')).toEqual([{ metricsKeys: [B], apiType: 'anthropic' }]);
-    expect(screen.getAllByTestId('channel-row').map((row) => row.dataset['metricsKey'])).toEqual([A, C]);
+    expect(screen.getAllByTestId('channel-row').map((row) => row.dataset['metricsKey'])).toEqual([C, A]);
   });
 
   it('expands a channel into its state timeline and list of transitions', async () => {
@@ -128,7 +174,8 @@ describe('Channels', () => {
     expect(client.callsOf('listCircuitEvents')).toEqual([{ metricsKey: A, apiType: 'openai' }]);
     const segments = screen.getAllByTestId('timeline-segment');
     expect(segments.map((segment) => segment.dataset['state'])).toEqual(['closed', 'open', 'half_open', 'closed']);
-    expect(segments.map((segment) => segment.style.width)).toEqual(['25%', '25%', '25%', '25%']);
+    // Zoomed to the trouble (3 h to 1 h ago) with 15 % of it either side: 18 + 60 + 60 + 18 minutes.
+    expect(segments.map((segment) => Number(parseFloat(segment.style.width).toFixed(2)))).toEqual([11.54, 38.46, 38.46, 11.54]);
     const newest = screen.getAllByTestId('transition-row')[0]!;
     expect(newest.textContent).toContain('Half-open');
     expect(newest.textContent).toContain('probe succeeded');

@@ -28,18 +28,23 @@ describe('the Data view', () => {
   it('shows the storage facts', async () => {
     setup();
     expect((await screen.findByTestId('data-size')).textContent).toContain('5 MB');
-    expect(screen.getByTestId('data-total-requests').textContent).toContain('12.3K');
+    expect(screen.getByTestId('data-total-requests').textContent).toContain('12,345');
   });
 
-  it('cleans up only after a permanent-delete question, then says how many rows went', async () => {
-    const { client, user } = setup({ cleanup: async ({ before }) => ({ before: Number(before), requests: 1_234 }) });
+  it('cleans up only after a permanent-delete question that says how many rows will go, then says how many went', async () => {
+    const { client, user } = setup({
+      previewCleanup: async ({ before }) => ({ before: Number(before), requests: 1_234 }),
+      cleanup: async ({ before }) => ({ before: Number(before), requests: 1_234 }),
+    });
     const day = screen.getByTestId('data-cleanup-before');
     await user.type(day, '2026-01-15');
     await user.click(screen.getByTestId('data-cleanup-button'));
 
-    const question = screen.getByTestId('data-cleanup-confirm');
+    const question = await screen.findByTestId('data-cleanup-confirm');
     expect(question.textContent).toContain('deleted permanently');
     expect(question.textContent).toContain('cannot be undone');
+    expect(screen.getByTestId('data-cleanup-count').textContent).toBe('1,234 request rows will be removed.');
+    expect(client.callsOf('previewCleanup')).toEqual([{ before: new Date(2026, 0, 15).getTime() }]);
     expect(client.callsOf('cleanup')).toHaveLength(0);
 
     await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Delete permanently' }));
@@ -73,7 +78,10 @@ describe('the Data view', () => {
   });
 
   it('saves the retention period and refuses one the schema refuses', async () => {
-    const { client, user } = setup({ updateSettings: async (patch) => ({ ...SETTINGS, ...patch }) as typeof SETTINGS });
+    const { client, user } = setup({
+      updateSettings: async (patch) => ({ ...SETTINGS, ...patch }) as typeof SETTINGS,
+      previewCleanup: async () => ({ before: Date.UTC(2026, 0, 1), requests: 0 }),
+    });
     const days = (await screen.findByTestId('data-retention-days')) as HTMLInputElement;
     await waitFor(() => expect(days.value).toBe('90'));
     await user.clear(days);
@@ -87,6 +95,35 @@ describe('the Data view', () => {
     await user.click(screen.getByTestId('data-retention-save'));
     await screen.findByText('Saved');
     expect(client.callsOf('updateSettings')).toEqual([{ retentionDays: 30 }]);
+  });
+
+  it('asks before a shorter retention removes rows, with how many, and saves only when confirmed', async () => {
+    const { client, user } = setup({
+      updateSettings: async (patch) => ({ ...SETTINGS, ...patch }) as typeof SETTINGS,
+      previewCleanup: async () => ({ before: new Date(2026, 0, 10).getTime(), requests: 4_321 }),
+    });
+    const days = (await screen.findByTestId('data-retention-days')) as HTMLInputElement;
+    await waitFor(() => expect(days.value).toBe('90'));
+    await user.clear(days);
+    await user.type(days, '7');
+    await user.click(screen.getByTestId('data-retention-save'));
+
+    const question = await screen.findByTestId('data-retention-confirm');
+    expect(client.callsOf('previewCleanup')).toEqual([{ retentionDays: 7 }]);
+    expect(question.textContent).toContain('Keeping 7 days removes 4,321 request rows from before Jan 10, 2026');
+    expect(client.callsOf('updateSettings')).toHaveLength(0);
+
+    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Save and remove' }));
+    await screen.findByText('Saved');
+    expect(client.callsOf('updateSettings')).toEqual([{ retentionDays: 7 }]);
+  });
+
+  it('shows when the last cleanup ran and what it removed', async () => {
+    const at = new Date(2026, 0, 31, 9, 5).getTime();
+    setup({ getStorageInfo: async () => ({ ...STORAGE, lastCleanup: { at, trigger: 'retention', before: new Date(2026, 0, 1).getTime(), requests: 2_500 } }) });
+    await waitFor(() => expect(screen.getByTestId('data-last-cleanup').textContent).toContain('2,500 request rows from before Jan 1, 2026 removed'));
+    expect(screen.getByTestId('data-last-cleanup').textContent).toContain('(retention)');
+    expect(screen.getByTestId('data-last-cleanup').textContent).toContain('Jan 31, 2026');
   });
 
   it('downloads an export and shows the file name', async () => {
@@ -120,10 +157,10 @@ describe('the Data view', () => {
         };
       },
     });
-    expect((await screen.findByTestId('data-total-requests')).textContent).toContain('12.3K');
+    expect((await screen.findByTestId('data-total-requests')).textContent).toContain('12,345');
     await user.type(screen.getByTestId('import-path'), '/srv/ccx/metrics.db');
     await user.click(screen.getByTestId('import-button'));
     expect((await screen.findByTestId('import-report-circuits')).textContent?.trim()).toBe('2 updated · 0 unchanged · 1 skipped');
-    await waitFor(() => expect(screen.getByTestId('data-total-requests').textContent).toContain('13.3K'));
+    await waitFor(() => expect(screen.getByTestId('data-total-requests').textContent).toContain('13,345'));
   });
 });

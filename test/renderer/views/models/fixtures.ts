@@ -30,7 +30,7 @@ export function summaryOf(models: ModelSummary[], from = 0, to = 1): Summary {
 }
 
 export function storage(overrides: Partial<StorageInfo> = {}): StorageInfo {
-  return { databaseBytes: 0, walBytes: 0, totalRequests: 0, oldestRawRequestAt: null, newestRawRequestAt: null, models: 0, channels: 0, retentionDays: 90, ...overrides };
+  return { databaseBytes: 0, walBytes: 0, totalRequests: 0, oldestRawRequestAt: null, newestRawRequestAt: null, models: 0, channels: 0, retentionDays: 90, lastCleanup: null, ...overrides };
 }
 
 export function requestRow(id: string, ts: number, overrides: Partial<RequestRow> = {}): RequestRow {

@@ -7,7 +7,7 @@ import { range } from '../../../../renderer/src/lib/state/range.svelte.js';
 import Models from '../../../../renderer/src/views/Models.svelte';
 import { flash } from '../../../../renderer/src/views/models/flash.svelte.js';
 import { makeFakeClient, renderWithClient, type FakeHandlers } from '../../support/fake-client.js';
-import { installDialog, modelRow, requestRow, run, summaryOf } from './fixtures.js';
+import { circuit, installDialog, modelRow, requestRow, run, summaryOf } from './fixtures.js';
 
 const NOW = Date.UTC(2026, 0, 10, 12, 0, 0);
 const MODEL = 'Qwen3-Coder-30B';
@@ -133,5 +133,85 @@ describe('Model detail', () => {
     await screen.findByText('No runs of this model in this range.');
     await screen.findByText('No requests of this model in this range.');
     expect(screen.getByTestId('model-running').textContent).toBe('Not running');
+  });
+
+  it('says "Billed by the hour" for a request of an hourly model, not a cost of 0, and shows the hourly rate', async () => {
+    const rows = [requestRow('1', NOW, { model: MODEL, cost: 0, currency: 'CNY' })];
+    const client = makeFakeClient(
+      handlers({
+        listRequests: async () => ({ requests: rows, nextBefore: null }),
+        getPricing: async () => ({
+          model: MODEL,
+          versions: [{ id: 1, model: MODEL, effectiveFrom: 0, effectiveTo: null, method: 'hourly', currency: 'CNY', hourly: 2.8, tiers: null, createdAt: 0 }],
+        }),
+      }),
+    );
+    renderWithClient(client, Models, { model: MODEL });
+    const [row] = await screen.findAllByTestId('request-row');
+    expect(within(row!).getByTestId('request-hourly').textContent).toBe('Billed by the hour');
+    expect(row!.textContent).not.toContain('CN¥0.00');
+    await vi.waitFor(() => expect(screen.getByTestId('model-hourly-rate').textContent).toContain('CN¥2.80 per hour'));
+  });
+
+  it('names a request’s channel by its label and route, with the hash in the tooltip, and a 429 as Rate limited', async () => {
+    const KEY = 'a1b2c3d4e5f60718';
+    const rows = [requestRow('2', NOW, { model: MODEL, success: false, failureClass: 'retryable', statusCode: 429, channel: KEY }), requestRow('1', NOW - 1000, { model: MODEL, channel: 'ffffeeeeddddcccc' })];
+    const client = makeFakeClient(
+      handlers({
+        listRequests: async () => ({ requests: rows, nextBefore: null }),
+        listCircuits: async () => [circuit(KEY, { label: 'OpenAI relay' })],
+        listRoutes: async () => [
+          {
+            name: 'coding',
+            protocol: 'openai',
+            includeUsage: true,
+            timeoutSeconds: 60,
+            enabled: true,
+            path: '/r/coding',
+            channels: [{ id: 'c1', baseUrl: 'https://relay.example.net/v1', label: null, hasKey: true, keyMask: 'sk-…aa', metricsKey: KEY }],
+          },
+        ],
+      }),
+    );
+    renderWithClient(client, Models, { model: MODEL });
+    const [limited, plain] = await screen.findAllByTestId('request-row');
+    expect(within(limited!).getByText('Rate limited')).toBeTruthy();
+    expect(within(limited!).queryByText('Retryable')).toBeNull();
+    await vi.waitFor(() => expect(within(limited!).getByTestId('request-channel').textContent).toBe('OpenAI relay'));
+    expect(within(limited!).getByTestId('request-channel').getAttribute('title')).toBe(`${KEY} · openai`);
+    expect(within(limited!).getByText('route coding')).toBeTruthy();
+    // A channel nobody named keeps its short hash.
+    expect(within(plain!).getByTestId('request-channel').textContent).toBe('ffffeeee');
+  });
+
+  it('says a model that does not exist does not, with nothing to delete', async () => {
+    const client = makeFakeClient(
+      handlers({
+        getSummary: async () => summaryOf([modelRow('gpt-5-mini', { requests: 3 })]),
+        listPricing: async () => [],
+        listRuns: async () => [],
+        listRequests: async () => ({ requests: [], nextBefore: null }),
+      }),
+    );
+    renderWithClient(client, Models, { model: 'no-such-model' });
+    await screen.findByText('No model named no-such-model');
+    expect(screen.queryByTestId('model-delete')).toBeNull();
+    expect(screen.getByTestId('model-back')).toBeTruthy();
+  });
+
+  it('keeps the page of a model that exists but had nothing in this range', async () => {
+    const client = makeFakeClient(
+      handlers({
+        getSummary: async (query) => summaryOf(query.from === 0 ? [modelRow(MODEL, { requests: 9 })] : []),
+        listPricing: async () => [],
+        listRuns: async () => [],
+        listRequests: async () => ({ requests: [], nextBefore: null }),
+      }),
+    );
+    renderWithClient(client, Models, { model: MODEL });
+    await screen.findByTestId('model-no-activity');
+    await vi.waitFor(() => expect(client.callsOf('listPricing')).toHaveLength(1));
+    expect(screen.queryByText(`No model named ${MODEL}`)).toBeNull();
+    expect(screen.getByTestId('model-delete')).toBeTruthy();
   });
 });

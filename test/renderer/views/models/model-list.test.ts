@@ -25,12 +25,12 @@ describe('Models list', () => {
   });
 
   it('lists the models of the range with their figures', async () => {
-    const client = makeFakeClient({ getSummary: async () => summaryOf(rows) });
+    const client = makeFakeClient({ getSummary: async () => summaryOf(rows, 0, Date.now()) });
     renderWithClient(client, Models, { model: null });
     await screen.findByTestId('models-table');
     expect(client.callsOf('getSummary')).toEqual([{ range: '7d' }]);
     const gpt = within(screen.getAllByTestId('models-row').find((row) => row.dataset['model'] === 'gpt-5-mini')!);
-    expect(gpt.getByText('1.5K')).toBeTruthy();
+    expect(gpt.getByText('1,500')).toBeTruthy();
     expect(gpt.getByText('1.2M')).toBeTruthy();
     expect(gpt.getByText('99%')).toBeTruthy();
     expect(gpt.getByText('Per token')).toBeTruthy();
@@ -67,11 +67,42 @@ describe('Models list', () => {
     expect(modelOrder()).toEqual(['Qwen3/Coder 30B', 'gpt-5-mini', 'llama-free', 'mystery-model']);
     expect(byCost.closest('th')?.getAttribute('aria-sort')).toBe('descending');
     await fireEvent.click(byCost);
-    expect(modelOrder()).toEqual(['llama-free', 'gpt-5-mini', 'Qwen3/Coder 30B', 'mystery-model']);
+    expect(modelOrder()).toEqual(['Qwen3/Coder 30B', 'llama-free', 'gpt-5-mini', 'mystery-model']);
     expect(byCost.closest('th')?.getAttribute('aria-sort')).toBe('ascending');
 
     await fireEvent.click(screen.getByRole('button', { name: 'Sort by Model' }));
     expect(modelOrder()).toEqual(['gpt-5-mini', 'llama-free', 'mystery-model', 'Qwen3/Coder 30B']);
+  });
+
+  it('ranks costs in several currencies by their amount in the display currency when rates are set', async () => {
+    const mixed = [modelRow('yuan-model', { requests: 1, cost: { CNY: 470 } }), modelRow('dollar-model', { requests: 1, cost: { USD: 278 } })];
+    const converted = { currency: 'USD', amount: 278 + 470 * 0.14, rates: { CNY: 0.14 }, missingRates: [] };
+    renderWithClient(makeFakeClient({ getSummary: async () => ({ ...summaryOf(mixed), converted }) }), Models, { model: null });
+    await screen.findByTestId('models-table');
+    await fireEvent.click(screen.getByRole('button', { name: 'Sort by Cost' }));
+    expect(modelOrder()).toEqual(['dollar-model', 'yuan-model']);
+    expect(screen.queryByTestId('models-cost-by-currency')).toBeNull();
+  });
+
+  it('without rates, ranks costs within each currency and says so, never adding yuan to dollars', async () => {
+    const mixed = [
+      modelRow('yuan-big', { requests: 1, cost: { CNY: 470 } }),
+      modelRow('dollar-small', { requests: 1, cost: { USD: 5 } }),
+      modelRow('yuan-small', { requests: 1, cost: { CNY: 3 } }),
+      modelRow('dollar-big', { requests: 1, cost: { USD: 278 } }),
+    ];
+    renderWithClient(makeFakeClient({ getSummary: async () => summaryOf(mixed) }), Models, { model: null });
+    await screen.findByTestId('models-table');
+    await fireEvent.click(screen.getByRole('button', { name: 'Sort by Cost' }));
+    expect(modelOrder()).toEqual(['yuan-big', 'yuan-small', 'dollar-big', 'dollar-small']);
+    expect(screen.getByTestId('models-cost-by-currency').textContent).toContain('CNY, USD');
+  });
+
+  it('shows no Running badge in a range that ended in the past', async () => {
+    const past = Date.now() - 3 * 86_400_000;
+    renderWithClient(makeFakeClient({ getSummary: async () => summaryOf(rows, past - 86_400_000, past) }), Models, { model: null });
+    await screen.findByTestId('models-table');
+    expect(screen.queryByTestId('models-running')).toBeNull();
   });
 
   it('filters by name and says when nothing matches', async () => {

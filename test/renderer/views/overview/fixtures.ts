@@ -50,6 +50,7 @@ export function storage(overrides: Partial<StorageInfo> = {}): StorageInfo {
     models: 0,
     channels: 0,
     retentionDays: 90,
+    lastCleanup: null,
     ...overrides,
   };
 }

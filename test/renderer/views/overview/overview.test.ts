@@ -55,7 +55,7 @@ describe('Overview', () => {
   it('shows the cards of the summary, with token classes, rates and cost per currency', async () => {
     renderWithClient(makeFakeClient(handlers()), Overview);
     const requests = await screen.findByTestId('card-requests');
-    expect(requests.textContent).toContain('1.2K');
+    expect(requests.textContent).toContain('1,234');
     expect(requests.textContent).toContain('34 failed');
     expect(screen.getByTestId('card-success').textContent).toContain('97.2%');
     expect(screen.getByTestId('tokens-input').textContent).toBe('300K');
@@ -95,11 +95,42 @@ describe('Overview', () => {
   });
 
   it('lists models with links to their page and a running badge', async () => {
-    renderWithClient(makeFakeClient(handlers()), Overview);
+    renderWithClient(makeFakeClient(handlers({ getSummary: async () => ({ ...used, to: Date.now() }) })), Overview);
     const rows = await screen.findAllByTestId('overview-model-row');
-    expect(rows[0]!.textContent).toContain('Qwen3-Coder');
-    expect(within(rows[0]!).getByTestId('running-badge').textContent).toBe('Running');
-    expect(within(rows[1]!).getByRole('link', { name: 'gpt-5-mini' }).getAttribute('href')).toBe('#/models/gpt-5-mini');
+    const qwen = rows.find((row) => row.textContent?.includes('Qwen3-Coder'))!;
+    expect(within(qwen).getByTestId('running-badge').textContent).toBe('Running');
+    expect(screen.getByTestId('card-runtime').textContent).toContain('1 running now');
+    const gpt = rows.find((row) => row.textContent?.includes('gpt-5-mini'))!;
+    expect(within(gpt).getByRole('link', { name: 'gpt-5-mini' }).getAttribute('href')).toBe('#/models/gpt-5-mini');
+  });
+
+  it('shows the past in a past range: nothing "running now", no model pinned on top', async () => {
+    const rows = [
+      modelRow('was-running', { requests: 1, runtimeSeconds: 600, running: true, cost: { USD: 1 } }),
+      modelRow('dear', { requests: 5, cost: { USD: 9 } }),
+    ];
+    renderWithClient(makeFakeClient(handlers({ getSummary: async () => ({ ...used, models: rows }) })), Overview);
+    const shown = await screen.findAllByTestId('overview-model-row');
+    expect(shown.map((row) => row.querySelector('a')?.textContent)).toEqual(['dear', 'was-running']);
+    expect(screen.queryByTestId('running-badge')).toBeNull();
+    expect(screen.getByTestId('card-runtime').textContent).not.toContain('running now');
+  });
+
+  it('sorts the By-model table by cost by default and by any column from its header', async () => {
+    const rows = [
+      modelRow('many-cheap', { requests: 900, cost: { USD: 1 } }),
+      modelRow('few-dear', { requests: 3, cost: { USD: 278 } }),
+      modelRow('yuan', { requests: 50, cost: { CNY: 470 } }),
+    ];
+    const converted = { currency: 'USD', amount: 0, rates: { CNY: 0.14 }, missingRates: [] };
+    renderWithClient(makeFakeClient(handlers({ getSummary: async () => ({ ...used, models: rows, converted }) })), Overview);
+    const order = () => screen.getAllByTestId('overview-model-row').map((row) => row.querySelector('a')?.textContent);
+    await screen.findAllByTestId('overview-model-row');
+    expect(order()).toEqual(['few-dear', 'yuan', 'many-cheap']);
+    await fireEvent.click(screen.getByRole('button', { name: 'Sort by Requests' }));
+    expect(order()).toEqual(['many-cheap', 'yuan', 'few-dear']);
+    await fireEvent.click(screen.getByRole('button', { name: 'Sort by Model' }));
+    expect(order()).toEqual(['few-dear', 'many-cheap', 'yuan']);
   });
 
   it('explains how data gets in on a fresh install, with the API URL', async () => {
@@ -136,7 +167,7 @@ describe('Overview', () => {
     expect(alert.textContent).toContain('ModelMeter cannot be reached');
     fake.handle({ getSummary: async () => used });
     await fireEvent.click(within(alert).getByRole('button', { name: 'Try again' }));
-    expect((await screen.findByTestId('card-requests')).textContent).toContain('1.2K');
+    expect((await screen.findByTestId('card-requests')).textContent).toContain('1,234');
     expect(screen.queryByRole('alert')).toBeNull();
   });
 
@@ -146,7 +177,7 @@ describe('Overview', () => {
     const fake = makeFakeClient(handlers({ getSummary: async () => ({ ...used, totals: { ...used.totals, requests } }) }));
     renderWithClient(fake, Overview);
     await vi.advanceTimersByTimeAsync(0);
-    expect(screen.getByTestId('card-requests').textContent).toContain('1.2K');
+    expect(screen.getByTestId('card-requests').textContent).toContain('1,234');
     const before = fake.callsOf('getSummary').length;
 
     fake.emit({ type: 'circuits', metricsKey: 'abcd', apiType: 'openai', state: 'open' });
@@ -158,7 +189,40 @@ describe('Overview', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(fake.callsOf('getSummary').length).toBe(before + 1);
     expect(fake.callsOf('getHistory').length).toBeGreaterThan(1);
-    expect(screen.getByTestId('card-requests').textContent).toContain('5.6K');
+    expect(screen.getByTestId('card-requests').textContent).toContain('5,600');
+  });
+
+  it('coalesces live events: at most one reload a second, and only of what the event touched', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    const fake = makeFakeClient(handlers());
+    renderWithClient(fake, Overview);
+    await vi.advanceTimersByTimeAsync(0);
+    const count = () => ({ summary: fake.callsOf('getSummary').length, history: fake.callsOf('getHistory').length, storage: fake.callsOf('getStorageInfo').length });
+    const start = count();
+
+    // Live traffic: an event every 300 ms for 3 s.
+    for (let i = 0; i < 10; i++) {
+      fake.emit({ type: 'requests', count: 1, models: ['gpt-5-mini'] });
+      await vi.advanceTimersByTimeAsync(300);
+    }
+    await vi.advanceTimersByTimeAsync(1_000);
+    const after = count();
+    expect(after.summary - start.summary).toBeLessThanOrEqual(4);
+    expect(after.history - start.history).toBeLessThanOrEqual(4);
+    expect(after.summary - start.summary).toBeGreaterThanOrEqual(2);
+    // Storage only tells a fresh install apart: new requests in a used ledger do not reload it.
+    expect(after.storage).toBe(start.storage);
+
+    // Nor do events that move no figure here.
+    fake.emit({ type: 'routes' });
+    fake.emit({ type: 'watchers' });
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(count()).toEqual(after);
+
+    // A cleanup can empty the ledger: that reloads storage too.
+    fake.emit({ type: 'data', reason: 'cleanup' });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(count().storage).toBe(after.storage + 1);
   });
 
   it('asks for the new range when another preset is picked', async () => {
@@ -192,13 +256,35 @@ describe('Overview', () => {
     await vi.waitFor(() => expect(fake.callsOf('getSummary').at(-1)).toEqual(expected));
   });
 
-  it('charts cost in the currency picked when there are several', async () => {
+  it('charts cost in every currency, one chart each, not only the first behind a picker', async () => {
     renderWithClient(makeFakeClient(handlers()), Overview);
     const chart = await screen.findByTestId('chart-cost');
-    const select = within(chart).getByTestId('chart-currency') as HTMLSelectElement;
-    expect([...select.options].map((option) => option.value)).toEqual(['CNY', 'USD']);
-    expect(within(chart).getByRole('figure').textContent).toContain('Qwen3-Coder: CN¥4.00');
-    await fireEvent.change(select, { target: { value: 'USD' } });
-    expect(within(chart).getByRole('figure').textContent).toContain('gpt-5-mini: $1.00');
+    await vi.waitFor(() => expect(within(chart).getAllByTestId('chart-cost-currency')).toHaveLength(2));
+    expect(within(chart).queryByTestId('chart-currency')).toBeNull();
+    const [cny, usd] = within(chart).getAllByTestId('chart-cost-currency');
+    expect(cny!.dataset['currency']).toBe('CNY');
+    expect(cny!.textContent).toContain('Cost in CNY');
+    expect(within(cny!).getByRole('figure').textContent).toContain('Qwen3-Coder: CN¥4.00');
+    expect(usd!.textContent).toContain('Cost in USD');
+    expect(within(usd!).getByRole('figure').textContent).toContain('gpt-5-mini: $1.00');
+  });
+
+  it('charts the converted total, labelled as converted, when a display currency is set', async () => {
+    const converted = { ...used, converted: { currency: 'USD', amount: 1.56, rates: { CNY: 0.14 }, missingRates: [] } };
+    renderWithClient(makeFakeClient(handlers({ getSummary: async () => converted })), Overview);
+    const chart = await screen.findByTestId('chart-cost');
+    await vi.waitFor(() => expect(within(chart).getAllByTestId('chart-cost-currency')).toHaveLength(1));
+    const only = within(chart).getByTestId('chart-cost-currency');
+    expect(only.textContent).toContain('Converted to USD at your rates');
+    const figure = within(only).getByRole('figure').textContent ?? '';
+    expect(figure).toContain('gpt-5-mini: $1.00');
+    expect(figure).toContain('Qwen3-Coder: $0.56');
+  });
+
+  it('gives each chart a text summary for screen readers and a unit on its value axis', async () => {
+    renderWithClient(makeFakeClient(handlers()), Overview);
+    const chart = await screen.findByTestId('chart-requests');
+    const canvas = await vi.waitFor(() => within(chart).getByRole('img'));
+    expect(canvas.getAttribute('aria-label')).toBe('Requests over time (Requests). Totals: gpt-5-mini: 3; Qwen3-Coder: 2.');
   });
 });

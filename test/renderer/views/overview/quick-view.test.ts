@@ -62,7 +62,7 @@ describe('QuickView', () => {
     renderWithClient(fake, QuickView);
     await settle();
     expect(fake.callsOf('getSummary')[0]).toEqual({ range: 'today' });
-    expect(screen.getByTestId('quick-requests').textContent).toBe('2.5K');
+    expect(screen.getByTestId('quick-requests').textContent).toBe('2,500');
     expect(screen.getByTestId('quick-tokens').textContent).toBe('1.2M');
     expect(screen.getByTestId('quick-failures').textContent).toBe('3');
     expect(screen.getByTestId('quick-cost').textContent).toContain('$4.20');
@@ -132,6 +132,23 @@ describe('QuickView', () => {
     const rows = screen.getAllByTestId('quick-top-row');
     expect(rows.map((row) => row.querySelector('a')?.textContent)).toEqual(['dear', 'cheap', 'local']);
     expect(rows[2]!.textContent).toContain('Unpriced');
+  });
+
+  it('never adds yuan to dollars to rank the top models: without rates it ranks within each currency and says so', async () => {
+    const today = summary({
+      totals: totals({ requests: 4, cost: { USD: 283, CNY: 473 } }),
+      models: [
+        modelRow('yuan-big', { requests: 1, cost: { CNY: 470 } }),
+        modelRow('dollar-big', { requests: 1, cost: { USD: 278 } }),
+        modelRow('dollar-small', { requests: 1, cost: { USD: 5 } }),
+        modelRow('yuan-small', { requests: 1, cost: { CNY: 3 } }),
+      ],
+    });
+    renderWithClient(makeFakeClient(handlers({ getSummary: async () => today })), QuickView);
+    await settle();
+    const rows = screen.getAllByTestId('quick-top-row');
+    expect(rows.map((row) => row.querySelector('a')?.textContent)).toEqual(['yuan-big', 'yuan-small', 'dollar-big', 'dollar-small']);
+    expect(screen.getByTestId('quick-top-by-currency').textContent).toContain('CNY, USD');
   });
 
   it('has a clear empty state for each part on a quiet day', async () => {

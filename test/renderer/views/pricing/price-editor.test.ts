@@ -142,6 +142,20 @@ describe('the price editor', () => {
     expect(client.callsOf('addPriceVersion')).toEqual([expected]);
   });
 
+  it('says an hourly version re-prices runtime, not "0 requests re-priced"', async () => {
+    const hourlyPreview = (model: string) => ({ ...previewOf(model, 0, {}, {}), version: { model, effectiveFrom: 0, effectiveTo: null, currency: 'CNY', method: 'hourly' as const, tiers: null, hourly: 3.5 } });
+    const client = makeFakeClient({ previewPriceVersion: async ({ model }) => hourlyPreview(model), addPriceVersion: async () => changeOf(0) });
+    const { user } = setup(client);
+    await user.click(screen.getByLabelText('Per hour'));
+    await user.type(screen.getByLabelText('Price per hour of runtime (USD)'), '3.5');
+    await user.click(screen.getByRole('button', { name: 'Preview' }));
+    const affected = await screen.findByTestId('pricing-preview-affected');
+    expect(affected.textContent).toContain('runtime in this window is re-priced at the hourly rate');
+    expect(affected.textContent).not.toContain('0 requests');
+    await user.click(screen.getByTestId('pricing-apply'));
+    expect((await screen.findByTestId('pricing-applied')).textContent).toContain('Saved. The model’s runtime is re-priced at the hourly rate.');
+  });
+
   it('shows the server’s validation details next to the fields they name', async () => {
     const client = makeFakeClient({
       previewPriceVersion: async () => {

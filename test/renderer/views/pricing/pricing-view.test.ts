@@ -33,6 +33,16 @@ describe('the Pricing view', () => {
     expect(screen.getByText('Choose a model')).toBeTruthy();
   });
 
+  it('shows a free model as Free, without a currency', async () => {
+    const free = { ...tokenVersion('gpt-oss-20b', 0, null, 0, 0), method: 'none' as const, tiers: null };
+    const client = makeFakeClient({ listPricing: async () => [{ model: 'gpt-oss-20b', versions: [free] }], getSummary: async () => summaryWith([]) });
+    renderWithClient(client, Pricing, { model: 'gpt-oss-20b' });
+    await waitFor(() => expect(screen.getAllByTestId('pricing-model')).toHaveLength(1));
+    expect(screen.getByTestId('pricing-model').textContent?.trim()).toMatch(/Free$/);
+    const [version] = await screen.findAllByTestId('pricing-version');
+    expect(version!.textContent).not.toContain('USD');
+  });
+
   it('shows the versions of the chosen model and deletes one after a permanent-delete question', async () => {
     let versions = [tokenVersion('gpt-5-mini', 0, CHANGE_AT, 0.25, 2), tokenVersion('gpt-5-mini', CHANGE_AT, null, 0.3, 2.5)];
     const client = makeFakeClient({

@@ -87,6 +87,7 @@ export const STORAGE: StorageInfo = {
   models: 3,
   channels: 2,
   retentionDays: 90,
+  lastCleanup: null,
 };
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { channelInput, emptyChannel, errorsOfRouteDetails, keyPlan, moved, routeForm, routeUrl, toRouteInput } from '../../../../renderer/src/views/settings/routes.js';
+import { channelInput, emptyChannel, errorsOfRouteDetails, keyPlan, moved, routeForm, routeUrl, suggestedName, toRouteInput } from '../../../../renderer/src/views/settings/routes.js';
 import { inputOf, toWatcherInput, watcherForm } from '../../../../renderer/src/views/settings/watchers.js';
 import { OPENAI_ROUTE, watcher } from './integrations-support.js';
 
@@ -21,6 +21,50 @@ describe('the route form', () => {
     const client = form.channels[1]!;
     expect(keyPlan(client)).toBe('client');
     expect('apiKey' in channelInput(client)).toBe(false);
+  });
+
+  it('forgets a held key when the base URL moves to another origin, and says so (11.2)', () => {
+    const held = routeForm(OPENAI_ROUTE).channels[0]!;
+    held.baseUrl = 'https://api.openai.com/v2';
+    expect(keyPlan(held)).toBe('keep');
+    for (const elsewhere of ['https://collector.example/v1', 'http://api.openai.com/v1', 'https://api.openai.com:8443/v1']) {
+      held.baseUrl = elsewhere;
+      expect(keyPlan(held), elsewhere).toBe('moved');
+      expect(channelInput(held), elsewhere).toEqual({ id: 'a1', baseUrl: elsewhere, label: 'OpenAI', apiKey: null });
+    }
+    // Half-typed addresses are not a move yet; a key typed for the new host is held for it.
+    held.baseUrl = 'https://';
+    expect(keyPlan(held)).toBe('keep');
+    held.baseUrl = 'https://collector.example';
+    held.apiKey = 'sk-for-the-new-host';
+    expect(keyPlan(held)).toBe('set');
+  });
+
+  it('offers a route name as a slug (12.12)', () => {
+    expect(suggestedName('My Claude')).toBe('my-claude');
+    expect(suggestedName('  Qwen 3 / Coder!! ')).toBe('qwen-3-coder');
+    expect(suggestedName('Café Crème')).toBe('cafe-creme');
+    expect(suggestedName('--Local.LLM--')).toBe('local.llm');
+    expect(suggestedName('x'.repeat(80) + ' y')).toBe('x'.repeat(64));
+    expect(suggestedName('already-fine')).toBeNull();
+    expect(suggestedName('本地模型')).toBeNull();
+    expect(suggestedName('')).toBeNull();
+  });
+
+  it('says what to change in a base URL with user:pw@ or a query, and a key with invisible characters (11.14, 11.6)', () => {
+    const form = routeForm();
+    form.name = 'x';
+    form.channels = [
+      { ...emptyChannel(), baseUrl: 'https://user:sk-secret@api.openai.com' },
+      { ...emptyChannel(), baseUrl: 'https://api.openai.com/v1?key=sk-secret' },
+      { ...emptyChannel(), baseUrl: 'https://api.openai.com', apiKey: 'sk-abc\u200bdef' },
+    ];
+    const result = toRouteInput(form);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors['channels.0.baseUrl']!.key).toBe('settings.routes.error.urlCredentials');
+    expect(result.errors['channels.1.baseUrl']!.key).toBe('settings.routes.error.urlQuery');
+    expect(result.errors['channels.2.apiKey']!.key).toBe('settings.routes.error.keyChars');
   });
 
   it('gives a new channel no id, so the server makes one', () => {

@@ -135,6 +135,34 @@ describe('the metering-proxy routes in Settings', () => {
     expect(within(card('openai')).getAllByTestId('route-card-key').map((key) => key.textContent?.trim())).toEqual(['Client’s key', 'Client’s key']);
   });
 
+  it('warns that a held key is forgotten when its channel moves to another host, and asks for it again (11.2)', async () => {
+    const { client, user } = setup();
+    await user.click(await screen.findByTestId('route-edit'));
+    const form = screen.getByTestId('route-form');
+    const url = within(form).getAllByTestId('route-channel-url')[0]!;
+    await user.clear(url);
+    await user.type(url, 'https://collector.example/v1');
+    const hint = within(form).getAllByTestId('route-channel-key-hint')[0]!;
+    expect(hint.dataset['plan']).toBe('moved');
+    expect(hint.textContent).toContain('points at another host');
+    expect(hint.textContent).toContain('sk-a…9xQ2');
+    expect((within(form).getAllByTestId('route-channel-key')[0] as HTMLInputElement).placeholder).toBe('');
+    await user.click(within(form).getByTestId('route-save'));
+    await screen.findByText('Route openai saved');
+    expect(client.callsOf('saveRoute').at(-1)!.route.channels[0]).toEqual({ id: 'a1', baseUrl: 'https://collector.example/v1', label: 'OpenAI', apiKey: null });
+  });
+
+  it('offers a typed name as a slug (12.12)', async () => {
+    const { user } = setup(integrationsService());
+    await user.click(await screen.findByTestId('route-add'));
+    const form = screen.getByTestId('route-form');
+    expect(within(form).queryByTestId('route-name-suggest')).toBeNull();
+    await user.type(within(form).getByTestId('route-name'), 'My Claude');
+    await user.click(within(form).getByTestId('route-name-suggest'));
+    expect((within(form).getByTestId('route-name') as HTMLInputElement).value).toBe('my-claude');
+    expect(within(form).queryByTestId('route-name-suggest')).toBeNull();
+  });
+
   it('reorders channels to change their priority and removes one', async () => {
     const { client, user } = setup();
     await user.click(await screen.findByTestId('route-edit'));

@@ -1,0 +1,61 @@
+/**
+ * A bound on the shape of a JSON body, checked before JSON.parse sees it. V8's parser is fast on
+ * flat data but not on some legal shapes: 10 MB of nested brackets takes seconds, 1 MB of "{}"
+ * about 100 ms, all of it on the event loop. No API body needs more than a few levels, a few
+ * thousand objects or a thousand members in one object, so anything past these limits is refused by
+ * one linear pass over the text, before any parsing.
+ */
+export const JSON_LIMITS = {
+  /** Nesting depth: `{ "records": [ { ... } ] }` is 3; pricing tiers and settings are 3-4. */
+  depth: 32,
+  /** Objects and arrays in the whole document: a full ingest batch is ~5,000. */
+  containers: 20_000,
+  /** Values in the whole document (members and elements): a full ingest batch is at most 75,000. */
+  values: 100_000,
+  /** Members of one object: a record has 15 fields, currency rates a few hundred. */
+  members: 1_000,
+} as const;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_OBJECT = 0x7b;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_OBJECT = 0x7d;
+const CLOSE_ARRAY = 0x5d;
+
+/** Why the text's shape is refused, or null when it is within the limits (its syntax is not checked). */
+export function jsonShapeProblem(text: string): string | null {
+  let depth = 0;
+  let containers = 0;
+  let values = 0;
+  // Members of the open objects, innermost last (-1 for arrays, which are counted in `values` only).
+  const members: number[] = [];
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+      continue;
+    }
+    if (c === QUOTE) {
+      inString = true;
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      if (++depth > JSON_LIMITS.depth) return `the JSON is nested deeper than ${JSON_LIMITS.depth} levels`;
+      if (++containers > JSON_LIMITS.containers) return `the JSON holds more than ${JSON_LIMITS.containers} objects and arrays`;
+      values++;
+      members.push(c === OPEN_OBJECT ? 1 : -1);
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      depth--;
+      members.pop();
+    } else if (c === COMMA) {
+      if (++values > JSON_LIMITS.values) return `the JSON holds more than ${JSON_LIMITS.values} values`;
+      const top = members.length - 1;
+      if (top >= 0 && members[top]! >= 0 && ++members[top]! > JSON_LIMITS.members) {
+        return `a JSON object has more than ${JSON_LIMITS.members} members`;
+      }
+    }
+  }
+  return null;
+}

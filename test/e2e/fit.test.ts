@@ -1,0 +1,102 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, screenshot } from './support/browser.js';
+import { seedWeek, type DemoSink } from '../../electron/demo/seed.js';
+import { generateWeek } from '../../electron/demo/week.js';
+import { startServer, type E2eServer } from './support/server.js';
+
+/**
+ * Every view fits the window it is shown in: nothing off the right edge of the page and no table
+ * that hides a column behind its own horizontal scroll, at 800, 1024 and 1280 px, in both languages.
+ * One browser and one page per language, reused for every view and width, so the test stays quick.
+ * MM_SCREENSHOTS=1 also saves each view in both themes to test-results/screenshots/fit-*.png.
+ */
+
+const WIDTHS = [800, 1024, 1280] as const;
+const LOCALES = ['en-US', 'zh-CN'] as const;
+const SHOTS = process.env['MM_SCREENSHOTS'] === '1';
+
+let server: E2eServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+  // The demo's week, in batches well under the ingest limit.
+  const sink: DemoSink = {
+    ingestRequests: (body) => server.call('ingestRequests', body),
+    reportRun: (event) => server.call('reportRun', event),
+    addPriceVersion: (input) => server.call('addPriceVersion', input),
+    putCircuits: (body) => server.call('putCircuits', body),
+  };
+  await seedWeek(sink, generateWeek({ seed: 7, now: Date.now(), scale: 1 }), { batch: 2000 });
+  await server.call('ingestRequests', [
+    { model: 'gpt-5-mini', inputTokens: 1200, outputTokens: 300, cacheReadTokens: 2048 },
+    { model: 'gemini-2.5-flash', success: false, failureClass: 'retryable', statusCode: 429 },
+  ]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const ROUTES = ['/overview', '/models', '/models/claude-sonnet-4-5', '/channels', '/pricing', '/pricing/claude-sonnet-4-5', '/data', '/settings'];
+
+/**
+ * Elements wider than their box: the page itself, or any box in the view that scrolls sideways.
+ * A string, as it runs in the page (the tests are type-checked without the DOM library).
+ */
+const OVERFLOWING = `(() => {
+  const found = [];
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth + 1) found.push('page ' + root.scrollWidth + ' > ' + root.clientWidth);
+  for (const element of document.querySelectorAll('main *')) {
+    if (!['auto', 'scroll'].includes(getComputedStyle(element).overflowX)) continue;
+    if (element.scrollWidth > element.clientWidth + 1) {
+      const name = element.dataset.testid ?? element.firstElementChild?.getAttribute('data-testid') ?? element.className;
+      found.push(name + ' ' + element.scrollWidth + ' > ' + element.clientWidth);
+    }
+  }
+  return found;
+})()`;
+
+const overflowing = (page: Page) => page.evaluate<string[]>(OVERFLOWING);
+
+async function settle(page: Page): Promise<void> {
+  await page.locator('main h1').first().waitFor();
+  await expect.poll(() => page.locator('main .loading').count(), { timeout: 10_000 }).toBe(0);
+}
+
+describe('every view fits its window', () => {
+  for (const locale of LOCALES) {
+    it(`at ${WIDTHS.join(', ')} px in ${locale}`, async () => {
+      const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale, colorScheme: 'light' });
+      try {
+        const page = await context.newPage();
+        await page.goto(`${server.url}/#/overview&token=${encodeURIComponent(server.token)}`);
+        const problems: string[] = [];
+        for (const route of ROUTES) {
+          await page.evaluate(`location.hash = ${JSON.stringify(`#${route}`)}`);
+          await settle(page);
+          for (const width of WIDTHS) {
+            await page.setViewportSize({ width, height: 860 });
+            // Charts resize in an animation frame.
+            await page.waitForTimeout(60);
+            for (const problem of await overflowing(page)) problems.push(`${route} @${width}: ${problem}`);
+            if (SHOTS) {
+              for (const scheme of ['light', 'dark'] as const) {
+                await page.emulateMedia({ colorScheme: scheme });
+                await screenshot(page, `fit-${route.slice(1).replaceAll('/', '_')}-${width}-${locale}-${scheme}`);
+              }
+              await page.emulateMedia({ colorScheme: 'light' });
+            }
+          }
+          await page.setViewportSize({ width: 1280, height: 860 });
+        }
+        expect(problems).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});
