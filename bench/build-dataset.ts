@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { DATABASE_FILE } from '../electron/core/start-core.js';
-import { LedgerService } from '../electron/service/ledger-service.js';
-import { Ledger } from '../electron/store/ledger.js';
-import { SCHEMA_VERSION } from '../electron/store/migrations.js';
+import { DATABASE_FILE } from '../electron/hosts/core/start-core.js';
+import { LedgerService } from '../electron/app/ledger-service.js';
+import { Ledger } from '../electron/ledger/store/ledger.js';
+import { SCHEMA_VERSION } from '../electron/ledger/store/migrations.js';
 import { buildCatalogue, buildPrices, buildRuns, DATASET_VERSION, DAY_MS, HOUR_MS, recordBatches, type Catalogue, type DatasetSpec } from './dataset.js';
 import { fmtInt, log, removeDatabase } from './util.js';
 

@@ -1,4 +1,4 @@
-import { startCore } from '../electron/core/start-core.js';
+import { startCore } from '../electron/hosts/core/start-core.js';
 import { isProbeRequest, ServerProbe } from './load/server-probe.js';
 
 /**

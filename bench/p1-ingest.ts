@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { LedgerService } from '../electron/service/ledger-service.js';
-import { Ledger } from '../electron/store/ledger.js';
+import { LedgerService } from '../electron/app/ledger-service.js';
+import { Ledger } from '../electron/ledger/store/ledger.js';
 import type { RequestRecord } from '../shared/schemas/request-record.js';
 import { buildCatalogue, buildPrices, DAY_MS, recordBatches } from './dataset.js';
 import { fileSize, fmtBytes, fmtInt, log, median, removeDatabase, type Figure } from './util.js';

@@ -1,5 +1,5 @@
-import { LedgerService } from '../electron/service/ledger-service.js';
-import { Ledger } from '../electron/store/ledger.js';
+import { LedgerService } from '../electron/app/ledger-service.js';
+import { Ledger } from '../electron/ledger/store/ledger.js';
 import { HOUR_MS, Prng } from './dataset.js';
 import type { Dataset } from './build-dataset.js';
 import { fmtInt, fmtMs, log, percentile, type Figure } from './util.js';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run dist [-- electron-builder options]`: builds everything, then packages with electron-builder
-// and leaves node_modules/better-sqlite3 built for Node afterwards (electron/launcher/keep-node-native.ts).
+// and leaves node_modules/better-sqlite3 built for Node afterwards (electron/hosts/launcher/keep-node-native.ts).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -12,7 +12,7 @@ const npx = windows ? 'npx.cmd' : 'npx';
 const build = spawnSync(npm, ['run', 'build'], { cwd: root, stdio: 'inherit', shell: windows });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
-const { packKeepingNodeNative } = await import(new URL('../dist/electron/launcher/keep-node-native.js', import.meta.url).href);
+const { packKeepingNodeNative } = await import(new URL('../dist/electron/hosts/launcher/keep-node-native.js', import.meta.url).href);
 process.exit(
   packKeepingNodeNative({
     root,

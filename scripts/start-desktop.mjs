@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start [-- --port N --data-dir DIR]`: builds the core, renderer and preload, then starts the
 // desktop app, or the headless server where Electron cannot run here (the reason is printed).
-// The decision is electron/launcher/plan.ts (tested); this file only builds and hands over.
+// The decision is electron/hosts/launcher/plan.ts (tested); this file only builds and hands over.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -16,5 +16,5 @@ for (const script of ['build:core', 'build:renderer', 'build:preload']) {
   }
 }
 
-const { runLauncher } = await import(new URL('../dist/electron/launcher/run.js', import.meta.url).href);
+const { runLauncher } = await import(new URL('../dist/electron/hosts/launcher/run.js', import.meta.url).href);
 process.exit(await runLauncher(root, process.argv.slice(2)));

@@ -1,5 +1,5 @@
 /**
- * The one data API of ModelMeter. The service in electron/service implements it; the HTTP routes and
+ * The one data API of ModelMeter. The service in electron/app implements it; the HTTP routes and
  * (later) the desktop IPC bridge are two transports of it, and the renderer calls it through either.
  * Inputs are the *input* types of the schemas: every transport validates with the same schemas.
  */

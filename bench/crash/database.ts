@@ -1,7 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { emptyTotals, type Snapshot, type Totals } from './snapshot.js';
 
-/** electron/store/request-ids.ts: id = ts * 1024 + seq. */
+/** electron/ledger/store/request-ids.ts: id = ts * 1024 + seq. */
 const SEQ_PER_MS = 1024;
 
 export interface DatabaseReport {

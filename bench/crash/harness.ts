@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Random } from '../../electron/demo/random.js';
+import { Random } from '../../electron/hosts/demo/random.js';
 import { freePort } from '../util.js';
 import { readDatabase } from './database.js';
 import { callJson, sleep } from './http.js';
@@ -12,7 +12,7 @@ import { compareTotals, fetchSnapshot, fetchSummaryTotals, totalsOf, type Snapsh
 import { Violations } from './violations.js';
 
 export interface CrashOptions {
-  /** The built headless server: dist/electron/headless/main.js. */
+  /** The built headless server: dist/electron/hosts/headless/main.js. */
   main: string;
   /** A new or empty folder: the harness must know every record in the database. */
   dataDir: string;

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { Random } from '../../electron/demo/random.js';
+import { Random } from '../../electron/hosts/demo/random.js';
 import { call } from './http.js';
 import type { StoredRequest } from './snapshot.js';
 import type { Violations } from './violations.js';
@@ -299,7 +299,7 @@ function sameRecord(sent: SentRecord, row: StoredRequest): boolean {
     row.cacheWriteTokens === sent.cacheWriteTokens &&
     row.success === sent.success &&
     row.source === 'crash-ingest' &&
-    // More than 1,024 requests in one millisecond spill into the next ones (electron/store/request-ids.ts).
+    // More than 1,024 requests in one millisecond spill into the next ones (electron/ledger/store/request-ids.ts).
     row.ts >= sent.ts &&
     row.ts - sent.ts < 1_000
   );

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Random } from '../../electron/demo/random.js';
+import { Random } from '../../electron/hosts/demo/random.js';
 import { call } from './http.js';
 import type { StoredRequest } from './snapshot.js';
 import type { Violations } from './violations.js';

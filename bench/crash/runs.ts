@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { Random } from '../../electron/demo/random.js';
+import type { Random } from '../../electron/hosts/demo/random.js';
 import type { Run } from '../../shared/types.js';
 import { call } from './http.js';
 import type { StoredProgramRun, StoredRun } from './snapshot.js';
@@ -191,7 +191,7 @@ export function checkRuns(launcher: Launcher, runs: readonly StoredRun[], staleM
   return check;
 }
 
-/** Program uptime heartbeats every 15 s (electron/service/housekeeping.ts); a little slack on top. */
+/** Program uptime heartbeats every 15 s (electron/app/housekeeping.ts); a little slack on top. */
 const PROGRAM_HEARTBEAT_MS = 15_000 + 1_000;
 
 /**

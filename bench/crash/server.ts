@@ -18,7 +18,7 @@ export interface Life {
 }
 
 export interface ServerOptions {
-  /** dist/electron/headless/main.js */
+  /** dist/electron/hosts/headless/main.js */
   main: string;
   dataDir: string;
   port: number;

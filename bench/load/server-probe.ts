@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import type { RunningCore } from '../../electron/core/start-core.js';
+import type { RunningCore } from '../../electron/hosts/core/start-core.js';
 
 /**
  * Measurements taken inside the core's own process for the load benchmark: the event-loop delay

@@ -1,7 +1,7 @@
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UNPRICED_MODEL } from '../../electron/demo/catalog.js';
-import type { DemoWeek } from '../../electron/demo/week.js';
+import { UNPRICED_MODEL } from '../../electron/hosts/demo/catalog.js';
+import type { DemoWeek } from '../../electron/hosts/demo/week.js';
 import { compact } from '../../renderer/src/lib/format.js';
 import { launchBrowser, screenshot } from './support/browser.js';
 import { cardValue, visit as visitOf, withPage as withPageOf } from './support/page.js';

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHANNELS, UNPRICED_MODEL } from '../../electron/demo/catalog.js';
-import type { DemoWeek } from '../../electron/demo/week.js';
+import { CHANNELS, UNPRICED_MODEL } from '../../electron/hosts/demo/catalog.js';
+import type { DemoWeek } from '../../electron/hosts/demo/week.js';
 import { launchBrowser, screenshot } from './support/browser.js';
 import { visit, withPage } from './support/page.js';
 import { seedDemoWeek } from './support/seed.js';

@@ -1,8 +1,8 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot } from './support/browser.js';
-import { seedWeek, type DemoSink } from '../../electron/demo/seed.js';
-import { generateWeek } from '../../electron/demo/week.js';
+import { seedWeek, type DemoSink } from '../../electron/hosts/demo/seed.js';
+import { generateWeek } from '../../electron/hosts/demo/week.js';
 import { startServer, type E2eServer } from './support/server.js';
 
 /**

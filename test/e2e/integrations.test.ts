@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildUnifiedLayout, MODEL_GLM, MODEL_QWEN, removeTempDirs, tempDir, type LlmFixture } from '../electron/importers/fixtures.js';
+import { buildUnifiedLayout, MODEL_GLM, MODEL_QWEN, removeTempDirs, tempDir, type LlmFixture } from '../electron/sources/importers/fixtures.js';
 import { compact } from '../../renderer/src/lib/format.js';
 import { launchBrowser, screenshot } from './support/browser.js';
 import { visit, withPage } from './support/page.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Random } from '../../electron/demo/random.js';
+import { Random } from '../../electron/hosts/demo/random.js';
 import { checkIngest, IngestBook, type Post, type SentRecord } from '../../bench/crash/ingest.js';
 import { checkProxy, completionTokensOf, newProxyBook, PROXY_MODEL, PROXY_SOURCE } from '../../bench/crash/proxy.js';
 import { checkProgramRuns, checkRuns, Launcher, LAUNCHER_SOURCE, type Reporter } from '../../bench/crash/runs.js';

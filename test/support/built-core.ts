@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root, and the built headless server the process-level tests run. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const HEADLESS_MAIN = path.join(ROOT, 'dist/electron/headless/main.js');
+export const HEADLESS_MAIN = path.join(ROOT, 'dist/electron/hosts/headless/main.js');
 
 /** The newest modification time of the TypeScript sources below a folder. */
 function newestSource(dir: string): number {

@@ -1,6 +1,6 @@
-import type { DemoSink } from '../../../electron/demo/seed.js';
-import { seedWeek } from '../../../electron/demo/seed.js';
-import { generateWeek, type DemoWeek } from '../../../electron/demo/week.js';
+import type { DemoSink } from '../../../electron/hosts/demo/seed.js';
+import { seedWeek } from '../../../electron/hosts/demo/seed.js';
+import { generateWeek, type DemoWeek } from '../../../electron/hosts/demo/week.js';
 import type { E2eServer } from './server.js';
 
 /** The demo's week, written over the HTTP API of a running server, as a launcher would. */

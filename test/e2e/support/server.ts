@@ -9,7 +9,7 @@ import type { OperationInput, OperationOutput } from '../../../shared/bridge.js'
 import { API_ROOT, HTTP_ROUTES, toSearchParams, type HttpCall } from '../../../shared/http-routes.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = path.join(ROOT, 'dist/electron/headless/main.js');
+const MAIN = path.join(ROOT, 'dist/electron/hosts/headless/main.js');
 const START_MS = 20_000;
 
 /** The real headless server (`npm run serve`, built by the global setup) in its own data folder. */

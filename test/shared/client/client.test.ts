@@ -5,7 +5,7 @@ import { LEDGER_OPERATIONS, type LedgerApi, type LedgerOperation } from '../../.
 import { ModelMeterClient } from '../../../shared/client/index.js';
 import { ApiError } from '../../../shared/errors.js';
 import type { LedgerEvent } from '../../../shared/types.js';
-import { startServer, type TestServer } from '../../electron/http/helpers.js';
+import { startServer, type TestServer } from '../../electron/hosts/http/helpers.js';
 
 const SLASHED = 'Qwen/Qwen3-Coder-30B-A3B-Instruct';
 const UNICODE = 'org/通义千问 3 · 30B/α%2F?#';

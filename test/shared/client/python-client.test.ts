@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ModelPricing, RequestPage, Run } from '../../../shared/types.js';
-import { startServer, tempDir, type TestServer } from '../../electron/http/helpers.js';
+import { startServer, tempDir, type TestServer } from '../../electron/hosts/http/helpers.js';
 
 const CLIENT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../clients/python');
 const PYTHON = process.env['PYTHON'] ?? 'python3';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startServer, tempDir, type TestServer } from '../../electron/http/helpers.js';
+import { startServer, tempDir, type TestServer } from '../../electron/hosts/http/helpers.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CLIENT_DIR = path.resolve(HERE, '../../../clients/python');

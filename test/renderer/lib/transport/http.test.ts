@@ -5,8 +5,8 @@ import { ApiError } from '../../../../shared/errors.js';
 import type { LedgerEvent } from '../../../../shared/types.js';
 import { httpClient } from '../../../../renderer/src/lib/transport/http.js';
 import type { ConnectionState, ModelMeterClient } from '../../../../renderer/src/lib/transport/client.js';
-import { startServer, type TestServer } from '../../../electron/http/helpers.js';
-import { buildUnifiedLayout, MODEL_GLM, MODEL_QWEN, removeTempDirs, tempDir } from '../../../electron/importers/fixtures.js';
+import { startServer, type TestServer } from '../../../electron/hosts/http/helpers.js';
+import { buildUnifiedLayout, MODEL_GLM, MODEL_QWEN, removeTempDirs, tempDir } from '../../../electron/sources/importers/fixtures.js';
 
 function memoryStorage(): Storage {
   const map = new Map<string, string>();

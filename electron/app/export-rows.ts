@@ -1,0 +1,108 @@
+import type { ExportRow, RequestRow } from '../../shared/types.js';
+import { fromNanos } from '../ledger/pricing/rules.js';
+import type { Ledger } from '../ledger/store/ledger.js';
+import { runtimeCells } from '../ledger/store/runtime.js';
+
+export interface ExportRange {
+  from: number;
+  to: number;
+  /** -1 matches nothing (an unknown model). */
+  modelId?: number;
+}
+
+/** Where a proxied request's source names its route (electron/sources/proxy/exchange.ts). */
+const PROXY_SOURCE = 'proxy:';
+
+/**
+ * What an export holds, in chunks: the request log oldest first, then the runs of the range, each
+ * clipped to it with its hourly cost (a run whose model has no hourly price has none). Run costs are
+ * rounded per run where the summary rounds per model, so totals agree to within a nano-unit per run.
+ */
+export function* exportRowChunks(ledger: Ledger, range: ExportRange): Generator<ExportRow[]> {
+  const labels = new ChannelLabels(ledger);
+  const requests = ledger.requestLog.iterate({ from: range.from, to: range.to, ...(range.modelId === undefined ? {} : { modelId: range.modelId }) });
+  for (const chunk of requests) yield chunk.map((row) => requestRow(row, labels));
+  if (range.modelId === -1) return;
+  const runs = runRows(ledger, range);
+  if (runs.length > 0) yield runs;
+}
+
+function requestRow(row: RequestRow, labels: ChannelLabels): ExportRow {
+  return {
+    ...row,
+    kind: 'request',
+    runtimeMs: null,
+    channelLabel: row.channel === null ? null : labels.of(row.channel, row.apiType),
+    route: row.source?.startsWith(PROXY_SOURCE) ? row.source.slice(PROXY_SOURCE.length) : null,
+  };
+}
+
+function runRows(ledger: Ledger, range: ExportRange): ExportRow[] {
+  const ctx = ledger.ctx;
+  const now = ctx.now();
+  const spec = { from: range.from, to: range.to, starts: [range.from], widthMs: null };
+  const versionsOf = (modelId: number) => ctx.prices.versions(modelId);
+  const spans = ledger.runs.spans(range.from, range.to, range.modelId).sort((a, b) => a.start - b.start || a.modelId - b.modelId);
+  const rows: ExportRow[] = [];
+  for (const span of spans) {
+    const [cell] = runtimeCells([span], spec, now, true, versionsOf);
+    if (!cell || cell.runtimeMs <= 0) continue;
+    const ts = Math.max(span.start, range.from);
+    const base: ExportRow = {
+      id: `run-${span.modelId}-${span.start}`,
+      ts,
+      model: ctx.models.nameOf(span.modelId),
+      apiType: null,
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      success: true,
+      failureClass: null,
+      statusCode: null,
+      latencyMs: null,
+      ttftMs: null,
+      channel: null,
+      source: null,
+      requestId: null,
+      cost: null,
+      currency: null,
+      kind: 'run',
+      runtimeMs: cell.runtimeMs,
+      channelLabel: null,
+      route: null,
+    };
+    const costs = [...cell.costNanos];
+    if (costs.length === 0) rows.push(base);
+    // A run across a change of hourly price into another currency: a row per currency, its runtime on the first.
+    costs.forEach(([currencyId, nanos], index) =>
+      rows.push({ ...base, ...(index > 0 ? { id: `${base.id}-${index}`, runtimeMs: 0 } : {}), cost: fromNanos(nanos), currency: ctx.currencies.nameOf(currencyId) }),
+    );
+  }
+  return rows;
+}
+
+/** Channel names for the export, looked up once per channel. */
+class ChannelLabels {
+  private readonly cache = new Map<string, string | null>();
+
+  constructor(private readonly ledger: Ledger) {}
+
+  of(metricsKey: string, apiType: string | null): string | null {
+    const key = `${metricsKey}|${apiType ?? ''}`;
+    if (this.cache.has(key)) return this.cache.get(key)!;
+    const ctx = this.ledger.ctx;
+    // Api type id 0 is a channel named without an api type; any api type's entry describes the same endpoint and key.
+    const apiTypeId = apiType === null ? 0 : ctx.apiTypes.find(apiType);
+    const ids = [apiTypeId === undefined ? undefined : ctx.channels.find(metricsKey, apiTypeId), ...ctx.channels.idsOfKey(metricsKey)];
+    let label: string | null = null;
+    for (const id of ids) {
+      if (id === undefined) continue;
+      const info = ctx.channels.info(id);
+      label = info?.label ?? (info?.baseUrl ? `${info.baseUrl}${info.keyMask ? ` (${info.keyMask})` : ''}` : null);
+      if (label !== null) break;
+    }
+    this.cache.set(key, label);
+    return label;
+  }
+}

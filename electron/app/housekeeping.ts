@@ -1,0 +1,103 @@
+import { HOUR_MS } from '../ledger/time/ranges.js';
+import { recordCleanup } from './last-cleanup.js';
+import type { LedgerService } from './ledger-service.js';
+import { retentionCutoff } from './retention.js';
+
+export interface HousekeepingOptions {
+  sweepMs?: number;
+  heartbeatMs?: number;
+  retentionMs?: number;
+  log?: (message: string) => void;
+}
+
+/**
+ * Background duties of a running core: ModelMeter's own uptime, closing runs whose reporters went
+ * silent, and retention (at start and hourly).
+ */
+export class Housekeeping {
+  private timers: NodeJS.Timeout[] = [];
+  private programRunId: number | null = null;
+  private retentionRunning: Promise<void> | null = null;
+
+  constructor(
+    private readonly service: LedgerService,
+    private readonly options: HousekeepingOptions = {},
+  ) {}
+
+  start(): void {
+    const ledger = this.service.ledger;
+    this.programRunId = ledger.write(() => ledger.programRuns.start());
+    this.sweepStale();
+    void this.retention();
+    const every = (ms: number, task: () => void) => {
+      const timer = setInterval(task, ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(this.options.sweepMs ?? 5_000, () => this.sweepStale());
+    every(this.options.heartbeatMs ?? 15_000, () => this.heartbeat());
+    every(this.options.retentionMs ?? HOUR_MS, () => void this.retention());
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    await this.retentionRunning;
+    if (this.programRunId !== null) {
+      const ledger = this.service.ledger;
+      const id = this.programRunId;
+      ledger.write(() => ledger.programRuns.stop(id));
+      this.programRunId = null;
+    }
+  }
+
+  heartbeat(): void {
+    if (this.programRunId === null) return;
+    const ledger = this.service.ledger;
+    const id = this.programRunId;
+    this.guard('program heartbeat', () => ledger.write(() => ledger.programRuns.heartbeat(id)));
+  }
+
+  sweepStale(): void {
+    const ledger = this.service.ledger;
+    this.guard('stale run sweep', () => {
+      const staleMs = ledger.settings.get().runStaleSeconds * 1000;
+      const closed = ledger.write(() => ledger.runs.closeStale(staleMs));
+      for (const run of closed) this.service.events.emit({ type: 'runs', model: run.model, run });
+    });
+  }
+
+  /** Raw rows past retention (aligned to the hour) and minute rollups past two days. */
+  retention(): Promise<void> {
+    if (this.retentionRunning) return this.retentionRunning;
+    const ledger = this.service.ledger;
+    this.retentionRunning = (async () => {
+      try {
+        const now = ledger.ctx.now();
+        const days = ledger.settings.get().retentionDays;
+        const before = retentionCutoff(now, days);
+        const removed = await ledger.maintenance.deleteRawBefore(before, () => new Promise((resolve) => setImmediate(resolve)));
+        ledger.maintenance.trimMinuteRollups(now);
+        // Only a retention run that removed something is worth showing (it runs every hour).
+        if (removed > 0) {
+          recordCleanup(ledger, { at: now, trigger: 'retention', before, requests: removed });
+          this.service.events.emit({ type: 'data', reason: 'cleanup' });
+          this.options.log?.(`retention: removed ${removed} request rows older than ${days} days`);
+        }
+      } catch (error) {
+        this.options.log?.(`retention failed: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        this.retentionRunning = null;
+      }
+    })();
+    return this.retentionRunning;
+  }
+
+  private guard(what: string, task: () => void): void {
+    try {
+      task();
+    } catch (error) {
+      this.options.log?.(`${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}

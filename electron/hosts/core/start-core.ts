@@ -1,0 +1,148 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { AppHost, AppInfo } from '../../../shared/app.js';
+import { buildHttpServer } from '../http/server.js';
+import { FileKeyVault } from '../../sources/secrets/key-vault.js';
+import { Housekeeping } from '../../app/housekeeping.js';
+import { LedgerService } from '../../app/ledger-service.js';
+import { compiledReadWorker } from '../../ledger/reads/read-worker-client.js';
+import { Ledger } from '../../ledger/store/ledger.js';
+import { WatcherManager } from '../../sources/watchers/watcher-manager.js';
+import { appVersion } from './version.js';
+
+export const DEFAULT_PORT = 7423;
+export const DATABASE_FILE = 'modelmeter.db';
+
+export interface CoreOptions {
+  dataDir: string;
+  port: number;
+  token: string;
+  /** Always loopback unless a test says otherwise. */
+  host?: string;
+  logger?: boolean;
+  log?: (message: string) => void;
+  durability?: 'full' | 'normal';
+  /** Which host runs the core: the desktop main process passes 'desktop' and its own answers. */
+  appHost?: AppHost;
+  /** Desktop facts for `GET /api/v1/app` (launch at login, language); the headless server has none. */
+  hostInfo?: () => Partial<AppInfo>;
+  /** The built renderer served at "/" (found next to the code when not given). */
+  rendererDir?: string;
+  /** The better-sqlite3 addon built for Electron; see electron/ledger/store/database.ts. */
+  nativeBinding?: string;
+  /**
+   * Where summary, history and the request log are read (see LedgerServiceOptions.reads). By default
+   * in the read worker when the compiled worker is there (built code), else on the main thread.
+   */
+  reads?: 'inline' | 'worker';
+}
+
+export interface RunningCore {
+  service: LedgerService;
+  appInfo(): AppInfo;
+  http: FastifyInstance;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export class PortInUseError extends Error {
+  constructor(readonly port: number) {
+    super(`port ${port} is already in use (is ModelMeter already running?). Choose another with --port or MODELMETER_PORT.`);
+    this.name = 'PortInUseError';
+  }
+}
+
+/**
+ * Opens the ledger in a data folder and serves the HTTP API: what `npm run serve` runs, and what the
+ * desktop main process will run too. Closing flushes and checkpoints.
+ */
+export async function startCore(options: CoreOptions): Promise<RunningCore> {
+  const ledger = Ledger.open(path.join(options.dataDir, DATABASE_FILE), {
+    durability: options.durability ?? 'full',
+    ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+  });
+  let service: LedgerService;
+  try {
+    service = new LedgerService(ledger, {
+      keyVault: FileKeyVault.inFolder(options.dataDir),
+      reads: options.reads ?? (compiledReadWorker() ? 'worker' : 'inline'),
+      ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
+  } catch (error) {
+    ledger.close();
+    throw error;
+  }
+  const housekeeping = new Housekeeping(service, { log: options.log ?? (() => {}) });
+  const watchers = new WatcherManager({ service, log: options.log ?? (() => {}) });
+  let listeningPort = options.port;
+  const appInfo = (): AppInfo => ({
+    version: appVersion(),
+    host: options.appHost ?? 'headless',
+    apiUrl: `http://127.0.0.1:${listeningPort}/api/v1`,
+    port: listeningPort,
+    dataDir: options.dataDir,
+    token: null,
+    launchAtLogin: null,
+    language: null,
+    nextPort: null,
+    ...options.hostInfo?.(),
+  });
+  const http = buildHttpServer({
+    service,
+    token: options.token,
+    version: appVersion(),
+    logger: options.logger ?? false,
+    appInfo,
+    ...(options.rendererDir ? { rendererDir: options.rendererDir } : {}),
+    // Failovers and breaker transitions go where the host logs (stderr for serve, the desktop's log).
+    ...(options.log ? { proxy: { log: options.log } } : {}),
+  });
+  try {
+    await http.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
+  } catch (error) {
+    await http.close().catch(() => {});
+    await service.closeReads();
+    ledger.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(options.port);
+    throw error;
+  }
+  // Only once the port is ours: a start that fails because another instance holds the port (often on
+  // the same data folder) must not close that instance's program run or record one of its own.
+  try {
+    housekeeping.start();
+    watchers.start();
+  } catch (error) {
+    await watchers.close();
+    await housekeeping.stop();
+    await http.close().catch(() => {});
+    await service.closeReads();
+    ledger.close();
+    throw error;
+  }
+  const address = http.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  listeningPort = port;
+  let closing: Promise<void> | null = null;
+  return {
+    service,
+    appInfo,
+    http,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close() {
+      closing ??= (async () => {
+        await http.close();
+        // No request is left to answer: the worker's connection closes before the writer checkpoints.
+        await service.closeReads();
+        // Before the ledger closes: watchers end their open runs at the last moment they saw them.
+        await watchers.close();
+        service.flush();
+        await housekeeping.stop();
+        ledger.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import type { LedgerApi } from '../../../../shared/api.js';
+import type { LedgerEvent } from '../../../../shared/types.js';
+import type { RunningModel } from './render-tray.js';
+
+export interface TrayTarget {
+  setTodayCost(cost: Record<string, number>): void;
+  setRunningModels(models: RunningModel[]): void;
+  setCircuits(open: number, halfOpen: number): void;
+  tick(): void;
+}
+
+export interface TrayFeedOptions {
+  service: Pick<LedgerApi, 'getSummary' | 'listRuns'> & { events: { subscribe(listener: (event: LedgerEvent) => void): () => void } };
+  target: TrayTarget;
+  log: (message: string) => void;
+  /** At most one reload per this many ms, however many events arrive. */
+  throttleMs?: number;
+  /** Runtimes in the menu move on this clock. */
+  tickMs?: number;
+}
+
+/**
+ * Keeps the tray's numbers current: today's summary and the running runs, reloaded on ledger events
+ * (throttled: a burst of ingests gives one reload at the end of the window), plus a slow tick so
+ * runtimes advance while nothing else happens.
+ */
+export class TrayFeed {
+  private unsubscribe: (() => void) | null = null;
+  private pending: NodeJS.Timeout | null = null;
+  private ticker: NodeJS.Timeout | null = null;
+  private lastLoad = 0;
+  private loading: Promise<void> | null = null;
+  /** Runs change only with run events (and deletes); a flood of request events needs no run list. */
+  private runsStale = true;
+
+  constructor(private readonly options: TrayFeedOptions) {}
+
+  start(): Promise<void> {
+    this.unsubscribe = this.options.service.events.subscribe((event) => {
+      if (event.type === 'runs' || event.type === 'data') this.runsStale = true;
+      this.schedule();
+    });
+    this.ticker = setInterval(() => this.options.target.tick(), this.options.tickMs ?? 30_000);
+    return this.refresh();
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.pending) clearTimeout(this.pending);
+    if (this.ticker) clearInterval(this.ticker);
+    this.pending = this.ticker = null;
+  }
+
+  private schedule(): void {
+    if (this.pending) return;
+    const wait = Math.max(0, this.lastLoad + (this.options.throttleMs ?? 2_000) - Date.now());
+    this.pending = setTimeout(() => {
+      this.pending = null;
+      void this.refresh();
+    }, wait);
+  }
+
+  async refresh(): Promise<void> {
+    // One load at a time; events during it are picked up by the next scheduled one.
+    if (this.loading) return this.loading;
+    this.lastLoad = Date.now();
+    this.loading = this.load().finally(() => {
+      this.loading = null;
+    });
+    return this.loading;
+  }
+
+  private async load(): Promise<void> {
+    const { service, target } = this.options;
+    const reloadRuns = this.runsStale;
+    this.runsStale = false;
+    try {
+      const [summary, runs] = await Promise.all([service.getSummary({ range: 'today' }), reloadRuns ? service.listRuns({ limit: 1_000 }) : null]);
+      target.setTodayCost(summary.totals.cost);
+      target.setCircuits(summary.circuits.open, summary.circuits.half_open);
+      if (!runs) return;
+      const since = new Map<string, number>();
+      for (const run of runs) {
+        if (!run.running) continue;
+        since.set(run.model, Math.min(since.get(run.model) ?? run.start, run.start));
+      }
+      target.setRunningModels([...since].map(([model, start]) => ({ model, since: start })).sort((a, b) => a.model.localeCompare(b.model)));
+    } catch (error) {
+      if (reloadRuns) this.runsStale = true;
+      this.options.log(`tray: cannot load today's numbers: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import { ApiError, type ErrorBody } from '../../../shared/errors.js';
+import type { HistoryBucket, RequestPage } from '../../../shared/types.js';
+import type { TimeRange } from '../time/ranges.js';
+import type { HistoryArgs, RequestsArgs, SummaryCore } from './read-queries.js';
+
+/** What crosses between the main thread and the read worker: plain data only (structured clone). */
+
+export type ReadCall = { op: 'summary'; range: TimeRange } | { op: 'history'; args: HistoryArgs } | { op: 'requests'; args: RequestsArgs };
+
+export interface ReadResults {
+  summary: SummaryCore;
+  history: HistoryBucket[];
+  requests: RequestPage;
+}
+
+export type ReadOp = ReadCall['op'];
+
+export interface ReadMessage {
+  id: number;
+  /** The main thread's clock at the call, so both sides agree on "now" (open runs, current prices). */
+  now: number;
+  call: ReadCall;
+}
+
+/** An ApiError keeps its code, message and details; anything else is a bug and arrives as an Error. */
+export type WireError = { api: ErrorBody } | { message: string; stack?: string };
+
+export type ReadReply = { id: number; ok: true; value: ReadResults[ReadOp] } | { id: number; ok: false; error: WireError };
+
+/** From the worker: `ready` once its connection is open, then one reply per call, in order. */
+export type WorkerMessage = { type: 'ready' } | ({ type: 'reply' } & ReadReply);
+
+/** To the worker: a call, or 'close' (answer what is queued, close the connection, end). */
+export type MainMessage = ReadMessage | 'close';
+
+export interface ReadWorkerData {
+  file: string;
+  nativeBinding?: string;
+}
+
+export function encodeError(error: unknown): WireError {
+  if (error instanceof ApiError) return { api: error.toBody() };
+  if (error instanceof Error) return error.stack ? { message: error.message, stack: error.stack } : { message: error.message };
+  return { message: String(error) };
+}
+
+export function decodeError(wire: WireError): Error {
+  if ('api' in wire) return ApiError.fromBody(wire.api);
+  const error = new Error(wire.message);
+  if (wire.stack) error.stack = wire.stack;
+  return error;
+}

@@ -1,0 +1,116 @@
+import type { HistoryBucket, RequestPage, Summary } from '../../../shared/types.js';
+import { normalizeBaseUrl } from '../channels/metrics-key.js';
+import type { StoreContext } from '../store/context.js';
+import type { Ledger } from '../store/ledger.js';
+import type { TimeRange } from '../time/ranges.js';
+import type { ReadCall, ReadResults } from './protocol.js';
+
+/**
+ * The heavy reads of the data API, after the service has validated the query and resolved its range:
+ * the same code answers on the main thread (inline) and in the read worker (electron/ledger/reads/), so both
+ * give the same answer over the same data. Names are resolved to ids here, against the mirrors of the
+ * connection that reads.
+ */
+
+export interface HistoryArgs {
+  range: TimeRange;
+  /** Bucket width in seconds, already chosen ('auto' resolved). */
+  interval: number;
+  model?: string;
+  apiType?: string;
+  metricsKey?: string;
+  baseUrl?: string;
+  groupByModel: boolean;
+}
+
+export interface RequestsArgs {
+  from: number;
+  to: number;
+  model?: string;
+  apiType?: string;
+  metricsKey?: string;
+  limit: number;
+  before?: string;
+}
+
+export type SummaryCore = Omit<Summary, 'converted'>;
+
+/** Answers one read call from `ledger`, whichever thread it lives on. */
+export function answerCall<C extends ReadCall>(ledger: Ledger, call: C): ReadResults[C['op']] {
+  const answer = (): ReadResults[ReadCall['op']] => {
+    switch (call.op) {
+      case 'summary':
+        return readSummary(ledger, call.range);
+      case 'history':
+        return readHistory(ledger, call.args);
+      case 'requests':
+        return readRequests(ledger, call.args);
+    }
+  };
+  return answer() as ReadResults[C['op']];
+}
+
+export function readSummary(ledger: Ledger, range: TimeRange): SummaryCore {
+  return ledger.reports.summary(range, ledger.circuits.countByState());
+}
+
+export function readHistory(ledger: Ledger, args: HistoryArgs): HistoryBucket[] {
+  const ctx = ledger.ctx;
+  const filter: { modelId?: number; channelIds?: number[]; apiTypeId?: number } = {};
+  let unknown = false;
+  if (args.model !== undefined) {
+    const id = ctx.models.find(args.model);
+    if (id === undefined) unknown = true;
+    else filter.modelId = id;
+  }
+  if (args.apiType !== undefined) {
+    const id = ctx.apiTypes.find(args.apiType);
+    if (id === undefined) unknown = true;
+    else filter.apiTypeId = id;
+  }
+  if (args.metricsKey !== undefined) filter.channelIds = channelIdsOf(ctx, args.metricsKey, args.apiType);
+  if (args.baseUrl !== undefined) {
+    const atUrl = ctx.channels.idsAtBaseUrl(normalizeBaseUrl(args.baseUrl));
+    filter.channelIds = filter.channelIds ? filter.channelIds.filter((id) => atUrl.includes(id)) : atUrl;
+  }
+  const includeRuntime = filter.channelIds === undefined && args.apiType === undefined;
+  // An unknown model or api type has no requests: same buckets, all zero.
+  if (unknown) filter.channelIds = [];
+  return ledger.reports.history({
+    range: args.range,
+    intervalSeconds: args.interval,
+    filter,
+    includeRuntime: includeRuntime && !unknown,
+    groupByModel: args.groupByModel,
+  });
+}
+
+export function readRequests(ledger: Ledger, args: RequestsArgs): RequestPage {
+  const ctx = ledger.ctx;
+  const filter: { modelId?: number; apiTypeId?: number; channelIds?: number[]; from: number; to: number } = { from: args.from, to: args.to };
+  if (args.model !== undefined) {
+    const id = ctx.models.find(args.model);
+    if (id === undefined) return { requests: [], nextBefore: null };
+    filter.modelId = id;
+  }
+  if (args.apiType !== undefined) {
+    const id = ctx.apiTypes.find(args.apiType);
+    if (id === undefined) return { requests: [], nextBefore: null };
+    filter.apiTypeId = id;
+  }
+  if (args.metricsKey !== undefined) filter.channelIds = channelIdsOf(ctx, args.metricsKey, args.apiType);
+  const requests = ledger.requestLog.page(filter, args.limit + 1, args.before === undefined ? undefined : Number(args.before));
+  const more = requests.length > args.limit;
+  if (more) requests.pop();
+  return { requests, nextBefore: more ? requests[requests.length - 1]!.id : null };
+}
+
+/** Channel ids of a metricsKey, in one api type or all of them. */
+export function channelIdsOf(ctx: StoreContext, metricsKey: string, apiType: string | undefined): number[] {
+  if (apiType !== undefined) {
+    const apiTypeId = ctx.apiTypes.find(apiType);
+    const id = apiTypeId === undefined ? undefined : ctx.channels.find(metricsKey, apiTypeId);
+    return id === undefined ? [] : [id];
+  }
+  return ctx.channels.idsOfKey(metricsKey);
+}

@@ -1,0 +1,152 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ApiError } from '../../../shared/errors.js';
+import { decodeError, type MainMessage, type ReadCall, type ReadResults, type ReadWorkerData, type WorkerMessage } from './protocol.js';
+import type { ReadExecutor } from './reads.js';
+
+export interface ReadWorkerOptions {
+  /** The database file the writer has open (its schema already migrated). */
+  file: string;
+  /** The compiled worker entry; see compiledReadWorker(). */
+  workerUrl: URL;
+  /** Electron's better-sqlite3 build, passed on to the worker's connection. */
+  nativeBinding?: string;
+  /** Answers when the worker cannot run at all (cannot start, or keeps dying). */
+  fallback: ReadExecutor;
+  log?: (message: string) => void;
+}
+
+/** A worker that died this many times in a row without answering anything is not started again. */
+export const MAX_CRASHES = 3;
+
+/**
+ * The compiled read worker next to this file, or null when running from TypeScript sources (tests),
+ * where a worker thread cannot load the entry.
+ */
+export function compiledReadWorker(): URL | null {
+  if (!import.meta.url.endsWith('.js')) return null;
+  const url = new URL('./read-worker.js', import.meta.url);
+  return fs.existsSync(fileURLToPath(url)) ? url : null;
+}
+
+interface Pending {
+  call: ReadCall;
+  now: number;
+  resolve(value: never): void;
+  reject(error: Error): void;
+}
+
+/**
+ * Sends read calls to a worker thread (read-worker.ts) and hands back its answers, errors included
+ * with the ApiError code, message and details the inline call would have thrown.
+ *
+ * If the worker dies while calls are with it, those calls fail with `unavailable` rather than being
+ * run again on the main thread: what killed the worker (memory, a native fault) could take the writer
+ * down with it. The next call starts a new worker. A worker that never gets its connection open (no
+ * usable addon, a packaging problem) is not retried: reads go to `fallback` from then on, logged once;
+ * so do they after MAX_CRASHES deaths in a row without an answer.
+ */
+export class ReadWorkerClient implements ReadExecutor {
+  private worker: Worker | null = null;
+  private ready = false;
+  private readonly pending = new Map<number, Pending>();
+  private next = 1;
+  private crashes = 0;
+  private inline = false;
+  private closed = false;
+
+  constructor(private readonly options: ReadWorkerOptions) {
+    this.start();
+  }
+
+  /** Whether calls go to the worker (false once it gave up and reads run on the main thread). */
+  get usingWorker(): boolean {
+    return !this.inline && !this.closed;
+  }
+
+  run<C extends ReadCall>(call: C, now: number): Promise<ReadResults[C['op']]> {
+    if (this.inline || this.closed) return this.options.fallback.run(call, now);
+    const worker = this.worker ?? this.start();
+    return new Promise<ReadResults[C['op']]>((resolve, reject) => {
+      const id = this.next++;
+      this.pending.set(id, { call, now, resolve: resolve as (value: never) => void, reject });
+      // Keep the process alive while an answer is due, and only then (see start()).
+      if (this.pending.size === 1) worker.ref();
+      worker.postMessage({ id, now, call } satisfies MainMessage);
+    });
+  }
+
+  /** Lets the worker answer what it was sent, then closes its connection and ends it. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const worker = this.worker;
+    if (!worker) return;
+    worker.ref();
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage('close' satisfies MainMessage);
+    // A worker stuck in a long query is not waited for beyond this.
+    const timer = setTimeout(() => void worker.terminate(), 5_000);
+    await exited;
+    clearTimeout(timer);
+    this.worker = null;
+    this.failPending(new ApiError('unavailable', 'ModelMeter is shutting down'));
+  }
+
+  private start(): Worker {
+    const data: ReadWorkerData = { file: this.options.file, ...(this.options.nativeBinding ? { nativeBinding: this.options.nativeBinding } : {}) };
+    const worker = new Worker(this.options.workerUrl, { workerData: data });
+    this.worker = worker;
+    this.ready = false;
+    // An idle worker must not keep a process alive that has nothing else to do.
+    worker.unref();
+    worker.on('message', (message: WorkerMessage) => this.receive(message));
+    worker.on('error', (error) => this.lost(worker, error));
+    worker.on('exit', (code) => this.lost(worker, new Error(`the read worker exited with code ${code}`)));
+    return worker;
+  }
+
+  private receive(message: WorkerMessage): void {
+    if (message.type === 'ready') {
+      this.ready = true;
+      return;
+    }
+    const waiting = this.pending.get(message.id);
+    if (!waiting) return;
+    this.pending.delete(message.id);
+    this.crashes = 0;
+    if (this.pending.size === 0) this.worker?.unref();
+    if (message.ok) waiting.resolve(message.value as never);
+    else waiting.reject(decodeError(message.error));
+  }
+
+  private lost(worker: Worker, error: Error): void {
+    // 'error' is followed by 'exit': handle the first one only, and none after close().
+    if (this.worker !== worker || this.closed) return;
+    this.worker = null;
+    const log = this.options.log ?? (() => {});
+    if (!this.ready) {
+      // Nothing ran there yet: the calls can be answered here, and starting again would fail again.
+      this.inline = true;
+      log(`read worker could not start (${error.message}); answering reads on the main thread`);
+      const waiting = [...this.pending.values()];
+      this.pending.clear();
+      for (const call of waiting) this.options.fallback.run(call.call, call.now).then(call.resolve as (value: unknown) => void, call.reject);
+      return;
+    }
+    this.crashes++;
+    log(`read worker stopped (${error.message})`);
+    this.failPending(new ApiError('unavailable', 'the read worker stopped while answering; try again'));
+    if (this.crashes >= MAX_CRASHES) {
+      this.inline = true;
+      log(`read worker stopped ${this.crashes} times in a row; answering reads on the main thread`);
+    }
+  }
+
+  private failPending(error: ApiError): void {
+    const waiting = [...this.pending.values()];
+    this.pending.clear();
+    for (const call of waiting) call.reject(error);
+  }
+}

@@ -1,0 +1,169 @@
+import type { CircuitStateName } from '../../../shared/schemas/circuit.js';
+import type { HistoryBucket, ModelSummary, Money, Summary, UsageTotals } from '../../../shared/types.js';
+import { fromNanos, versionAt } from '../pricing/rules.js';
+import { bucketStarts, isCalendarInterval } from '../time/buckets.js';
+import type { TimeRange } from '../time/ranges.js';
+import type { StoreContext } from './context.js';
+import { S_CACHE_READ, S_CACHE_WRITE, S_COST, S_FAILURES, S_INPUT, S_OUTPUT, S_REQUESTS } from './rollups.js';
+import type { RunStore } from './runs.js';
+import { runtimeCells } from './runtime.js';
+import type { UsageFilter, UsageQuery } from './usage-query.js';
+
+/** Totals being summed, with cost kept in exact nanos per currency id until the end. */
+class Accumulator {
+  requests = 0;
+  failures = 0;
+  inputTokens = 0;
+  outputTokens = 0;
+  cacheReadTokens = 0;
+  cacheWriteTokens = 0;
+  unpricedRequests = 0;
+  runtimeMs = 0;
+  readonly costNanos = new Map<number, number>();
+
+  addSums(currencyId: number, sums: readonly number[]): void {
+    this.requests += sums[S_REQUESTS]!;
+    this.failures += sums[S_FAILURES]!;
+    this.inputTokens += sums[S_INPUT]!;
+    this.outputTokens += sums[S_OUTPUT]!;
+    this.cacheReadTokens += sums[S_CACHE_READ]!;
+    this.cacheWriteTokens += sums[S_CACHE_WRITE]!;
+    if (currencyId === 0) this.unpricedRequests += sums[S_REQUESTS]!;
+    else this.addCost(currencyId, sums[S_COST]!);
+  }
+
+  addCost(currencyId: number, nanos: number): void {
+    this.costNanos.set(currencyId, (this.costNanos.get(currencyId) ?? 0) + nanos);
+  }
+
+  merge(other: Accumulator): void {
+    this.requests += other.requests;
+    this.failures += other.failures;
+    this.inputTokens += other.inputTokens;
+    this.outputTokens += other.outputTokens;
+    this.cacheReadTokens += other.cacheReadTokens;
+    this.cacheWriteTokens += other.cacheWriteTokens;
+    this.unpricedRequests += other.unpricedRequests;
+    this.runtimeMs += other.runtimeMs;
+    for (const [currency, nanos] of other.costNanos) this.addCost(currency, nanos);
+  }
+
+  totals(money: (nanos: Map<number, number>) => Money): UsageTotals {
+    return {
+      requests: this.requests,
+      failures: this.failures,
+      inputTokens: this.inputTokens,
+      outputTokens: this.outputTokens,
+      cacheReadTokens: this.cacheReadTokens,
+      cacheWriteTokens: this.cacheWriteTokens,
+      unpricedRequests: this.unpricedRequests,
+      runtimeSeconds: this.runtimeMs / 1000,
+      cost: money(this.costNanos),
+    };
+  }
+}
+
+export interface HistoryRequest {
+  range: TimeRange;
+  intervalSeconds: number;
+  filter: UsageFilter;
+  /** Runtime and hourly cost only make sense unfiltered by channel or api type. */
+  includeRuntime: boolean;
+  groupByModel: boolean;
+}
+
+/** Builds the summary and history answers from usage sums and runs. */
+export class Reports {
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly usage: UsageQuery,
+    private readonly runs: RunStore,
+  ) {}
+
+  private readonly versionsOf = (modelId: number) => this.ctx.prices.versions(modelId);
+
+  summary(range: TimeRange, circuits: Record<CircuitStateName, number>): Omit<Summary, 'converted'> {
+    const now = this.ctx.now();
+    const spec = { from: range.from, to: range.to, starts: [range.from], widthMs: null };
+    const perModel = new Map<number, Accumulator>();
+    const of = (modelId: number) => {
+      let acc = perModel.get(modelId);
+      if (!acc) perModel.set(modelId, (acc = new Accumulator()));
+      return acc;
+    };
+    for (const cell of this.usage.run(spec, {}, true)) of(cell.modelId).addSums(cell.currencyId, cell.sums);
+    for (const cell of runtimeCells(this.runs.spans(range.from, range.to), spec, now, true, this.versionsOf)) {
+      const acc = of(cell.modelId);
+      acc.runtimeMs += cell.runtimeMs;
+      for (const [currency, nanos] of cell.costNanos) acc.addCost(currency, nanos);
+    }
+    const running = this.runs.runningModelIds();
+    for (const modelId of running) of(modelId);
+
+    const total = new Accumulator();
+    const models: ModelSummary[] = [];
+    for (const [modelId, acc] of perModel) {
+      total.merge(acc);
+      const current = versionAt(this.ctx.prices.versions(modelId), now);
+      const totals = acc.totals((nanos) => this.money(nanos));
+      let cost: Money | null = totals.cost;
+      // Requests with no price in force are unpriced, never free: a model whose requests in the range
+      // were all unpriced has no cost, even when it has a price now.
+      if (acc.costNanos.size === 0) cost = current && acc.unpricedRequests === 0 ? { [current.currency]: 0 } : null;
+      models.push({
+        ...totals,
+        model: this.ctx.models.nameOf(modelId),
+        running: running.has(modelId),
+        pricingMethod: current?.method ?? null,
+        cost,
+      });
+    }
+    models.sort((a, b) => b.requests - a.requests || b.runtimeSeconds - a.runtimeSeconds || a.model.localeCompare(b.model));
+    return { from: range.from, to: range.to, totals: total.totals((nanos) => this.money(nanos)), models, circuits };
+  }
+
+  history(request: HistoryRequest): HistoryBucket[] {
+    const now = this.ctx.now();
+    const { range, intervalSeconds } = request;
+    const starts = bucketStarts(range, intervalSeconds);
+    const spec = {
+      from: range.from,
+      to: range.to,
+      starts,
+      widthMs: isCalendarInterval(intervalSeconds) ? null : intervalSeconds * 1000,
+    };
+    const grid = new Map<number, Accumulator[]>();
+    const row = (modelId: number) => {
+      let accs = grid.get(modelId);
+      if (!accs) grid.set(modelId, (accs = starts.map(() => new Accumulator())));
+      return accs;
+    };
+    if (!request.groupByModel) row(0);
+    for (const cell of this.usage.run(spec, request.filter, request.groupByModel)) {
+      row(cell.modelId)[cell.bucket]!.addSums(cell.currencyId, cell.sums);
+    }
+    if (request.includeRuntime) {
+      const spans = this.runs.spans(range.from, range.to, request.filter.modelId);
+      for (const cell of runtimeCells(spans, spec, now, request.groupByModel, this.versionsOf)) {
+        const acc = row(cell.modelId)[cell.bucket]!;
+        acc.runtimeMs += cell.runtimeMs;
+        for (const [currency, nanos] of cell.costNanos) acc.addCost(currency, nanos);
+      }
+    }
+    const buckets: HistoryBucket[] = [];
+    const modelIds = [...grid.keys()].sort((a, b) => a - b);
+    for (let i = 0; i < starts.length; i++) {
+      for (const modelId of modelIds) {
+        const totals = grid.get(modelId)![i]!.totals((nanos) => this.money(nanos));
+        buckets.push(request.groupByModel ? { ts: starts[i]!, model: this.ctx.models.nameOf(modelId), ...totals } : { ts: starts[i]!, ...totals });
+      }
+    }
+    return buckets;
+  }
+
+  money(nanos: Map<number, number>): Money {
+    const money: Money = {};
+    for (const [currencyId, amount] of nanos) money[this.ctx.currencies.nameOf(currencyId)] = fromNanos(amount);
+    return money;
+  }
+}

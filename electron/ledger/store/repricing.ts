@@ -1,0 +1,198 @@
+import type { Statement } from 'better-sqlite3';
+import { isLinear, requestCostNanos, selectTier, tierCostNanos, versionAt, type CompiledVersion } from '../pricing/rules.js';
+import { HOUR_MS } from '../time/ranges.js';
+import type { TokenTotals } from '../../../shared/types.js';
+import type { StoreContext } from './context.js';
+import { firstIdAt, tsOfId } from './request-ids.js';
+import {
+  requestSums,
+  RollupDelta,
+  S_CACHE_READ,
+  S_CACHE_WRITE,
+  S_COST,
+  S_INPUT,
+  S_OUTPUT,
+  S_REQUESTS,
+  SUM_COLUMNS,
+  SUM_COUNT,
+} from './rollups.js';
+
+export interface RepriceOutcome {
+  affected: number;
+  before: Map<number, number>;
+  after: Map<number, number>;
+  unpricedBefore: number;
+  unpricedAfter: number;
+  notRepriced: number;
+}
+
+interface RawPriceRow {
+  id: number;
+  api_type_id: number | null;
+  channel_id: number | null;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  success: number;
+  latency_ms: number | null;
+  cost_nanos: number | null;
+  currency_id: number | null;
+}
+
+interface HourRollupRow {
+  bucket: number;
+  channel_id: number;
+  api_type_id: number;
+  currency_id: number;
+  sums: number[];
+}
+
+/**
+ * Prices again the requests of one model in [from, to) under a new list of versions. Raw rows are
+ * priced one by one; hours whose raw rows have expired are priced from their rollup sums when the new
+ * version is linear (one tier, hourly or free) and otherwise left as they were and counted. With
+ * `apply` false nothing is written: that is the preview.
+ */
+export class Repricer {
+  private readonly hours: Statement<[number, number, number], { bucket: number }>;
+  private readonly rawRows: Statement<[number, number, number], RawPriceRow>;
+  private readonly hourRollups: Statement<[number, number], Record<string, number>>;
+  private readonly minuteRollups: Statement<[number, number, number], Record<string, number>>;
+  private readonly updateRow: Statement<[number | null, number | null, number]>;
+
+  constructor(private readonly ctx: StoreContext) {
+    const db = ctx.db;
+    this.hours = db.prepare(`SELECT DISTINCT bucket FROM rollup_hour WHERE model_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`);
+    this.rawRows = db.prepare(
+      `SELECT id, api_type_id, channel_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, success,
+              latency_ms, cost_nanos, currency_id
+       FROM requests WHERE id >= ? AND id < ? AND model_id = ?`,
+    );
+    this.hourRollups = db.prepare(
+      `SELECT bucket, channel_id, api_type_id, currency_id, ${SUM_COLUMNS.join(', ')} FROM rollup_hour WHERE model_id = ? AND bucket = ?`,
+    );
+    this.minuteRollups = db.prepare(
+      `SELECT bucket, channel_id, api_type_id, currency_id, ${SUM_COLUMNS.join(', ')} FROM rollup_minute
+       WHERE model_id = ? AND bucket >= ? AND bucket < ?`,
+    );
+    this.updateRow = db.prepare(`UPDATE requests SET cost_nanos = ?, currency_id = ? WHERE id = ?`);
+  }
+
+  run(modelId: number, versions: readonly CompiledVersion[], from: number, to: number, apply: boolean): RepriceOutcome {
+    const outcome: RepriceOutcome = { affected: 0, before: new Map(), after: new Map(), unpricedBefore: 0, unpricedAfter: 0, notRepriced: 0 };
+    const delta = new RollupDelta();
+    const rawHourFrom = Math.ceil(this.ctx.coverage.rawFrom / HOUR_MS) * HOUR_MS;
+    const end = Math.min(to, tsOfId(Number.MAX_SAFE_INTEGER));
+    for (const { bucket } of this.hours.all(modelId, Math.floor(from / HOUR_MS) * HOUR_MS, end)) {
+      if (bucket >= rawHourFrom) this.repriceRaw(modelId, versions, Math.max(from, bucket), Math.min(end, bucket + HOUR_MS), apply, outcome, delta);
+      else this.repriceHour(modelId, versions, bucket, from, end, apply, outcome, delta);
+    }
+    if (apply) this.ctx.rollups.apply(delta, this.ctx.coverage.minuteFrom);
+    return outcome;
+  }
+
+  private repriceRaw(
+    modelId: number,
+    versions: readonly CompiledVersion[],
+    from: number,
+    to: number,
+    apply: boolean,
+    outcome: RepriceOutcome,
+    delta: RollupDelta,
+  ): void {
+    const rows = this.rawRows.all(firstIdAt(from), firstIdAt(to), modelId);
+    const sums = new Array<number>(SUM_COUNT);
+    for (const row of rows) {
+      const ts = tsOfId(row.id);
+      const tokens = tokensOf(row);
+      const version = versionAt(versions, ts);
+      const cost = version === undefined ? null : requestCostNanos(version, tokens);
+      const currencyId = version?.currencyId ?? null;
+      outcome.affected++;
+      tally(outcome, 'before', row.currency_id, row.cost_nanos, 1);
+      tally(outcome, 'after', currencyId, cost, 1);
+      if (!apply || (cost === row.cost_nanos && currencyId === row.currency_id)) continue;
+      this.updateRow.run(cost, currencyId, row.id);
+      const key = { modelId, channelId: row.channel_id ?? 0, apiTypeId: row.api_type_id ?? 0 };
+      const request = { ...tokens, success: row.success === 1, latencyMs: row.latency_ms };
+      delta.add(ts, { ...key, currencyId: row.currency_id ?? 0 }, requestSums(sums, request, row.cost_nanos), -1);
+      delta.add(ts, { ...key, currencyId: currencyId ?? 0 }, requestSums(sums, request, cost), 1);
+    }
+  }
+
+  private repriceHour(
+    modelId: number,
+    versions: readonly CompiledVersion[],
+    hour: number,
+    from: number,
+    to: number,
+    apply: boolean,
+    outcome: RepriceOutcome,
+    delta: RollupDelta,
+  ): void {
+    // Where minute rollups are still kept they are re-priced minute by minute (the hour and day
+    // changes are their sums), so every grain keeps each request's cost where it happened.
+    const source =
+      hour >= this.ctx.coverage.minuteFrom ? this.minuteRollups.all(modelId, hour, hour + HOUR_MS) : this.hourRollups.all(modelId, hour);
+    const rows: HourRollupRow[] = source.map((row) => ({
+      bucket: row['bucket']!,
+      channel_id: row['channel_id']!,
+      api_type_id: row['api_type_id']!,
+      currency_id: row['currency_id']!,
+      sums: SUM_COLUMNS.map((column) => row[column]!),
+    }));
+    const version = versionAt(versions, hour);
+    const sameThroughout = versionAt(versions, hour + HOUR_MS - 1) === version;
+    const whole = hour >= from && hour + HOUR_MS <= to;
+    const repriceable = whole && sameThroughout && (version === undefined || isLinear(version));
+    if (apply && repriceable && hour + HOUR_MS > this.ctx.coverage.rawFrom) {
+      // A manual cleanup may have cut this hour: the raw rows it kept follow the rollup's new price.
+      for (const row of this.rawRows.all(firstIdAt(hour), firstIdAt(hour + HOUR_MS), modelId)) {
+        this.updateRow.run(version === undefined ? null : requestCostNanos(version, tokensOf(row)), version?.currencyId ?? null, row.id);
+      }
+    }
+    for (const row of rows) {
+      const requests = row.sums[S_REQUESTS]!;
+      outcome.affected += requests;
+      const oldCurrency = row.currency_id === 0 ? null : row.currency_id;
+      tally(outcome, 'before', oldCurrency, row.sums[S_COST]!, requests);
+      if (!repriceable) {
+        outcome.notRepriced += requests;
+        tally(outcome, 'after', oldCurrency, row.sums[S_COST]!, requests);
+        continue;
+      }
+      const tokens = {
+        inputTokens: row.sums[S_INPUT]!,
+        outputTokens: row.sums[S_OUTPUT]!,
+        cacheReadTokens: row.sums[S_CACHE_READ]!,
+        cacheWriteTokens: row.sums[S_CACHE_WRITE]!,
+      };
+      const cost = version === undefined ? null : version.method === 'tokens' ? tierCostNanos(selectTier(version.tiers, 0), tokens) : 0;
+      const currencyId = version?.currencyId ?? null;
+      tally(outcome, 'after', currencyId, cost, requests);
+      const key = { modelId, channelId: row.channel_id, apiTypeId: row.api_type_id };
+      delta.add(row.bucket, { ...key, currencyId: row.currency_id }, row.sums, -1);
+      delta.add(row.bucket, { ...key, currencyId: currencyId ?? 0 }, [...row.sums.slice(0, S_COST), cost ?? 0, ...row.sums.slice(S_COST + 1)], 1);
+    }
+  }
+}
+
+function tokensOf(row: RawPriceRow): TokenTotals {
+  return {
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    cacheReadTokens: row.cache_read_tokens,
+    cacheWriteTokens: row.cache_write_tokens,
+  };
+}
+
+function tally(outcome: RepriceOutcome, side: 'before' | 'after', currencyId: number | null, cost: number | null, requests: number): void {
+  if (currencyId === null || cost === null) {
+    if (side === 'before') outcome.unpricedBefore += requests;
+    else outcome.unpricedAfter += requests;
+    return;
+  }
+  const map = outcome[side];
+  map.set(currencyId, (map.get(currencyId) ?? 0) + cost);
+}

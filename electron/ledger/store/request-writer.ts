@@ -1,0 +1,101 @@
+import type { Statement } from 'better-sqlite3';
+import { FAILURE_CLASSES, type FailureClass, type RequestRecord } from '../../../shared/schemas/request-record.js';
+import { requestCostNanos, versionAt } from '../pricing/rules.js';
+import type { StoreContext } from './context.js';
+import { tsOfId } from './request-ids.js';
+import { requestSums, RollupDelta, SUM_COUNT } from './rollups.js';
+
+export interface WriteResult {
+  accepted: number;
+  duplicates: number;
+  models: Set<string>;
+}
+
+export function failureClassCode(failureClass: FailureClass | null): number | null {
+  return failureClass === null ? null : FAILURE_CLASSES.indexOf(failureClass) + 1;
+}
+
+export function failureClassName(code: number | null): FailureClass | null {
+  return code === null ? null : (FAILURE_CLASSES[code - 1] ?? null);
+}
+
+/**
+ * Writes request records and their rollups. Call inside StoreContext.write(): the raw rows and the
+ * rollup changes commit together or not at all.
+ */
+export class RequestWriter {
+  private readonly insert: Statement<unknown[]>;
+  private readonly delta = new RollupDelta();
+
+  constructor(private readonly ctx: StoreContext) {
+    this.insert = ctx.db.prepare(
+      `INSERT INTO requests (id, model_id, api_type_id, channel_id, source_id, input_tokens, output_tokens,
+         cache_read_tokens, cache_write_tokens, success, failure_class, status_code, latency_ms, ttft_ms,
+         cost_nanos, currency_id, request_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (request_id) WHERE request_id IS NOT NULL DO NOTHING`,
+    );
+  }
+
+  write(records: readonly RequestRecord[]): WriteResult {
+    const { ctx, delta } = this;
+    // A write that threw part-way (its transaction rolled back) may have left changes here.
+    delta.clear();
+    const result: WriteResult = { accepted: 0, duplicates: 0, models: new Set() };
+    const outcomes = new Map<number, { success: number | null; failure: number | null }>();
+    const sums = new Array<number>(SUM_COUNT);
+
+    for (const record of records) {
+      const modelId = ctx.models.ensure(record.model);
+      const apiTypeId = record.apiType === null ? 0 : ctx.apiTypes.ensure(record.apiType);
+      const channelId = record.channel === null ? 0 : ctx.channels.ensure(record.channel, apiTypeId);
+      const sourceId = record.source === null ? null : ctx.sources.ensure(record.source);
+      const id = ctx.ids.next(record.ts);
+      // The stored time is the one the id encodes (a request past 1024 in a millisecond spills into the
+      // next one): price it and sum it there, so rollups and re-pricing agree with the raw row.
+      const ts = tsOfId(id);
+      const version = versionAt(ctx.prices.versions(modelId), ts);
+      const cost = version === undefined ? null : requestCostNanos(version, record);
+      const currencyId = version === undefined ? 0 : version.currencyId;
+
+      const info = this.insert.run(
+        id,
+        modelId,
+        apiTypeId === 0 ? null : apiTypeId,
+        channelId === 0 ? null : channelId,
+        sourceId,
+        record.inputTokens,
+        record.outputTokens,
+        record.cacheReadTokens,
+        record.cacheWriteTokens,
+        record.success ? 1 : 0,
+        failureClassCode(record.failureClass),
+        record.statusCode,
+        record.latencyMs,
+        record.ttftMs,
+        cost,
+        currencyId === 0 ? null : currencyId,
+        record.requestId,
+      );
+      if (info.changes === 0) {
+        result.duplicates++;
+        continue;
+      }
+      result.accepted++;
+      result.models.add(record.model);
+
+      delta.add(ts, { modelId, channelId, apiTypeId, currencyId }, requestSums(sums, record, cost));
+
+      if (channelId !== 0) {
+        let outcome = outcomes.get(channelId);
+        if (!outcome) outcomes.set(channelId, (outcome = { success: null, failure: null }));
+        if (record.success) outcome.success = Math.max(outcome.success ?? 0, record.ts);
+        else outcome.failure = Math.max(outcome.failure ?? 0, record.ts);
+      }
+    }
+
+    ctx.rollups.apply(delta, ctx.coverage.minuteFrom);
+    for (const [channelId, outcome] of outcomes) ctx.channels.recordOutcome(channelId, outcome.success, outcome.failure);
+    return result;
+  }
+}

@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { AppInfo, Language } from '../../../../../shared/app.js';
+import type { RequestRow } from '../../../../../shared/types.js';
+import { DesktopHost, type ExportFilter } from '../../../../../electron/hosts/desktop/host/desktop-host.js';
+import type { LoginItem } from '../../../../../electron/hosts/desktop/login-item.js';
+import { DesktopSettingsFile } from '../../../../../electron/hosts/desktop/settings.js';
+import { FakeDialog } from '../fakes.js';
+import { useTempDir } from '../support.js';
+
+function row(id: number): RequestRow {
+  return { id: String(id), ts: id, model: 'm', apiType: 'openai', inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0, success: true, failureClass: null, statusCode: 200, latencyMs: 12, ttftMs: null, channel: null, source: null, requestId: null, cost: 0.5, currency: 'USD' };
+}
+
+describe('DesktopHost', () => {
+  const temp = useTempDir();
+
+  function setup(loginSupported = true) {
+    const dir = temp();
+    const settings = new DesktopSettingsFile(dir);
+    const dialog = new FakeDialog();
+    let login = false;
+    const loginItem: LoginItem = { get: () => (loginSupported ? login : null), set: (enabled) => (login = enabled) };
+    const seen = { languages: [] as (Language | null)[], login: [] as (boolean | null)[], dashboard: [] as (string | undefined)[], filters: [] as ExportFilter[] };
+    const host = new DesktopHost({
+      appInfo: () => ({ port: 7423, language: settings.read().language, launchAtLogin: loginItem.get() }) as AppInfo,
+      settings,
+      loginItem,
+      dialog,
+      downloadsDir: () => dir,
+      exportRows: (filter) => {
+        seen.filters.push(filter);
+        return [[row(1), row(2)], [row(3)]][Symbol.iterator]();
+      },
+      openDashboard: (route) => seen.dashboard.push(route),
+      languageChanged: (language) => seen.languages.push(language),
+      launchAtLoginChanged: (enabled) => seen.login.push(enabled),
+      now: () => new Date('2025-06-01T10:00:00Z'),
+    });
+    return { dir, host, settings, dialog, seen };
+  }
+
+  it('saves the language and tells the tray', async () => {
+    const { host, settings, seen } = setup();
+    expect((await host.setLanguage({ language: 'zh-CN' })).language).toBe('zh-CN');
+    expect(settings.read().language).toBe('zh-CN');
+    expect(seen.languages).toEqual(['zh-CN']);
+    await expect(host.setLanguage({ language: 'fr' as Language })).rejects.toMatchObject({ code: 'validation_failed' });
+  });
+
+  it('keeps a new port for the next start and refuses ports it should not take', async () => {
+    const { host, settings } = setup();
+    await host.setPort({ port: 8123 });
+    expect(settings.read().port).toBe(8123);
+    for (const port of [80, 70_000, 1.5]) await expect(host.setPort({ port })).rejects.toMatchObject({ code: 'validation_failed' });
+  });
+
+  it('switches launch at login, or says it is unavailable', async () => {
+    const supported = setup();
+    expect((await supported.host.setLaunchAtLogin({ enabled: true })).launchAtLogin).toBe(true);
+    expect(supported.seen.login).toEqual([true]);
+    const unsupported = setup(false);
+    await expect(unsupported.host.setLaunchAtLogin({ enabled: true })).rejects.toMatchObject({ code: 'unavailable' });
+  });
+
+  it('opens the dashboard at the asked route', async () => {
+    const { host, seen } = setup();
+    await host.openDashboard({ route: 'models/gpt-5' });
+    await host.openDashboard({});
+    expect(seen.dashboard).toEqual(['models/gpt-5', undefined]);
+  });
+
+  it('writes the export where the user chose, as CSV', async () => {
+    const { dir, host, dialog, seen } = setup();
+    const file = path.join(dir, 'out.csv');
+    dialog.saveAnswer = { canceled: false, filePath: file };
+    expect(await host.saveExport({ format: 'csv', from: 1, model: 'm' })).toEqual({ file });
+    expect(dialog.saveRequests[0]).toMatchObject({ defaultPath: path.join(dir, 'modelmeter-requests-2025-06-01.csv') });
+    expect(seen.filters).toEqual([{ from: 1, model: 'm' }]);
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines[0]).toMatch(/^time,ts,model,/);
+    expect(lines).toHaveLength(4);
+    expect(fs.existsSync(`${file}.partial`)).toBe(false);
+  });
+
+  it('writes nothing when the user cancels, and rejects a backwards range before asking', async () => {
+    const { host, dialog, seen } = setup();
+    expect(await host.saveExport({ format: 'json' })).toEqual({ file: null });
+    expect(seen.filters).toEqual([]);
+    await expect(host.saveExport({ format: 'json', from: 10, to: 5 })).rejects.toMatchObject({ code: 'validation_failed' });
+    expect(dialog.saveRequests).toHaveLength(1);
+  });
+
+  it('asks which database to import with an open dialog, and answers null when cancelled', async () => {
+    const { host, dialog } = setup();
+    expect(await host.pickImportFile()).toEqual({ path: null });
+    dialog.openAnswer = { canceled: false, filePaths: ['/home/me/LLM-Manager/data/monitoring.db'] };
+    expect(await host.pickImportFile()).toEqual({ path: '/home/me/LLM-Manager/data/monitoring.db' });
+    expect(dialog.openRequests[0]).toMatchObject({ properties: ['openFile'] });
+    expect(dialog.openRequests[0]!.filters![0]!.extensions).toContain('db');
+  });
+});

@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildHttpServer } from '../../../../electron/hosts/http/server.js';
+import { LedgerService } from '../../../../electron/app/ledger-service.js';
+import { Ledger } from '../../../../electron/ledger/store/ledger.js';
+import { rawRequest, startProxyServer, startScriptedUpstream, type ProxyServer } from '../../sources/proxy/harness.js';
+import { tempDir } from './helpers.js';
+
+// Big enough to be worth compressing, and compressible.
+const SCRIPT = `export const rows = [${Array.from({ length: 2_000 }, (_, i) => `{ id: ${i}, name: "row ${i}" }`).join(', ')}];\n`;
+
+describe('compression', () => {
+  const closers: (() => Promise<unknown> | void)[] = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+  });
+
+  function serverWith(rendererDir: string | null) {
+    const ledger = Ledger.open(':memory:');
+    const app = buildHttpServer({ service: new LedgerService(ledger), token: 't', version: '9.9.9', rendererDir });
+    closers.push(() => ledger.close(), () => app.close());
+    return app;
+  }
+
+  it('sends the dashboard’s scripts brotli- or gzip-compressed when the client accepts it, plain otherwise', async () => {
+    const dir = tempDir('modelmeter-renderer-');
+    fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>x</title>');
+    fs.mkdirSync(path.join(dir, 'assets'));
+    fs.writeFileSync(path.join(dir, 'assets', 'index-abc.js'), SCRIPT);
+    const app = serverWith(dir);
+
+    const br = await app.inject({ method: 'GET', url: '/assets/index-abc.js', headers: { 'accept-encoding': 'br, gzip' } });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.rawPayload.length).toBeLessThan(SCRIPT.length / 5);
+    expect(zlib.brotliDecompressSync(br.rawPayload).toString('utf8')).toBe(SCRIPT);
+
+    const gzip = await app.inject({ method: 'GET', url: '/assets/index-abc.js', headers: { 'accept-encoding': 'gzip' } });
+    expect(gzip.headers['content-encoding']).toBe('gzip');
+    expect(zlib.gunzipSync(gzip.rawPayload).toString('utf8')).toBe(SCRIPT);
+
+    const plain = await app.inject({ method: 'GET', url: '/assets/index-abc.js', headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body).toBe(SCRIPT);
+  });
+
+  it('compresses API answers, but not small ones', async () => {
+    const app = serverWith(null);
+    const records = Array.from({ length: 300 }, (_, i) => ({ model: `model-${i % 30}`, inputTokens: 10, outputTokens: 5, ts: Date.now() - i * 1000 }));
+    const auth = { authorization: 'Bearer t' };
+    expect((await app.inject({ method: 'POST', url: '/api/v1/requests', headers: auth, payload: records })).statusCode).toBe(200);
+
+    const list = await app.inject({ method: 'GET', url: '/api/v1/requests?limit=300', headers: { ...auth, 'accept-encoding': 'gzip' } });
+    expect(list.headers['content-encoding']).toBe('gzip');
+    expect(JSON.parse(zlib.gunzipSync(list.rawPayload).toString('utf8')).requests).toHaveLength(300);
+
+    const health = await app.inject({ method: 'GET', url: '/healthz', headers: { 'accept-encoding': 'gzip' } });
+    expect(health.headers['content-encoding']).toBeUndefined();
+  });
+
+  describe('the proxy and the event stream', () => {
+    let server: ProxyServer;
+
+    it('passes the upstream’s bytes through untouched, and never buffers the event stream', async () => {
+      server = await startProxyServer();
+      closers.push(() => server.close());
+      const answer = JSON.stringify({ id: 'x', choices: [{ message: { content: 'word '.repeat(2_000) } }], usage: { prompt_tokens: 3, completion_tokens: 2000 } });
+      const upstream = await startScriptedUpstream((_request, response) => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(answer);
+      });
+      closers.push(() => upstream.close());
+      await server.saveRoute('main', { protocol: 'openai', channels: [{ baseUrl: upstream.url }] });
+
+      const got = await rawRequest(`${server.url}/r/main/v1/chat/completions`, {
+        body: JSON.stringify({ model: 'm', messages: [] }),
+        headers: { 'content-type': 'application/json', 'accept-encoding': 'br, gzip' },
+      });
+      expect(got.status).toBe(200);
+      expect(got.headers['content-encoding']).toBeUndefined();
+      expect(got.text).toBe(answer);
+
+      // The event stream delivers its first event at once, uncompressed, though the client accepts gzip.
+      const controller = new AbortController();
+      let received = '';
+      const hello = new Promise<void>((resolve) => {
+        rawRequest(`${server.url}/api/v1/events`, {
+          headers: { authorization: `Bearer ${server.token}`, 'accept-encoding': 'gzip' },
+          signal: controller.signal,
+          onChunk: (chunk) => {
+            received += chunk.toString('utf8');
+            if (received.includes('hello')) resolve();
+          },
+        }).catch(() => undefined);
+      });
+      await hello;
+      expect(received).toMatch(/^retry:2000\n\n/);
+      controller.abort();
+    });
+  });
+});

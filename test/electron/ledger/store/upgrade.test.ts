@@ -1,0 +1,236 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LedgerService } from '../../../../electron/app/ledger-service.js';
+import { CircuitStore } from '../../../../electron/ledger/store/circuits.js';
+import { StoreContext } from '../../../../electron/ledger/store/context.js';
+import { Ledger } from '../../../../electron/ledger/store/ledger.js';
+import { Maintenance } from '../../../../electron/ledger/store/maintenance.js';
+import { MIGRATIONS, migrate, SCHEMA_VERSION } from '../../../../electron/ledger/store/migrations.js';
+import { PricingStore } from '../../../../electron/ledger/store/pricing-store.js';
+import { Reports } from '../../../../electron/ledger/store/reports.js';
+import { Repricer } from '../../../../electron/ledger/store/repricing.js';
+import { RequestWriter } from '../../../../electron/ledger/store/request-writer.js';
+import { ProgramRunStore, RunStore } from '../../../../electron/ledger/store/runs.js';
+import { SettingsStore } from '../../../../electron/ledger/store/settings-store.js';
+import { ConfigStore } from '../../../../electron/ledger/store/config-store.js';
+import { UsageQuery } from '../../../../electron/ledger/store/usage-query.js';
+import { machineCalendar } from '../../../../electron/ledger/time/day-calendar.js';
+import { priceVersionInputSchema, type PriceVersionInput } from '../../../../shared/schemas/pricing.js';
+import type { FailureClass, RequestRecord } from '../../../../shared/schemas/request-record.js';
+import { useTimeZone } from '../time/tz.js';
+import { prng } from './harness.js';
+
+/**
+ * Upgrade (issue 5, item 3): a database written by each earlier schema version, with data in every
+ * table, opens under this build with nothing lost. migrations.test.ts covers the mechanics (version 0,
+ * one transaction, a failing step) and the refusal of a newer database, byte-identical with and
+ * without a WAL; this file covers the data.
+ */
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const START = Date.UTC(2024, 9, 25, 6, 13, 7);
+const NOW = START + 4 * DAY;
+
+useTimeZone('Europe/Berlin');
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modelmeter-upgrade-'));
+});
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Every row of every table, and the schema itself, in a stable order. */
+function dumpAll(db: BetterSqlite3.Database): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const tables = db.prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all();
+  for (const { name } of tables) {
+    out[name] = db
+      .prepare(`SELECT * FROM "${name}"`)
+      .all()
+      .map((row) => JSON.stringify(row))
+      .sort();
+  }
+  out['(schema)'] = db
+    .prepare<[], { type: string; name: string; sql: string | null }>(`SELECT type, name, sql FROM sqlite_master ORDER BY type, name`)
+    .all()
+    .map((row) => JSON.stringify(row));
+  return out;
+}
+
+const MODELS = ['gpt-5-mini', 'Qwen3-Coder-30B-A3B-Instruct-UD-64K', '模型-ü', 'llama-box'];
+const CHANNELS = ['0123456789abcdef', 'fedcba9876543210'];
+const FAILURES: FailureClass[] = ['retryable', 'overloaded', 'quota', 'client_cancel', 'non_retryable'];
+
+/** A realistic few days of use, written by the store's own writers at an older schema version. */
+async function fill(db: BetterSqlite3.Database, now: { value: number }): Promise<StoreContext> {
+  const ctx = new StoreContext(db, () => now.value, machineCalendar());
+  const writer = new RequestWriter(ctx);
+  const runs = new RunStore(ctx);
+  const programRuns = new ProgramRunStore(ctx);
+  const circuits = new CircuitStore(ctx);
+  const pricing = new PricingStore(ctx, new Repricer(ctx));
+  const settings = new SettingsStore(ctx, new ConfigStore(ctx));
+  const maintenance = new Maintenance(ctx, circuits);
+  const random = prng(20_250_105);
+  const price = (model: string, input: PriceVersionInput) => {
+    const body = priceVersionInputSchema.parse(input);
+    ctx.write(() => {
+      const modelId = ctx.models.ensure(model);
+      pricing.apply(pricing.planAdd(modelId, body, ctx.currencies.ensure(body.currency)), body);
+    });
+  };
+
+  now.value = START;
+  const program = ctx.write(() => programRuns.start());
+  price('gpt-5-mini', { method: 'tokens', tiers: [{ maxPromptTokens: 32_000, input: 0.25, output: 2, cacheRead: 0.025 }, { maxPromptTokens: null, input: 0.5, output: 4 }] });
+  price('llama-box', { method: 'hourly', currency: 'EUR', hourly: 1.75 });
+  price('模型-ü', { method: 'none' });
+
+  const records: RequestRecord[] = [];
+  for (let i = 0; i < 3_000; i++) {
+    const success = random() > 0.1;
+    const model = MODELS[Math.floor(random() * MODELS.length)]!;
+    // A channel only with its api type: version 1 had no api type 0 for channels named without one.
+    const withChannel = random() < 0.6;
+    records.push({
+      ts: START + Math.floor(random() * 3 * DAY),
+      model,
+      apiType: withChannel ? (random() < 0.5 ? 'openai' : 'anthropic') : random() < 0.5 ? 'openai' : null,
+      inputTokens: Math.floor(random() * 50_000),
+      outputTokens: Math.floor(random() * 4_000),
+      cacheReadTokens: random() < 0.4 ? Math.floor(random() * 20_000) : 0,
+      cacheWriteTokens: random() < 0.1 ? Math.floor(random() * 5_000) : 0,
+      success,
+      failureClass: success ? null : FAILURES[Math.floor(random() * FAILURES.length)]!,
+      statusCode: success ? 200 : 529,
+      latencyMs: Math.floor(random() * 20_000),
+      ttftMs: null,
+      channel: withChannel ? CHANNELS[Math.floor(random() * CHANNELS.length)]! : null,
+      source: random() < 0.5 ? 'proxy' : 'llama-swap',
+      requestId: random() < 0.3 ? `req-${i}` : null,
+    });
+  }
+  records.sort((a, b) => a.ts - b.ts);
+  for (let i = 0; i < records.length; i += 500) ctx.write(() => writer.write(records.slice(i, i + 500)));
+
+  // A second price from a date inside the data (re-prices its window), and a first price for Qwen.
+  now.value = START + 3 * DAY + HOUR;
+  price('gpt-5-mini', { method: 'tokens', effectiveFrom: START + DAY + 7 * HOUR, tiers: [{ maxPromptTokens: null, input: 0.3, output: 2.5 }] });
+  price('Qwen3-Coder-30B-A3B-Instruct-UD-64K', { method: 'tokens', currency: 'CNY', effectiveFrom: START + 2 * DAY, tiers: [{ maxPromptTokens: null, input: 1, output: 4, cacheWrite: 1.25 }] });
+
+  ctx.write(() => {
+    runs.report({ model: 'llama-box', event: 'start', source: 'llama-swap', ts: START + HOUR });
+    runs.report({ model: 'llama-box', event: 'stop', source: 'llama-swap', ts: START + 9 * HOUR });
+    runs.report({ model: 'Qwen3-Coder-30B-A3B-Instruct-UD-64K', event: 'start', ts: START + DAY });
+    runs.report({ model: 'Qwen3-Coder-30B-A3B-Instruct-UD-64K', event: 'heartbeat', ts: START + DAY + 30 * MINUTE });
+    runs.report({ model: 'llama-box', event: 'start', source: 'ollama', ts: START + 2 * DAY });
+    programRuns.heartbeat(program);
+  });
+  ctx.write(() => {
+    const openai = ctx.apiTypes.ensure('openai');
+    const anthropic = ctx.apiTypes.ensure('anthropic');
+    const first = ctx.channels.ensure(CHANNELS[0]!, openai, { baseUrl: 'https://api.example.com/v1', keyMask: 'sk-a…9xQ2', label: 'primary' });
+    const second = ctx.channels.ensure(CHANNELS[1]!, anthropic, { baseUrl: 'https://api.anthropic.example', keyMask: 'sk-b…0000', label: null });
+    circuits.set(first, { state: 'open', consecutiveFailures: 5, openedAt: START + DAY, nextRetryAt: START + DAY + 30_000, backoffLevel: 1, lastFailureAt: START + DAY }, START + DAY, 'five failures');
+    circuits.set(first, { state: 'half_open', backoffLevel: 1 }, START + DAY + 30_000, null);
+    circuits.set(second, { state: 'closed', lastSuccessAt: START + 2 * DAY }, START + 2 * DAY, null);
+    settings.update({ retentionDays: 30, runStaleSeconds: 300, displayCurrency: 'USD', currencyRates: { CNY: 0.14, EUR: 1.08 } });
+  });
+  // Raw rows of the first day expired, minute rollups trimmed: the rollups carry those totals alone.
+  now.value = NOW;
+  await maintenance.deleteRawBefore(START + DAY, () => Promise.resolve());
+  maintenance.trimMinuteRollups(NOW);
+  ctx.write(() => programRuns.stop(program));
+  return ctx;
+}
+
+/** The answers people read, from a store context (before the upgrade) or a ledger (after). */
+function answers(ctx: StoreContext) {
+  const usage = new UsageQuery(ctx);
+  const runs = new RunStore(ctx);
+  const circuits = new CircuitStore(ctx);
+  const reports = new Reports(ctx, usage, runs);
+  const range = { from: START - DAY, to: NOW };
+  return {
+    summary: reports.summary(range, circuits.countByState()),
+    history: reports.history({ range, intervalSeconds: 3 * 3600, filter: {}, includeRuntime: true, groupByModel: true }),
+    runs: runs.list({ limit: 1_000 }),
+    programRuns: new ProgramRunStore(ctx).list(1_000),
+    circuits: circuits.list(),
+    events: circuits.events({ limit: 1_000 }),
+    pricing: new PricingStore(ctx, new Repricer(ctx)).list(),
+    settings: new SettingsStore(ctx, new ConfigStore(ctx)).get(),
+  };
+}
+
+const earlier = MIGRATIONS.filter((step) => step.version < SCHEMA_VERSION);
+
+describe('a database from each earlier schema version', () => {
+  it('exists for this build to upgrade (the list below is not empty)', () => {
+    expect(earlier.map((step) => step.version)).toContain(1);
+  });
+
+  for (const step of earlier) {
+    for (const crashed of [false, true]) {
+      it(`upgrades from version ${step.version} ${crashed ? 'left with an unmerged WAL by a crash' : 'closed cleanly'}: every row kept, every answer the same`, async () => {
+        const live = path.join(dir, 'live.db');
+        const file = path.join(dir, 'ledger.db');
+        const db = new BetterSqlite3(live);
+        db.pragma('journal_mode = WAL');
+        if (crashed) db.pragma('wal_autocheckpoint = 0');
+        expect(migrate(db, MIGRATIONS.slice(0, MIGRATIONS.indexOf(step) + 1))).toEqual(MIGRATIONS.slice(0, MIGRATIONS.indexOf(step) + 1).map((s) => s.version));
+        const now = { value: START };
+        const ctx = await fill(db, now);
+        const before = dumpAll(db);
+        const answered = answers(ctx);
+        expect(db.pragma('user_version', { simple: true })).toBe(step.version);
+        expect(before['requests']!.length).toBeGreaterThan(1_000);
+        for (const table of ['rollup_minute', 'rollup_hour', 'rollup_day', 'runs', 'program_runs', 'circuit_states', 'circuit_events', 'price_versions', 'settings', 'meta', 'channels']) {
+          expect(before[table]!.length, table).toBeGreaterThan(0);
+        }
+        if (crashed) {
+          // What a kill -9 leaves: the main file and a WAL holding the latest commits.
+          fs.copyFileSync(live, file);
+          fs.copyFileSync(`${live}-wal`, `${file}-wal`);
+          expect(fs.statSync(`${file}-wal`).size).toBeGreaterThan(0);
+          db.close();
+        } else {
+          db.close();
+          fs.renameSync(live, file);
+        }
+
+        const ledger = Ledger.open(file, { now: () => NOW });
+        try {
+          expect(ledger.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+          expect(ledger.db.pragma('integrity_check', { simple: true })).toBe('ok');
+          const after = dumpAll(ledger.db);
+          // What the later steps add, and nothing else: version 2 adds api type 0.
+          const added = step.version < 2 ? [JSON.stringify({ id: 0, name: '' })] : [];
+          expect(after['api_types']).toEqual([...before['api_types']!, ...added].sort());
+          const { api_types: _a, ...restAfter } = after;
+          const { api_types: _b, ...restBefore } = before;
+          expect(restAfter).toEqual(restBefore);
+
+          // The service answers exactly what the old store answered.
+          expect(answers(ledger.ctx)).toEqual(answered);
+          const service = new LedgerService(ledger);
+          const summary = await service.getSummary({ from: START - DAY, to: NOW });
+          expect({ ...summary, converted: undefined }).toEqual({ ...answered.summary, converted: undefined });
+          expect(summary.totals.requests).toBe(3_000);
+
+          // And it takes new data, including what only the newer schema allows.
+          const result = await service.ingestRequests([{ model: 'gpt-5-mini', ts: NOW - MINUTE, channel: '00000000000000aa', inputTokens: 1 }]);
+          expect(result).toEqual({ accepted: 1, duplicates: 0 });
+        } finally {
+          ledger.close();
+        }
+      });
+    }
+  }
+});
