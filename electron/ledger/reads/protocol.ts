@@ -1,9 +1,31 @@
 import { ApiError, type ErrorBody } from '../../../shared/errors.js';
-import type { HistoryBucket, RequestPage } from '../../../shared/types.js';
+import type { HistoryBucket, RequestPage, Summary } from '../../../shared/types.js';
 import type { TimeRange } from '../time/ranges.js';
-import type { HistoryArgs, RequestsArgs, SummaryCore } from './read-queries.js';
 
 /** What crosses between the main thread and the read worker: plain data only (structured clone). */
+
+export interface HistoryArgs {
+  range: TimeRange;
+  /** Bucket width in seconds, already chosen ('auto' resolved). */
+  interval: number;
+  model?: string;
+  apiType?: string;
+  metricsKey?: string;
+  baseUrl?: string;
+  groupByModel: boolean;
+}
+
+export interface RequestsArgs {
+  from: number;
+  to: number;
+  model?: string;
+  apiType?: string;
+  metricsKey?: string;
+  limit: number;
+  before?: string;
+}
+
+export type SummaryCore = Omit<Summary, 'converted'>;
 
 export type ReadCall = { op: 'summary'; range: TimeRange } | { op: 'history'; args: HistoryArgs } | { op: 'requests'; args: RequestsArgs };
 

@@ -1,9 +1,9 @@
-import type { HistoryBucket, RequestPage, Summary } from '../../../shared/types.js';
+import type { HistoryBucket, RequestPage } from '../../../shared/types.js';
 import { normalizeBaseUrl } from '../channels/metrics-key.js';
 import type { StoreContext } from '../store/context.js';
 import type { Ledger } from '../store/ledger.js';
 import type { TimeRange } from '../time/ranges.js';
-import type { ReadCall, ReadResults } from './protocol.js';
+import type { HistoryArgs, ReadCall, ReadResults, RequestsArgs, SummaryCore } from './protocol.js';
 
 /**
  * The heavy reads of the data API, after the service has validated the query and resolved its range:
@@ -11,29 +11,6 @@ import type { ReadCall, ReadResults } from './protocol.js';
  * give the same answer over the same data. Names are resolved to ids here, against the mirrors of the
  * connection that reads.
  */
-
-export interface HistoryArgs {
-  range: TimeRange;
-  /** Bucket width in seconds, already chosen ('auto' resolved). */
-  interval: number;
-  model?: string;
-  apiType?: string;
-  metricsKey?: string;
-  baseUrl?: string;
-  groupByModel: boolean;
-}
-
-export interface RequestsArgs {
-  from: number;
-  to: number;
-  model?: string;
-  apiType?: string;
-  metricsKey?: string;
-  limit: number;
-  before?: string;
-}
-
-export type SummaryCore = Omit<Summary, 'converted'>;
 
 /** Answers one read call from `ledger`, whichever thread it lives on. */
 export function answerCall<C extends ReadCall>(ledger: Ledger, call: C): ReadResults[C['op']] {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CircuitUpdateInput } from '../../../shared/schemas/circuit.js';
 import { CIRCUIT_STATES, type CircuitStateName } from '../../../shared/schemas/circuit.js';
 import { FAILURE_CLASSES, MAX_FUTURE_MS, type FailureClass, type RequestRecordInput } from '../../../shared/schemas/request-record.js';
-import type { LedgerService } from '../../app/ledger-service.js';
+import type { CircuitReporter, ImportPorts } from '../ports.js';
 import { cell, ident, NUMBER_CHARS, requireSmallCells, type SourceDb } from './source.js';
 import { MAX_MODEL_CHARS, modelName, toMs, tokens, type ImportWriter } from './writer.js';
 
@@ -32,7 +32,7 @@ const READ_COLUMNS: Record<string, readonly string[]> = {
  * Token columns follow Anthropic's usage: input_tokens are uncached, cache_read_tokens served from
  * cache and cache_creation_tokens written to it.
  */
-export async function importCcx(source: SourceDb, service: LedgerService, writer: ImportWriter, now: number): Promise<void> {
+export async function importCcx(source: SourceDb, service: ImportPorts, writer: ImportWriter, now: number): Promise<void> {
   if (writer.mode === 'check') {
     for (const [table, columns] of Object.entries(READ_COLUMNS)) {
       if (source.tables.has(table)) await requireSmallCells(source, table, columns, () => writer.tick());
@@ -104,7 +104,7 @@ async function importRecords(source: SourceDb, writer: ImportWriter, now: number
   writer.note('ccx costs are not imported: ModelMeter prices requests from the prices set in Pricing.');
 }
 
-async function importCircuits(source: SourceDb, service: LedgerService, writer: ImportWriter): Promise<void> {
+async function importCircuits(source: SourceDb, service: CircuitReporter, writer: ImportWriter): Promise<void> {
   const columns = source.columns('circuit_states');
   const pick = (column: string, max = NUMBER_CHARS) => (columns.has(column) ? cell(ident(column), max) : 'NULL');
   const rows = source.db

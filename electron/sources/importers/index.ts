@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ApiError } from '../../../shared/errors.js';
 import { currencySchema } from '../../../shared/schemas/pricing.js';
-import type { LedgerService } from '../../app/ledger-service.js';
+import type { ImportPorts } from '../ports.js';
 import { importCcx } from './ccx.js';
 import { importLlmManager } from './llm-manager.js';
 import { detectLayout, SourceDb } from './source.js';
@@ -25,7 +25,7 @@ export const DEFAULT_LLM_MANAGER_CURRENCY = 'CNY';
  * model/source/start, prices and circuits by value), so an import stopped while writing (cancelled, disk
  * full) is completed by running it again.
  */
-export async function importDatabase(service: LedgerService, file: string, options: ImportOptions = {}): Promise<ImportReport> {
+export async function importDatabase(service: ImportPorts, file: string, options: ImportOptions = {}): Promise<ImportReport> {
   const currency = options.currency ?? DEFAULT_LLM_MANAGER_CURRENCY;
   if (!currencySchema.safeParse(currency).success) throw new ImportError('bad_option', `currency must be an ISO 4217 code such as CNY or USD, not "${currency}"`);
   if (options.signal?.aborted) throw new ImportError('aborted', 'the import was cancelled before it started; nothing was written');
@@ -67,7 +67,7 @@ export async function importDatabase(service: LedgerService, file: string, optio
 }
 
 /** The ledger's own folder (its database, log, token and key files) is never a source. */
-function ownFolder(service: LedgerService): { protectedDir?: string } {
+function ownFolder(service: ImportPorts): { protectedDir?: string } {
   const db = service.ledger.db;
   return db.memory || db.name === '' ? {} : { protectedDir: path.dirname(path.resolve(db.name)) };
 }

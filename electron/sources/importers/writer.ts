@@ -5,7 +5,7 @@ import { MAX_TOKENS, type RequestRecordInput } from '../../../shared/schemas/req
 import { runEventSchema } from '../../../shared/schemas/run-event.js';
 import { MAX_TIME_MS } from '../../../shared/schemas/time.js';
 import { parseIngestBody } from '../../ledger/input/ingest-body.js';
-import type { LedgerService } from '../../app/ledger-service.js';
+import type { ImportPorts } from '../ports.js';
 import { parseInput } from '../../ledger/input/validation.js';
 import { HOUR_MS } from '../../ledger/time/ranges.js';
 import { ImportError, type ImportOptions, type ImportPhase, type ImportReport } from './types.js';
@@ -79,7 +79,7 @@ export class ImportWriter {
   private lastTurn = performance.now();
 
   constructor(
-    private readonly service: LedgerService,
+    private readonly service: ImportPorts,
     readonly report: ImportReport,
     private readonly options: ImportOptions,
     readonly mode: WriterMode = 'write',

@@ -1,7 +1,7 @@
 import type { FailureClass } from '../../../shared/schemas/request-record.js';
 import type { Circuit } from '../../../shared/types.js';
 import { advance, closedBreaker, recordResult, type BreakerState, type BreakerStep } from '../../ledger/breaker/circuit-breaker.js';
-import type { BreakerStepInput, LedgerService } from '../../app/ledger-service.js';
+import type { BreakerStepInput, CircuitStore, LedgerAccess } from '../ports.js';
 import type { CircuitStateInput } from '../../ledger/store/circuits.js';
 
 /** One upstream channel as the breakers know it: (metricsKey, apiType) plus what the UI shows. */
@@ -83,7 +83,7 @@ export class BreakerRegistry {
   private unsubscribe: (() => void) | null = null;
 
   constructor(
-    private readonly service: LedgerService,
+    private readonly service: LedgerAccess & CircuitStore,
     private readonly options: BreakerRegistryOptions,
   ) {}
 

@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, type ErrorCode } from '../../../shared/errors.js';
 import { maskKey, metricsKey } from '../../ledger/channels/metrics-key.js';
-import { sendError } from '../../hosts/http/errors.js';
 import type { RuntimeRoute } from '../integrations/integration-config.js';
-import type { LedgerService } from '../../app/ledger-service.js';
+import type { ProxyPorts } from '../ports.js';
 import { BreakerRegistry } from './breakers.js';
 import { runExchange, type Exchange, type ExchangeContext, type Target } from './exchange.js';
 import { clientCredential, endToEndHeaders, isLoopbackHost, isLoopbackOrigin, sameSecret, stripCredentials, withoutQueryKey } from './headers.js';
@@ -13,7 +12,7 @@ import { proxyTokenFor } from './proxy-token.js';
 import { parseBase, UpstreamAgents } from './upstream.js';
 
 export interface ProxyOptions {
-  service: LedgerService;
+  service: ProxyPorts;
   /**
    * The ModelMeter API token: clients present it, or the proxy token derived from it
    * (proxy-token.ts), instead of a key the app holds.
@@ -59,6 +58,11 @@ function closeInsteadOfDiscard(request: FastifyRequest): boolean {
   if (request.headers['transfer-encoding'] !== undefined) return true;
   const length = Number(request.headers['content-length'] ?? 0);
   return !(length <= DISCARD_LIMIT);
+}
+
+/** The API's error body (shared/errors.ts), written here so the proxy does not depend on the HTTP host. */
+function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
+  return reply.code(error.status).type('application/json').send({ error: error.toBody() });
 }
 
 function deny(reply: FastifyReply, code: ErrorCode, message: string): FastifyReply {

@@ -1,7 +1,7 @@
 import type { RunEventInput } from '../../../shared/schemas/run-event.js';
 import type { WatcherStatus } from '../../../shared/types.js';
 import type { StoredWatcher } from '../integrations/integration-config.js';
-import type { LedgerService } from '../../app/ledger-service.js';
+import type { RunReporter } from '../ports.js';
 import { describeNetworkError, LauncherError, linkedAbort, sourceFor, StreamUnavailable, type LauncherDriver } from './launcher-http.js';
 
 export interface WatcherTiming {
@@ -23,7 +23,7 @@ export const DEFAULT_TIMING: WatcherTiming = {
 export interface LauncherWatcherOptions {
   config: StoredWatcher;
   driver: LauncherDriver;
-  service: LedgerService;
+  service: RunReporter;
   now: () => number;
   timing: WatcherTiming;
   log: (message: string) => void;

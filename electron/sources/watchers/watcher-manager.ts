@@ -1,7 +1,7 @@
 import type { WatcherKind } from '../../../shared/schemas/integrations.js';
 import type { WatcherStatus } from '../../../shared/types.js';
 import { OFF_STATUS, type StoredWatcher } from '../integrations/integration-config.js';
-import type { LedgerService } from '../../app/ledger-service.js';
+import type { WatcherPorts } from '../ports.js';
 import type { DriverContext, LauncherDriver } from './launcher-http.js';
 import { DEFAULT_TIMING, LauncherWatcher, type WatcherTiming } from './launcher-watcher.js';
 import { llamaCppDriver } from './llama-cpp.js';
@@ -9,7 +9,7 @@ import { llamaSwapDriver } from './llama-swap.js';
 import { ollamaDriver } from './ollama.js';
 
 export interface WatcherManagerOptions {
-  service: LedgerService;
+  service: WatcherPorts;
   log?: (message: string) => void;
   now?: () => number;
   fetch?: typeof fetch;

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RequestRecordInput } from '../../../../shared/schemas/request-record.js';
 import type { ReadCall } from '../../../../electron/ledger/reads/protocol.js';
-import { answerCall, type SummaryCore } from '../../../../electron/ledger/reads/read-queries.js';
+import type { SummaryCore } from '../../../../electron/ledger/reads/protocol.js';
+import { answerCall } from '../../../../electron/ledger/reads/read-queries.js';
 import { ReadReplica } from '../../../../electron/ledger/reads/read-replica.js';
 import { parseIngestBody } from '../../../../electron/ledger/input/ingest-body.js';
 import { machineTimeZone, UTC_CALENDAR, zoneCalendar } from '../../../../electron/ledger/time/day-calendar.js';

@@ -1,0 +1,115 @@
+import { ApiError } from '../../shared/errors.js';
+import { priceVersionInputSchema, pricingDeleteQuerySchema, type PriceVersionInput } from '../../shared/schemas/pricing.js';
+import { modelNameSchema } from '../../shared/schemas/request-record.js';
+import type { ModelPricing, PricingChange, PricingPreview } from '../../shared/types.js';
+import { parseInput } from '../ledger/input/validation.js';
+import { hourlyCostNanos, type CompiledVersion } from '../ledger/pricing/rules.js';
+import type { VersionChange } from '../ledger/store/pricing-store.js';
+import { DomainService } from './domain-service.js';
+
+function addHourly(into: Map<number, number>, versions: readonly CompiledVersion[], start: number, end: number): void {
+  for (let i = 0; i < versions.length; i++) {
+    const version = versions[i]!;
+    if (version.method !== 'hourly') continue;
+    const from = Math.max(start, version.effectiveFrom);
+    const to = Math.min(end, versions[i + 1]?.effectiveFrom ?? Number.POSITIVE_INFINITY);
+    if (to > from) into.set(version.currencyId, (into.get(version.currencyId) ?? 0) + hourlyCostNanos(version.hourlyNanos, to - from));
+  }
+}
+
+/** Price versions per model: listed, added, previewed and deleted, with stored costs repriced. */
+export class PricingService extends DomainService {
+  async listPricing(): Promise<ModelPricing[]> {
+    return this.ledger.pricing.list();
+  }
+
+  async getPricing(input: { model: string }): Promise<ModelPricing> {
+    const model = parseInput(modelNameSchema, input.model, 'model name');
+    const modelId = this.ledger.ctx.models.find(model);
+    if (modelId === undefined) return { model, versions: [] };
+    return this.ledger.pricing.describe(modelId);
+  }
+
+  async addPriceVersion(input: { model: string; version: PriceVersionInput }): Promise<PricingChange> {
+    const model = parseInput(modelNameSchema, input.model, 'model name');
+    const body = parseInput(priceVersionInputSchema, input.version, 'price version');
+    const ledger = this.ledger;
+    const outcome = ledger.write(() => {
+      const modelId = ledger.ctx.models.ensure(model);
+      const change = ledger.pricing.planAdd(modelId, body, ledger.ctx.currencies.ensure(body.currency));
+      return { modelId, result: ledger.pricing.apply(change, body) };
+    });
+    this.events.emit({ type: 'pricing', model });
+    return { pricing: ledger.pricing.describe(outcome.modelId), repricedRequests: outcome.result.affected, notRepriced: outcome.result.notRepriced };
+  }
+
+  async previewPriceVersion(input: { model: string; version: PriceVersionInput }): Promise<PricingPreview> {
+    const model = parseInput(modelNameSchema, input.model, 'model name');
+    const body = parseInput(priceVersionInputSchema, input.version, 'price version');
+    const ctx = this.ledger.ctx;
+    // A model never seen has no versions and no requests: the same plan answers "nothing changes".
+    const modelId = ctx.models.find(model) ?? -1;
+    // Nothing may be written by a preview, not even a new currency code: it gets a placeholder id.
+    const currencyId = ctx.currencies.find(body.currency) ?? -1;
+    const change = this.ledger.pricing.planAdd(modelId, body, currencyId);
+    const outcome = this.ledger.pricing.preview(change);
+    const runtime = this.hourlyDelta(change);
+    const money = (map: Map<number, number>, extra: Map<number, number>) => {
+      const merged = new Map(map);
+      for (const [id, nanos] of extra) merged.set(id, (merged.get(id) ?? 0) + nanos);
+      const out: Record<string, number> = {};
+      for (const [id, nanos] of merged) out[id === -1 ? body.currency : ctx.currencies.nameOf(id)] = nanos / 1e9;
+      return out;
+    };
+    return {
+      model,
+      version: {
+        model,
+        effectiveFrom: change.window.from,
+        effectiveTo: Number.isFinite(change.window.to) ? change.window.to : null,
+        currency: body.currency,
+        method: body.method,
+        tiers: body.tiers ?? null,
+        hourly: body.hourly ?? null,
+      },
+      affectedRequests: outcome.affected,
+      before: { cost: money(outcome.before, runtime.before), unpricedRequests: outcome.unpricedBefore },
+      after: { cost: money(outcome.after, runtime.after), unpricedRequests: outcome.unpricedAfter },
+      notRepriced: outcome.notRepriced,
+    };
+  }
+
+  async deletePricing(input: { model: string; effectiveFrom?: number | string }): Promise<PricingChange> {
+    const model = parseInput(modelNameSchema, input.model, 'model name');
+    const query = parseInput(pricingDeleteQuerySchema, input.effectiveFrom === undefined ? {} : { effectiveFrom: input.effectiveFrom }, 'pricing delete');
+    const ledger = this.ledger;
+    const modelId = ledger.ctx.models.find(model);
+    const change = modelId === undefined ? null : ledger.pricing.planDelete(modelId, query.effectiveFrom);
+    if (modelId === undefined || change === null) {
+      throw new ApiError(
+        'not_found',
+        query.effectiveFrom === undefined ? `model "${model}" has no price` : `model "${model}" has no price version from ${new Date(query.effectiveFrom).toISOString()}`,
+      );
+    }
+    const result = ledger.write(() => ledger.pricing.apply(change, null));
+    this.events.emit({ type: 'pricing', model });
+    return { pricing: ledger.pricing.describe(modelId), repricedRequests: result.affected, notRepriced: result.notRepriced };
+  }
+
+  /** Hourly runtime cost in a change's window, under the old and the new versions. */
+  private hourlyDelta(change: VersionChange): { before: Map<number, number>; after: Map<number, number> } {
+    const now = this.now;
+    const to = Math.min(change.window.to, now);
+    const before = new Map<number, number>();
+    const after = new Map<number, number>();
+    if (to <= change.window.from) return { before, after };
+    const current = this.ledger.ctx.prices.versions(change.modelId);
+    for (const span of this.ledger.runs.spans(change.window.from, to, change.modelId)) {
+      const start = Math.max(span.start, change.window.from);
+      const end = Math.min(span.end ?? now, to);
+      addHourly(before, current, start, end);
+      addHourly(after, change.versions, start, end);
+    }
+    return { before, after };
+  }
+}

@@ -1,0 +1,157 @@
+import { historyQuerySchema, programRunsQuerySchema, requestsQuerySchema, runsQuerySchema, summaryQuerySchema, type HistoryQuery, type ProgramRunsQuery, type RequestsQuery, type RunsQuery, type SummaryQuery } from '../../shared/schemas/queries.js';
+import type { CurrencyConversion, ExportRow, History, ProgramRun, RequestPage, Run, Summary } from '../../shared/types.js';
+import { parseInput } from '../ledger/input/validation.js';
+import type { HistoryArgs, RequestsArgs } from '../ledger/reads/protocol.js';
+import { compiledReadWorker, ReadWorkerClient } from '../ledger/reads/read-worker-client.js';
+import { InlineReads, type ReadExecutor } from '../ledger/reads/reads.js';
+import { autoInterval } from '../ledger/time/buckets.js';
+import { assertOrdered, resolveRange, today } from '../ledger/time/ranges.js';
+import type { KeyVault } from '../sources/secrets/key-vault.js';
+import { DomainService, type ServiceContext } from './domain-service.js';
+import { exportRowChunks } from './export-rows.js';
+
+export interface ExportFilter {
+  from?: number;
+  to?: number;
+  model?: string;
+}
+
+export interface LedgerServiceOptions {
+  /** Where proxy channels' API keys are held (the data folder's key file; memory in tests). */
+  keyVault?: KeyVault;
+  /**
+   * Where summary, history and the request log are read: 'inline' on the main thread (the default;
+   * TypeScript sources cannot start the worker), or 'worker' on a read-only connection in a worker
+   * thread (electron/ledger/reads/) so a big history never stalls the event loop. 'worker' needs the compiled
+   * worker entry (compiledReadWorker(), or readWorker) and a database file.
+   */
+  reads?: 'inline' | 'worker';
+  /** The worker entry to start, when not the compiled one next to the code (tests). */
+  readWorker?: URL;
+  /** The better-sqlite3 addon the worker's connection loads (Electron's build on the desktop). */
+  nativeBinding?: string;
+  /** Where the read worker reports that it stopped or could not start. */
+  log?: (message: string) => void;
+}
+
+/** What was used and what it cost: summary, history, runs, the request log and its export. */
+export class UsageService extends DomainService {
+  private readonly reads: ReadExecutor;
+
+  constructor(context: ServiceContext, options: LedgerServiceOptions) {
+    super(context);
+    this.reads = this.readExecutor(options);
+  }
+
+  private readExecutor(options: LedgerServiceOptions): ReadExecutor {
+    const inline = new InlineReads(this.ledger);
+    if (options.reads !== 'worker') return inline;
+    const workerUrl = options.readWorker ?? compiledReadWorker();
+    if (!workerUrl) throw new Error('reads: "worker" needs the compiled read worker (dist/electron/ledger/reads/read-worker.js)');
+    if (this.ledger.db.memory) throw new Error('reads: "worker" needs a database file, not :memory:');
+    return new ReadWorkerClient({
+      file: this.ledger.db.name,
+      workerUrl,
+      fallback: inline,
+      ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
+  }
+
+  /** Stops the read worker, if there is one; call before closing the ledger. */
+  closeReads(): Promise<void> {
+    return this.reads.close();
+  }
+
+  async getSummary(query: SummaryQuery): Promise<Summary> {
+    const parsed = parseInput(summaryQuerySchema, query, 'summary query');
+    const now = this.now;
+    const range = resolveRange(parsed, now);
+    const summary = await this.reads.run({ op: 'summary', range }, now);
+    return { ...summary, converted: this.convert(summary.totals.cost) };
+  }
+
+  async getHistory(query: HistoryQuery): Promise<History> {
+    const parsed = parseInput(historyQuerySchema, query, 'history query');
+    const now = this.now;
+    const range = resolveRange(parsed, now);
+    const interval = parsed.interval === 'auto' ? autoInterval(range) : parsed.interval;
+    const args: HistoryArgs = { range, interval, groupByModel: parsed.groupBy === 'model' };
+    if (parsed.model !== undefined) args.model = parsed.model;
+    if (parsed.apiType !== undefined) args.apiType = parsed.apiType;
+    if (parsed.metricsKey !== undefined) args.metricsKey = parsed.metricsKey;
+    if (parsed.baseUrl !== undefined) args.baseUrl = parsed.baseUrl;
+    const buckets = await this.reads.run({ op: 'history', args }, now);
+    return { from: range.from, to: range.to, interval, buckets };
+  }
+
+  async listRuns(query: RunsQuery): Promise<Run[]> {
+    const parsed = parseInput(runsQuerySchema, query, 'runs query');
+    assertOrdered(parsed.from, parsed.to);
+    let modelId: number | undefined;
+    if (parsed.model !== undefined) {
+      modelId = this.ledger.ctx.models.find(parsed.model);
+      if (modelId === undefined) return [];
+    }
+    return this.ledger.runs.list({ ...parsed, modelId });
+  }
+
+  async listProgramRuns(query: ProgramRunsQuery): Promise<ProgramRun[]> {
+    const parsed = parseInput(programRunsQuerySchema, query, 'program runs query');
+    return this.ledger.programRuns.list(parsed.limit);
+  }
+
+  async listRequests(query: RequestsQuery): Promise<RequestPage> {
+    const parsed = parseInput(requestsQuerySchema, query, 'requests query');
+    assertOrdered(parsed.from, parsed.to);
+    const now = this.now;
+    const args: RequestsArgs = { from: parsed.from ?? 0, to: parsed.to ?? now + 1, limit: parsed.limit };
+    if (parsed.model !== undefined) args.model = parsed.model;
+    if (parsed.apiType !== undefined) args.apiType = parsed.apiType;
+    if (parsed.metricsKey !== undefined) args.metricsKey = parsed.metricsKey;
+    if (parsed.before !== undefined) args.before = parsed.before;
+    return this.reads.run({ op: 'requests', args }, now);
+  }
+
+  /**
+   * An export, in chunks: the request log oldest first, then the runs in the range with their hourly
+   * cost (see export-rows.ts); what the HTTP export streams and the desktop writes to a file. An
+   * unknown model matches no rows.
+   */
+  exportRows(filter: ExportFilter): Iterator<ExportRow[]> {
+    const ctx = this.ledger.ctx;
+    const modelId = filter.model === undefined ? undefined : (ctx.models.find(filter.model) ?? -1);
+    return exportRowChunks(this.ledger, {
+      from: filter.from ?? 0,
+      to: filter.to ?? this.now + 1,
+      ...(modelId === undefined ? {} : { modelId }),
+    });
+  }
+
+  /** Today's range, for the tray and quick view. */
+  todayRange(): { from: number; to: number } {
+    return today(this.now);
+  }
+
+  private convert(cost: Record<string, number>): CurrencyConversion | null {
+    const settings = this.ledger.settings.get();
+    if (!settings.displayCurrency) return null;
+    const target = settings.displayCurrency;
+    let amount = 0;
+    const used: Record<string, number> = {};
+    const missing: string[] = [];
+    for (const [currency, value] of Object.entries(cost)) {
+      if (currency === target) {
+        amount += value;
+        continue;
+      }
+      const rate = settings.currencyRates[currency];
+      if (rate === undefined) missing.push(currency);
+      else {
+        used[currency] = rate;
+        amount += value * rate;
+      }
+    }
+    return { currency: target, amount, rates: used, missingRates: missing };
+  }
+}
