@@ -38,6 +38,11 @@ export const apiTypeSchema = z
 
 export const sourceSchema = z.string().min(1).max(64);
 
+/** Who served a cloud request ("openai", "anthropic", "google"...): picks the catalogue's prices. */
+export const providerSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,31}$/, 'provider is 1-32 characters of a-z, 0-9, ".", "_" or "-"');
+
 /**
  * One LLM request as reported by a launcher, a script or the proxy. Unknown fields are rejected so a
  * misspelt field never silently becomes a zero.
@@ -51,6 +56,9 @@ export const requestRecordSchema = z
     outputTokens: tokenCount.default(0),
     cacheReadTokens: tokenCount.default(0),
     cacheWriteTokens: tokenCount.default(0),
+    /** The part of cacheWriteTokens cached for 1 hour (Anthropic's cache_creation.ephemeral_1h_input_tokens). */
+    cacheWrite1hTokens: tokenCount.optional(),
+    provider: providerSchema.optional(),
     success: z.boolean().default(true),
     failureClass: z.enum(FAILURE_CLASSES).optional(),
     statusCode: z.number().int().min(100).max(599).optional(),
@@ -63,6 +71,9 @@ export const requestRecordSchema = z
   .superRefine((record, ctx) => {
     if (record.success && record.failureClass !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['failureClass'], message: 'failureClass is only allowed on failed requests (success: false)' });
+    }
+    if (record.cacheWrite1hTokens !== undefined && record.cacheWrite1hTokens > record.cacheWriteTokens) {
+      ctx.addIssue({ code: 'custom', path: ['cacheWrite1hTokens'], message: 'cacheWrite1hTokens is part of cacheWriteTokens and must not exceed it' });
     }
     if (record.ttftMs !== undefined && record.latencyMs !== undefined && record.ttftMs > record.latencyMs) {
       ctx.addIssue({ code: 'custom', path: ['ttftMs'], message: 'ttftMs must not exceed latencyMs' });
@@ -89,6 +100,9 @@ export interface RequestRecord {
   channel: string | null;
   source: string | null;
   requestId: string | null;
+  /** Optional so that every writer of records need not name them; absent means null / 0. */
+  provider?: string | null;
+  cacheWrite1hTokens?: number;
 }
 
 export function toRequestRecord(parsed: RequestRecordParsed, now: number): RequestRecord {
@@ -108,6 +122,8 @@ export function toRequestRecord(parsed: RequestRecordParsed, now: number): Reque
     channel: parsed.channel ?? null,
     source: parsed.source ?? null,
     requestId: parsed.requestId ?? null,
+    provider: parsed.provider ?? null,
+    cacheWrite1hTokens: parsed.cacheWrite1hTokens ?? 0,
   };
 }
 

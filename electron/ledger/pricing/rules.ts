@@ -82,7 +82,7 @@ export function tierCostNanos(tier: CompiledTier, tokens: TokenTotals): number {
 }
 
 /** round(dividend / divisor), half up like Math.round, for a non-negative integer dividend. */
-function roundedQuotient(dividend: bigint, divisor: number): number {
+export function roundedQuotient(dividend: bigint, divisor: number): number {
   const d = BigInt(divisor);
   return Number((dividend * 2n + d) / (2n * d));
 }

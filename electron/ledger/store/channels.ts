@@ -69,7 +69,11 @@ export class ChannelDirectory {
     byKey.set(metricsKey, id);
   }
 
+  /** Grows whenever a channel may have learnt its base URL, so answers drawn from it can be asked again. */
+  described = 0;
+
   ensure(metricsKey: string, apiTypeId: number, meta?: { baseUrl?: string | null; keyMask?: string | null; label?: string | null }): number {
+    if (meta?.baseUrl) this.described++;
     const found = this.find(metricsKey, apiTypeId);
     if (found !== undefined) {
       if (meta) this.describeUpdate.run(meta.baseUrl ?? null, meta.keyMask ?? null, meta.label ?? null, found);

@@ -2,7 +2,9 @@ import type { Database, Transaction } from 'better-sqlite3';
 import { machineCalendar, type DayCalendar } from '../time/day-calendar.js';
 import { ChannelDirectory } from './channels.js';
 import { Coverage } from './coverage.js';
+import { CatalogueMatcher } from '../pricing/catalogue.js';
 import { Dictionary } from './dictionaries.js';
+import { LocalModels } from './local-models.js';
 import { PriceBook } from './price-book.js';
 import { RequestIds } from './request-ids.js';
 import { alignDayRollups } from './day-rollups.js';
@@ -14,6 +16,11 @@ export class StoreContext {
   readonly sources: Dictionary;
   readonly apiTypes: Dictionary;
   readonly currencies: Dictionary;
+  readonly providers: Dictionary;
+  readonly priceSources: Dictionary;
+  readonly localModels: LocalModels;
+  /** Pricing from the bundled catalogue where the user has no price; off only for benchmarks and tests. */
+  catalogue: CatalogueMatcher | null = new CatalogueMatcher();
   readonly channels: ChannelDirectory;
   readonly prices: PriceBook;
   readonly rollups: RollupWriter;
@@ -33,7 +40,10 @@ export class StoreContext {
     this.sources = new Dictionary(db, 'sources', now);
     this.apiTypes = new Dictionary(db, 'api_types', now);
     this.currencies = new Dictionary(db, 'currencies', now);
+    this.providers = new Dictionary(db, 'providers', now);
+    this.priceSources = new Dictionary(db, 'price_sources', now);
     this.channels = new ChannelDirectory(db, this.apiTypes);
+    this.localModels = new LocalModels(db, this.channels);
     this.prices = new PriceBook(db, this.currencies);
     this.rollups = new RollupWriter(db, calendar);
     this.coverage = new Coverage(db);
@@ -51,7 +61,10 @@ export class StoreContext {
     this.sources.forget();
     this.apiTypes.forget();
     this.currencies.forget();
+    this.providers.forget();
+    this.priceSources.forget();
     this.channels.forget();
+    this.localModels.forget();
     this.prices.reload();
     this.coverage.refresh();
   }
@@ -70,7 +83,10 @@ export class StoreContext {
       this.sources.forget();
       this.apiTypes.forget();
       this.currencies.forget();
+      this.providers.forget();
+      this.priceSources.forget();
       this.channels.forget();
+      this.localModels.forget();
       this.ids.reload();
       this.prices.reload();
       throw error;

@@ -11,7 +11,7 @@ export class Dictionary {
   private readonly selectById: Statement<[number], { name: string }>;
   private readonly insertRow: (name: string) => { lastInsertRowid: number | bigint };
 
-  constructor(db: Database, table: 'models' | 'sources' | 'api_types' | 'currencies', now: () => number) {
+  constructor(db: Database, table: 'models' | 'sources' | 'api_types' | 'currencies' | 'providers' | 'price_sources', now: () => number) {
     const column = table === 'currencies' ? 'code' : 'name';
     this.selectByName = db.prepare(`SELECT id FROM ${table} WHERE ${column} = ?`);
     this.selectById = db.prepare(`SELECT ${column} AS name FROM ${table} WHERE id = ?`);

@@ -152,6 +152,22 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec(`INSERT OR IGNORE INTO api_types (id, name) VALUES (0, '')`);
     },
   },
+  {
+    version: 3,
+    name: 'provider, 1-hour cache writes and price source of each request',
+    up(db) {
+      // Added columns are NULL on existing rows without rewriting the table. price_source_id is NULL
+      // for a cost from the user's own version (or no cost); otherwise it names the catalogue entry
+      // and package version the cost was taken from, so a later catalogue never rewrites it unseen.
+      db.exec(`
+        CREATE TABLE providers (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;
+        CREATE TABLE price_sources (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;
+        ALTER TABLE requests ADD COLUMN provider_id INTEGER;
+        ALTER TABLE requests ADD COLUMN cache_write_1h_tokens INTEGER;
+        ALTER TABLE requests ADD COLUMN price_source_id INTEGER;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -2,6 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import { isLinear, requestCostNanos, selectTier, tierCostNanos, versionAt, type CompiledVersion } from '../pricing/rules.js';
 import { HOUR_MS } from '../time/ranges.js';
 import type { TokenTotals } from '../../../shared/types.js';
+import { CatalogueCosts, type CatalogueSubject } from './catalogue-costs.js';
 import type { StoreContext } from './context.js';
 import { firstIdAt, tsOfId } from './request-ids.js';
 import {
@@ -34,6 +35,10 @@ interface RawPriceRow {
   output_tokens: number;
   cache_read_tokens: number;
   cache_write_tokens: number;
+  cache_write_1h_tokens: number | null;
+  source_id: number | null;
+  provider_id: number | null;
+  price_source_id: number | null;
   success: number;
   latency_ms: number | null;
   cost_nanos: number | null;
@@ -59,14 +64,15 @@ export class Repricer {
   private readonly rawRows: Statement<[number, number, number], RawPriceRow>;
   private readonly hourRollups: Statement<[number, number], Record<string, number>>;
   private readonly minuteRollups: Statement<[number, number, number], Record<string, number>>;
-  private readonly updateRow: Statement<[number | null, number | null, number]>;
+  private readonly updateRow: Statement<[number | null, number | null, number | null, number]>;
+  private readonly catalogue: CatalogueCosts;
 
   constructor(private readonly ctx: StoreContext) {
     const db = ctx.db;
     this.hours = db.prepare(`SELECT DISTINCT bucket FROM rollup_hour WHERE model_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`);
     this.rawRows = db.prepare(
       `SELECT id, api_type_id, channel_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, success,
-              latency_ms, cost_nanos, currency_id
+              latency_ms, cost_nanos, currency_id, cache_write_1h_tokens, source_id, provider_id, price_source_id
        FROM requests WHERE id >= ? AND id < ? AND model_id = ?`,
     );
     this.hourRollups = db.prepare(
@@ -76,7 +82,8 @@ export class Repricer {
       `SELECT bucket, channel_id, api_type_id, currency_id, ${SUM_COLUMNS.join(', ')} FROM rollup_minute
        WHERE model_id = ? AND bucket >= ? AND bucket < ?`,
     );
-    this.updateRow = db.prepare(`UPDATE requests SET cost_nanos = ?, currency_id = ? WHERE id = ?`);
+    this.updateRow = db.prepare(`UPDATE requests SET cost_nanos = ?, currency_id = ?, price_source_id = ? WHERE id = ?`);
+    this.catalogue = new CatalogueCosts(ctx);
   }
 
   run(modelId: number, versions: readonly CompiledVersion[], from: number, to: number, apply: boolean): RepriceOutcome {
@@ -107,18 +114,36 @@ export class Repricer {
       const ts = tsOfId(row.id);
       const tokens = tokensOf(row);
       const version = versionAt(versions, ts);
-      const cost = version === undefined ? null : requestCostNanos(version, tokens);
-      const currencyId = version?.currencyId ?? null;
+      let cost = version === undefined ? null : requestCostNanos(version, tokens);
+      let currencyId = version?.currencyId ?? null;
+      let priceSourceId: number | null = null;
+      // Without a version of the user's the catalogue prices the request, as at ingest.
+      if (version === undefined) {
+        const priced = this.catalogue.price(modelId, this.subjectOf(modelId, row, tokens), row.channel_id ?? 0, ts);
+        if (priced !== null) ({ cost, currencyId, sourceId: priceSourceId } = priced);
+      }
       outcome.affected++;
       tally(outcome, 'before', row.currency_id, row.cost_nanos, 1);
       tally(outcome, 'after', currencyId, cost, 1);
-      if (!apply || (cost === row.cost_nanos && currencyId === row.currency_id)) continue;
-      this.updateRow.run(cost, currencyId, row.id);
+      if (!apply || (cost === row.cost_nanos && currencyId === row.currency_id && priceSourceId === row.price_source_id)) continue;
+      this.updateRow.run(cost, currencyId, priceSourceId, row.id);
       const key = { modelId, channelId: row.channel_id ?? 0, apiTypeId: row.api_type_id ?? 0 };
       const request = { ...tokens, success: row.success === 1, latencyMs: row.latency_ms };
       delta.add(ts, { ...key, currencyId: row.currency_id ?? 0 }, requestSums(sums, request, row.cost_nanos), -1);
       delta.add(ts, { ...key, currencyId: currencyId ?? 0 }, requestSums(sums, request, cost), 1);
     }
+  }
+
+  private subjectOf(modelId: number, row: RawPriceRow, tokens: TokenTotals): CatalogueSubject {
+    const { ctx } = this;
+    return {
+      ...tokens,
+      cacheWrite1hTokens: row.cache_write_1h_tokens ?? 0,
+      model: ctx.models.nameOf(modelId),
+      apiType: row.api_type_id === null || row.api_type_id === 0 ? null : ctx.apiTypes.nameOf(row.api_type_id),
+      source: row.source_id === null ? null : ctx.sources.nameOf(row.source_id),
+      provider: row.provider_id === null ? null : ctx.providers.nameOf(row.provider_id),
+    };
   }
 
   private repriceHour(
@@ -149,7 +174,7 @@ export class Repricer {
     if (apply && repriceable && hour + HOUR_MS > this.ctx.coverage.rawFrom) {
       // A manual cleanup may have cut this hour: the raw rows it kept follow the rollup's new price.
       for (const row of this.rawRows.all(firstIdAt(hour), firstIdAt(hour + HOUR_MS), modelId)) {
-        this.updateRow.run(version === undefined ? null : requestCostNanos(version, tokensOf(row)), version?.currencyId ?? null, row.id);
+        this.updateRow.run(version === undefined ? null : requestCostNanos(version, tokensOf(row)), version?.currencyId ?? null, null, row.id);
       }
     }
     for (const row of rows) {

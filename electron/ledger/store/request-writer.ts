@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import { FAILURE_CLASSES, type FailureClass, type RequestRecord } from '../../../shared/schemas/request-record.js';
 import { requestCostNanos, versionAt } from '../pricing/rules.js';
+import { CatalogueCosts } from './catalogue-costs.js';
 import type { StoreContext } from './context.js';
 import { tsOfId } from './request-ids.js';
 import { requestSums, RollupDelta, SUM_COUNT } from './rollups.js';
@@ -26,15 +27,17 @@ export function failureClassName(code: number | null): FailureClass | null {
 export class RequestWriter {
   private readonly insert: Statement<unknown[]>;
   private readonly delta = new RollupDelta();
+  private readonly catalogue: CatalogueCosts;
 
   constructor(private readonly ctx: StoreContext) {
     this.insert = ctx.db.prepare(
       `INSERT INTO requests (id, model_id, api_type_id, channel_id, source_id, input_tokens, output_tokens,
          cache_read_tokens, cache_write_tokens, success, failure_class, status_code, latency_ms, ttft_ms,
-         cost_nanos, currency_id, request_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         cost_nanos, currency_id, request_id, provider_id, cache_write_1h_tokens, price_source_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (request_id) WHERE request_id IS NOT NULL DO NOTHING`,
     );
+    this.catalogue = new CatalogueCosts(ctx);
   }
 
   write(records: readonly RequestRecord[]): WriteResult {
@@ -54,9 +57,18 @@ export class RequestWriter {
       // The stored time is the one the id encodes (a request past 1024 in a millisecond spills into the
       // next one): price it and sum it there, so rollups and re-pricing agree with the raw row.
       const ts = tsOfId(id);
+      // The rule order: the user's version in force at ts, else the catalogue's price at ts (never
+      // for a local model), else unpriced.
       const version = versionAt(ctx.prices.versions(modelId), ts);
-      const cost = version === undefined ? null : requestCostNanos(version, record);
-      const currencyId = version === undefined ? 0 : version.currencyId;
+      let cost = version === undefined ? null : requestCostNanos(version, record);
+      let currencyId = version === undefined ? 0 : version.currencyId;
+      let priceSourceId: number | null = null;
+      if (version === undefined) {
+        const priced = this.catalogue.price(modelId, record, channelId, ts);
+        if (priced !== null) ({ cost, currencyId, sourceId: priceSourceId } = priced);
+      }
+      const providerId = record.provider ? ctx.providers.ensure(record.provider) : null;
+      const oneHour = record.cacheWrite1hTokens ?? 0;
 
       const info = this.insert.run(
         id,
@@ -76,6 +88,9 @@ export class RequestWriter {
         cost,
         currencyId === 0 ? null : currencyId,
         record.requestId,
+        providerId,
+        oneHour === 0 ? null : oneHour,
+        priceSourceId,
       );
       if (info.changes === 0) {
         result.duplicates++;

@@ -69,6 +69,7 @@ export class RunStore {
     const now = this.ctx.now();
     const ts = event.ts ?? now;
     const modelId = this.ctx.models.ensure(event.model);
+    this.ctx.localModels.noteRun(modelId);
     const sourceId = event.source === undefined ? null : this.ctx.sources.ensure(event.source);
     let open: RunRow | undefined;
     if (event.runId !== undefined) {

@@ -7,6 +7,7 @@ import type { BufferedWriter } from '../../ledger/ingest/buffered-writer.js';
 import type { BreakerRegistry, ChannelRef, Lease } from './breakers.js';
 import { classifyStatus, isRetryableStatus, isSuccessStatus } from './classify.js';
 import { responseRawHeaders, setCredential } from './headers.js';
+import { providerOfBaseUrl } from './provider.js';
 import { createUsageTap, type RequestInfo, type TapResult } from './protocols/index.js';
 import { sendUpstream, type UpstreamAgents, type UpstreamBase } from './upstream.js';
 
@@ -384,6 +385,8 @@ function finishAttempt(
     outputTokens: clampCount(usage?.outputTokens ?? 0),
     cacheReadTokens: clampCount(usage?.cacheReadTokens ?? 0),
     cacheWriteTokens: clampCount(usage?.cacheWriteTokens ?? 0),
+    cacheWrite1hTokens: Math.min(clampCount(usage?.cacheWrite1hTokens ?? 0), clampCount(usage?.cacheWriteTokens ?? 0)),
+    provider: providerOfBaseUrl(attempt.target.ref.baseUrl),
     success,
     failureClass,
     statusCode: outcome.statusCode !== null && outcome.statusCode >= 100 && outcome.statusCode <= 599 ? outcome.statusCode : null,

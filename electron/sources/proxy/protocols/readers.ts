@@ -223,7 +223,9 @@ class AnthropicReader extends BaseReader {
         this.counts[field] = value;
         this.seen = true;
       }
-    }
+    }    const split = usage['cache_creation'];
+    const oneHour = isObject(split) ? count(split['ephemeral_1h_input_tokens']) : null;
+    if (oneHour !== null) this.counts.cacheWrite1hTokens = oneHour;
   }
 
   usage(): TokenUsage | null {

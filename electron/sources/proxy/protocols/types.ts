@@ -4,6 +4,8 @@ export interface TokenUsage {
   outputTokens: number;
   cacheReadTokens: number;
   cacheWriteTokens: number;
+  /** The part of cacheWriteTokens cached for 1 hour (Anthropic reports the split), priced apart. */
+  cacheWrite1hTokens?: number;
 }
 
 export interface RequestInfo {

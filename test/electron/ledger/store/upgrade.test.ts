@@ -171,6 +171,64 @@ function answers(ctx: StoreContext) {
 
 const earlier = MIGRATIONS.filter((step) => step.version < SCHEMA_VERSION);
 
+/**
+ * The store's writers only speak the current schema, so an older database is made by filling a
+ * current one and undoing the later steps. Each step needs its undo here, the newest first.
+ */
+const UNDO: Record<number, (db: BetterSqlite3.Database) => void> = {
+  3: (db) =>
+    db.exec(`
+      ALTER TABLE requests DROP COLUMN provider_id;
+      ALTER TABLE requests DROP COLUMN cache_write_1h_tokens;
+      ALTER TABLE requests DROP COLUMN price_source_id;
+      DROP TABLE providers;
+      DROP TABLE price_sources;
+    `),
+  2: (db) => db.exec(`DELETE FROM api_types WHERE id = 0`),
+};
+
+function undoTo(db: BetterSqlite3.Database, version: number): void {
+  for (let step = SCHEMA_VERSION; step > version; step--) {
+    const undo = UNDO[step];
+    if (!undo) throw new Error(`no undo for schema step ${step}: add one to build older databases`);
+    undo(db);
+  }
+  db.pragma(`user_version = ${version}`);
+}
+
+/** The requests table's new columns (version 3), all null on upgraded rows, and its new tables. */
+const V3_COLUMNS = ['provider_id', 'cache_write_1h_tokens', 'price_source_id'];
+const V3_TABLES = ['providers', 'price_sources'];
+
+function withoutV3(dump: Record<string, string[]>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [table, rows] of Object.entries(dump)) {
+    if (V3_TABLES.includes(table)) {
+      expect(rows, table).toEqual([]);
+      continue;
+    }
+    if (table === 'requests') {
+      out[table] = rows.map((json) => {
+        const row = JSON.parse(json) as Record<string, unknown>;
+        for (const column of V3_COLUMNS) {
+          expect(row[column], column).toBeNull();
+          delete row[column];
+        }
+        return JSON.stringify(row);
+      });
+    } else if (table === '(schema)') {
+      // The requests table's definition grew by the three columns; the rest must be as it was.
+      out[table] = rows.filter((json) => {
+        const row = JSON.parse(json) as { name: string };
+        return !V3_TABLES.includes(row.name) && !V3_TABLES.some((t) => row.name.startsWith(`sqlite_autoindex_${t}`)) && row.name !== 'requests';
+      });
+    } else {
+      out[table] = rows;
+    }
+  }
+  return out;
+}
+
 describe('a database from each earlier schema version', () => {
   it('exists for this build to upgrade (the list below is not empty)', () => {
     expect(earlier.map((step) => step.version)).toContain(1);
@@ -184,12 +242,14 @@ describe('a database from each earlier schema version', () => {
         const db = new BetterSqlite3(live);
         db.pragma('journal_mode = WAL');
         if (crashed) db.pragma('wal_autocheckpoint = 0');
-        expect(migrate(db, MIGRATIONS.slice(0, MIGRATIONS.indexOf(step) + 1))).toEqual(MIGRATIONS.slice(0, MIGRATIONS.indexOf(step) + 1).map((s) => s.version));
+        expect(migrate(db)).toEqual(MIGRATIONS.map((s) => s.version));
         const now = { value: START };
         const ctx = await fill(db, now);
-        const before = dumpAll(db);
         const answered = answers(ctx);
+        undoTo(db, step.version);
+        const before = dumpAll(db);
         expect(db.pragma('user_version', { simple: true })).toBe(step.version);
+        expect(before['(schema)']!.join('\n')).not.toContain('provider_id');
         expect(before['requests']!.length).toBeGreaterThan(1_000);
         for (const table of ['rollup_minute', 'rollup_hour', 'rollup_day', 'runs', 'program_runs', 'circuit_states', 'circuit_events', 'price_versions', 'settings', 'meta', 'channels']) {
           expect(before[table]!.length, table).toBeGreaterThan(0);
@@ -209,7 +269,8 @@ describe('a database from each earlier schema version', () => {
         try {
           expect(ledger.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
           expect(ledger.db.pragma('integrity_check', { simple: true })).toBe('ok');
-          const after = dumpAll(ledger.db);
+          const after = step.version < 3 ? withoutV3(dumpAll(ledger.db)) : dumpAll(ledger.db);
+          before['(schema)'] = before['(schema)']!.filter((json) => (JSON.parse(json) as { name: string }).name !== 'requests');
           // What the later steps add, and nothing else: version 2 adds api type 0.
           const added = step.version < 2 ? [JSON.stringify({ id: 0, name: '' })] : [];
           expect(after['api_types']).toEqual([...before['api_types']!, ...added].sort());
@@ -225,7 +286,7 @@ describe('a database from each earlier schema version', () => {
           expect(summary.totals.requests).toBe(3_000);
 
           // And it takes new data, including what only the newer schema allows.
-          const result = await service.ingestRequests([{ model: 'gpt-5-mini', ts: NOW - MINUTE, channel: '00000000000000aa', inputTokens: 1 }]);
+          const result = await service.ingestRequests([{ model: 'gpt-5-mini', ts: NOW - MINUTE, channel: '00000000000000aa', inputTokens: 1, provider: 'openai', cacheWriteTokens: 2, cacheWrite1hTokens: 1 }]);
           expect(result).toEqual({ accepted: 1, duplicates: 0 });
         } finally {
           ledger.close();

@@ -38,6 +38,19 @@ describe('anthropic messages', () => {
     expect(result.model).toBe('claude-opus-4-1-20250805');
   });
 
+  it('keeps the 1-hour part of the cache writes (cache_creation.ephemeral_1h_input_tokens)', async () => {
+    const usage = {
+      input_tokens: 20,
+      cache_creation_input_tokens: 3000,
+      cache_read_input_tokens: 0,
+      cache_creation: { ephemeral_5m_input_tokens: 1000, ephemeral_1h_input_tokens: 2000 },
+      output_tokens: 7,
+    };
+    const message = { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [], usage };
+    const result = await tapBody('anthropic', { path: '/v1/messages', contentType: JSON_TYPE }, JSON.stringify(message));
+    expect(result.usage).toEqual({ inputTokens: 20, cacheReadTokens: 0, cacheWriteTokens: 3000, cacheWrite1hTokens: 2000, outputTokens: 7 });
+  });
+
   it('streams: message_start gives input and cache counts, the final message_delta the output', async () => {
     const stream = sse([
       messageStart({ input_tokens: 472, cache_creation_input_tokens: 0, cache_read_input_tokens: 3100, output_tokens: 2 }),

@@ -1,0 +1,48 @@
+import type { RequestRecord } from '../../../shared/schemas/request-record.js';
+import { type CatalogueMatch, type CatalogueUsage, CATALOGUE_CURRENCY, catalogueAt, catalogueCostNanos, providerOfApiType } from '../pricing/catalogue.js';
+import type { StoreContext } from './context.js';
+
+export interface CataloguePriced {
+  cost: number;
+  currencyId: number;
+  /** The price_sources row naming the package version and the catalogue entry. */
+  sourceId: number;
+}
+
+/** What the catalogue needs of a request: a record, or a stored row being priced again. */
+export type CatalogueSubject = Pick<RequestRecord, 'model' | 'apiType' | 'source' | 'provider'> & CatalogueUsage;
+
+/** The provider a record is priced under: its own field, else its api type's; else the name decides. */
+export function recordProvider(record: Pick<RequestRecord, 'provider' | 'apiType'>): string | undefined {
+  return record.provider ?? providerOfApiType(record.apiType);
+}
+
+/**
+ * Prices a request the user has no price for from the bundled catalogue, unless its model is local.
+ * Which entry (or none) a request gets depends on its model, provider, api type, source and channel,
+ * so that decision is kept per model name and those four; only a run noted since is checked each time.
+ */
+export class CatalogueCosts {
+  private readonly decisions = new Map<string, Map<string, CatalogueMatch | null>>();
+
+  constructor(private readonly ctx: StoreContext) {}
+
+  price(modelId: number, record: CatalogueSubject, channelId: number, ts: number): CataloguePriced | null {
+    const { ctx } = this;
+    const matcher = ctx.catalogue;
+    if (matcher === null || ctx.localModels.modelHasRuns(modelId)) return null;
+    let byRoute = this.decisions.get(record.model);
+    if (!byRoute) this.decisions.set(record.model, (byRoute = new Map()));
+    const key = `${record.provider ?? ''}\u0001${record.apiType ?? ''}\u0001${record.source ?? ''}\u0001${channelId}`;
+    let match = byRoute.get(key);
+    if (match === undefined) {
+      const local = ctx.localModels.servedLocally(record.model, record.apiType, record.source, channelId);
+      match = local === true ? null : matcher.match(record.model, recordProvider(record));
+      if (local !== null) byRoute.set(key, match);
+    }
+    if (match === null) return null;
+    const cost = catalogueCostNanos(catalogueAt(match.compiled, ts), record);
+    if (cost === null) return null;
+    return { cost, currencyId: ctx.currencies.ensure(CATALOGUE_CURRENCY), sourceId: ctx.priceSources.ensure(match.sourceName) };
+  }
+}
