@@ -72,14 +72,23 @@ const LOCAL_FAILURES = [
   ['non_retryable', 0.25],
 ] as const;
 
+/** A cloud model: served by its provider, failing the way providers fail. */
+function cloud(profile: Omit<ModelProfile, 'kind' | 'failures'>): ModelProfile {
+  return { ...profile, kind: 'cloud', failures: CLOUD_FAILURES };
+}
+
+/** A local model: an OpenAI-style server on the user's machine, one channel, failing as local servers fail. */
+function local(profile: Omit<ModelProfile, 'kind' | 'apiType' | 'channels' | 'failures'>): ModelProfile {
+  return { ...profile, kind: 'local', apiType: 'openai', channels: [['local', 1]], failures: LOCAL_FAILURES };
+}
+
 export const QWEN_CODER = 'Qwen3-Coder-30B-A3B-Instruct-UD-64K';
 export const GPT_OSS = 'gpt-oss-20b';
 export const GLM_AIR = 'GLM-4.5-Air-Q4_K_M';
 
 export const CLOUD_MODELS: readonly ModelProfile[] = [
-  {
+  cloud({
     name: 'gpt-5-mini',
-    kind: 'cloud',
     apiType: 'openai',
     channels: [['openaiMain', 0.8], ['openaiRelay', 0.2]],
     perHour: 180,
@@ -91,11 +100,9 @@ export const CLOUD_MODELS: readonly ModelProfile[] = [
     promptPerSecond: 25_000,
     tokensPerSecond: 110,
     failureRate: 0.03,
-    failures: CLOUD_FAILURES,
-  },
-  {
+  }),
+  cloud({
     name: 'claude-sonnet-4-5',
-    kind: 'cloud',
     apiType: 'anthropic',
     channels: [['anthropicMain', 0.85], ['anthropicRelay', 0.15]],
     perHour: 80,
@@ -108,11 +115,9 @@ export const CLOUD_MODELS: readonly ModelProfile[] = [
     promptPerSecond: 30_000,
     tokensPerSecond: 70,
     failureRate: 0.035,
-    failures: CLOUD_FAILURES,
-  },
-  {
+  }),
+  cloud({
     name: 'gemini-2.5-flash',
-    kind: 'cloud',
     apiType: 'gemini',
     channels: [['gemini', 1]],
     perHour: 110,
@@ -124,11 +129,9 @@ export const CLOUD_MODELS: readonly ModelProfile[] = [
     promptPerSecond: 40_000,
     tokensPerSecond: 180,
     failureRate: 0.025,
-    failures: CLOUD_FAILURES,
-  },
-  {
+  }),
+  cloud({
     name: 'qwen3-max',
-    kind: 'cloud',
     apiType: 'openai',
     channels: [['dashscope', 1]],
     perHour: 40,
@@ -140,16 +143,12 @@ export const CLOUD_MODELS: readonly ModelProfile[] = [
     promptPerSecond: 20_000,
     tokensPerSecond: 60,
     failureRate: 0.03,
-    failures: CLOUD_FAILURES,
-  },
+  }),
 ];
 
 export const LOCAL_MODELS: readonly ModelProfile[] = [
-  {
+  local({
     name: QWEN_CODER,
-    kind: 'local',
-    apiType: 'openai',
-    channels: [['local', 1]],
     perHour: 240,
     prompt: { median: 900, spread: 1.0, max: 16_000 },
     cache: { probability: 0.85, median: 14_000 },
@@ -159,13 +158,9 @@ export const LOCAL_MODELS: readonly ModelProfile[] = [
     promptPerSecond: 2_200,
     tokensPerSecond: 55,
     failureRate: 0.015,
-    failures: LOCAL_FAILURES,
-  },
-  {
+  }),
+  local({
     name: GPT_OSS,
-    kind: 'local',
-    apiType: 'openai',
-    channels: [['local', 1]],
     perHour: 120,
     prompt: { median: 700, spread: 0.9, max: 12_000 },
     cache: { probability: 0.7, median: 6_000 },
@@ -175,13 +170,9 @@ export const LOCAL_MODELS: readonly ModelProfile[] = [
     promptPerSecond: 3_000,
     tokensPerSecond: 85,
     failureRate: 0.015,
-    failures: LOCAL_FAILURES,
-  },
-  {
+  }),
+  local({
     name: GLM_AIR,
-    kind: 'local',
-    apiType: 'openai',
-    channels: [['local', 1]],
     perHour: 60,
     prompt: { median: 1_200, spread: 0.9, max: 16_000 },
     cache: { probability: 0.8, median: 10_000 },
@@ -191,8 +182,7 @@ export const LOCAL_MODELS: readonly ModelProfile[] = [
     promptPerSecond: 450,
     tokensPerSecond: 14,
     failureRate: 0.015,
-    failures: LOCAL_FAILURES,
-  },
+  }),
 ];
 
 /** The model nobody has priced yet: the UI shows it as "Unpriced", and a test prices it. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
+import { commandLine, type CommandLine } from '../core/command-line.js';
 import { defaultDataDir } from '../core/data-dir.js';
 import { closeOnSignals } from '../core/shutdown.js';
 import { PortInUseError, startCore, type RunningCore } from '../core/start-core.js';
@@ -19,41 +19,20 @@ const USAGE = `Usage: npm run demo -- [--port N] [--data-dir DIR] [--keep] [--se
   --seed N        seed of the generated week (default 20251)
   MODELMETER_TOKEN fixes the API token instead of a generated one.`;
 
-function fail(message: string): never {
-  process.stderr.write(`modelmeter demo: ${message}\n`);
-  process.exit(1);
-}
-
-function wholeNumber(text: string | undefined, fallback: number, name: string, max: number): number {
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 0 || value > max) fail(`${name} must be a whole number from 0 to ${max}, not "${text}"`);
-  return value;
-}
+const cli: CommandLine = commandLine('modelmeter demo', USAGE);
 
 async function main(): Promise<void> {
-  let values: { port?: string | undefined; 'data-dir'?: string | undefined; keep?: boolean | undefined; seed?: string | undefined; help?: boolean | undefined };
-  try {
-    ({ values } = parseArgs({
-      options: { port: { type: 'string' }, 'data-dir': { type: 'string' }, keep: { type: 'boolean' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-    }));
-  } catch (error) {
-    fail(`${(error as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  const port = wholeNumber(values.port, DEMO_PORT, 'port', 65_535);
-  const seed = wholeNumber(values.seed, 20251, 'seed', 2 ** 32 - 1);
+  const values = cli.parse({ port: { type: 'string' }, 'data-dir': { type: 'string' }, keep: { type: 'boolean' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  if (values === null) return;
+  const port = cli.wholeNumber(values.port, DEMO_PORT, 'port', 65_535);
+  const seed = cli.wholeNumber(values.seed, 20251, 'seed', 2 ** 32 - 1);
   const env = process.env;
 
   let folder;
   try {
     folder = prepareDemoFolder({ dataDir: values['data-dir'], realDataDir: env['MODELMETER_DATA_DIR'] ?? defaultDataDir() });
   } catch (error) {
-    fail(error instanceof DemoFolderError ? error.message : `cannot prepare the demo folder: ${(error as Error).message}`);
+    cli.fail(error instanceof DemoFolderError ? error.message : `cannot prepare the demo folder: ${(error as Error).message}`);
   }
   const dir = folder.dir;
   const cleanUp = () => {
@@ -65,7 +44,7 @@ async function main(): Promise<void> {
     token = env['MODELMETER_TOKEN']?.trim() ? loadToken(dir, env['MODELMETER_TOKEN']) : randomBytes(24).toString('base64url');
   } catch (error) {
     cleanUp();
-    fail((error as Error).message);
+    cli.fail((error as Error).message);
   }
 
   let core: RunningCore;
@@ -73,7 +52,7 @@ async function main(): Promise<void> {
     core = await startCore({ dataDir: dir, port, token, ...(env['MODELMETER_RENDERER_DIR'] ? { rendererDir: env['MODELMETER_RENDERER_DIR'] } : {}), log: (message) => process.stderr.write(`${message}\n`) });
   } catch (error) {
     cleanUp();
-    if (error instanceof PortInUseError) fail(`port ${port} is already in use. Choose another with --port.`);
+    if (error instanceof PortInUseError) cli.fail(`port ${port} is already in use. Choose another with --port.`);
     throw error;
   }
 
@@ -131,4 +110,4 @@ async function main(): Promise<void> {
   schedule();
 }
 
-void main().catch((error: unknown) => fail((error as Error).stack ?? String(error)));
+void main().catch((error: unknown) => cli.fail((error as Error).stack ?? String(error)));

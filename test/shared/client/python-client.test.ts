@@ -1,48 +1,17 @@
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ModelPricing, RequestPage, Run } from '../../../shared/types.js';
 import { startServer, tempDir, type TestServer } from '../../electron/hosts/http/helpers.js';
+import { hasPython, PYTHON, runPython } from './python.js';
 
-const CLIENT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../clients/python');
-const PYTHON = process.env['PYTHON'] ?? 'python3';
-const hasPython = spawnSync(PYTHON, ['--version']).status === 0;
 if (!hasPython) console.warn(`[python-client] skipped: "${PYTHON}" was not found; install Python 3.8+ to test clients/python`);
 
 const MODEL = 'Qwen/Qwen3-Coder-30B-A3B-Instruct·量化';
 
-interface ScriptResult {
-  stdout: string;
-  stderr: string;
-  code: number | null;
-}
-
-/** Runs a Python script with the client importable, answers what it printed. */
-function python(script: string, env: Record<string, string | undefined>): Promise<ScriptResult> {
-  const dir = tempDir('modelmeter-py-');
-  const file = path.join(dir, 'script.py');
-  fs.writeFileSync(file, script);
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [file], {
-      env: { PATH: process.env['PATH'], HOME: dir, PYTHONPATH: CLIENT_DIR, PYTHONIOENCODING: 'utf-8', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      fs.rmSync(dir, { recursive: true, force: true });
-      resolve({ stdout, stderr, code });
-    });
-  });
-}
-
 /** The script's last stdout line as JSON; a failing script fails the test with its traceback. */
 async function pythonJson<T>(script: string, env: Record<string, string | undefined>): Promise<T> {
-  const result = await python(script, env);
+  const result = await runPython(script, env);
   expect(result.code, result.stderr).toBe(0);
   const lines = result.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]!) as T;
@@ -309,7 +278,7 @@ print(json.dumps(DataManager().get_model_runtime("m")))
 `;
       const fromFile = await pythonJson<unknown[]>(script, { MODELMETER_URL: server.url, XDG_CONFIG_HOME: config });
       expect(fromFile).toEqual([]);
-      const without = await python(script, { MODELMETER_URL: server.url, XDG_CONFIG_HOME: path.join(config, 'none') });
+      const without = await runPython(script, { MODELMETER_URL: server.url, XDG_CONFIG_HOME: path.join(config, 'none') });
       expect(without.code).not.toBe(0);
       expect(without.stderr).toContain('no API token');
     } finally {

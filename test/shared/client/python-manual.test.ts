@@ -1,15 +1,12 @@
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startServer, tempDir, type TestServer } from '../../electron/hosts/http/helpers.js';
+import { startServer, type TestServer } from '../../electron/hosts/http/helpers.js';
+import { hasPython, runPython } from './python.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const CLIENT_DIR = path.resolve(HERE, '../../../clients/python');
 const MANUAL = fs.readFileSync(path.join(HERE, 'fixtures/llm-manager-manual.py'), 'utf8');
-const PYTHON = process.env['PYTHON'] ?? 'python3';
-const hasPython = spawnSync(PYTHON, ['--version']).status === 0;
 
 // The manual's snippets assume a module-level `logger`, as LLM-Manager's modules have.
 const PRELUDE = 'import json, logging, time\nlogger = logging.getLogger("manual")\n';
@@ -31,24 +28,6 @@ with DataManager() as dm:
 print(json.dumps(checks))
 `;
 
-function run(script: string, env: Record<string, string>): Promise<{ stdout: string; stderr: string; code: number | null }> {
-  const dir = tempDir('modelmeter-manual-');
-  const file = path.join(dir, 'manual.py');
-  fs.writeFileSync(file, script);
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [file], { cwd: dir, env: { PATH: process.env['PATH'], HOME: dir, PYTHONPATH: CLIENT_DIR, PYTHONIOENCODING: 'utf-8', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      fs.rmSync(dir, { recursive: true, force: true });
-      resolve({ stdout, stderr, code });
-    });
-  });
-}
-
 describe.skipIf(!hasPython)('LLM-Manager’s DataManager manual, run unchanged through clients/python', () => {
   let server: TestServer;
 
@@ -64,7 +43,7 @@ describe.skipIf(!hasPython)('LLM-Manager’s DataManager manual, run unchanged t
     expect(MANUAL).toContain('from modelmeter import DataManager');
     expect(MANUAL).not.toContain('from core.data_manager');
 
-    const result = await run(PRELUDE + MANUAL + CHECKS, { MODELMETER_URL: server.url, MODELMETER_TOKEN: server.token });
+    const result = await runPython(PRELUDE + MANUAL + CHECKS, { MODELMETER_URL: server.url, MODELMETER_TOKEN: server.token }, 'modelmeter-manual-');
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.trim().split('\n');
     const checks = JSON.parse(lines.at(-1)!) as Record<string, unknown>;

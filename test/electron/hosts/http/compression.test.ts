@@ -1,35 +1,16 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import zlib from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import { buildHttpServer } from '../../../../electron/hosts/http/server.js';
-import { LedgerService } from '../../../../electron/app/ledger-service.js';
-import { Ledger } from '../../../../electron/ledger/store/ledger.js';
+import { describe, expect, it } from 'vitest';
 import { rawRequest, startProxyServer, startScriptedUpstream, type ProxyServer } from '../../sources/proxy/harness.js';
-import { tempDir } from './helpers.js';
+import { builtDashboard, useDashboardServers } from './dashboard-server.js';
 
 // Big enough to be worth compressing, and compressible.
 const SCRIPT = `export const rows = [${Array.from({ length: 2_000 }, (_, i) => `{ id: ${i}, name: "row ${i}" }`).join(', ')}];\n`;
 
 describe('compression', () => {
-  const closers: (() => Promise<unknown> | void)[] = [];
-  afterEach(async () => {
-    for (const close of closers.splice(0).reverse()) await close();
-  });
-
-  function serverWith(rendererDir: string | null) {
-    const ledger = Ledger.open(':memory:');
-    const app = buildHttpServer({ service: new LedgerService(ledger), token: 't', version: '9.9.9', rendererDir });
-    closers.push(() => ledger.close(), () => app.close());
-    return app;
-  }
+  const { serverWith, closeAfter } = useDashboardServers();
 
   it('sends the dashboard’s scripts brotli- or gzip-compressed when the client accepts it, plain otherwise', async () => {
-    const dir = tempDir('modelmeter-renderer-');
-    fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>x</title>');
-    fs.mkdirSync(path.join(dir, 'assets'));
-    fs.writeFileSync(path.join(dir, 'assets', 'index-abc.js'), SCRIPT);
-    const app = serverWith(dir);
+    const app = serverWith(builtDashboard(SCRIPT));
 
     const br = await app.inject({ method: 'GET', url: '/assets/index-abc.js', headers: { 'accept-encoding': 'br, gzip' } });
     expect(br.headers['content-encoding']).toBe('br');
@@ -64,13 +45,13 @@ describe('compression', () => {
 
     it('passes the upstream’s bytes through untouched, and never buffers the event stream', async () => {
       server = await startProxyServer();
-      closers.push(() => server.close());
+      closeAfter(() => server.close());
       const answer = JSON.stringify({ id: 'x', choices: [{ message: { content: 'word '.repeat(2_000) } }], usage: { prompt_tokens: 3, completion_tokens: 2000 } });
       const upstream = await startScriptedUpstream((_request, response) => {
         response.writeHead(200, { 'content-type': 'application/json' });
         response.end(answer);
       });
-      closers.push(() => upstream.close());
+      closeAfter(() => upstream.close());
       await server.saveRoute('main', { protocol: 'openai', channels: [{ baseUrl: upstream.url }] });
 
       const got = await rawRequest(`${server.url}/r/main/v1/chat/completions`, {

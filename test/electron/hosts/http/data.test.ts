@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CleanupPreview, CleanupResult, ExportRow, ModelDeleteResult, StorageInfo, ModelPricing, RequestPage, RequestRow, Run, Summary } from '../../../../shared/types.js';
+import { parseCsv } from './csv.js';
 import { expectError, HOUR, MINUTE, qs, type TestServer, useServerPerTest } from './helpers.js';
 
 const T0 = Math.floor((Date.now() - 5 * HOUR) / HOUR) * HOUR;
@@ -11,39 +12,6 @@ useServerPerTest((started) => (server = started));
 const summary = () => server.get<Summary>(`/api/v1/summary${qs(RANGE)}`);
 const log = async (query: Record<string, string | number | undefined> = {}): Promise<RequestRow[]> =>
   (await server.get<RequestPage>(`/api/v1/requests${qs({ from: 0, limit: 5000, ...query })}`)).requests;
-
-/** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and newlines. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
-}
 
 async function seed(): Promise<void> {
   await server.put('/api/v1/pricing/alpha', { method: 'tokens', currency: 'USD', tiers: [{ maxPromptTokens: null, input: 1, output: 2 }] });

@@ -1,39 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { exportStream, type ExportStreamRow } from '../../../../electron/hosts/http/export-stream.js';
 import type { Circuit, ExportRow, Money, Summary } from '../../../../shared/types.js';
+import { csvRecords } from './csv.js';
 import { HOUR, qs, type TestServer, useServerPerTest } from './helpers.js';
 
 const T0 = Math.floor((Date.now() - 6 * HOUR) / HOUR) * HOUR;
 const RANGE = { from: T0 - HOUR, to: T0 + 5 * HOUR };
-
-/** RFC 4180 CSV with a header line into records; quoted fields may hold commas, quotes ("") and line breaks. */
-function parse(text: string): Record<string, string>[] {
-  const lines: string[][] = [];
-  let line: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      line.push(field);
-      field = '';
-    } else if (c === '\n') {
-      line.push(field);
-      lines.push(line);
-      line = [];
-      field = '';
-    } else field += c;
-  }
-  const [header = [], ...rest] = lines;
-  return rest.map((values) => Object.fromEntries(header.map((column, index) => [column, values[index] ?? ''])));
-}
 
 function row(overrides: Partial<ExportStreamRow>): ExportStreamRow {
   return {
@@ -62,7 +34,7 @@ function row(overrides: Partial<ExportStreamRow>): ExportStreamRow {
 async function csvOf(rows: ExportStreamRow[]): Promise<{ text: string; records: Record<string, string>[] }> {
   let text = '';
   for await (const piece of exportStream([rows][Symbol.iterator](), 'csv')) text += String(piece);
-  return { text, records: parse(text) };
+  return { text, records: csvRecords(text) };
 }
 
 describe('the CSV export, opened in a spreadsheet', () => {
@@ -138,7 +110,7 @@ describe('GET /api/v1/export: costs and names', () => {
     expect(runs.reduce((sum, r) => sum + (r.runtimeMs ?? 0), 0)).toBe(summary.totals.runtimeSeconds * 1000);
 
     // The CSV says the same.
-    const csv = parse((await server.call('GET', `/api/v1/export${qs({ format: 'csv', ...RANGE })}`)).text,);
+    const csv = csvRecords((await server.call('GET', `/api/v1/export${qs({ format: 'csv', ...RANGE })}`)).text,);
     const csvTotals = totals(csv.map((r) => ({ cost: r['cost'] === '' ? null : Number(r['cost']), currency: r['currency'] || null })));
     for (const [currency, amount] of Object.entries(summary.totals.cost ?? {})) expect(csvTotals[currency]).toBeCloseTo(amount, 6);
     expect(csv.filter((r) => r['kind'] === 'run')).toHaveLength(2);
@@ -150,7 +122,7 @@ describe('GET /api/v1/export: costs and names', () => {
     const proxied = rows.find((r) => r.requestId === 'g-1')!;
     expect(proxied).toMatchObject({ kind: 'request', channel: metricsKey, channelLabel: 'OpenAI work key', route: 'work' });
     expect(rows.find((r) => r.requestId === 'q-1')).toMatchObject({ channel: null, channelLabel: null, route: null, source: 'llama-server' });
-    const csv = parse((await server.call('GET', `/api/v1/export${qs({ format: 'csv', ...RANGE })}`)).text,);
+    const csv = csvRecords((await server.call('GET', `/api/v1/export${qs({ format: 'csv', ...RANGE })}`)).text,);
     expect(csv.find((r) => r['requestId'] === 'g-1')).toMatchObject({ channel: metricsKey, channelLabel: 'OpenAI work key', route: 'work' });
   });
 

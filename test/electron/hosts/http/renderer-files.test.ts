@@ -1,31 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildHttpServer } from '../../../../electron/hosts/http/server.js';
 import { RENDERER_CSP } from '../../../../electron/hosts/http/renderer-files.js';
-import { LedgerService } from '../../../../electron/app/ledger-service.js';
-import { Ledger } from '../../../../electron/ledger/store/ledger.js';
+import { builtDashboard, useDashboardServers } from './dashboard-server.js';
 import { startServer, tempDir, type TestServer } from './helpers.js';
 
 describe('the dashboard files', () => {
-  const closers: (() => Promise<unknown> | void)[] = [];
-  afterEach(async () => {
-    for (const close of closers.splice(0)) await close();
-  });
-
-  function serverWith(rendererDir: string | null) {
-    const ledger = Ledger.open(':memory:');
-    const app = buildHttpServer({ service: new LedgerService(ledger), token: 't', version: '9.9.9', rendererDir });
-    closers.push(() => ledger.close(), () => app.close());
-    return app;
-  }
+  const { serverWith } = useDashboardServers();
 
   it('serves the built renderer at "/" with a strict content security policy', async () => {
-    const dir = tempDir('modelmeter-renderer-');
-    fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>x</title>');
-    fs.mkdirSync(path.join(dir, 'assets'));
-    fs.writeFileSync(path.join(dir, 'assets', 'index-abc.js'), 'console.log(1)');
-    const app = serverWith(dir);
+    const app = serverWith(builtDashboard('console.log(1)'));
 
     const page = await app.inject({ method: 'GET', url: '/' });
     expect(page.statusCode).toBe(200);

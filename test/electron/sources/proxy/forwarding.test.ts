@@ -1,23 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { metricsKey } from '../../../../electron/ledger/channels/metrics-key.js';
 import { startFakeUpstream, type FakeUpstream } from './support/upstreams.js';
-import { chatBody, rawRequest, removeDataDir, startProxyServer, startScriptedUpstream, type ProxyServer, type ScriptedUpstream } from './harness.js';
+import { chatBody, rawRequest, startScriptedUpstream, type ProxyServer, type ScriptedUpstream, useProxyServerPerTest } from './harness.js';
 
 let server: ProxyServer;
-const upstreams: { close(): Promise<void> }[] = [];
-const track = <T extends { close(): Promise<void> }>(upstream: T): T => {
-  upstreams.push(upstream);
-  return upstream;
-};
-
-beforeEach(async () => {
-  server = await startProxyServer();
-});
-afterEach(async () => {
-  await server.close();
-  await Promise.all(upstreams.splice(0).map((upstream) => upstream.close()));
-  removeDataDir(server.dataDir);
-});
+const track = useProxyServerPerTest(
+  (started) => (server = started),
+  () => server,
+);
 
 describe('metering proxy: pass-through', () => {
   it('passes a JSON answer through byte for byte, with its status and headers, and records its usage', async () => {

@@ -1,19 +1,18 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { proxyTokenFor } from '../../../../electron/sources/proxy/proxy-token.js';
 import { KEY_FILE } from '../../../../electron/sources/secrets/key-vault.js';
-import { chatBody, rawRequest, refusedUrl, removeDataDir, startProxyServer, startScriptedUpstream, type ProxyServer, type ScriptedUpstream } from './harness.js';
+import { chatBody, rawRequest, refusedUrl, startProxyServer, startScriptedUpstream, type ProxyServer, type ScriptedUpstream, useProxyServerPerTest } from './harness.js';
 
 /** Attacks on the metering proxy (issue 11), each replayed against real loopback upstreams. */
 
 let server: ProxyServer;
-const upstreams: { close(): Promise<void> }[] = [];
-const track = <T extends { close(): Promise<void> }>(upstream: T): T => {
-  upstreams.push(upstream);
-  return upstream;
-};
+const track = useProxyServerPerTest(
+  (started) => (server = started),
+  () => server,
+);
 const jsonUpstream = async (): Promise<ScriptedUpstream> =>
   track(
     await startScriptedUpstream((_request, response) => {
@@ -21,15 +20,6 @@ const jsonUpstream = async (): Promise<ScriptedUpstream> =>
       response.end('{}');
     }),
   );
-
-beforeEach(async () => {
-  server = await startProxyServer();
-});
-afterEach(async () => {
-  await server.close();
-  await Promise.all(upstreams.splice(0).map((upstream) => upstream.close()));
-  removeDataDir(server.dataDir);
-});
 
 /**
  * Sends a request head announcing `declared` body bytes but only `sent` of them, and answers what the

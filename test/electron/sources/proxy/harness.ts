@@ -5,7 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { DATABASE_FILE } from '../../../../electron/hosts/core/start-core.js';
 import { buildHttpServer } from '../../../../electron/hosts/http/server.js';
 import { FileKeyVault } from '../../../../electron/sources/secrets/key-vault.js';
@@ -117,6 +117,28 @@ export async function startProxyServer(options: { dataDir?: string; clock?: Test
 
 export function removeDataDir(dataDir: string): void {
   fs.rmSync(dataDir, { recursive: true, force: true });
+}
+
+/**
+ * Before each test, a proxy server on a fresh data folder (handed to `set`); after it, the server
+ * `get` answers then (a test may restart it on the same folder) closes, then every upstream passed to
+ * the returned `track`, and the folder goes.
+ */
+export function useProxyServerPerTest(set: (server: ProxyServer) => void, get: () => ProxyServer): <T extends { close(): Promise<void> }>(upstream: T) => T {
+  const upstreams: { close(): Promise<void> }[] = [];
+  beforeEach(async () => {
+    set(await startProxyServer());
+  });
+  afterEach(async () => {
+    const server = get();
+    await server.close();
+    await Promise.all(upstreams.splice(0).map((upstream) => upstream.close()));
+    removeDataDir(server.dataDir);
+  });
+  return (upstream) => {
+    upstreams.push(upstream);
+    return upstream;
+  };
 }
 
 /** What a raw HTTP exchange delivered, chunk by chunk, and whether it ended cleanly. */

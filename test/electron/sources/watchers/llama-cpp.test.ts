@@ -39,10 +39,7 @@ describe('llama.cpp watcher (GET /health, /props)', () => {
     expect(run).toMatchObject({ model: 'Qwen3-8B-Q4_K_M', running: true });
 
     await launcher.kill();
-    const status = await waitFor(async () => {
-      const current = (await h.watcher(id)).status;
-      return current.state === 'down' && current;
-    }, 'status down');
+    const status = await h.downStatus(id);
     expect(status.lastError).toBe(`connection refused at ${launcher.url}`);
     const [closed] = await h.runs(source);
     expect(closed).toMatchObject({ running: false, end: status.lastOkAt });

@@ -57,6 +57,17 @@ function llamaSwap(make: ReturnType<typeof useWatchers>, options: { events?: boo
 describe('llama-swap watcher (GET /api/events)', () => {
   const make = useWatchers();
 
+  /** A llama-swap with qwen ready, watched by a started manager. */
+  async function watchingQwen() {
+    const swap = llamaSwap(make);
+    const launcher = await swap.launcher;
+    swap.set([{ id: 'qwen', state: 'ready' }]);
+    const h = make.harness();
+    h.manager.start();
+    const { id } = await h.add('llama-swap', launcher.url);
+    return { swap, launcher, h, id, source: `llama-swap@${launcher.host}` };
+  }
+
   it('turns model status events into runs: ready starts, stopped stops at the event', async () => {
     const swap = llamaSwap(make);
     const launcher = await swap.launcher;
@@ -97,21 +108,12 @@ describe('llama-swap watcher (GET /api/events)', () => {
   });
 
   it('reconnects after the stream is cut and reconciles what runs', async () => {
-    const swap = llamaSwap(make);
-    const launcher = await swap.launcher;
-    swap.set([{ id: 'qwen', state: 'ready' }]);
-    const h = make.harness();
-    h.manager.start();
-    const { id } = await h.add('llama-swap', launcher.url);
-    const source = `llama-swap@${launcher.host}`;
+    const { swap, launcher, h, id, source } = await watchingQwen();
     await waitFor(async () => (await h.runs(source)).length === 1, 'a run');
 
     // While the stream is cut, qwen stops and llama starts.
     swap.cut();
-    const down = await waitFor(async () => {
-      const status = (await h.watcher(id)).status;
-      return status.state === 'down' && status;
-    }, 'status down');
+    const down = await h.downStatus(id);
     expect(down.lastError).toBe(`the event stream from ${launcher.url} ended`);
     swap.set([
       { id: 'qwen', state: 'stopped' },
@@ -127,13 +129,7 @@ describe('llama-swap watcher (GET /api/events)', () => {
   });
 
   it('probes a quiet stream, and a killed llama-swap is down with its runs closed at the last sighting', async () => {
-    const swap = llamaSwap(make);
-    const launcher = await swap.launcher;
-    swap.set([{ id: 'qwen', state: 'ready' }]);
-    const h = make.harness();
-    h.manager.start();
-    const { id } = await h.add('llama-swap', launcher.url);
-    const source = `llama-swap@${launcher.host}`;
+    const { launcher, h, id, source } = await watchingQwen();
     const first = await waitFor(async () => (await h.runs(source))[0], 'a run');
     // Nothing happens on the stream; probes of /health every 300 ms (FAST heartbeats) vouch for the run.
     await waitFor(() => launcher.count('/health') >= 2, 'probes');
@@ -173,10 +169,7 @@ describe('llama-swap watcher (GET /api/events)', () => {
     const h = make.harness();
     h.manager.start();
     const { id } = await h.add('llama-swap', launcher.url);
-    const status = await waitFor(async () => {
-      const current = (await h.watcher(id)).status;
-      return current.state === 'down' && current;
-    }, 'status down');
+    const status = await h.downStatus(id);
     expect(status.lastError).toBe('no model status from /api/events within 1 s');
   });
 

@@ -62,10 +62,7 @@ describe('Ollama watcher (GET /api/ps)', () => {
     const lastOk = await waitFor(async () => (await h.watcher(id)).status.lastOkAt ?? undefined, 'a successful poll');
 
     await launcher.kill();
-    const down = await waitFor(async () => {
-      const status = (await h.watcher(id)).status;
-      return status.state === 'down' && status;
-    }, 'status down');
+    const down = await h.downStatus(id);
     expect(down.lastError).toBe(`connection refused at ${launcher.url}`);
     expect(down.nextRetryAt).not.toBeNull();
     expect(down.models).toEqual([]);
@@ -113,10 +110,7 @@ describe('Ollama watcher (GET /api/ps)', () => {
     const h = make.harness();
     h.manager.start();
     const { id } = await h.add('ollama', launcher.url);
-    const status = await waitFor(async () => {
-      const current = (await h.watcher(id)).status;
-      return current.state === 'down' && current;
-    }, 'status down');
+    const status = await h.downStatus(id);
     expect(status.lastError).toBe('HTTP 500 from /api/ps');
   });
 
@@ -127,10 +121,7 @@ describe('Ollama watcher (GET /api/ps)', () => {
     const h = make.harness();
     h.manager.start();
     const { id } = await h.add('ollama', launcher.url);
-    const status = await waitFor(async () => {
-      const current = (await h.watcher(id)).status;
-      return current.state === 'down' && current;
-    }, 'status down');
+    const status = await h.downStatus(id);
     expect(status.lastError).toBe(`no answer from ${launcher.url}/api/ps within 1 s`);
   });
 

@@ -100,6 +100,14 @@ export class WatchHarness {
     return found;
   }
 
+  /** The watcher's status once it is down (within waitFor's time). */
+  async downStatus(id: string): Promise<Watcher['status']> {
+    return waitFor(async () => {
+      const status = (await this.watcher(id)).status;
+      return status.state === 'down' && status;
+    }, 'status down');
+  }
+
   async runs(source?: string): Promise<Run[]> {
     const runs = await this.service.listRuns({ limit: 1000 });
     return runs.filter((run) => source === undefined || run.source === source).sort((a, b) => a.id - b.id);

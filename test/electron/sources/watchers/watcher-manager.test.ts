@@ -4,6 +4,19 @@ import { delay, fakeOllama, json, useWatchers, waitFor } from './support.js';
 describe('WatcherManager', () => {
   const make = useWatchers();
 
+  /** Two Ollama launchers, one model loaded on each, both watched by a started manager. */
+  async function twoWatchedOllamas() {
+    const a = await fakeOllama(make.launcher);
+    const b = await fakeOllama(make.launcher);
+    a.loaded.add('model-a');
+    b.loaded.add('model-b');
+    const h = make.harness();
+    h.manager.start();
+    const watcherA = await h.add('ollama', a.launcher.url);
+    const watcherB = await h.add('ollama', b.launcher.url);
+    return { a, b, h, watcherA, watcherB };
+  }
+
   it('watches nothing by default: no watchers, and a saved watcher stays off until enabled', async () => {
     const { launcher, loaded } = await fakeOllama(make.launcher);
     loaded.add('gemma3');
@@ -37,14 +50,7 @@ describe('WatcherManager', () => {
   });
 
   it('restarts only the watcher whose configuration changed; a label change restarts nothing', async () => {
-    const a = await fakeOllama(make.launcher);
-    const b = await fakeOllama(make.launcher);
-    a.loaded.add('model-a');
-    b.loaded.add('model-b');
-    const h = make.harness();
-    h.manager.start();
-    const watcherA = await h.add('ollama', a.launcher.url);
-    const watcherB = await h.add('ollama', b.launcher.url);
+    const { a, b, h, watcherA, watcherB } = await twoWatchedOllamas();
     const sourceA = `ollama@${a.launcher.host}`;
     const sourceB = `ollama@${b.launcher.host}`;
     const runB = await waitFor(async () => (await h.runs(sourceB))[0], 'a run of b');
@@ -70,14 +76,7 @@ describe('WatcherManager', () => {
   });
 
   it('stops a deleted or disabled watcher and ends its runs', async () => {
-    const a = await fakeOllama(make.launcher);
-    const b = await fakeOllama(make.launcher);
-    a.loaded.add('model-a');
-    b.loaded.add('model-b');
-    const h = make.harness();
-    h.manager.start();
-    const watcherA = await h.add('ollama', a.launcher.url);
-    const watcherB = await h.add('ollama', b.launcher.url);
+    const { a, b, h, watcherA, watcherB } = await twoWatchedOllamas();
     await waitFor(async () => (await h.runs()).filter((run) => run.running).length === 2, 'two runs');
 
     await h.service.deleteWatcher({ id: watcherA.id });
