@@ -6,6 +6,8 @@
 import type { ChannelRef, CircuitsResult, CircuitUpdateInput } from './schemas/circuit.js';
 import type { ImportRequest, ProxyRouteInput, WatcherInput } from './schemas/integrations.js';
 import type { PriceVersionInput } from './schemas/pricing.js';
+import type { CatalogueQuery } from './schemas/catalogue.js';
+import type { CatalogueSearchResult } from './types.js';
 import type {
   CircuitEventsQuery,
   CircuitsQuery,
@@ -20,6 +22,7 @@ import type {
 import type { RequestRecordInput } from './schemas/request-record.js';
 import type { RunEventInput } from './schemas/run-event.js';
 import type { SettingsPatch } from './schemas/settings.js';
+import type { SavingsReferenceInput } from './schemas/savings.js';
 import type {
   ChannelsDeleteResult,
   Circuit,
@@ -39,6 +42,7 @@ import type {
   Run,
   Settings,
   StorageInfo,
+  SavingsReference,
   Summary,
   Watcher,
 } from './types.js';
@@ -66,6 +70,8 @@ export interface LedgerApi {
   addPriceVersion(input: { model: string; version: PriceVersionInput }): Promise<PricingChange>;
   previewPriceVersion(input: { model: string; version: PriceVersionInput }): Promise<PricingPreview>;
   deletePricing(input: { model: string; effectiveFrom?: number | string }): Promise<PricingChange>;
+  /** Searches the bundled price catalogue (bounded; prices in USD per 1M tokens, as in force now). */
+  searchCatalogue(input: CatalogueQuery): Promise<CatalogueSearchResult>;
 
   deleteModel(input: { model: string }): Promise<ModelDeleteResult>;
   deleteChannels(input: { metricsKeys: string[]; apiType: string }): Promise<ChannelsDeleteResult>;
@@ -76,6 +82,11 @@ export interface LedgerApi {
 
   getSettings(): Promise<Settings>;
   updateSettings(patch: SettingsPatch): Promise<Settings>;
+
+  /** The cloud model each local model is compared with in `savings` (chosen by the user, never by default). */
+  listSavingsReferences(): Promise<SavingsReference[]>;
+  /** Sets (a catalogue entry "provider/model-id") or clears (null) a model's cloud reference. */
+  setSavingsReference(input: SavingsReferenceInput): Promise<SavingsReference>;
 
   /** Metering-proxy routes (`/r/<name>/...`); saving a name that exists replaces that route. */
   listRoutes(): Promise<ProxyRoute[]>;
@@ -111,6 +122,7 @@ export const LEDGER_OPERATIONS = [
   'addPriceVersion',
   'previewPriceVersion',
   'deletePricing',
+  'searchCatalogue',
   'deleteModel',
   'deleteChannels',
   'cleanup',
@@ -118,6 +130,8 @@ export const LEDGER_OPERATIONS = [
   'getStorageInfo',
   'getSettings',
   'updateSettings',
+  'listSavingsReferences',
+  'setSavingsReference',
   'listRoutes',
   'saveRoute',
   'deleteRoute',

@@ -52,6 +52,7 @@ export const HTTP_ROUTES: RouteTable = {
     path: `/pricing/${modelPath(model)}`,
     query: effectiveFrom === undefined ? {} : { effectiveFrom },
   }),
+  searchCatalogue: (input) => ({ method: 'GET', path: '/catalogue', query: query(input) }),
   deleteModel: ({ model }) => ({ method: 'DELETE', path: `/models/${modelPath(model)}` }),
   deleteChannels: (body) => ({ method: 'POST', path: '/channels/delete', body }),
   cleanup: (body) => ({ method: 'POST', path: '/maintenance/cleanup', body }),
@@ -59,6 +60,11 @@ export const HTTP_ROUTES: RouteTable = {
   getStorageInfo: () => ({ method: 'GET', path: '/storage' }),
   getSettings: () => ({ method: 'GET', path: '/settings' }),
   updateSettings: (body) => ({ method: 'PATCH', path: '/settings', body }),
+  listSavingsReferences: () => ({ method: 'GET', path: '/savings/references' }),
+  setSavingsReference: ({ model, reference }) =>
+    reference === null
+      ? { method: 'DELETE', path: `/savings/references/${modelPath(model)}` }
+      : { method: 'PUT', path: `/savings/references/${modelPath(model)}`, body: { reference } },
   listRoutes: () => ({ method: 'GET', path: '/routes' }),
   saveRoute: ({ name, route }) => ({ method: 'PUT', path: `/routes/${encodeURIComponent(name)}`, body: route }),
   deleteRoute: ({ name }) => ({ method: 'DELETE', path: `/routes/${encodeURIComponent(name)}` }),

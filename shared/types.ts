@@ -49,6 +49,37 @@ export interface Summary {
   circuits: Record<CircuitStateName, number>;
   /** Present when a display currency is set in settings. */
   converted: CurrencyConversion | null;
+  /** Local models compared with the cloud model the user chose for each (see ModelSavings); absent while no model in the range has a reference. */
+  savings?: Savings;
+}
+
+/** A local model's cost next to what the same tokens would have cost at its cloud reference. */
+export interface ModelSavings {
+  model: string;
+  /** The catalogue entry, "provider/model-id". */
+  reference: string;
+  /** The catalogue package and version the counterfactual was priced with. */
+  catalogue: string;
+  /** The start date of the reference's price in force at the end of the range; null when it never changed. */
+  priceDate: string | null;
+  /** The model's own cost in the range (hourly, token or none), as in `models`. */
+  ownCost: Money;
+  /** The same requests at the reference's catalogue price, each at its own timestamp. */
+  cloudCost: Money;
+  /** cloudCost − ownCost per currency: positive is saved, negative is lost. */
+  saved: Money;
+}
+
+export interface Savings {
+  models: ModelSavings[];
+  /** Sums over `models`, per currency. */
+  total: { ownCost: Money; cloudCost: Money; saved: Money };
+}
+
+export interface SavingsReference {
+  model: string;
+  /** "provider/model-id", or null when cleared. */
+  reference: string | null;
 }
 
 export interface HistoryBucket extends UsageTotals {
@@ -163,6 +194,48 @@ export interface PriceVersion {
 export interface ModelPricing {
   model: string;
   versions: PriceVersion[];
+  /**
+   * Where the model's prices come from: the user's versions ("yours"), or, for a model with none whose
+   * requests were priced by the bundled catalogue, that catalogue entry. Absent on older servers.
+   */
+  source?: PriceSource;
+}
+
+/** "yours", or the catalogue package version and entry that priced a model's requests. */
+export type PriceSource =
+  | { kind: 'yours' }
+  | { kind: 'catalogue'; package: string; version: string; provider: string; modelId: string; since: string | null };
+
+/** A price per 1M tokens, with the higher prices of long prompts (above `start` prompt tokens). */
+export interface CataloguePrice {
+  base: number;
+  tiers: { start: number; price: number }[];
+}
+
+/** One entry of the bundled catalogue, with the prices in force now (USD per 1M tokens). */
+export interface CatalogueEntry {
+  provider: string;
+  providerName: string;
+  modelId: string;
+  name: string | null;
+  /** When the prices shown started (the catalogue's own date), or null when they always applied. */
+  since: string | null;
+  prices: {
+    input: CataloguePrice | null;
+    output: CataloguePrice | null;
+    cacheRead: CataloguePrice | null;
+    cacheWrite: CataloguePrice | null;
+    cacheWrite1h: CataloguePrice | null;
+  };
+}
+
+export interface CatalogueSearchResult {
+  package: string;
+  version: string;
+  currency: 'USD';
+  entries: CatalogueEntry[];
+  /** True when more entries matched than were returned. */
+  truncated: boolean;
 }
 
 export interface PricingPreview {

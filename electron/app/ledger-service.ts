@@ -2,10 +2,14 @@ import type { CircuitsBody, IngestBody, LedgerApi } from '../../shared/api.js';
 import type { CircuitsResult } from '../../shared/schemas/circuit.js';
 import type { ImportRequest, ProxyRouteInput, WatcherInput } from '../../shared/schemas/integrations.js';
 import type { PriceVersionInput } from '../../shared/schemas/pricing.js';
+import type { CatalogueQuery } from '../../shared/schemas/catalogue.js';
+import type { CatalogueSearchResult } from '../../shared/types.js';
 import type { CircuitEventsQuery, CircuitsQuery, CleanupBody, CleanupPreviewBody, HistoryQuery, ProgramRunsQuery, RequestsQuery, RunsQuery, SummaryQuery } from '../../shared/schemas/queries.js';
 import type { RequestRecord } from '../../shared/schemas/request-record.js';
 import type { RunEventInput } from '../../shared/schemas/run-event.js';
 import type { SettingsPatch } from '../../shared/schemas/settings.js';
+import type { SavingsReferenceInput } from '../../shared/schemas/savings.js';
+import type { SavingsReference } from '../../shared/types.js';
 import type { ChannelsDeleteResult, Circuit, CircuitEvent, CleanupPreview, CleanupResult, ExportRow, History, ImportReport, IngestResult, ModelDeleteResult, ModelPricing, PricingChange, PricingPreview, ProgramRun, ProxyRoute, RequestPage, Run, Settings, StorageInfo, Summary, Watcher } from '../../shared/types.js';
 import { LedgerEvents } from '../ledger/events/bus.js';
 import type { BufferedWriter, BufferedWriterOptions } from '../ledger/ingest/buffered-writer.js';
@@ -20,6 +24,8 @@ import { IngestService } from './ingest-service.js';
 import { IntegrationService } from './integration-service.js';
 import { MaintenanceService } from './maintenance-service.js';
 import { PricingService } from './pricing-service.js';
+import { CatalogueService } from './catalogue-service.js';
+import { SavingsService } from './savings-service.js';
 import { SettingsService } from './settings-service.js';
 import { UsageService } from './usage-service.js';
 import type { ExportFilter, LedgerServiceOptions } from './usage-service.js';
@@ -40,8 +46,10 @@ export class LedgerService implements LedgerApi {
   private readonly usage: UsageService;
   private readonly circuit: CircuitService;
   private readonly pricing: PricingService;
+  private readonly catalogue: CatalogueService;
   private readonly maintenance: MaintenanceService;
   private readonly settings: SettingsService;
+  private readonly savings: SavingsService;
   private readonly integrationService: IntegrationService;
   private readonly imports: ImportService;
 
@@ -55,8 +63,10 @@ export class LedgerService implements LedgerApi {
     this.usage = new UsageService(context, options);
     this.circuit = new CircuitService(context);
     this.pricing = new PricingService(context);
+    this.catalogue = new CatalogueService(context);
     this.maintenance = new MaintenanceService(context);
     this.settings = new SettingsService(context);
+    this.savings = new SavingsService(context);
     this.integrationService = new IntegrationService(context, this.integrations);
     // Imports write through this whole API, as any client would.
     this.imports = new ImportService(context, options, this);
@@ -90,7 +100,7 @@ export class LedgerService implements LedgerApi {
   }
 
   getSummary(query: SummaryQuery): Promise<Summary> {
-    return this.usage.getSummary(query);
+    return this.usage.getSummary(query).then((summary) => this.savings.addTo(summary));
   }
 
   getHistory(query: HistoryQuery): Promise<History> {
@@ -123,6 +133,10 @@ export class LedgerService implements LedgerApi {
 
   listPricing(): Promise<ModelPricing[]> {
     return this.pricing.listPricing();
+  }
+
+  searchCatalogue(input: CatalogueQuery): Promise<CatalogueSearchResult> {
+    return this.catalogue.searchCatalogue(input);
   }
 
   getPricing(input: { model: string }): Promise<ModelPricing> {
@@ -176,6 +190,14 @@ export class LedgerService implements LedgerApi {
 
   updateSettings(patch: SettingsPatch): Promise<Settings> {
     return this.settings.updateSettings(patch);
+  }
+
+  listSavingsReferences(): Promise<SavingsReference[]> {
+    return this.savings.listSavingsReferences();
+  }
+
+  setSavingsReference(input: SavingsReferenceInput): Promise<SavingsReference> {
+    return this.savings.setSavingsReference(input);
   }
 
   listRoutes(): Promise<ProxyRoute[]> {

@@ -5,6 +5,7 @@ import type { ModelPricing, PricingChange, PricingPreview } from '../../shared/t
 import { parseInput } from '../ledger/input/validation.js';
 import { hourlyCostNanos, type CompiledVersion } from '../ledger/pricing/rules.js';
 import type { VersionChange } from '../ledger/store/pricing-store.js';
+import { withSources } from './catalogue-service.js';
 import { DomainService } from './domain-service.js';
 
 function addHourly(into: Map<number, number>, versions: readonly CompiledVersion[], start: number, end: number): void {
@@ -20,14 +21,20 @@ function addHourly(into: Map<number, number>, versions: readonly CompiledVersion
 /** Price versions per model: listed, added, previewed and deleted, with stored costs repriced. */
 export class PricingService extends DomainService {
   async listPricing(): Promise<ModelPricing[]> {
-    return this.ledger.pricing.list();
+    return withSources(this.ledger, this.ledger.pricing.list(), this.now);
   }
 
   async getPricing(input: { model: string }): Promise<ModelPricing> {
     const model = parseInput(modelNameSchema, input.model, 'model name');
     const modelId = this.ledger.ctx.models.find(model);
     if (modelId === undefined) return { model, versions: [] };
-    return this.ledger.pricing.describe(modelId);
+    return this.described(modelId);
+  }
+
+  /** One model's versions with where its prices come from (yours, else the catalogue entry). */
+  private described(modelId: number): ModelPricing {
+    const pricing = this.ledger.pricing.describe(modelId);
+    return withSources(this.ledger, [pricing], this.now).find((entry) => entry.model === pricing.model) ?? pricing;
   }
 
   async addPriceVersion(input: { model: string; version: PriceVersionInput }): Promise<PricingChange> {
@@ -40,7 +47,7 @@ export class PricingService extends DomainService {
       return { modelId, result: ledger.pricing.apply(change, body) };
     });
     this.events.emit({ type: 'pricing', model });
-    return { pricing: ledger.pricing.describe(outcome.modelId), repricedRequests: outcome.result.affected, notRepriced: outcome.result.notRepriced };
+    return { pricing: this.described(outcome.modelId), repricedRequests: outcome.result.affected, notRepriced: outcome.result.notRepriced };
   }
 
   async previewPriceVersion(input: { model: string; version: PriceVersionInput }): Promise<PricingPreview> {
@@ -93,7 +100,7 @@ export class PricingService extends DomainService {
     }
     const result = ledger.write(() => ledger.pricing.apply(change, null));
     this.events.emit({ type: 'pricing', model });
-    return { pricing: ledger.pricing.describe(modelId), repricedRequests: result.affected, notRepriced: result.notRepriced };
+    return { pricing: this.described(modelId), repricedRequests: result.affected, notRepriced: result.notRepriced };
   }
 
   /** Hourly runtime cost in a change's window, under the old and the new versions. */

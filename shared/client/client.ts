@@ -11,6 +11,10 @@ import { API_ROOT, APP_INFO_PATH, HTTP_ROUTES, toSearchParams, type HttpCall } f
 import type { ImportRequest, ProxyRouteInput, WatcherInput } from '../schemas/integrations.js';
 import type { CircuitsResult } from '../schemas/circuit.js';
 import type { PriceVersionInput } from '../schemas/pricing.js';
+import type { CatalogueQuery } from '../schemas/catalogue.js';
+import type { CatalogueSearchResult } from '../types.js';
+import type { SavingsReference } from '../types.js';
+import type { SavingsReferenceInput } from '../schemas/savings.js';
 import type {
   CircuitEventsQuery,
   CircuitsQuery,
@@ -177,6 +181,10 @@ export class ModelMeterClient implements LedgerApi {
     return this.call('listPricing', undefined);
   }
 
+  searchCatalogue(input: CatalogueQuery): Promise<CatalogueSearchResult> {
+    return this.call('searchCatalogue', input);
+  }
+
   getPricing(input: { model: string }): Promise<ModelPricing> {
     return this.call('getPricing', input);
   }
@@ -219,6 +227,14 @@ export class ModelMeterClient implements LedgerApi {
 
   updateSettings(patch: SettingsPatch): Promise<Settings> {
     return this.call('updateSettings', patch);
+  }
+
+  listSavingsReferences(): Promise<SavingsReference[]> {
+    return this.call('listSavingsReferences', undefined);
+  }
+
+  setSavingsReference(input: SavingsReferenceInput): Promise<SavingsReference> {
+    return this.call('setSavingsReference', input);
   }
 
   listRoutes(): Promise<ProxyRoute[]> {

@@ -154,6 +154,8 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     return service.deletePricing({ model: modelParam(request), ...(typeof effectiveFrom === 'string' ? { effectiveFrom } : {}) });
   });
 
+  app.get(`${v1}/catalogue`, async (request) => service.searchCatalogue(q(request) as never));
+
   app.delete(`${v1}/models/*`, async (request) => service.deleteModel({ model: modelParam(request) }));
   app.post(`${v1}/channels/delete`, async (request) => service.deleteChannels(request.body as never));
   app.post(`${v1}/maintenance/cleanup`, async (request) => service.cleanup(request.body as never));
@@ -166,6 +168,14 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.get(`${v1}/storage`, async () => service.getStorageInfo());
   app.get(`${v1}/settings`, async () => service.getSettings());
   app.patch(`${v1}/settings`, async (request) => service.updateSettings(request.body as never));
+  app.get(`${v1}/savings/references`, async () => service.listSavingsReferences());
+  app.put(`${v1}/savings/references/*`, async (request) => {
+    const body = request.body as { reference?: unknown } | null;
+    const extra = body !== null && typeof body === 'object' ? Object.keys(body).filter((key) => key !== 'reference') : [];
+    if (extra.length) throw new ApiError('validation_failed', `unknown field: ${extra.join(', ')}`, extra.map((field) => ({ field, reason: 'unknown' })));
+    return service.setSavingsReference({ model: modelParam(request), reference: (body?.reference ?? undefined) as never });
+  });
+  app.delete(`${v1}/savings/references/*`, async (request) => service.setSavingsReference({ model: modelParam(request), reference: null }));
 
   app.get(`${v1}/routes`, async () => service.listRoutes());
   app.put(`${v1}/routes/:name`, async (request) => service.saveRoute({ name: (request.params as { name: string }).name, route: request.body as never }));

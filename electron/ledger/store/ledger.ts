@@ -2,6 +2,7 @@ import { machineCalendar, type DayCalendar } from '../time/day-calendar.js';
 import { openDatabase, type Database, type OpenOptions } from './database.js';
 import { CircuitStore } from './circuits.js';
 import { ConfigStore } from './config-store.js';
+import { SavingsStore } from './savings-store.js';
 import { StoreContext } from './context.js';
 import { Maintenance } from './maintenance.js';
 import { PricingStore } from './pricing-store.js';
@@ -30,6 +31,7 @@ export class Ledger {
   readonly maintenance: Maintenance;
   readonly settings: SettingsStore;
   readonly config: ConfigStore;
+  readonly savings: SavingsStore;
 
   private constructor(
     readonly db: Database,
@@ -48,6 +50,7 @@ export class Ledger {
     this.maintenance = new Maintenance(this.ctx, this.circuits);
     this.config = new ConfigStore(this.ctx);
     this.settings = new SettingsStore(this.ctx, this.config);
+    this.savings = new SavingsStore(this.ctx, this.config);
   }
 
   static open(file: string, options: OpenOptions & { now?: () => number; calendar?: DayCalendar } = {}): Ledger {

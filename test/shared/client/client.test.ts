@@ -69,6 +69,13 @@ describe('ModelMeterClient against a real server', () => {
     expect((await api.getPricing({ model: SLASHED })).versions.map((item) => item.method)).toEqual(['tokens']);
     expect((await api.listPricing()).map((pricing) => pricing.model)).toEqual([SLASHED]);
     expect((await api.deletePricing({ model: SLASHED })).pricing.versions).toEqual([]);
+    expect(await api.setSavingsReference({ model: SLASHED, reference: 'openai/gpt-4o-mini' })).toEqual({ model: SLASHED, reference: 'openai/gpt-4o-mini' });
+    expect(await api.listSavingsReferences()).toEqual([{ model: SLASHED, reference: 'openai/gpt-4o-mini' }]);
+    // 1000 input and 200 output tokens at gpt-4o-mini's 0.15 and 0.6 USD per 1M.
+    expect((await api.getSummary({ range: 'today' })).savings!.models[0]).toMatchObject({ model: SLASHED, cloudCost: { USD: 0.00027 } });
+    expect(await api.setSavingsReference({ model: SLASHED, reference: null })).toEqual({ model: SLASHED, reference: null });
+    expect(await api.listSavingsReferences()).toEqual([]);
+    expect((await api.searchCatalogue({ search: 'gpt-5-mini', provider: 'openai' })).entries[0]).toMatchObject({ provider: 'openai', modelId: 'gpt-5-mini' });
 
     expect((await api.getStorageInfo()).totalRequests).toBe(1);
     expect((await api.updateSettings({ runStaleSeconds: 300 })).runStaleSeconds).toBe(300);

@@ -72,6 +72,10 @@ describe('the browser transport over HTTP API v1', () => {
     expect((await call('getPricing', { model: MODEL })).versions).toHaveLength(1);
     expect((await call('listPricing')).map((pricing) => pricing.model)).toEqual([MODEL]);
     expect((await call('deletePricing', { model: MODEL })).pricing.versions).toHaveLength(0);
+    expect((await call('searchCatalogue', { search: 'gpt-5-mini', provider: 'openai' })).entries[0]?.modelId).toBe('gpt-5-mini');
+    expect(await call('setSavingsReference', { model: MODEL, reference: 'openai/gpt-4o-mini' })).toEqual({ model: MODEL, reference: 'openai/gpt-4o-mini' });
+    expect(await call('listSavingsReferences')).toEqual([{ model: MODEL, reference: 'openai/gpt-4o-mini' }]);
+    expect((await call('setSavingsReference', { model: MODEL, reference: null })).reference).toBeNull();
 
     expect((await call('getStorageInfo')).totalRequests).toBe(1);
     expect((await call('updateSettings', { retentionDays: 30 })).retentionDays).toBe(30);
