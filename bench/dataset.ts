@@ -11,7 +11,7 @@ import type { RunEventInput } from '../shared/schemas/run-event.js';
  */
 
 /** Bump when anything below changes what is generated: a stored dataset of another version is rebuilt. */
-export const DATASET_VERSION = 3;
+export const DATASET_VERSION = 4;
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
@@ -19,6 +19,11 @@ export const DAY_MS = 86_400_000;
 
 /** Share of cloud records that carry a requestId (proxy-style records); local ones never do. */
 export const REQUEST_ID_SHARE = 0.1;
+
+/** Working folders of coding-agent and proxied calls (issue 15): most cloud calls name one, few local ones. */
+export const PROJECTS = Array.from({ length: 12 }, (_, i) => `/home/dev/src/project-${String.fromCharCode(97 + i)}`);
+const CLOUD_PROJECT_SHARE = 0.7;
+const LOCAL_PROJECT_SHARE = 0.2;
 
 // ---------------------------------------------------------------------------------------------------
 // PRNG
@@ -568,6 +573,8 @@ function makeRecord(rng: Prng, ts: number, model: ModelSpec, catalogue: Catalogu
     }
   }
   if (ttftMs !== null && latencyMs !== null && ttftMs > latencyMs) latencyMs = ttftMs;
+  // A few projects take most of the work, as on a developer's machine.
+  const project = rng.chance(model.local ? LOCAL_PROJECT_SHARE : CLOUD_PROJECT_SHARE) ? PROJECTS[Math.min(rng.int(PROJECTS.length), rng.int(PROJECTS.length))]! : null;
 
   return {
     ts,
@@ -585,6 +592,7 @@ function makeRecord(rng: Prng, ts: number, model: ModelSpec, catalogue: Catalogu
     channel,
     source,
     requestId,
+    project,
   };
 }
 

@@ -1,6 +1,6 @@
 import { LedgerService } from '../electron/app/ledger-service.js';
 import { Ledger } from '../electron/ledger/store/ledger.js';
-import { HOUR_MS, Prng } from './dataset.js';
+import { HOUR_MS, PROJECTS, Prng } from './dataset.js';
 import type { Dataset } from './build-dataset.js';
 import { fmtInt, fmtMs, log, percentile, type Figure } from './util.js';
 
@@ -31,6 +31,23 @@ const CASES: QueryCase[] = [
     what: 'history, last 30 days by model, auto interval (p95)',
     target: 25,
     run: (service) => service.getHistory({ range: '30d', groupBy: 'model' }),
+    size: (answer) => {
+      const history = answer as { interval: number; buckets: unknown[] };
+      return `${fmtInt(history.buckets.length)} buckets of ${history.interval / 3600} h`;
+    },
+  },
+  {
+    id: 'P3d',
+    what: 'summary, last 30 days, one project (p95)',
+    target: 10,
+    run: (service) => service.getSummary({ range: '30d', project: PROJECTS[0]! }),
+    size: (answer) => `${fmtInt((answer as { totals: { requests: number } }).totals.requests)} requests`,
+  },
+  {
+    id: 'P3e',
+    what: 'history, last 30 days by project, auto interval (p95)',
+    target: 25,
+    run: (service) => service.getHistory({ range: '30d', groupBy: 'project' }),
     size: (answer) => {
       const history = answer as { interval: number; buckets: unknown[] };
       return `${fmtInt(history.buckets.length)} buckets of ${history.interval / 3600} h`;

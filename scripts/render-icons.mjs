@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Renders the icon SVGs in build/icons-src to the PNGs electron-builder and the tray use:
 //   build/icon.png (1024 px), build/tray/*.png (16 px and @2x 32 px) and, for the Windows tray,
-//   build/tray/tray-{normal,alert}-{light,dark}.ico (16, 20, 24, 32, 40 and 48 px in one file).
+//   build/tray/tray-{normal,alert,budget-warning,budget-over}-{light,dark}.ico (16, 20, 24, 32, 40 and 48 px in one file).
 // ICONS=ico renders only the .ico files.
 // Uses the system Chromium through playwright-core (no browser download):
 //   npm run icons   (CHROMIUM=/path/to/chromium to use another)
@@ -18,6 +18,9 @@ const source = (name) => fs.readFileSync(path.join(root, 'build', 'icons-src', n
 // macOS template images must be black with alpha: the menu bar tints them itself.
 const GLYPH = { light: '#1f2328', dark: '#f3f4f6', template: '#000000' };
 
+// A budget at 80 % (amber badge) and at 100 % (red badge with a bar).
+const BUDGET_KINDS = ['budget-warning', 'budget-over'];
+
 const jobs = [{ svg: source('icon.svg'), color: '#000', size: 1024, out: 'icon.png' }];
 for (const [scale, suffix] of [[1, ''], [2, '@2x']]) {
   const size = 16 * scale;
@@ -25,6 +28,7 @@ for (const [scale, suffix] of [[1, ''], [2, '@2x']]) {
   for (const theme of ['light', 'dark']) {
     jobs.push({ svg: source('tray.svg'), color: GLYPH[theme], size, out: `tray/tray-normal-${theme}${suffix}.png` });
     jobs.push({ svg: source('tray-alert.svg'), color: GLYPH[theme], size, out: `tray/tray-alert-${theme}${suffix}.png` });
+    for (const kind of BUDGET_KINDS) jobs.push({ svg: source(`tray-${kind}.svg`), color: GLYPH[theme], size, out: `tray/tray-${kind}-${theme}${suffix}.png` });
   }
 }
 
@@ -34,6 +38,7 @@ const icos = [];
 for (const theme of ['light', 'dark']) {
   icos.push({ svg: source('tray.svg'), color: GLYPH[theme], out: `tray/tray-normal-${theme}.ico` });
   icos.push({ svg: source('tray-alert.svg'), color: GLYPH[theme], out: `tray/tray-alert-${theme}.ico` });
+  for (const kind of BUDGET_KINDS) icos.push({ svg: source(`tray-${kind}.svg`), color: GLYPH[theme], out: `tray/tray-${kind}-${theme}.ico` });
 }
 const pngJobs = process.env.ICONS === 'ico' ? [] : jobs;
 

@@ -6,8 +6,8 @@
 import type { ChannelRef, CircuitsResult, CircuitUpdateInput } from './schemas/circuit.js';
 import type { ImportRequest, ProxyRouteInput, WatcherInput } from './schemas/integrations.js';
 import type { PriceVersionInput } from './schemas/pricing.js';
-import type { CatalogueQuery } from './schemas/catalogue.js';
-import type { CatalogueSearchResult } from './types.js';
+import type { CatalogueApplyInput, CatalogueQuery } from './schemas/catalogue.js';
+import type { CatalogueRepricePreview, CatalogueRepriceResult, CatalogueSearchResult, CatalogueStatus, CatalogueUpdateCheck } from './types.js';
 import type {
   CircuitEventsQuery,
   CircuitsQuery,
@@ -15,6 +15,7 @@ import type {
   CleanupPreviewBody,
   HistoryQuery,
   ProgramRunsQuery,
+  ProjectsQuery,
   RequestsQuery,
   RunsQuery,
   SummaryQuery,
@@ -23,6 +24,9 @@ import type { RequestRecordInput } from './schemas/request-record.js';
 import type { RunEventInput } from './schemas/run-event.js';
 import type { SettingsPatch } from './schemas/settings.js';
 import type { SavingsReferenceInput } from './schemas/savings.js';
+import type { BudgetAlertsQuery, BudgetInput } from './schemas/budgets.js';
+import type { Budget, BudgetAlert, Forecast } from './types.js';
+import type { AgentPreview, AgentSource, AgentSourceRef, AgentSourceUpdate } from './schemas/agents.js';
 import type {
   ChannelsDeleteResult,
   Circuit,
@@ -37,6 +41,7 @@ import type {
   PricingChange,
   PricingPreview,
   ProgramRun,
+  ProjectInfo,
   ProxyRoute,
   RequestPage,
   Run,
@@ -60,6 +65,8 @@ export interface LedgerApi {
   listRuns(query: RunsQuery): Promise<Run[]>;
   listProgramRuns(query: ProgramRunsQuery): Promise<ProgramRun[]>;
   listRequests(query: RequestsQuery): Promise<RequestPage>;
+  /** Projects (working folders) with requests, most recently seen first: for project filters. */
+  listProjects(query: ProjectsQuery): Promise<ProjectInfo[]>;
 
   listCircuits(query: CircuitsQuery): Promise<Circuit[]>;
   listCircuitEvents(query: CircuitEventsQuery): Promise<CircuitEvent[]>;
@@ -72,6 +79,18 @@ export interface LedgerApi {
   deletePricing(input: { model: string; effectiveFrom?: number | string }): Promise<PricingChange>;
   /** Searches the bundled price catalogue (bounded; prices in USD per 1M tokens, as in force now). */
   searchCatalogue(input: CatalogueQuery): Promise<CatalogueSearchResult>;
+  /** Which catalogue data prices new requests, and which data priced the stored ones. */
+  getCatalogueStatus(): Promise<CatalogueStatus>;
+  /** Downloads the package's published data file and says what it would change; nothing is used yet. */
+  checkCatalogueUpdate(): Promise<CatalogueUpdateCheck>;
+  /** Keeps the checked download (by its version) and prices new requests with it; stored costs stay. */
+  applyCatalogueUpdate(input: CatalogueApplyInput): Promise<CatalogueStatus>;
+  /** Back to the bundled catalogue for new requests; the kept download is removed. */
+  resetCatalogue(): Promise<CatalogueStatus>;
+  /** What re-pricing stored catalogue-priced requests with the active data would do, per model; writes nothing. */
+  previewCatalogueReprice(): Promise<CatalogueRepricePreview>;
+  /** Re-prices stored catalogue-priced requests with the active data (confirm after the preview). */
+  repriceCatalogue(): Promise<CatalogueRepriceResult>;
 
   deleteModel(input: { model: string }): Promise<ModelDeleteResult>;
   deleteChannels(input: { metricsKeys: string[]; apiType: string }): Promise<ChannelsDeleteResult>;
@@ -100,6 +119,22 @@ export interface LedgerApi {
 
   /** Imports an LLM-Manager monitoring.db or a ccx metrics.db from a path on the machine running the core. */
   importDatabase(input: ImportRequest): Promise<ImportReport>;
+
+  /** Budgets, each with its status for the current period; saving an id that exists replaces it. */
+  listBudgets(): Promise<Budget[]>;
+  saveBudget(input: { id: string; budget: BudgetInput }): Promise<Budget>;
+  deleteBudget(input: { id: string }): Promise<{ id: string }>;
+  /** Alerts sent, newest first, with their webhook delivery state. */
+  listBudgetAlerts(input: BudgetAlertsQuery): Promise<BudgetAlert[]>;
+  /** The current month overall: spent, projected at month end, daily points for the projection. */
+  getForecast(): Promise<Forecast>;
+
+  /** Coding agents' log sources (Claude Code, Codex...): folders found, switch, import progress. */
+  listAgentSources(): Promise<AgentSource[]>;
+  /** What switching an agent on would import (files, size, period, sessions), without importing. */
+  previewAgentSource(input: AgentSourceRef): Promise<AgentPreview>;
+  /** On: imports the agent's backlog, then follows its logs. Off: stops following; imported data stays. */
+  setAgentSource(input: AgentSourceUpdate): Promise<AgentSource>;
 }
 
 export type LedgerOperation = keyof LedgerApi;
@@ -114,6 +149,7 @@ export const LEDGER_OPERATIONS = [
   'listRuns',
   'listProgramRuns',
   'listRequests',
+  'listProjects',
   'listCircuits',
   'listCircuitEvents',
   'resetCircuit',
@@ -123,6 +159,12 @@ export const LEDGER_OPERATIONS = [
   'previewPriceVersion',
   'deletePricing',
   'searchCatalogue',
+  'getCatalogueStatus',
+  'checkCatalogueUpdate',
+  'applyCatalogueUpdate',
+  'resetCatalogue',
+  'previewCatalogueReprice',
+  'repriceCatalogue',
   'deleteModel',
   'deleteChannels',
   'cleanup',
@@ -139,6 +181,14 @@ export const LEDGER_OPERATIONS = [
   'saveWatcher',
   'deleteWatcher',
   'importDatabase',
+  'listBudgets',
+  'saveBudget',
+  'deleteBudget',
+  'listBudgetAlerts',
+  'getForecast',
+  'listAgentSources',
+  'previewAgentSource',
+  'setAgentSource',
 ] as const satisfies readonly LedgerOperation[];
 
 export type { ChannelRef };

@@ -36,6 +36,7 @@ export const HTTP_ROUTES: RouteTable = {
   listRuns: (input) => ({ method: 'GET', path: '/runs', query: query(input) }),
   listProgramRuns: (input) => ({ method: 'GET', path: '/program-runs', query: query(input) }),
   listRequests: (input) => ({ method: 'GET', path: '/requests', query: query(input) }),
+  listProjects: (input) => ({ method: 'GET', path: '/projects', query: query(input) }),
   listCircuits: (input) => ({ method: 'GET', path: '/circuits', query: query(input) }),
   listCircuitEvents: (input) => ({ method: 'GET', path: '/circuits/events', query: query(input) }),
   resetCircuit: ({ metricsKey, apiType }) => ({
@@ -53,6 +54,12 @@ export const HTTP_ROUTES: RouteTable = {
     query: effectiveFrom === undefined ? {} : { effectiveFrom },
   }),
   searchCatalogue: (input) => ({ method: 'GET', path: '/catalogue', query: query(input) }),
+  getCatalogueStatus: () => ({ method: 'GET', path: '/catalogue/status' }),
+  checkCatalogueUpdate: () => ({ method: 'POST', path: '/catalogue/update-check' }),
+  applyCatalogueUpdate: (body) => ({ method: 'POST', path: '/catalogue/update', body }),
+  resetCatalogue: () => ({ method: 'DELETE', path: '/catalogue/update' }),
+  previewCatalogueReprice: () => ({ method: 'POST', path: '/catalogue/reprice/preview' }),
+  repriceCatalogue: () => ({ method: 'POST', path: '/catalogue/reprice' }),
   deleteModel: ({ model }) => ({ method: 'DELETE', path: `/models/${modelPath(model)}` }),
   deleteChannels: (body) => ({ method: 'POST', path: '/channels/delete', body }),
   cleanup: (body) => ({ method: 'POST', path: '/maintenance/cleanup', body }),
@@ -73,6 +80,14 @@ export const HTTP_ROUTES: RouteTable = {
     id === undefined ? { method: 'POST', path: '/watchers', body: watcher } : { method: 'PUT', path: `/watchers/${encodeURIComponent(id)}`, body: watcher },
   deleteWatcher: ({ id }) => ({ method: 'DELETE', path: `/watchers/${encodeURIComponent(id)}` }),
   importDatabase: (body) => ({ method: 'POST', path: '/import', body }),
+  listBudgets: () => ({ method: 'GET', path: '/budgets' }),
+  saveBudget: ({ id, budget }) => ({ method: 'PUT', path: `/budgets/${encodeURIComponent(id)}`, body: budget }),
+  deleteBudget: ({ id }) => ({ method: 'DELETE', path: `/budgets/${encodeURIComponent(id)}` }),
+  listBudgetAlerts: (input) => ({ method: 'GET', path: '/budgets/alerts', query: query(input) }),
+  getForecast: () => ({ method: 'GET', path: '/forecast' }),
+  listAgentSources: () => ({ method: 'GET', path: '/agents' }),
+  previewAgentSource: ({ id }) => ({ method: 'GET', path: `/agents/${encodeURIComponent(id)}/preview` }),
+  setAgentSource: ({ id, enabled }) => ({ method: 'PUT', path: `/agents/${encodeURIComponent(id)}`, body: { enabled } }),
 };
 
 /** The host facts of the headless server (the desktop answers the same over IPC). */

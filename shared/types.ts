@@ -2,6 +2,8 @@ import type { CircuitStateName } from './schemas/circuit.js';
 import type { ProxyProtocol, WatcherKind } from './schemas/integrations.js';
 import type { PriceTier, PricingMethod } from './schemas/pricing.js';
 import type { FailureClass } from './schemas/request-record.js';
+import type { BudgetPeriod, BudgetScope, WebhookFormat } from './schemas/budgets.js';
+import type { AgentProgress, AgentSourceId } from './schemas/agents.js';
 
 /** Amounts per ISO currency code, in the currency's main unit (dollars, yuan). */
 export type Money = Record<string, number>;
@@ -51,6 +53,27 @@ export interface Summary {
   converted: CurrencyConversion | null;
   /** Local models compared with the cloud model the user chose for each (see ModelSavings); absent while no model in the range has a reference. */
   savings?: Savings;
+  /** The range's requests per project, most requests first; `project` null holds those naming none. */
+  byProject?: ProjectSummary[];
+}
+
+/** One project's requests in a summary's range (requests only: runs belong to no project). */
+export interface ProjectSummary extends Omit<UsageTotals, 'runtimeSeconds'> {
+  /** The working folder as recorded (an absolute path or a name); null for requests naming no project. */
+  project: string | null;
+  /** What to show: the folder's name (last path segment); "" for requests naming no project. */
+  name: string;
+}
+
+/** A project known to the ledger (GET /projects), for filters. */
+export interface ProjectInfo {
+  project: string;
+  name: string;
+  /** Times of its first and last request (null once its requests are all deleted). */
+  firstSeen: number | null;
+  lastSeen: number | null;
+  requests: number;
+  cost: Money;
 }
 
 /** A local model's cost next to what the same tokens would have cost at its cloud reference. */
@@ -85,6 +108,8 @@ export interface SavingsReference {
 export interface HistoryBucket extends UsageTotals {
   ts: number;
   model?: string;
+  /** With groupBy=project: the project's path, null for requests naming none. */
+  project?: string | null;
 }
 
 export interface History {
@@ -130,6 +155,12 @@ export interface RequestRow extends TokenTotals {
   /** Null when unpriced. */
   cost: number | null;
   currency: string | null;
+  /** The working folder, git branch and agent session the request was made for, where reported. */
+  project: string | null;
+  branch: string | null;
+  sessionId: string | null;
+  /** The upstream's id for the answer (msg_..., chatcmpl-..., resp_...): one request per id. */
+  responseId: string | null;
 }
 
 /**
@@ -204,7 +235,16 @@ export interface ModelPricing {
 /** "yours", or the catalogue package version and entry that priced a model's requests. */
 export type PriceSource =
   | { kind: 'yours' }
-  | { kind: 'catalogue'; package: string; version: string; provider: string; modelId: string; since: string | null };
+  | {
+      kind: 'catalogue';
+      package: string;
+      version: string;
+      provider: string;
+      modelId: string;
+      since: string | null;
+      /** Present when the prices came from a downloaded catalogue data file: its date (YYYY-MM-DD). */
+      downloaded?: string;
+    };
 
 /** A price per 1M tokens, with the higher prices of long prompts (above `start` prompt tokens). */
 export interface CataloguePrice {
@@ -326,6 +366,20 @@ export interface Settings {
     baseBackoffSeconds: number;
     maxBackoffSeconds: number;
   };
+  /** Day of the month (1-28) a monthly budget period starts on. */
+  monthStartDay: number;
+  /** First day of a weekly budget period: 0 = Sunday .. 6 = Saturday. */
+  weekStartDay: number;
+  /** GET /metrics: models that keep their own label (most requests first); the rest are summed as "other". */
+  metricsMaxModels: number;
+  /** GET /metrics answers loopback scrapers without the token. */
+  metricsAllowAnonymousLoopback: boolean;
+  /** OTLP metrics push: off by default; needs otlpUrl (the collector's OTLP/HTTP metrics URL). */
+  otlpEnabled: boolean;
+  otlpUrl: string | null;
+  /** Sent with every export (e.g. a collector's API key). */
+  otlpHeaders: Record<string, string>;
+  otlpIntervalSeconds: number;
 }
 
 /** What changed, pushed on the event stream so views can refresh what they show. */
@@ -337,7 +391,10 @@ export type LedgerEvent =
   | { type: 'data'; reason: 'model-deleted' | 'channels-deleted' | 'cleanup' | 'settings' | 'import' }
   | { type: 'routes' }
   | { type: 'watchers' }
-  | { type: 'import'; file: string; progress: ImportProgress };
+  | { type: 'import'; file: string; progress: ImportProgress }
+  | { type: 'budget-alert'; alert: BudgetAlert }
+  | { type: 'budgets' }
+  | { type: 'agents'; agent: AgentSourceId; progress: AgentProgress };
 
 /** One upstream of a proxy route, as the API shows it: the key the app holds is never shown, only its mask. */
 export interface ProxyChannel {
@@ -360,6 +417,8 @@ export interface ProxyRoute {
   enabled: boolean;
   /** Path of the route on the API's server: clients use `http://127.0.0.1:<port>` + this as their base URL. */
   path: string;
+  /** The project recorded on the route's calls that name none (X-ModelMeter-Project); absent when unset. */
+  project?: string;
 }
 
 export type WatcherState = 'off' | 'connecting' | 'up' | 'down';
@@ -440,4 +499,122 @@ export interface ImportReport {
   };
   /** Sentences for people: decisions taken and anything left out. */
   notes: string[];
+}
+
+/** A budget's figures for its current period (local calendar, see Settings.monthStartDay / weekStartDay). */
+export interface BudgetStatus {
+  /** ms, the local calendar period [periodStart, periodEnd). */
+  periodStart: number;
+  periodEnd: number;
+  /** In the budget's currency (other currencies converted with the user's rates; see `converted`). */
+  spent: number;
+  /** spent / amount * 100. */
+  percent: number;
+  /** Projected spend at period end. */
+  projected: number;
+  /** pace: the period so far only; blended: mixed with the trailing 7 days; trailing7d: the trailing 7 days only. */
+  forecastMethod: 'pace' | 'blended' | 'trailing7d';
+  /** ms when the projected spend reaches the amount, null if not within this period (or already reached before now). */
+  reachesAmountAt: number | null;
+  /** Thresholds (percent) crossed this period. */
+  crossed: number[];
+  /** Other currencies converted with the user's rates ([] if none). */
+  converted: { currency: string; rate: number }[];
+  /** Spend in currencies without a rate: not counted in `spent`. */
+  unconverted: { currency: string; cost: number }[];
+}
+
+export interface Budget {
+  id: string;
+  name: string;
+  amount: number;
+  currency: string;
+  period: BudgetPeriod;
+  scope: BudgetScope;
+  thresholds: number[];
+  webhook: { url: string; format: WebhookFormat } | null;
+  enabled: boolean;
+  createdAt: number;
+  status: BudgetStatus;
+}
+
+/** One alert sent (once per budget, period and threshold) and its webhook delivery. */
+export interface BudgetAlert {
+  id: number;
+  budgetId: string;
+  budgetName: string;
+  threshold: number;
+  periodStart: number;
+  ts: number;
+  spent: number;
+  projected: number;
+  currency: string;
+  webhook: { state: 'none' | 'pending' | 'delivered' | 'failed'; attempts: number; lastError: string | null; deliveredAt: number | null };
+}
+
+/** The current month overall (all scopes), per currency, with daily points for a dashed projection. */
+export interface Forecast {
+  periodStart: number;
+  periodEnd: number;
+  spent: { currency: string; cost: number }[];
+  projected: { currency: string; cost: number }[];
+  method: string;
+  /** The currency of `daily` (added to the contract): the display currency when set, else the currency with the most spend (others converted with the user's rates; without a rate left out). */
+  dailyCurrency: string;
+  /** One point per local day (ts = the day's start): actual cost up to today, projected after. */
+  daily: { ts: number; cost: number; projected: boolean }[];
+}
+
+/** The catalogue data that prices new requests, and what priced the stored ones (issue 14, item 5). */
+export interface CatalogueStatus {
+  package: string;
+  /** The version of the package bundled with the app. */
+  bundledVersion: string;
+  /** "bundled", or a downloaded data file the user confirmed (kept in the data folder). */
+  active: { kind: 'bundled' | 'downloaded'; version: string; date: string | null };
+  /** Why a kept download was not loaded (the bundled data prices instead), else null. */
+  warning: string | null;
+  /** Where "check for newer prices" downloads from (MODELMETER_CATALOGUE_URL overrides it). */
+  url: string;
+  /** Stored catalogue-priced requests per catalogue data version that priced them. */
+  pricedBy: { version: string; requests: number }[];
+  /** Of those, how many were priced by other data than the active one (re-pricing is offered). */
+  otherVersion: number;
+}
+
+/** The prices of one catalogue entry before and after an update (USD per 1M tokens, in force now). */
+export interface CatalogueChange {
+  entry: string;
+  name: string | null;
+  before: CatalogueEntry['prices'];
+  after: CatalogueEntry['prices'];
+}
+
+/** What a downloaded catalogue would change; nothing is used until it is applied. */
+export interface CatalogueUpdateCheck {
+  url: string;
+  candidate: { version: string; date: string; providers: number; models: number };
+  current: { version: string };
+  /** Entries in both whose price in force now differs. */
+  changed: number;
+  added: number;
+  removed: number;
+  /** A few of the changed entries. */
+  examples: CatalogueChange[];
+}
+
+/** What re-pricing the stored catalogue-priced requests with the active data would do, per model. */
+export interface CatalogueRepricePreview {
+  version: string;
+  /** Requests of the models listed (those whose cost changes). */
+  affectedRequests: number;
+  models: { model: string; requests: number; before: { cost: Money; unpricedRequests: number }; after: { cost: Money; unpricedRequests: number } }[];
+  before: { cost: Money; unpricedRequests: number };
+  after: { cost: Money; unpricedRequests: number };
+}
+
+export interface CatalogueRepriceResult {
+  version: string;
+  repricedRequests: number;
+  models: string[];
 }

@@ -8,6 +8,8 @@ export interface ExportRange {
   to: number;
   /** -1 matches nothing (an unknown model). */
   modelId?: number;
+  /** -1 matches nothing (an unknown project); runs, having no project, are left out when set. */
+  projectId?: number;
 }
 
 /** Where a proxied request's source names its route (electron/sources/proxy/exchange.ts). */
@@ -20,9 +22,14 @@ const PROXY_SOURCE = 'proxy:';
  */
 export function* exportRowChunks(ledger: Ledger, range: ExportRange): Generator<ExportRow[]> {
   const labels = new ChannelLabels(ledger);
-  const requests = ledger.requestLog.iterate({ from: range.from, to: range.to, ...(range.modelId === undefined ? {} : { modelId: range.modelId }) });
+  const requests = ledger.requestLog.iterate({
+    from: range.from,
+    to: range.to,
+    ...(range.modelId === undefined ? {} : { modelId: range.modelId }),
+    ...(range.projectId === undefined ? {} : { projectId: range.projectId }),
+  });
   for (const chunk of requests) yield chunk.map((row) => requestRow(row, labels));
-  if (range.modelId === -1) return;
+  if (range.modelId === -1 || range.projectId !== undefined) return;
   const runs = runRows(ledger, range);
   if (runs.length > 0) yield runs;
 }
@@ -67,6 +74,10 @@ function runRows(ledger: Ledger, range: ExportRange): ExportRow[] {
       requestId: null,
       cost: null,
       currency: null,
+      project: null,
+      branch: null,
+      sessionId: null,
+      responseId: null,
       kind: 'run',
       runtimeMs: cell.runtimeMs,
       channelLabel: null,

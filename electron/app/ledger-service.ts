@@ -2,15 +2,15 @@ import type { CircuitsBody, IngestBody, LedgerApi } from '../../shared/api.js';
 import type { CircuitsResult } from '../../shared/schemas/circuit.js';
 import type { ImportRequest, ProxyRouteInput, WatcherInput } from '../../shared/schemas/integrations.js';
 import type { PriceVersionInput } from '../../shared/schemas/pricing.js';
-import type { CatalogueQuery } from '../../shared/schemas/catalogue.js';
-import type { CatalogueSearchResult } from '../../shared/types.js';
-import type { CircuitEventsQuery, CircuitsQuery, CleanupBody, CleanupPreviewBody, HistoryQuery, ProgramRunsQuery, RequestsQuery, RunsQuery, SummaryQuery } from '../../shared/schemas/queries.js';
+import type { CatalogueApplyInput, CatalogueQuery } from '../../shared/schemas/catalogue.js';
+import type { CatalogueRepricePreview, CatalogueRepriceResult, CatalogueSearchResult, CatalogueStatus, CatalogueUpdateCheck } from '../../shared/types.js';
+import type { CircuitEventsQuery, CircuitsQuery, CleanupBody, CleanupPreviewBody, HistoryQuery, ProgramRunsQuery, ProjectsQuery, RequestsQuery, RunsQuery, SummaryQuery } from '../../shared/schemas/queries.js';
 import type { RequestRecord } from '../../shared/schemas/request-record.js';
 import type { RunEventInput } from '../../shared/schemas/run-event.js';
 import type { SettingsPatch } from '../../shared/schemas/settings.js';
 import type { SavingsReferenceInput } from '../../shared/schemas/savings.js';
 import type { SavingsReference } from '../../shared/types.js';
-import type { ChannelsDeleteResult, Circuit, CircuitEvent, CleanupPreview, CleanupResult, ExportRow, History, ImportReport, IngestResult, ModelDeleteResult, ModelPricing, PricingChange, PricingPreview, ProgramRun, ProxyRoute, RequestPage, Run, Settings, StorageInfo, Summary, Watcher } from '../../shared/types.js';
+import type { ChannelsDeleteResult, Circuit, CircuitEvent, CleanupPreview, CleanupResult, ExportRow, History, ImportReport, IngestResult, ModelDeleteResult, ModelPricing, PricingChange, PricingPreview, ProgramRun, ProjectInfo, ProxyRoute, RequestPage, Run, Settings, StorageInfo, Summary, Watcher } from '../../shared/types.js';
 import { LedgerEvents } from '../ledger/events/bus.js';
 import type { BufferedWriter, BufferedWriterOptions } from '../ledger/ingest/buffered-writer.js';
 import type { Ledger } from '../ledger/store/ledger.js';
@@ -20,14 +20,21 @@ import type { BreakerStepInput } from '../sources/ports.js';
 import { MemoryKeyVault } from '../sources/secrets/key-vault.js';
 import { CircuitService } from './circuit-service.js';
 import { ImportService } from './import-service.js';
+import { BudgetService, type BudgetServiceOptions } from './budget-service.js';
+import type { BudgetAlertsQuery, BudgetInput } from '../../shared/schemas/budgets.js';
+import type { Budget, BudgetAlert, Forecast } from '../../shared/types.js';
+import { AgentService } from './agent-service.js';
+import type { AgentPreview, AgentSource, AgentSourceRef, AgentSourceUpdate } from '../../shared/schemas/agents.js';
 import { IngestService } from './ingest-service.js';
 import { IntegrationService } from './integration-service.js';
 import { MaintenanceService } from './maintenance-service.js';
 import { PricingService } from './pricing-service.js';
 import { CatalogueService } from './catalogue-service.js';
+import { CatalogueUpdateService } from './catalogue-update-service.js';
 import { SavingsService } from './savings-service.js';
 import { SettingsService } from './settings-service.js';
 import { UsageService } from './usage-service.js';
+import { MetricsService } from './metrics/metrics-service.js';
 import type { ExportFilter, LedgerServiceOptions } from './usage-service.js';
 
 export type { ExportFilter, LedgerServiceOptions } from './usage-service.js';
@@ -47,15 +54,22 @@ export class LedgerService implements LedgerApi {
   private readonly circuit: CircuitService;
   private readonly pricing: PricingService;
   private readonly catalogue: CatalogueService;
+  private readonly catalogueUpdates: CatalogueUpdateService;
   private readonly maintenance: MaintenanceService;
   private readonly settings: SettingsService;
   private readonly savings: SavingsService;
   private readonly integrationService: IntegrationService;
   private readonly imports: ImportService;
+  /** The coding agents' log sources; the hosts start and close their followers with the core. */
+  readonly agents: AgentService;
+  /** Budgets; the hosts start and stop its alerts (budgets.alerter) with the core. */
+  readonly budgets: BudgetService;
+  /** Prometheus /metrics and the OTLP push; the HTTP host serves the one and starts and stops the other. */
+  readonly metrics: MetricsService;
 
   constructor(
     readonly ledger: Ledger,
-    options: LedgerServiceOptions = {},
+    options: LedgerServiceOptions & { budgets?: BudgetServiceOptions } = {},
   ) {
     this.integrations = new IntegrationConfig(ledger, options.keyVault ?? new MemoryKeyVault());
     const context = { ledger, events: this.events };
@@ -64,12 +78,18 @@ export class LedgerService implements LedgerApi {
     this.circuit = new CircuitService(context);
     this.pricing = new PricingService(context);
     this.catalogue = new CatalogueService(context);
+    this.catalogueUpdates = new CatalogueUpdateService(context, options.log ? { log: options.log } : {});
     this.maintenance = new MaintenanceService(context);
     this.settings = new SettingsService(context);
     this.savings = new SavingsService(context);
     this.integrationService = new IntegrationService(context, this.integrations);
     // Imports write through this whole API, as any client would.
     this.imports = new ImportService(context, options, this);
+    this.agents = new AgentService(context, (body) => this.ingestRequests(body));
+    // Budgets read spend through this API's summary and history, as the views do.
+    this.budgets = new BudgetService(context, this, options.budgets);
+    // Metrics read the all-time figures through this API's summary, circuits and budgets.
+    this.metrics = new MetricsService(context, this);
   }
 
   /** Stops the read worker, if there is one; call before closing the ledger. */
@@ -119,6 +139,10 @@ export class LedgerService implements LedgerApi {
     return this.usage.listRequests(query);
   }
 
+  listProjects(query: ProjectsQuery): Promise<ProjectInfo[]> {
+    return this.usage.listProjects(query);
+  }
+
   listCircuits(query: CircuitsQuery): Promise<Circuit[]> {
     return this.circuit.listCircuits(query);
   }
@@ -137,6 +161,30 @@ export class LedgerService implements LedgerApi {
 
   searchCatalogue(input: CatalogueQuery): Promise<CatalogueSearchResult> {
     return this.catalogue.searchCatalogue(input);
+  }
+
+  getCatalogueStatus(): Promise<CatalogueStatus> {
+    return this.catalogueUpdates.getCatalogueStatus();
+  }
+
+  checkCatalogueUpdate(): Promise<CatalogueUpdateCheck> {
+    return this.catalogueUpdates.checkCatalogueUpdate();
+  }
+
+  applyCatalogueUpdate(input: CatalogueApplyInput): Promise<CatalogueStatus> {
+    return this.catalogueUpdates.applyCatalogueUpdate(input);
+  }
+
+  resetCatalogue(): Promise<CatalogueStatus> {
+    return this.catalogueUpdates.resetCatalogue();
+  }
+
+  previewCatalogueReprice(): Promise<CatalogueRepricePreview> {
+    return this.catalogueUpdates.previewCatalogueReprice();
+  }
+
+  repriceCatalogue(): Promise<CatalogueRepriceResult> {
+    return this.catalogueUpdates.repriceCatalogue();
   }
 
   getPricing(input: { model: string }): Promise<ModelPricing> {
@@ -230,6 +278,38 @@ export class LedgerService implements LedgerApi {
    */
   importDatabase(input: ImportRequest): Promise<ImportReport> {
     return this.imports.importDatabase(input);
+  }
+
+  listAgentSources(): Promise<AgentSource[]> {
+    return this.agents.listAgentSources();
+  }
+
+  previewAgentSource(input: AgentSourceRef): Promise<AgentPreview> {
+    return this.agents.previewAgentSource(input);
+  }
+
+  setAgentSource(input: AgentSourceUpdate): Promise<AgentSource> {
+    return this.agents.setAgentSource(input);
+  }
+
+  listBudgets(): Promise<Budget[]> {
+    return this.budgets.listBudgets();
+  }
+
+  saveBudget(input: { id: string; budget: BudgetInput }): Promise<Budget> {
+    return this.budgets.saveBudget(input);
+  }
+
+  deleteBudget(input: { id: string }): Promise<{ id: string }> {
+    return this.budgets.deleteBudget(input);
+  }
+
+  listBudgetAlerts(input: BudgetAlertsQuery): Promise<BudgetAlert[]> {
+    return this.budgets.listBudgetAlerts(input);
+  }
+
+  getForecast(): Promise<Forecast> {
+    return this.budgets.getForecast();
   }
 
   /** Today's range, for the tray and quick view. */

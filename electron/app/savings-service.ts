@@ -1,7 +1,7 @@
 import { ApiError } from '../../shared/errors.js';
 import { savingsReferenceInputSchema, type SavingsReferenceInput } from '../../shared/schemas/savings.js';
 import type { Money, ModelSavings, Savings, SavingsReference, Summary } from '../../shared/types.js';
-import { CATALOGUE_PACKAGE, CATALOGUE_VERSION } from '../ledger/pricing/catalogue.js';
+import { CATALOGUE_PACKAGE } from '../ledger/pricing/catalogue.js';
 import { parseInput } from '../ledger/input/validation.js';
 import { DomainService } from './domain-service.js';
 
@@ -49,7 +49,7 @@ export class SavingsService extends DomainService {
       const saved: Money = { ...cloudCost };
       add(saved, ownCost, -1);
       const priceDate = reference.startDates.filter((date) => Date.parse(date) < summary.to).pop() ?? null;
-      models.push({ model: row.model, reference: entry, catalogue: `${CATALOGUE_PACKAGE}@${CATALOGUE_VERSION}`, priceDate, ownCost, cloudCost, saved: rounded(saved) });
+      models.push({ model: row.model, reference: entry, catalogue: `${CATALOGUE_PACKAGE}@${reference.version}`, priceDate, ownCost, cloudCost, saved: rounded(saved) });
       add(total.ownCost, ownCost);
       add(total.cloudCost, cloudCost);
     }

@@ -1,5 +1,5 @@
-import { historyQuerySchema, programRunsQuerySchema, requestsQuerySchema, runsQuerySchema, summaryQuerySchema, type HistoryQuery, type ProgramRunsQuery, type RequestsQuery, type RunsQuery, type SummaryQuery } from '../../shared/schemas/queries.js';
-import type { CurrencyConversion, ExportRow, History, ProgramRun, RequestPage, Run, Summary } from '../../shared/types.js';
+import { historyQuerySchema, programRunsQuerySchema, projectsQuerySchema, requestsQuerySchema, runsQuerySchema, summaryQuerySchema, type HistoryQuery, type ProgramRunsQuery, type ProjectsQuery, type RequestsQuery, type RunsQuery, type SummaryQuery } from '../../shared/schemas/queries.js';
+import type { CurrencyConversion, ExportRow, History, ProgramRun, ProjectInfo, RequestPage, Run, Summary } from '../../shared/types.js';
 import { parseInput } from '../ledger/input/validation.js';
 import type { HistoryArgs, RequestsArgs } from '../ledger/reads/protocol.js';
 import { compiledReadWorker, ReadWorkerClient } from '../ledger/reads/read-worker-client.js';
@@ -14,6 +14,7 @@ export interface ExportFilter {
   from?: number;
   to?: number;
   model?: string;
+  project?: string;
 }
 
 export interface LedgerServiceOptions {
@@ -67,7 +68,7 @@ export class UsageService extends DomainService {
     const parsed = parseInput(summaryQuerySchema, query, 'summary query');
     const now = this.now;
     const range = resolveRange(parsed, now);
-    const summary = await this.reads.run({ op: 'summary', range }, now);
+    const summary = await this.reads.run(parsed.project === undefined ? { op: 'summary', range } : { op: 'summary', range, project: parsed.project }, now);
     return { ...summary, converted: this.convert(summary.totals.cost) };
   }
 
@@ -77,6 +78,8 @@ export class UsageService extends DomainService {
     const range = resolveRange(parsed, now);
     const interval = parsed.interval === 'auto' ? autoInterval(range) : parsed.interval;
     const args: HistoryArgs = { range, interval, groupByModel: parsed.groupBy === 'model' };
+    if (parsed.groupBy === 'project') args.groupByProject = true;
+    if (parsed.project !== undefined) args.project = parsed.project;
     if (parsed.model !== undefined) args.model = parsed.model;
     if (parsed.apiType !== undefined) args.apiType = parsed.apiType;
     if (parsed.metricsKey !== undefined) args.metricsKey = parsed.metricsKey;
@@ -110,6 +113,7 @@ export class UsageService extends DomainService {
     if (parsed.apiType !== undefined) args.apiType = parsed.apiType;
     if (parsed.metricsKey !== undefined) args.metricsKey = parsed.metricsKey;
     if (parsed.before !== undefined) args.before = parsed.before;
+    if (parsed.project !== undefined) args.project = parsed.project;
     return this.reads.run({ op: 'requests', args }, now);
   }
 
@@ -121,11 +125,19 @@ export class UsageService extends DomainService {
   exportRows(filter: ExportFilter): Iterator<ExportRow[]> {
     const ctx = this.ledger.ctx;
     const modelId = filter.model === undefined ? undefined : (ctx.models.find(filter.model) ?? -1);
+    const projectId = filter.project === undefined ? undefined : (ctx.projects.find(filter.project) ?? -1);
     return exportRowChunks(this.ledger, {
       from: filter.from ?? 0,
       to: filter.to ?? this.now + 1,
       ...(modelId === undefined ? {} : { modelId }),
+      ...(projectId === undefined ? {} : { projectId }),
     });
+  }
+
+  /** The projects with requests, most recently seen first (for filters); read from the day rollups. */
+  async listProjects(query: ProjectsQuery): Promise<ProjectInfo[]> {
+    const parsed = parseInput(projectsQuerySchema, query, 'projects query');
+    return this.ledger.projects.list(parsed.limit);
   }
 
   /** Today's range, for the tray and quick view. */

@@ -4,6 +4,7 @@ import type { LedgerEvents } from '../ledger/events/bus.js';
 import type { BufferedWriter, BufferedWriterOptions } from '../ledger/ingest/buffered-writer.js';
 import type { CircuitStateInput } from '../ledger/store/circuits.js';
 import type { Ledger } from '../ledger/store/ledger.js';
+import type { AgentCursors } from '../ledger/store/agent-cursors.js';
 import type { IntegrationConfig } from './integrations/integration-config.js';
 
 /*
@@ -74,3 +75,11 @@ export type WatcherPorts = LedgerAccess & RunReporter & IntegrationsAccess;
 
 /** What an import needs: the target ledger's clock and coverage, and the API calls it writes through. */
 export type ImportPorts = LedgerAccess & RecordSink & RunReporter & CircuitReporter & PriceLookup & UsageReader;
+
+/** The agent-log sources' bookkeeping: per-file cursors, import counts, which agents are on. */
+export interface AgentCursorAccess {
+  readonly agentCursors: AgentCursors;
+}
+
+/** What the agent-log followers need: the ledger's clock and events, the record sink, their cursors. */
+export type AgentSourcePorts = LedgerAccess & RecordSink & AgentCursorAccess;

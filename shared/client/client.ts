@@ -11,10 +11,13 @@ import { API_ROOT, APP_INFO_PATH, HTTP_ROUTES, toSearchParams, type HttpCall } f
 import type { ImportRequest, ProxyRouteInput, WatcherInput } from '../schemas/integrations.js';
 import type { CircuitsResult } from '../schemas/circuit.js';
 import type { PriceVersionInput } from '../schemas/pricing.js';
-import type { CatalogueQuery } from '../schemas/catalogue.js';
-import type { CatalogueSearchResult } from '../types.js';
+import type { CatalogueApplyInput, CatalogueQuery } from '../schemas/catalogue.js';
+import type { CatalogueRepricePreview, CatalogueRepriceResult, CatalogueSearchResult, CatalogueStatus, CatalogueUpdateCheck } from '../types.js';
 import type { SavingsReference } from '../types.js';
 import type { SavingsReferenceInput } from '../schemas/savings.js';
+import type { AgentPreview, AgentSource, AgentSourceRef, AgentSourceUpdate } from '../schemas/agents.js';
+import type { BudgetAlertsQuery, BudgetInput } from '../schemas/budgets.js';
+import type { Budget, BudgetAlert, Forecast } from '../types.js';
 import type {
   CircuitEventsQuery,
   CircuitsQuery,
@@ -24,6 +27,7 @@ import type {
   HistoryQuery,
   ProgramRunsQuery,
   RequestsQuery,
+  ProjectsQuery,
   RunsQuery,
   SummaryQuery,
 } from '../schemas/queries.js';
@@ -45,6 +49,7 @@ import type {
   ProgramRun,
   ProxyRoute,
   RequestPage,
+  ProjectInfo,
   Run,
   Settings,
   StorageInfo,
@@ -165,6 +170,10 @@ export class ModelMeterClient implements LedgerApi {
     return this.call('listRequests', query);
   }
 
+  listProjects(query: ProjectsQuery = {}): Promise<ProjectInfo[]> {
+    return this.call('listProjects', query);
+  }
+
   listCircuits(query: CircuitsQuery = {}): Promise<Circuit[]> {
     return this.call('listCircuits', query);
   }
@@ -183,6 +192,30 @@ export class ModelMeterClient implements LedgerApi {
 
   searchCatalogue(input: CatalogueQuery): Promise<CatalogueSearchResult> {
     return this.call('searchCatalogue', input);
+  }
+
+  getCatalogueStatus(): Promise<CatalogueStatus> {
+    return this.call('getCatalogueStatus', undefined);
+  }
+
+  checkCatalogueUpdate(): Promise<CatalogueUpdateCheck> {
+    return this.call('checkCatalogueUpdate', undefined);
+  }
+
+  applyCatalogueUpdate(input: CatalogueApplyInput): Promise<CatalogueStatus> {
+    return this.call('applyCatalogueUpdate', input);
+  }
+
+  resetCatalogue(): Promise<CatalogueStatus> {
+    return this.call('resetCatalogue', undefined);
+  }
+
+  previewCatalogueReprice(): Promise<CatalogueRepricePreview> {
+    return this.call('previewCatalogueReprice', undefined);
+  }
+
+  repriceCatalogue(): Promise<CatalogueRepriceResult> {
+    return this.call('repriceCatalogue', undefined);
   }
 
   getPricing(input: { model: string }): Promise<ModelPricing> {
@@ -264,6 +297,38 @@ export class ModelMeterClient implements LedgerApi {
   /** Imports a database file on the server's machine; it can take minutes for a big file. */
   importDatabase(input: ImportRequest): Promise<ImportReport> {
     return this.call('importDatabase', input);
+  }
+
+  listAgentSources(): Promise<AgentSource[]> {
+    return this.call('listAgentSources', undefined);
+  }
+
+  previewAgentSource(input: AgentSourceRef): Promise<AgentPreview> {
+    return this.call('previewAgentSource', input);
+  }
+
+  setAgentSource(input: AgentSourceUpdate): Promise<AgentSource> {
+    return this.call('setAgentSource', input);
+  }
+
+  listBudgets(): Promise<Budget[]> {
+    return this.call('listBudgets', undefined);
+  }
+
+  saveBudget(input: { id: string; budget: BudgetInput }): Promise<Budget> {
+    return this.call('saveBudget', input);
+  }
+
+  deleteBudget(input: { id: string }): Promise<{ id: string }> {
+    return this.call('deleteBudget', input);
+  }
+
+  listBudgetAlerts(input: BudgetAlertsQuery = {}): Promise<BudgetAlert[]> {
+    return this.call('listBudgetAlerts', input);
+  }
+
+  getForecast(): Promise<Forecast> {
+    return this.call('getForecast', undefined);
   }
 
   /** The host facts of the server: version, data folder, API URL. */

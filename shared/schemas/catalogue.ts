@@ -14,3 +14,9 @@ export const catalogueQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(CATALOGUE_SEARCH_MAX).default(20),
 });
 export type CatalogueQuery = z.input<typeof catalogueQuerySchema>;
+
+/** Applying a checked download names the version the check answered, so what is kept is what was shown. */
+export const catalogueApplySchema = z.strictObject({
+  version: z.string({ error: 'version is required: the candidate version from the update check' }).min(1).max(200),
+});
+export type CatalogueApplyInput = z.input<typeof catalogueApplySchema>;

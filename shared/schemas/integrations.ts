@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { currencySchema } from './pricing.js';
-import { modelNameSchema } from './request-record.js';
+import { modelNameSchema, projectSchema } from './request-record.js';
 
 /**
  * Configuration of the integrations that bring data in without code: metering-proxy routes and
@@ -94,6 +94,8 @@ export const proxyRouteInputSchema = z.strictObject({
   /** How long to wait for an upstream's response headers, and for each chunk after them. */
   timeoutSeconds: z.number().int().min(1).max(3600).default(300),
   enabled: z.boolean().default(true),
+  /** The project recorded on this route's calls unless a call names its own (X-ModelMeter-Project). */
+  project: projectSchema.optional(),
 });
 export type ProxyRouteInput = z.input<typeof proxyRouteInputSchema>;
 export type ProxyRouteParsed = z.output<typeof proxyRouteInputSchema>;

@@ -14,6 +14,8 @@ export const priceTierSchema = z.strictObject({
   output: price,
   cacheRead: price.optional(),
   cacheWrite: price.optional(),
+  /** Anthropic's 1-hour cache writes (a record's cacheWrite1hTokens); without it they are billed at cacheWrite. */
+  cacheWrite1h: price.optional(),
 });
 export type PriceTier = z.output<typeof priceTierSchema>;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RANGE_PRESETS } from '../range-presets.js';
-import { apiTypeSchema, metricsKeySchema, modelNameSchema } from './request-record.js';
+import { apiTypeSchema, metricsKeySchema, modelNameSchema, projectSchema } from './request-record.js';
 import { timeSchema } from './time.js';
 
 export { RANGE_PRESETS, type RangePreset } from '../range-presets.js';
@@ -15,7 +15,11 @@ const rangeFields = {
   range: z.enum(RANGE_PRESETS).optional(),
 };
 
-export const summaryQuerySchema = z.strictObject({ ...rangeFields });
+export const summaryQuerySchema = z.strictObject({
+  ...rangeFields,
+  /** Only this project's requests (its path as recorded); the summary's byProject is always there. */
+  project: projectSchema.optional(),
+});
 export type SummaryQuery = z.input<typeof summaryQuerySchema>;
 
 export const MAX_BUCKETS = 5_000;
@@ -30,7 +34,8 @@ export const historyQuerySchema = z.strictObject({
   /** Channels at this endpoint (ccx's QueryAggregatedHistory baseURL filter). */
   baseUrl: z.url({ protocol: /^https?$/, error: 'baseUrl must be an http(s) URL' }).optional(),
   apiType: apiTypeSchema.optional(),
-  groupBy: z.enum(['model']).optional(),
+  project: projectSchema.optional(),
+  groupBy: z.enum(['model', 'project']).optional(),
 });
 export type HistoryQuery = z.input<typeof historyQuerySchema>;
 
@@ -51,6 +56,7 @@ export const requestsQuerySchema = z.strictObject({
   to: timeSchema.optional(),
   apiType: apiTypeSchema.optional(),
   metricsKey: metricsKeySchema.optional(),
+  project: projectSchema.optional(),
   limit: limit(5_000, 100),
   /** The `nextBefore` cursor of the previous page. */
   before: z.string().regex(/^\d{1,16}$/, 'before is the nextBefore cursor of a previous page').optional(),
@@ -85,5 +91,9 @@ export const exportQuerySchema = z.strictObject({
   from: timeSchema.optional(),
   to: timeSchema.optional(),
   model: modelNameSchema.optional(),
+  project: projectSchema.optional(),
 });
 export type ExportQuery = z.input<typeof exportQuerySchema>;
+
+export const projectsQuerySchema = z.strictObject({ limit: limit(10_000, 1_000) });
+export type ProjectsQuery = z.input<typeof projectsQuerySchema>;

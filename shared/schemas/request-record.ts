@@ -38,6 +38,35 @@ export const apiTypeSchema = z
 
 export const sourceSchema = z.string().min(1).max(64);
 
+/** The working folder a request was made for: an absolute path or a bare name. */
+export const projectSchema = z
+  .string()
+  .min(1, 'project must not be empty')
+  .max(1024, 'project is longer than 1024 characters')
+  .refine((name) => name.trim().length > 0, 'project must not be blank')
+  .refine((name) => !CONTROL_OR_BIDI.test(name), 'project must not hold control characters (NUL, newlines) or bidirectional overrides');
+
+/** A git branch name. */
+export const branchSchema = z
+  .string()
+  .min(1, 'branch must not be empty')
+  .max(256, 'branch is longer than 256 characters')
+  .refine((name) => !CONTROL_OR_BIDI.test(name), 'branch must not hold control characters (NUL, newlines) or bidirectional overrides');
+
+/** An agent's session id. */
+export const sessionIdSchema = z
+  .string()
+  .min(1, 'sessionId must not be empty')
+  .max(128, 'sessionId is longer than 128 characters')
+  .refine((id) => !CONTROL_OR_BIDI.test(id), 'sessionId must not hold control characters');
+
+/** The upstream's own id for the response (msg_..., chatcmpl-..., resp_..., Gemini responseId). */
+export const responseIdSchema = z
+  .string()
+  .min(1, 'responseId must not be empty')
+  .max(256, 'responseId is longer than 256 characters')
+  .refine((id) => !CONTROL_OR_BIDI.test(id), 'responseId must not hold control characters');
+
 /** Who served a cloud request ("openai", "anthropic", "google"...): picks the catalogue's prices. */
 export const providerSchema = z
   .string()
@@ -67,6 +96,10 @@ export const requestRecordSchema = z
     channel: metricsKeySchema.optional(),
     source: sourceSchema.optional(),
     requestId: z.string().min(1).max(128).optional(),
+    project: projectSchema.optional(),
+    branch: branchSchema.optional(),
+    sessionId: sessionIdSchema.optional(),
+    responseId: responseIdSchema.optional(),
   })
   .superRefine((record, ctx) => {
     if (record.success && record.failureClass !== undefined) {
@@ -103,6 +136,11 @@ export interface RequestRecord {
   /** Optional so that every writer of records need not name them; absent means null / 0. */
   provider?: string | null;
   cacheWrite1hTokens?: number;
+  project?: string | null;
+  branch?: string | null;
+  sessionId?: string | null;
+  /** The upstream's response id: a second record with the same one is the same call, counted once. */
+  responseId?: string | null;
 }
 
 export function toRequestRecord(parsed: RequestRecordParsed, now: number): RequestRecord {
@@ -124,6 +162,10 @@ export function toRequestRecord(parsed: RequestRecordParsed, now: number): Reque
     requestId: parsed.requestId ?? null,
     provider: parsed.provider ?? null,
     cacheWrite1hTokens: parsed.cacheWrite1hTokens ?? 0,
+    project: parsed.project ?? null,
+    branch: parsed.branch ?? null,
+    sessionId: parsed.sessionId ?? null,
+    responseId: parsed.responseId ?? null,
   };
 }
 

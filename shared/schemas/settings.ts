@@ -16,6 +16,25 @@ export const settingsPatchSchema = z.strictObject({
       maxBackoffSeconds: z.number().int().min(1).max(86_400).optional(),
     })
     .optional(),
+  /** Budgets: the day of the month a monthly period starts on (1-28). */
+  monthStartDay: z.number().int().min(1).max(28).optional(),
+  /** Budgets: the first day of a weekly period, 0 = Sunday .. 6 = Saturday. */
+  weekStartDay: z.number().int().min(0).max(6).optional(),
+  /** GET /metrics: the models that keep their own label (most requests first); the rest are summed as "other". */
+  metricsMaxModels: z.number().int().min(1).max(1000).optional(),
+  /** GET /metrics answers a loopback scraper without the token. */
+  metricsAllowAnonymousLoopback: z.boolean().optional(),
+  /** OTLP metrics push (off by default): on/off, the collector's metrics URL, extra headers, the export interval. */
+  otlpEnabled: z.boolean().optional(),
+  otlpUrl: z.url({ protocol: /^https?$/, error: 'otlpUrl must be an http(s) URL (e.g. http://127.0.0.1:4318/v1/metrics)' }).max(2048).nullable().optional(),
+  otlpHeaders: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'otlpHeaders: a header name is 1-128 token characters'),
+      z.string().max(4096).refine((value) => !/[\r\n\0]/.test(value), 'otlpHeaders: a header value must not hold CR, LF or NUL'),
+    )
+    .refine((headers) => Object.keys(headers).length <= 32, 'otlpHeaders: at most 32 headers')
+    .optional(),
+  otlpIntervalSeconds: z.number().int().min(1).max(86_400).optional(),
 });
 
 /** The breaker settings that must agree with each other, as stored after a patch. */

@@ -113,7 +113,13 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
   try {
     housekeeping.start();
     watchers.start();
+    // Agent-log followers (only for agents the user switched on): the backlog, then new lines.
+    service.agents.start();
+    // Budget alerts: evaluated after changes and on a timer; pending webhooks resume.
+    service.budgets.alerter.start();
   } catch (error) {
+    await service.budgets.alerter.stop();
+    await service.agents.close();
     await watchers.close();
     await housekeeping.stop();
     await http.close().catch(() => {});
@@ -134,10 +140,14 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
     close() {
       closing ??= (async () => {
         await http.close();
+        // Before the reads close: an evaluation in flight reads through them.
+        await service.budgets.alerter.stop();
         // No request is left to answer: the worker's connection closes before the writer checkpoints.
         await service.closeReads();
         // Before the ledger closes: watchers end their open runs at the last moment they saw them.
         await watchers.close();
+        // Before the ledger closes: the followers commit what is final and stop.
+        await service.agents.close();
         service.flush();
         await housekeeping.stop();
         ledger.close();

@@ -7,6 +7,7 @@ import { PortInUseError } from '../core/start-core.js';
 import { loadToken } from '../core/token.js';
 import { APP_USER_MODEL_ID } from './app-identity.js';
 import { CircuitNotifier } from './circuit-notifier.js';
+import { BudgetNotifier } from './budget-notifier.js';
 import type { CoreStarter, DesktopCore } from './core.js';
 import type { ElectronDeps, TrayLike } from './electron-api.js';
 import { DesktopHost } from './host/desktop-host.js';
@@ -217,6 +218,14 @@ export class DesktopApp {
     });
     notifier.start();
     this.cleanups.push(() => notifier.stop());
+    const budgetNotifier = new BudgetNotifier({
+      Notification,
+      events: core.service.events,
+      language: () => controller.displayLanguage,
+      openBudgets: () => windows.openDashboard('budgets'),
+    });
+    budgetNotifier.start();
+    this.cleanups.push(() => budgetNotifier.stop());
 
     const host = new DesktopHost({
       appInfo: () => core.appInfo(),

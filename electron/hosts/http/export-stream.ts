@@ -3,7 +3,10 @@ import { stringify } from 'csv-stringify';
 import type { ExportRow, RequestRow } from '../../../shared/types.js';
 
 /** What the export writes; rows from an older reader (plain request rows) leave the newer columns empty. */
-export type ExportStreamRow = RequestRow & Partial<Pick<ExportRow, 'kind' | 'runtimeMs' | 'channelLabel' | 'route'>>;
+type LaterRequestColumns = 'project' | 'branch' | 'sessionId' | 'responseId';
+export type ExportStreamRow = Omit<RequestRow, LaterRequestColumns> &
+  Partial<Pick<RequestRow, LaterRequestColumns>> &
+  Partial<Pick<ExportRow, 'kind' | 'runtimeMs' | 'channelLabel' | 'route'>>;
 
 const CSV_COLUMNS: (keyof ExportRow | 'time')[] = [
   'time',
@@ -29,6 +32,10 @@ const CSV_COLUMNS: (keyof ExportRow | 'time')[] = [
   'runtimeMs',
   'channelLabel',
   'route',
+  'project',
+  'branch',
+  'sessionId',
+  'responseId',
 ];
 
 /**

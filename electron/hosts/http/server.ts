@@ -15,6 +15,7 @@ import { jsonShapeProblem } from './json-body.js';
 import { registerCompression } from './compression.js';
 import { CONNECTION_LIMITS, UploadGate } from './limits.js';
 import { findRendererDir, serveRenderer } from './renderer-files.js';
+import { registerMetrics } from './metrics-route.js';
 
 export { BODY_LIMIT };
 
@@ -104,8 +105,13 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   });
 
   // A route that takes a body and got none (or an empty one) says so before the service sees it.
-  // Every API POST, PUT and PATCH but the circuit reset takes one; DELETE and GET never do.
-  const bodyless = new Set([`/api/v1/circuits/:metricsKey/reset`]);
+  // Every API POST, PUT and PATCH but the circuit reset and the catalogue actions takes one; DELETE and GET never do.
+  const bodyless = new Set([
+    `/api/v1/circuits/:metricsKey/reset`,
+    `/api/v1/catalogue/update-check`,
+    `/api/v1/catalogue/reprice/preview`,
+    `/api/v1/catalogue/reprice`,
+  ]);
   app.addHook('preValidation', async (request) => {
     const route = request.routeOptions.url ?? '';
     if (request.body !== undefined || !route.startsWith('/api/') || bodyless.has(route)) return;
@@ -129,6 +135,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.get(`${v1}/runs`, async (request) => service.listRuns(q(request)));
   app.get(`${v1}/program-runs`, async (request) => service.listProgramRuns(q(request)));
   app.get(`${v1}/requests`, async (request) => service.listRequests(q(request)));
+  app.get(`${v1}/projects`, async (request) => service.listProjects(q(request)));
 
   app.get(`${v1}/circuits`, async (request) => service.listCircuits(q(request)));
   app.get(`${v1}/circuits/events`, async (request) => service.listCircuitEvents(q(request)));
@@ -155,6 +162,12 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   });
 
   app.get(`${v1}/catalogue`, async (request) => service.searchCatalogue(q(request) as never));
+  app.get(`${v1}/catalogue/status`, async () => service.getCatalogueStatus());
+  app.post(`${v1}/catalogue/update-check`, async () => service.checkCatalogueUpdate());
+  app.post(`${v1}/catalogue/update`, async (request) => service.applyCatalogueUpdate((request.body ?? {}) as never));
+  app.delete(`${v1}/catalogue/update`, async () => service.resetCatalogue());
+  app.post(`${v1}/catalogue/reprice/preview`, async () => service.previewCatalogueReprice());
+  app.post(`${v1}/catalogue/reprice`, async () => service.repriceCatalogue());
 
   app.delete(`${v1}/models/*`, async (request) => service.deleteModel({ model: modelParam(request) }));
   app.post(`${v1}/channels/delete`, async (request) => service.deleteChannels(request.body as never));
@@ -185,9 +198,28 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.put(`${v1}/watchers/:id`, async (request) => service.saveWatcher({ id: (request.params as { id: string }).id, watcher: request.body as never }));
   app.delete(`${v1}/watchers/:id`, async (request) => service.deleteWatcher({ id: (request.params as { id: string }).id }));
   app.post(`${v1}/import`, async (request) => service.importDatabase(request.body as never));
+  app.get(`${v1}/budgets`, async () => service.listBudgets());
+  app.get(`${v1}/budgets/alerts`, async (request) => service.listBudgetAlerts(q(request) as never));
+  app.put(`${v1}/budgets/:id`, async (request) => service.saveBudget({ id: (request.params as { id: string }).id, budget: request.body as never }));
+  app.delete(`${v1}/budgets/:id`, async (request) => service.deleteBudget({ id: (request.params as { id: string }).id }));
+  app.get(`${v1}/forecast`, async () => service.getForecast());
+  app.get(`${v1}/agents`, async () => service.listAgentSources());
+  app.get(`${v1}/agents/:id/preview`, async (request) => service.previewAgentSource({ id: (request.params as { id: string }).id as never }));
+  app.put(`${v1}/agents/:id`, async (request) => {
+    const body = request.body;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new ApiError('validation_failed', 'the body must be an object: {"enabled": true|false}', [{ field: '(body)', reason: 'expected an object' }]);
+    }
+    const extra = Object.keys(body).filter((key) => key !== 'enabled');
+    if (extra.length) throw new ApiError('validation_failed', `unknown field: ${extra.join(', ')}`, extra.map((field) => ({ field, reason: 'unknown' })));
+    return service.setAgentSource({ id: (request.params as { id: string }).id as never, enabled: (body as { enabled?: unknown }).enabled as never });
+  });
 
   // Metering proxy: /r/<route>/... (raw bodies, its own auth rules; see electron/sources/proxy/register.ts).
   registerProxy(app, { service, token, ...options.proxy });
+
+  // Prometheus /metrics (its own auth rule) and the OTLP push, started and stopped with this server.
+  registerMetrics(app, { service, token, version: options.version, log: errorLog });
 
   app.get(`${v1}/export`, async (request, reply) => {
     const query = parseInput(exportQuerySchema, q(request), 'export query');

@@ -14,7 +14,8 @@ export const CATALOGUE_PROVIDERS = [
 
 let providers: Provider[] | null = null;
 
-function allProviders(): Provider[] {
+/** The providers of the bundled data, as the package holds them. */
+export function allProviders(): Provider[] {
   providers ??= CATALOGUE_PROVIDERS.map((id) => findProvider({ providerId: id })).filter((p): p is Provider => p !== undefined);
   return providers;
 }
@@ -36,21 +37,26 @@ export function pricesInForce(model: ModelInfo, ts: number): { prices: ModelPric
   return chosen ?? { prices: model.prices[0]!.prices, since: null };
 }
 
+/** An entry's token prices in force at `now`, as shown. */
+export function entryPrices(model: ModelInfo, now: number): CatalogueEntry['prices'] {
+  const { prices } = pricesInForce(model, now);
+  return {
+    input: toPrice(prices['input_mtok']),
+    output: toPrice(prices['output_mtok']),
+    cacheRead: toPrice(prices['cache_read_mtok']),
+    cacheWrite: toPrice(prices['cache_write_mtok']),
+    cacheWrite1h: toPrice(prices['cache_write_1h_mtok']),
+  };
+}
+
 function toEntry(provider: Provider, model: ModelInfo, now: number): CatalogueEntry {
-  const { prices, since } = pricesInForce(model, now);
   return {
     provider: provider.id,
     providerName: provider.name,
     modelId: model.id,
     name: model.name ?? null,
-    since,
-    prices: {
-      input: toPrice(prices['input_mtok']),
-      output: toPrice(prices['output_mtok']),
-      cacheRead: toPrice(prices['cache_read_mtok']),
-      cacheWrite: toPrice(prices['cache_write_mtok']),
-      cacheWrite1h: toPrice(prices['cache_write_1h_mtok']),
-    },
+    since: pricesInForce(model, now).since,
+    prices: entryPrices(model, now),
   };
 }
 
@@ -65,11 +71,17 @@ export function catalogueEntry(providerId: string, modelId: string, now: number)
  * Entries whose provider id, model id or name hold every word of `search` (case-insensitive), exact
  * model ids first, then by provider and id; at most `limit`.
  */
-export function searchCatalogue(search: string, provider: string | undefined, limit: number, now: number): { entries: CatalogueEntry[]; truncated: boolean } {
+export function searchCatalogue(
+  search: string,
+  provider: string | undefined,
+  limit: number,
+  now: number,
+  providers: readonly Provider[] = allProviders(),
+): { entries: CatalogueEntry[]; truncated: boolean } {
   const words = search.toLowerCase().split(/\s+/).filter(Boolean);
   const exact = search.trim().toLowerCase();
   const found: { provider: Provider; model: ModelInfo }[] = [];
-  for (const p of allProviders()) {
+  for (const p of providers) {
     if (provider !== undefined && p.id !== provider) continue;
     for (const model of p.models) {
       const text = `${p.id} ${model.id} ${model.name ?? ''}`.toLowerCase();

@@ -1,12 +1,9 @@
-import { calcPrice, type ModelInfo, type ModelPrice, type TieredPrices } from '@pydantic/genai-prices';
+import { calcPrice, type ModelInfo, type ModelPrice, type PriceCalculationResult, type TieredPrices } from '@pydantic/genai-prices';
+import { BUNDLED_CATALOGUE, findProviderIn, type CatalogueData } from './catalogue-data.js';
+import { CATALOGUE_PACKAGE } from './catalogue-version.js';
 import { roundedQuotient, toNanos } from './rules.js';
 
-/**
- * The bundled price catalogue: @pydantic/genai-prices, offline. Kept in step with package.json by a
- * test, and written into every catalogue-priced request's provenance.
- */
-export const CATALOGUE_PACKAGE = '@pydantic/genai-prices';
-export const CATALOGUE_VERSION = '0.1.8';
+export { CATALOGUE_PACKAGE, CATALOGUE_VERSION } from './catalogue-version.js';
 /** The catalogue's prices are in US dollars. */
 export const CATALOGUE_CURRENCY = 'USD';
 
@@ -72,8 +69,25 @@ export function normaliseModelName(name: string): { model: string; providerHint:
   return { model, providerHint };
 }
 
-function matchOnce(model: string, providerId: string | undefined): CatalogueMatch | null {
-  const result = calcPrice({}, model, providerId === undefined ? {} : { providerId });
+/** The package's own lookup: over its bundled data, or over a downloaded provider list handed to it. */
+export function lookUp(model: string, providerId: string | undefined, data: CatalogueData): PriceCalculationResult {
+  if (data.providers === null) return calcPrice({}, model, providerId === undefined ? {} : { providerId });
+  const provider = findProviderIn(data.providers, providerId, model);
+  if (provider === undefined) return null;
+  const found = calcPrice({}, model, { provider });
+  if (found) return found;
+  // With a provider passed in, the package would look for fallbacks in its bundled data: they are
+  // looked up in the downloaded list instead.
+  for (const id of provider.fallback_model_providers ?? []) {
+    const fallback = data.providers.find((p) => p.id === id);
+    const result = fallback && calcPrice({}, model, { provider: fallback });
+    if (result) return result;
+  }
+  return null;
+}
+
+function matchOnce(model: string, providerId: string | undefined, data: CatalogueData): CatalogueMatch | null {
+  const result = lookUp(model, providerId, data);
   if (!result || !hasTokenPrices(result.model)) return null;
   const entry = `${result.provider.id}/${result.model.id}`;
   return {
@@ -81,7 +95,7 @@ function matchOnce(model: string, providerId: string | undefined): CatalogueMatc
     model: result.model,
     entry,
     compiled: compileCatalogueModel(result.model),
-    sourceName: `${CATALOGUE_PACKAGE}@${CATALOGUE_VERSION} ${entry}`,
+    sourceName: `${CATALOGUE_PACKAGE}@${data.version} ${entry}`,
   };
 }
 
@@ -94,12 +108,12 @@ function hasTokenPrices(model: ModelInfo): boolean {
  * Finds the catalogue entry of a model: as named, then normalised, with the given provider, then the
  * provider the name carries, then any provider whose models it matches.
  */
-export function matchCatalogue(name: string, provider: string | undefined): CatalogueMatch | null {
+export function matchCatalogue(name: string, provider: string | undefined, data: CatalogueData = BUNDLED_CATALOGUE): CatalogueMatch | null {
   const { model, providerHint } = normaliseModelName(name);
   const lowered = name.trim().toLowerCase();
   const providers = [...new Set([provider?.toLowerCase(), providerHint, undefined])];
   for (const candidate of providers) {
-    const found = matchOnce(lowered, candidate) ?? (model === lowered ? null : matchOnce(model, candidate));
+    const found = matchOnce(lowered, candidate, data) ?? (model === lowered ? null : matchOnce(model, candidate, data));
     // A provider that lacks the model falls through: an OpenAI-compatible api type often fronts
     // another vendor's models (deepseek-chat over the openai protocol).
     if (found) return found;
@@ -107,15 +121,20 @@ export function matchCatalogue(name: string, provider: string | undefined): Cata
   return null;
 }
 
-/** Matches memoised per (model, provider): matching walks the catalogue, pricing a match is a lookup. */
+/**
+ * Matches memoised per (model, provider): matching walks the catalogue, pricing a match is a lookup.
+ * One matcher prices with one data set; a newer data set gets a new matcher.
+ */
 export class CatalogueMatcher {
   private readonly cache = new Map<string, CatalogueMatch | null>();
+
+  constructor(readonly data: CatalogueData = BUNDLED_CATALOGUE) {}
 
   match(model: string, provider: string | undefined): CatalogueMatch | null {
     const key = provider === undefined ? model : `${provider}\u0000${model}`;
     let found = this.cache.get(key);
     if (found === undefined) {
-      found = matchCatalogue(model, provider);
+      found = matchCatalogue(model, provider, this.data);
       this.cache.set(key, found);
     }
     return found;

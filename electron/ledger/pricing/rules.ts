@@ -21,7 +21,12 @@ export interface CompiledTier {
   output: number;
   cacheRead: number;
   cacheWrite: number;
+  /** The 1-hour cache-write price; the cache-write price when the tier has none. */
+  cacheWrite1h: number;
 }
+
+/** Token counts a tier prices: cacheWrite1hTokens is the part of cacheWriteTokens written for an hour. */
+export type PricedTokens = TokenTotals & { cacheWrite1hTokens?: number | null | undefined };
 
 export interface CompiledVersion {
   id: number;
@@ -39,12 +44,14 @@ export function compileTiers(tiers: readonly PriceTier[]): CompiledTier[] {
   return tiers
     .map((tier) => {
       const input = toNanos(tier.input);
+      const cacheWrite = tier.cacheWrite === undefined ? input : toNanos(tier.cacheWrite);
       return {
         maxPromptTokens: tier.maxPromptTokens ?? Number.POSITIVE_INFINITY,
         input,
         output: toNanos(tier.output),
         cacheRead: tier.cacheRead === undefined ? input : toNanos(tier.cacheRead),
-        cacheWrite: tier.cacheWrite === undefined ? input : toNanos(tier.cacheWrite),
+        cacheWrite,
+        cacheWrite1h: tier.cacheWrite1h === undefined ? cacheWrite : toNanos(tier.cacheWrite1h),
       };
     })
     .sort((a, b) => a.maxPromptTokens - b.maxPromptTokens);
@@ -63,11 +70,14 @@ export function selectTier(tiers: readonly CompiledTier[], prompt: number): Comp
   return tiers[tiers.length - 1]!;
 }
 
-export function tierCostNanos(tier: CompiledTier, tokens: TokenTotals): number {
+export function tierCostNanos(tier: CompiledTier, tokens: PricedTokens): number {
+  const oneHour = Math.min(tokens.cacheWrite1hTokens ?? 0, tokens.cacheWriteTokens);
+  const shortWrites = tokens.cacheWriteTokens - oneHour;
   const sum =
     tokens.inputTokens * tier.input +
     tokens.cacheReadTokens * tier.cacheRead +
-    tokens.cacheWriteTokens * tier.cacheWrite +
+    shortWrites * tier.cacheWrite +
+    oneHour * tier.cacheWrite1h +
     tokens.outputTokens * tier.output;
   // A safe-integer sum means every product was exact too; past 2^53 the float sum can be off by more
   // than half a nano (92M tokens at 4,549.48 per 1M came out one nano short), so sum in BigInt there.
@@ -75,7 +85,8 @@ export function tierCostNanos(tier: CompiledTier, tokens: TokenTotals): number {
   return roundedQuotient(
     BigInt(tokens.inputTokens) * BigInt(tier.input) +
       BigInt(tokens.cacheReadTokens) * BigInt(tier.cacheRead) +
-      BigInt(tokens.cacheWriteTokens) * BigInt(tier.cacheWrite) +
+      BigInt(shortWrites) * BigInt(tier.cacheWrite) +
+      BigInt(oneHour) * BigInt(tier.cacheWrite1h) +
       BigInt(tokens.outputTokens) * BigInt(tier.output),
     TOKENS_PER_PRICE_UNIT,
   );
@@ -91,7 +102,7 @@ export function roundedQuotient(dividend: bigint, divisor: number): number {
  * The cost of one request under a version. Hourly and free versions price the request itself at zero
  * (hourly cost comes from runtime), which still counts as priced.
  */
-export function requestCostNanos(version: CompiledVersion, tokens: TokenTotals): number {
+export function requestCostNanos(version: CompiledVersion, tokens: PricedTokens): number {
   if (version.method !== 'tokens') return 0;
   return tierCostNanos(selectTier(version.tiers, promptTokens(tokens)), tokens);
 }
@@ -123,5 +134,6 @@ export function versionAt<V extends { effectiveFrom: number }>(versions: readonl
 
 /** Whether a version prices every request from its token sums alone (one tier, or no tokens). */
 export function isLinear(version: CompiledVersion): boolean {
-  return version.method !== 'tokens' || version.tiers.length === 1;
+  // Rollups do not keep the 1-hour share of cache writes: a distinct 1-hour price needs the raw rows.
+  return version.method !== 'tokens' || (version.tiers.length === 1 && version.tiers[0]!.cacheWrite1h === version.tiers[0]!.cacheWrite);
 }

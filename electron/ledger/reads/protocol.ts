@@ -12,7 +12,11 @@ export interface HistoryArgs {
   apiType?: string;
   metricsKey?: string;
   baseUrl?: string;
+  /** A project's path as recorded. */
+  project?: string;
   groupByModel: boolean;
+  /** One row per project instead of per model (runs are left out: they belong to no project). */
+  groupByProject?: boolean;
 }
 
 export interface RequestsArgs {
@@ -21,13 +25,14 @@ export interface RequestsArgs {
   model?: string;
   apiType?: string;
   metricsKey?: string;
+  project?: string;
   limit: number;
   before?: string;
 }
 
 export type SummaryCore = Omit<Summary, 'converted'>;
 
-export type ReadCall = { op: 'summary'; range: TimeRange } | { op: 'history'; args: HistoryArgs } | { op: 'requests'; args: RequestsArgs };
+export type ReadCall = { op: 'summary'; range: TimeRange; project?: string } | { op: 'history'; args: HistoryArgs } | { op: 'requests'; args: RequestsArgs };
 
 export interface ReadResults {
   summary: SummaryCore;

@@ -17,7 +17,7 @@ export function answerCall<C extends ReadCall>(ledger: Ledger, call: C): ReadRes
   const answer = (): ReadResults[ReadCall['op']] => {
     switch (call.op) {
       case 'summary':
-        return readSummary(ledger, call.range);
+        return readSummary(ledger, call.range, call.project);
       case 'history':
         return readHistory(ledger, call.args);
       case 'requests':
@@ -27,13 +27,20 @@ export function answerCall<C extends ReadCall>(ledger: Ledger, call: C): ReadRes
   return answer() as ReadResults[C['op']];
 }
 
-export function readSummary(ledger: Ledger, range: TimeRange): SummaryCore {
-  return ledger.reports.summary(range, ledger.circuits.countByState());
+export function readSummary(ledger: Ledger, range: TimeRange, project?: string): SummaryCore {
+  const filter = project === undefined ? {} : { projectId: projectIdOf(ledger.ctx, project) };
+  return ledger.reports.summary(range, ledger.circuits.countByState(), filter);
+}
+
+/** A project's id; -1 (matches nothing) for one never recorded. */
+export function projectIdOf(ctx: StoreContext, project: string): number {
+  return ctx.projects.find(project) ?? -1;
 }
 
 export function readHistory(ledger: Ledger, args: HistoryArgs): HistoryBucket[] {
   const ctx = ledger.ctx;
-  const filter: { modelId?: number; channelIds?: number[]; apiTypeId?: number } = {};
+  const filter: { modelId?: number; channelIds?: number[]; apiTypeId?: number; projectId?: number } = {};
+  if (args.project !== undefined) filter.projectId = projectIdOf(ctx, args.project);
   let unknown = false;
   if (args.model !== undefined) {
     const id = ctx.models.find(args.model);
@@ -50,7 +57,8 @@ export function readHistory(ledger: Ledger, args: HistoryArgs): HistoryBucket[] 
     const atUrl = ctx.channels.idsAtBaseUrl(normalizeBaseUrl(args.baseUrl));
     filter.channelIds = filter.channelIds ? filter.channelIds.filter((id) => atUrl.includes(id)) : atUrl;
   }
-  const includeRuntime = filter.channelIds === undefined && args.apiType === undefined;
+  // Runs belong to no channel, api type or project.
+  const includeRuntime = filter.channelIds === undefined && args.apiType === undefined && args.project === undefined;
   // An unknown model or api type has no requests: same buckets, all zero.
   if (unknown) filter.channelIds = [];
   return ledger.reports.history({
@@ -59,12 +67,18 @@ export function readHistory(ledger: Ledger, args: HistoryArgs): HistoryBucket[] 
     filter,
     includeRuntime: includeRuntime && !unknown,
     groupByModel: args.groupByModel,
+    groupByProject: args.groupByProject === true,
   });
 }
 
 export function readRequests(ledger: Ledger, args: RequestsArgs): RequestPage {
   const ctx = ledger.ctx;
-  const filter: { modelId?: number; apiTypeId?: number; channelIds?: number[]; from: number; to: number } = { from: args.from, to: args.to };
+  const filter: { modelId?: number; apiTypeId?: number; channelIds?: number[]; projectId?: number; from: number; to: number } = { from: args.from, to: args.to };
+  if (args.project !== undefined) {
+    const id = ctx.projects.find(args.project);
+    if (id === undefined) return { requests: [], nextBefore: null };
+    filter.projectId = id;
+  }
   if (args.model !== undefined) {
     const id = ctx.models.find(args.model);
     if (id === undefined) return { requests: [], nextBefore: null };

@@ -1,5 +1,5 @@
 import type { RequestRecord } from '../../../shared/schemas/request-record.js';
-import { type CatalogueMatch, type CatalogueUsage, CATALOGUE_CURRENCY, catalogueAt, catalogueCostNanos, providerOfApiType } from '../pricing/catalogue.js';
+import { type CatalogueMatch, type CatalogueMatcher, type CatalogueUsage, CATALOGUE_CURRENCY, catalogueAt, catalogueCostNanos, providerOfApiType } from '../pricing/catalogue.js';
 import type { StoreContext } from './context.js';
 
 export interface CataloguePriced {
@@ -24,6 +24,8 @@ export function recordProvider(record: Pick<RequestRecord, 'provider' | 'apiType
  */
 export class CatalogueCosts {
   private readonly decisions = new Map<string, Map<string, CatalogueMatch | null>>();
+  /** The matcher the decisions were made with: newer catalogue data (ctx.catalogue replaced) drops them. */
+  private decidedWith: CatalogueMatcher | null = null;
 
   constructor(private readonly ctx: StoreContext) {}
 
@@ -31,6 +33,10 @@ export class CatalogueCosts {
     const { ctx } = this;
     const matcher = ctx.catalogue;
     if (matcher === null || ctx.localModels.modelHasRuns(modelId)) return null;
+    if (matcher !== this.decidedWith) {
+      this.decisions.clear();
+      this.decidedWith = matcher;
+    }
     let byRoute = this.decisions.get(record.model);
     if (!byRoute) this.decisions.set(record.model, (byRoute = new Map()));
     const key = `${record.provider ?? ''}\u0001${record.apiType ?? ''}\u0001${record.source ?? ''}\u0001${channelId}`;

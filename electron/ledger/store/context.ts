@@ -18,6 +18,8 @@ export class StoreContext {
   readonly currencies: Dictionary;
   readonly providers: Dictionary;
   readonly priceSources: Dictionary;
+  readonly projects: Dictionary;
+  readonly branches: Dictionary;
   readonly localModels: LocalModels;
   /** Pricing from the bundled catalogue where the user has no price; off only for benchmarks and tests. */
   catalogue: CatalogueMatcher | null = new CatalogueMatcher();
@@ -42,6 +44,8 @@ export class StoreContext {
     this.currencies = new Dictionary(db, 'currencies', now);
     this.providers = new Dictionary(db, 'providers', now);
     this.priceSources = new Dictionary(db, 'price_sources', now);
+    this.projects = new Dictionary(db, 'projects', now);
+    this.branches = new Dictionary(db, 'branches', now);
     this.channels = new ChannelDirectory(db, this.apiTypes);
     this.localModels = new LocalModels(db, this.channels);
     this.prices = new PriceBook(db, this.currencies);
@@ -63,6 +67,8 @@ export class StoreContext {
     this.currencies.forget();
     this.providers.forget();
     this.priceSources.forget();
+    this.projects.forget();
+    this.branches.forget();
     this.channels.forget();
     this.localModels.forget();
     this.prices.reload();
@@ -85,6 +91,8 @@ export class StoreContext {
       this.currencies.forget();
       this.providers.forget();
       this.priceSources.forget();
+    this.projects.forget();
+    this.branches.forget();
       this.channels.forget();
       this.localModels.forget();
       this.ids.reload();

@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { DayCalendar } from '../time/day-calendar.js';
 import { HOUR_MS } from '../time/ranges.js';
-import { SUM_COLUMNS, SUM_COUNT } from './rollups.js';
+import { KEY_COLUMNS, KEY_COUNT, SUM_COLUMNS, SUM_COUNT } from './rollups.js';
 
 const META_KEY = 'day_rollup_calendar';
 
@@ -30,7 +30,7 @@ export function alignDayRollups(db: Database, calendar: DayCalendar, rawFrom: nu
     };
     const splitHours = new Set<number>();
     const hours = db
-      .prepare<[], number[]>(`SELECT bucket, model_id, channel_id, api_type_id, currency_id, ${SUM_COLUMNS.join(', ')} FROM rollup_hour`)
+      .prepare<[], number[]>(`SELECT bucket, ${KEY_COLUMNS.join(', ')}, ${SUM_COLUMNS.join(', ')} FROM rollup_hour`)
       .raw(true);
     for (const row of hours.iterate()) {
       const hour = row[0]!;
@@ -40,26 +40,25 @@ export function alignDayRollups(db: Database, calendar: DayCalendar, rawFrom: nu
           splitHours.add(hour);
           continue;
         }
-        add(calendar.dayStart(hour + HOUR_MS / 2), row.slice(1, 5), row.slice(5));
+        add(calendar.dayStart(hour + HOUR_MS / 2), row.slice(1, 1 + KEY_COUNT), row.slice(1 + KEY_COUNT));
         continue;
       }
-      add(day, row.slice(1, 5), row.slice(5));
+      add(day, row.slice(1, 1 + KEY_COUNT), row.slice(1 + KEY_COUNT));
     }
     const raw = db
       .prepare<[number, number], number[]>(
-        `SELECT ((id >> 10) / 60000) * 60000 AS minute, model_id, coalesce(channel_id, 0), coalesce(api_type_id, 0),
-                coalesce(currency_id, 0), ${RAW_SUMS}
-         FROM requests WHERE id >= ? AND id < ? GROUP BY 1, 2, 3, 4, 5`,
+        `SELECT ((id >> 10) / 60000) * 60000 AS minute, ${KEY_COLUMNS.map((column) => `coalesce(${column}, 0)`).join(', ')}, ${RAW_SUMS}
+         FROM requests WHERE id >= ? AND id < ? GROUP BY ${KEY_COLUMNS.map((_, i) => i + 1).join(', ')}, ${KEY_COUNT + 1}`,
       )
       .raw(true);
     for (const hour of splitHours) {
       // Midnights fall on whole minutes in every zone, so minutes are fine enough.
-      for (const row of raw.all(hour * 1024, (hour + HOUR_MS) * 1024)) add(calendar.dayStart(row[0]!), row.slice(1, 5), row.slice(5));
+      for (const row of raw.all(hour * 1024, (hour + HOUR_MS) * 1024)) add(calendar.dayStart(row[0]!), row.slice(1, 1 + KEY_COUNT), row.slice(1 + KEY_COUNT));
     }
     db.exec(`DELETE FROM rollup_day`);
     const insert = db.prepare<unknown[]>(
-      `INSERT INTO rollup_day (bucket, model_id, channel_id, api_type_id, currency_id, ${SUM_COLUMNS.join(', ')})
-       VALUES (${new Array(5 + SUM_COUNT).fill('?').join(', ')})`,
+      `INSERT INTO rollup_day (bucket, ${KEY_COLUMNS.join(', ')}, ${SUM_COLUMNS.join(', ')})
+       VALUES (${new Array(1 + KEY_COUNT + SUM_COUNT).fill('?').join(', ')})`,
     );
     for (const [key, sums] of days) if (sums[0] !== 0) insert.run(...key.split('|').map(Number), ...sums);
   }

@@ -11,8 +11,12 @@ export class Dictionary {
   private readonly selectById: Statement<[number], { name: string }>;
   private readonly insertRow: (name: string) => { lastInsertRowid: number | bigint };
 
-  constructor(db: Database, table: 'models' | 'sources' | 'api_types' | 'currencies' | 'providers' | 'price_sources', now: () => number) {
-    const column = table === 'currencies' ? 'code' : 'name';
+  constructor(
+    db: Database,
+    table: 'models' | 'sources' | 'api_types' | 'currencies' | 'providers' | 'price_sources' | 'projects' | 'branches',
+    now: () => number,
+  ) {
+    const column = table === 'currencies' ? 'code' : table === 'projects' ? 'path' : 'name';
     this.selectByName = db.prepare(`SELECT id FROM ${table} WHERE ${column} = ?`);
     this.selectById = db.prepare(`SELECT ${column} AS name FROM ${table} WHERE id = ?`);
     if (table === 'models') {

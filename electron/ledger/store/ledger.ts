@@ -6,6 +6,7 @@ import { SavingsStore } from './savings-store.js';
 import { StoreContext } from './context.js';
 import { Maintenance } from './maintenance.js';
 import { PricingStore } from './pricing-store.js';
+import { ProjectList } from './project-list.js';
 import { Reports } from './reports.js';
 import { Repricer } from './repricing.js';
 import { RequestLog } from './request-log.js';
@@ -32,6 +33,7 @@ export class Ledger {
   readonly settings: SettingsStore;
   readonly config: ConfigStore;
   readonly savings: SavingsStore;
+  readonly projects: ProjectList;
 
   private constructor(
     readonly db: Database,
@@ -51,6 +53,7 @@ export class Ledger {
     this.config = new ConfigStore(this.ctx);
     this.settings = new SettingsStore(this.ctx, this.config);
     this.savings = new SavingsStore(this.ctx, this.config);
+    this.projects = new ProjectList(this.ctx);
   }
 
   static open(file: string, options: OpenOptions & { now?: () => number; calendar?: DayCalendar } = {}): Ledger {

@@ -168,7 +168,138 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: 'projects, branches, sessions and response ids; a project dimension in the rollups',
+    up(db) {
+      // A request's project and branch are dictionary ids (paths repeat on every row of a project);
+      // the session id is kept as text (it rarely repeats beyond one session). response_id is the
+      // upstream's id for the answer: unique, so a call seen by the proxy and in an agent's log is
+      // stored once. Existing rollup rows belong to project 0 (none).
+      db.exec(`
+        CREATE TABLE projects (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, first_seen INTEGER, last_seen INTEGER) STRICT;
+        CREATE TABLE branches (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;
+        ALTER TABLE requests ADD COLUMN project_id INTEGER;
+        ALTER TABLE requests ADD COLUMN branch_id INTEGER;
+        ALTER TABLE requests ADD COLUMN session_id TEXT;
+        ALTER TABLE requests ADD COLUMN response_id TEXT;
+        CREATE UNIQUE INDEX requests_response_id ON requests(response_id) WHERE response_id IS NOT NULL;
+      `);
+      rebuildRollups(db, ['model_id', 'channel_id', 'api_type_id', 'currency_id', 'project_id'], ['project_id']);
+      // The request log and deletes of one project find its hours here, as they do for a model.
+      db.exec(`CREATE INDEX rollup_hour_project ON rollup_hour(project_id, bucket)`);
+    },
+  },
+  {
+    version: 5,
+    name: 'agent-log cursors and per-agent import counts',
+    up(db) {
+      // Where the agent-log follower stopped in each file (or database): the file's identity (device
+      // and inode) and size tell a file that was replaced or truncated from one that grew; `state` is
+      // the format's own JSON checkpoint. A cursor is written only after the records before it were
+      // committed, so a restart resumes exactly there. agent_stats counts what each agent's import
+      // added, so the Settings view never counts the requests table.
+      db.exec(`
+        CREATE TABLE agent_cursors (
+          agent TEXT NOT NULL,
+          path TEXT NOT NULL,
+          identity TEXT NOT NULL,
+          size INTEGER NOT NULL,
+          offset INTEGER NOT NULL,
+          state TEXT,
+          updated_at INTEGER NOT NULL,
+          PRIMARY KEY (agent, path)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE agent_stats (
+          agent TEXT PRIMARY KEY,
+          records INTEGER NOT NULL,
+          last_record_at INTEGER
+        ) STRICT;
+      `);
+    },
+  },
+  {
+    version: 6,
+    name: 'budgets, alerts sent and the webhook outbox',
+    up(db) {
+      // A budget's settings are one validated JSON document (the schema in shared/schemas/budgets.ts
+      // owns its shape). An alert row is written once per budget, period and threshold: the UNIQUE key
+      // is what keeps a restart or a re-pricing from sending one again. Webhook deliveries are an
+      // outbox in the same database, written in the alert's transaction, so a delivery survives a
+      // restart and is retried until delivered (or given up after its last attempt).
+      db.exec(`
+        CREATE TABLE budgets (
+          id TEXT PRIMARY KEY,
+          config TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE TABLE budget_alerts (
+          id INTEGER PRIMARY KEY,
+          budget_id TEXT NOT NULL,
+          budget_name TEXT NOT NULL,
+          period_start INTEGER NOT NULL,
+          threshold INTEGER NOT NULL,
+          ts INTEGER NOT NULL,
+          spent REAL NOT NULL,
+          projected REAL NOT NULL,
+          currency TEXT NOT NULL,
+          UNIQUE (budget_id, period_start, threshold)
+        ) STRICT;
+        CREATE TABLE webhook_deliveries (
+          id INTEGER PRIMARY KEY,
+          alert_id INTEGER NOT NULL UNIQUE,
+          url TEXT NOT NULL,
+          format TEXT NOT NULL,
+          body TEXT NOT NULL,
+          attempts INTEGER NOT NULL,
+          next_attempt_at INTEGER NOT NULL,
+          last_error TEXT,
+          delivered_at INTEGER,
+          failed_at INTEGER
+        ) STRICT;
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
+      `);
+    },
+  },
 ];
+
+/**
+ * Rebuilds the three rollup tables with `keyColumns` after the bucket as their primary key, copying
+ * every row (columns not in the old key take 0 = "none"). A new dimension (projects in v4, a host
+ * later) is a column added to the key this way, so a filtered long-range read stays a key range on
+ * the same day/hour rows.
+ */
+export function rebuildRollups(db: Database, keyColumns: readonly string[], added: readonly string[]): void {
+  const sums = ROLLUP_SUMS.join(', ');
+  for (const table of ['rollup_minute', 'rollup_hour', 'rollup_day']) {
+    db.exec(`
+      CREATE TABLE ${table}_next (
+        bucket INTEGER NOT NULL,
+        ${keyColumns.map((column) => `${column} INTEGER NOT NULL`).join(',\n        ')},
+        ${ROLLUP_SUMS.map((column) => `${column} INTEGER NOT NULL`).join(', ')},
+        PRIMARY KEY (bucket, ${keyColumns.join(', ')})
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO ${table}_next (bucket, ${keyColumns.join(', ')}, ${sums})
+        SELECT bucket, ${keyColumns.map((column) => (added.includes(column) ? '0' : column)).join(', ')}, ${sums} FROM ${table};
+      DROP TABLE ${table};
+      ALTER TABLE ${table}_next RENAME TO ${table};
+    `);
+  }
+  db.exec(`CREATE INDEX IF NOT EXISTS rollup_hour_model ON rollup_hour(model_id, bucket)`);
+}
+
+const ROLLUP_SUMS = [
+  'requests',
+  'failures',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'cost_nanos',
+  'latency_ms_sum',
+  'latency_count',
+] as const;
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

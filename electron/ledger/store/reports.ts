@@ -1,5 +1,6 @@
 import type { CircuitStateName } from '../../../shared/schemas/circuit.js';
-import type { HistoryBucket, ModelSummary, Money, Summary, UsageTotals } from '../../../shared/types.js';
+import { projectName } from '../../../shared/project-name.js';
+import type { HistoryBucket, ModelSummary, Money, ProjectSummary, Summary, UsageTotals } from '../../../shared/types.js';
 import { fromNanos, versionAt } from '../pricing/rules.js';
 import { bucketStarts, isCalendarInterval } from '../time/buckets.js';
 import type { TimeRange } from '../time/ranges.js';
@@ -70,6 +71,8 @@ export interface HistoryRequest {
   /** Runtime and hourly cost only make sense unfiltered by channel or api type. */
   includeRuntime: boolean;
   groupByModel: boolean;
+  /** One row per project (null = none) instead of per model; runs, having no project, are left out. */
+  groupByProject?: boolean;
 }
 
 /** Builds the summary and history answers from usage sums and runs. */
@@ -82,7 +85,11 @@ export class Reports {
 
   private readonly versionsOf = (modelId: number) => this.ctx.prices.versions(modelId);
 
-  summary(range: TimeRange, circuits: Record<CircuitStateName, number>): Omit<Summary, 'converted'> {
+  /**
+   * `filter.projectId` narrows it to one project's requests (-1 matches none); runs belong to no
+   * project, so a filtered summary has no runtime.
+   */
+  summary(range: TimeRange, circuits: Record<CircuitStateName, number>, filter: { projectId?: number } = {}): Omit<Summary, 'converted'> {
     const now = this.ctx.now();
     const spec = { from: range.from, to: range.to, starts: [range.from], widthMs: null };
     const perModel = new Map<number, Accumulator>();
@@ -91,14 +98,24 @@ export class Reports {
       if (!acc) perModel.set(modelId, (acc = new Accumulator()));
       return acc;
     };
-    for (const cell of this.usage.run(spec, {}, true)) of(cell.modelId).addSums(cell.currencyId, cell.sums);
-    for (const cell of runtimeCells(this.runs.spans(range.from, range.to), spec, now, true, this.versionsOf)) {
-      const acc = of(cell.modelId);
-      acc.runtimeMs += cell.runtimeMs;
-      for (const [currency, nanos] of cell.costNanos) acc.addCost(currency, nanos);
+    const perProject = new Map<number, Accumulator>();
+    const usageFilter = filter.projectId === undefined ? {} : { projectId: filter.projectId };
+    // Model and project in one read: the same rollup rows, split both ways in memory.
+    for (const cell of this.usage.run(spec, usageFilter, { model: true, project: true })) {
+      of(cell.modelId).addSums(cell.currencyId, cell.sums);
+      let acc = perProject.get(cell.projectId);
+      if (!acc) perProject.set(cell.projectId, (acc = new Accumulator()));
+      acc.addSums(cell.currencyId, cell.sums);
     }
     const running = this.runs.runningModelIds();
-    for (const modelId of running) of(modelId);
+    if (filter.projectId === undefined) {
+      for (const cell of runtimeCells(this.runs.spans(range.from, range.to), spec, now, true, this.versionsOf)) {
+        const acc = of(cell.modelId);
+        acc.runtimeMs += cell.runtimeMs;
+        for (const [currency, nanos] of cell.costNanos) acc.addCost(currency, nanos);
+      }
+      for (const modelId of running) of(modelId);
+    }
 
     const total = new Accumulator();
     const models: ModelSummary[] = [];
@@ -119,7 +136,14 @@ export class Reports {
       });
     }
     models.sort((a, b) => b.requests - a.requests || b.runtimeSeconds - a.runtimeSeconds || a.model.localeCompare(b.model));
-    return { from: range.from, to: range.to, totals: total.totals((nanos) => this.money(nanos)), models, circuits };
+    const byProject: ProjectSummary[] = [];
+    for (const [projectId, acc] of perProject) {
+      const { runtimeSeconds: _runtime, ...totals } = acc.totals((nanos) => this.money(nanos));
+      const project = projectId === 0 ? null : this.ctx.projects.nameOf(projectId);
+      byProject.push({ project, name: project === null ? '' : projectName(project), ...totals });
+    }
+    byProject.sort((a, b) => b.requests - a.requests || (a.project ?? '').localeCompare(b.project ?? ''));
+    return { from: range.from, to: range.to, totals: total.totals((nanos) => this.money(nanos)), models, circuits, byProject };
   }
 
   history(request: HistoryRequest): HistoryBucket[] {
@@ -138,13 +162,15 @@ export class Reports {
       if (!accs) grid.set(modelId, (accs = starts.map(() => new Accumulator())));
       return accs;
     };
-    if (!request.groupByModel) row(0);
-    for (const cell of this.usage.run(spec, request.filter, request.groupByModel)) {
-      row(cell.modelId)[cell.bucket]!.addSums(cell.currencyId, cell.sums);
+    const byProject = request.groupByProject === true;
+    const byModel = request.groupByModel && !byProject;
+    if (!byModel && !byProject) row(0);
+    for (const cell of this.usage.run(spec, request.filter, { model: byModel, project: byProject })) {
+      row(byProject ? cell.projectId : cell.modelId)[cell.bucket]!.addSums(cell.currencyId, cell.sums);
     }
-    if (request.includeRuntime) {
+    if (request.includeRuntime && !byProject) {
       const spans = this.runs.spans(range.from, range.to, request.filter.modelId);
-      for (const cell of runtimeCells(spans, spec, now, request.groupByModel, this.versionsOf)) {
+      for (const cell of runtimeCells(spans, spec, now, byModel, this.versionsOf)) {
         const acc = row(cell.modelId)[cell.bucket]!;
         acc.runtimeMs += cell.runtimeMs;
         for (const [currency, nanos] of cell.costNanos) acc.addCost(currency, nanos);
@@ -155,7 +181,8 @@ export class Reports {
     for (let i = 0; i < starts.length; i++) {
       for (const modelId of modelIds) {
         const totals = grid.get(modelId)![i]!.totals((nanos) => this.money(nanos));
-        buckets.push(request.groupByModel ? { ts: starts[i]!, model: this.ctx.models.nameOf(modelId), ...totals } : { ts: starts[i]!, ...totals });
+        if (byProject) buckets.push({ ts: starts[i]!, project: modelId === 0 ? null : this.ctx.projects.nameOf(modelId), ...totals });
+        else buckets.push(byModel ? { ts: starts[i]!, model: this.ctx.models.nameOf(modelId), ...totals } : { ts: starts[i]!, ...totals });
       }
     }
     return buckets;

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import { isLinear, requestCostNanos, selectTier, tierCostNanos, versionAt, type CompiledVersion } from '../pricing/rules.js';
+import { isLinear, requestCostNanos, selectTier, tierCostNanos, versionAt, type CompiledVersion, type PricedTokens } from '../pricing/rules.js';
 import { HOUR_MS } from '../time/ranges.js';
 import type { TokenTotals } from '../../../shared/types.js';
 import { CatalogueCosts, type CatalogueSubject } from './catalogue-costs.js';
@@ -25,6 +25,8 @@ export interface RepriceOutcome {
   unpricedBefore: number;
   unpricedAfter: number;
   notRepriced: number;
+  /** Raw requests whose cost, currency or price source changes (rollup-only hours are not counted). */
+  changed: number;
 }
 
 interface RawPriceRow {
@@ -43,6 +45,7 @@ interface RawPriceRow {
   latency_ms: number | null;
   cost_nanos: number | null;
   currency_id: number | null;
+  project_id: number | null;
 }
 
 interface HourRollupRow {
@@ -50,6 +53,7 @@ interface HourRollupRow {
   channel_id: number;
   api_type_id: number;
   currency_id: number;
+  project_id: number;
   sums: number[];
 }
 
@@ -72,14 +76,14 @@ export class Repricer {
     this.hours = db.prepare(`SELECT DISTINCT bucket FROM rollup_hour WHERE model_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`);
     this.rawRows = db.prepare(
       `SELECT id, api_type_id, channel_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, success,
-              latency_ms, cost_nanos, currency_id, cache_write_1h_tokens, source_id, provider_id, price_source_id
+              latency_ms, cost_nanos, currency_id, cache_write_1h_tokens, source_id, provider_id, price_source_id, project_id
        FROM requests WHERE id >= ? AND id < ? AND model_id = ?`,
     );
     this.hourRollups = db.prepare(
-      `SELECT bucket, channel_id, api_type_id, currency_id, ${SUM_COLUMNS.join(', ')} FROM rollup_hour WHERE model_id = ? AND bucket = ?`,
+      `SELECT bucket, channel_id, api_type_id, currency_id, project_id, ${SUM_COLUMNS.join(', ')} FROM rollup_hour WHERE model_id = ? AND bucket = ?`,
     );
     this.minuteRollups = db.prepare(
-      `SELECT bucket, channel_id, api_type_id, currency_id, ${SUM_COLUMNS.join(', ')} FROM rollup_minute
+      `SELECT bucket, channel_id, api_type_id, currency_id, project_id, ${SUM_COLUMNS.join(', ')} FROM rollup_minute
        WHERE model_id = ? AND bucket >= ? AND bucket < ?`,
     );
     this.updateRow = db.prepare(`UPDATE requests SET cost_nanos = ?, currency_id = ?, price_source_id = ? WHERE id = ?`);
@@ -87,7 +91,7 @@ export class Repricer {
   }
 
   run(modelId: number, versions: readonly CompiledVersion[], from: number, to: number, apply: boolean): RepriceOutcome {
-    const outcome: RepriceOutcome = { affected: 0, before: new Map(), after: new Map(), unpricedBefore: 0, unpricedAfter: 0, notRepriced: 0 };
+    const outcome: RepriceOutcome = { affected: 0, before: new Map(), after: new Map(), unpricedBefore: 0, unpricedAfter: 0, notRepriced: 0, changed: 0 };
     const delta = new RollupDelta();
     const rawHourFrom = Math.ceil(this.ctx.coverage.rawFrom / HOUR_MS) * HOUR_MS;
     const end = Math.min(to, tsOfId(Number.MAX_SAFE_INTEGER));
@@ -125,9 +129,11 @@ export class Repricer {
       outcome.affected++;
       tally(outcome, 'before', row.currency_id, row.cost_nanos, 1);
       tally(outcome, 'after', currencyId, cost, 1);
-      if (!apply || (cost === row.cost_nanos && currencyId === row.currency_id && priceSourceId === row.price_source_id)) continue;
+      if (cost === row.cost_nanos && currencyId === row.currency_id && priceSourceId === row.price_source_id) continue;
+      outcome.changed++;
+      if (!apply) continue;
       this.updateRow.run(cost, currencyId, priceSourceId, row.id);
-      const key = { modelId, channelId: row.channel_id ?? 0, apiTypeId: row.api_type_id ?? 0 };
+      const key = { modelId, channelId: row.channel_id ?? 0, apiTypeId: row.api_type_id ?? 0, projectId: row.project_id ?? 0 };
       const request = { ...tokens, success: row.success === 1, latencyMs: row.latency_ms };
       delta.add(ts, { ...key, currencyId: row.currency_id ?? 0 }, requestSums(sums, request, row.cost_nanos), -1);
       delta.add(ts, { ...key, currencyId: currencyId ?? 0 }, requestSums(sums, request, cost), 1);
@@ -165,6 +171,7 @@ export class Repricer {
       channel_id: row['channel_id']!,
       api_type_id: row['api_type_id']!,
       currency_id: row['currency_id']!,
+      project_id: row['project_id']!,
       sums: SUM_COLUMNS.map((column) => row[column]!),
     }));
     const version = versionAt(versions, hour);
@@ -196,19 +203,20 @@ export class Repricer {
       const cost = version === undefined ? null : version.method === 'tokens' ? tierCostNanos(selectTier(version.tiers, 0), tokens) : 0;
       const currencyId = version?.currencyId ?? null;
       tally(outcome, 'after', currencyId, cost, requests);
-      const key = { modelId, channelId: row.channel_id, apiTypeId: row.api_type_id };
+      const key = { modelId, channelId: row.channel_id, apiTypeId: row.api_type_id, projectId: row.project_id };
       delta.add(row.bucket, { ...key, currencyId: row.currency_id }, row.sums, -1);
       delta.add(row.bucket, { ...key, currencyId: currencyId ?? 0 }, [...row.sums.slice(0, S_COST), cost ?? 0, ...row.sums.slice(S_COST + 1)], 1);
     }
   }
 }
 
-function tokensOf(row: RawPriceRow): TokenTotals {
+function tokensOf(row: RawPriceRow): PricedTokens {
   return {
     inputTokens: row.input_tokens,
     outputTokens: row.output_tokens,
     cacheReadTokens: row.cache_read_tokens,
     cacheWriteTokens: row.cache_write_tokens,
+    cacheWrite1hTokens: row.cache_write_1h_tokens,
   };
 }
 

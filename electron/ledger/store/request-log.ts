@@ -24,12 +24,18 @@ interface RawRow {
   cost_nanos: number | null;
   currency_id: number | null;
   request_id: string | null;
+  project_id: number | null;
+  branch_id: number | null;
+  session_id: string | null;
+  response_id: string | null;
 }
 
 export interface LogFilter {
   modelId?: number;
   apiTypeId?: number;
   channelIds?: number[];
+  /** 0 = requests naming no project; -1 matches none. */
+  projectId?: number;
   from: number;
   to: number;
 }
@@ -41,10 +47,14 @@ export interface LogFilter {
  */
 export class RequestLog {
   private readonly modelHours: Statement<[number, number, number], { bucket: number }>;
+  private readonly projectHours: Statement<[number, number, number], { bucket: number }>;
 
   constructor(private readonly ctx: StoreContext) {
     this.modelHours = ctx.db.prepare(
       `SELECT DISTINCT bucket FROM rollup_hour WHERE model_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket DESC`,
+    );
+    this.projectHours = ctx.db.prepare(
+      `SELECT DISTINCT bucket FROM rollup_hour WHERE project_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket DESC`,
     );
   }
 
@@ -54,11 +64,13 @@ export class RequestLog {
     const lower = firstIdAt(filter.from);
     if (upper <= lower) return [];
     const out: RawRow[] = [];
-    if (filter.modelId === undefined) {
+    // A project (other than "none") is rare like a model: its hours come from the rollup's index.
+    const narrow = filter.modelId !== undefined ? { hours: this.modelHours, id: filter.modelId } : filter.projectId ? { hours: this.projectHours, id: filter.projectId } : null;
+    if (narrow === null) {
       out.push(...this.scan(filter, lower, upper, limit));
     } else {
       const fromHour = Math.floor(filter.from / HOUR_MS) * HOUR_MS;
-      const hours = this.modelHours.all(filter.modelId, fromHour, tsOfId(upper - 1) + 1);
+      const hours = narrow.hours.all(narrow.id, fromHour, tsOfId(upper - 1) + 1);
       for (const { bucket } of hours) {
         const rows = this.scan(filter, Math.max(lower, firstIdAt(bucket)), Math.min(upper, firstIdAt(bucket + HOUR_MS)), limit - out.length);
         out.push(...rows);
@@ -101,6 +113,10 @@ export class RequestLog {
       clauses.push('coalesce(api_type_id, 0) = ?');
       params.push(filter.apiTypeId);
     }
+    if (filter.projectId !== undefined) {
+      clauses.push('coalesce(project_id, 0) = ?');
+      params.push(filter.projectId);
+    }
     if (filter.channelIds !== undefined) {
       clauses.push(`coalesce(channel_id, 0) IN (${filter.channelIds.map(() => '?').join(', ') || 'NULL'})`);
       params.push(...filter.channelIds);
@@ -129,6 +145,10 @@ export class RequestLog {
       requestId: row.request_id,
       cost: row.cost_nanos === null ? null : fromNanos(row.cost_nanos),
       currency: row.currency_id === null ? null : ctx.currencies.nameOf(row.currency_id),
+      project: row.project_id === null ? null : ctx.projects.nameOf(row.project_id),
+      branch: row.branch_id === null ? null : ctx.branches.nameOf(row.branch_id),
+      sessionId: row.session_id,
+      responseId: row.response_id,
     };
   }
 }

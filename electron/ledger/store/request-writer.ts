@@ -5,6 +5,7 @@ import { CatalogueCosts } from './catalogue-costs.js';
 import type { StoreContext } from './context.js';
 import { tsOfId } from './request-ids.js';
 import { requestSums, RollupDelta, SUM_COUNT } from './rollups.js';
+import { ResponseIds } from './response-ids.js';
 
 export interface WriteResult {
   accepted: number;
@@ -28,16 +29,24 @@ export class RequestWriter {
   private readonly insert: Statement<unknown[]>;
   private readonly delta = new RollupDelta();
   private readonly catalogue: CatalogueCosts;
+  private readonly responses: ResponseIds;
+  private readonly seen: Statement<[{ first: number; last: number; id: number }]>;
 
   constructor(private readonly ctx: StoreContext) {
     this.insert = ctx.db.prepare(
       `INSERT INTO requests (id, model_id, api_type_id, channel_id, source_id, input_tokens, output_tokens,
          cache_read_tokens, cache_write_tokens, success, failure_class, status_code, latency_ms, ttft_ms,
-         cost_nanos, currency_id, request_id, provider_id, cache_write_1h_tokens, price_source_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (request_id) WHERE request_id IS NOT NULL DO NOTHING`,
+         cost_nanos, currency_id, request_id, provider_id, cache_write_1h_tokens, price_source_id,
+         project_id, branch_id, session_id, response_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (request_id) WHERE request_id IS NOT NULL DO NOTHING
+       ON CONFLICT (response_id) WHERE response_id IS NOT NULL DO NOTHING`,
     );
     this.catalogue = new CatalogueCosts(ctx);
+    this.responses = new ResponseIds(ctx);
+    this.seen = ctx.db.prepare(
+      `UPDATE projects SET first_seen = min(coalesce(first_seen, @first), @first), last_seen = max(coalesce(last_seen, @last), @last) WHERE id = @id`,
+    );
   }
 
   write(records: readonly RequestRecord[]): WriteResult {
@@ -47,8 +56,15 @@ export class RequestWriter {
     const result: WriteResult = { accepted: 0, duplicates: 0, models: new Set() };
     const outcomes = new Map<number, { success: number | null; failure: number | null }>();
     const sums = new Array<number>(SUM_COUNT);
+    const projectsSeen = new Map<number, { first: number; last: number }>();
 
     for (const record of records) {
+      // The same upstream answer already stored (through the proxy or an agent's log, whichever came
+      // first): counted once; what it adds is the attribution the stored row lacks.
+      if (record.responseId && this.responses.absorb(record, delta)) {
+        result.duplicates++;
+        continue;
+      }
       const modelId = ctx.models.ensure(record.model);
       const apiTypeId = record.apiType === null ? 0 : ctx.apiTypes.ensure(record.apiType);
       const channelId = record.channel === null ? 0 : ctx.channels.ensure(record.channel, apiTypeId);
@@ -69,6 +85,8 @@ export class RequestWriter {
       }
       const providerId = record.provider ? ctx.providers.ensure(record.provider) : null;
       const oneHour = record.cacheWrite1hTokens ?? 0;
+      const projectId = record.project ? ctx.projects.ensure(record.project) : 0;
+      const branchId = record.branch ? ctx.branches.ensure(record.branch) : null;
 
       const info = this.insert.run(
         id,
@@ -91,6 +109,10 @@ export class RequestWriter {
         providerId,
         oneHour === 0 ? null : oneHour,
         priceSourceId,
+        projectId === 0 ? null : projectId,
+        branchId,
+        record.sessionId ?? null,
+        record.responseId ?? null,
       );
       if (info.changes === 0) {
         result.duplicates++;
@@ -99,7 +121,13 @@ export class RequestWriter {
       result.accepted++;
       result.models.add(record.model);
 
-      delta.add(ts, { modelId, channelId, apiTypeId, currencyId }, requestSums(sums, record, cost));
+      delta.add(ts, { modelId, channelId, apiTypeId, currencyId, projectId }, requestSums(sums, record, cost));
+      if (projectId !== 0) {
+        const span = projectsSeen.get(projectId);
+        if (!span) projectsSeen.set(projectId, { first: ts, last: ts });
+        else if (ts < span.first) span.first = ts;
+        else if (ts > span.last) span.last = ts;
+      }
 
       if (channelId !== 0) {
         let outcome = outcomes.get(channelId);
@@ -110,6 +138,7 @@ export class RequestWriter {
     }
 
     ctx.rollups.apply(delta, ctx.coverage.minuteFrom);
+    for (const [id, span] of projectsSeen) this.seen.run({ first: span.first, last: span.last, id });
     for (const [channelId, outcome] of outcomes) ctx.channels.recordOutcome(channelId, outcome.success, outcome.failure);
     return result;
   }

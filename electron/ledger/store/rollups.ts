@@ -61,7 +61,30 @@ export function requestSums(
   return target;
 }
 
-/** The four ids in one exact number (20 + 16 + 8 + 8 bits), or a string when one is too large. */
+/**
+ * The columns after the bucket that key a rollup row, in primary-key order, with the RollupKey field
+ * each holds. A new dimension (a host, say) is one more entry here, a migration rebuilding the tables
+ * with it (migrations.ts rebuildRollups) and the writers filling it in.
+ */
+export const KEY_COLUMNS = ['model_id', 'channel_id', 'api_type_id', 'currency_id', 'project_id'] as const;
+export const KEY_FIELDS = ['modelId', 'channelId', 'apiTypeId', 'currencyId', 'projectId'] as const satisfies readonly (keyof RollupKey)[];
+export const KEY_COUNT = KEY_COLUMNS.length;
+
+/** The key's ids in KEY_COLUMNS order. */
+export function keyValues(key: RollupKey): number[] {
+  return KEY_FIELDS.map((field) => key[field]);
+}
+
+/** A key from ids in KEY_COLUMNS order (a row read from a rollup table). */
+export function keyFromValues(values: readonly number[]): RollupKey {
+  return { modelId: values[0]!, channelId: values[1]!, apiTypeId: values[2]!, currencyId: values[3]!, projectId: values[4]! };
+}
+
+/**
+ * The ids other than the project in one exact number (20 + 16 + 8 + 8 bits) when they are small
+ * (always, in practice), else a string: the ingest path stays free of string building. The project
+ * is a map level of its own (see RollupDelta).
+ */
 function packKey(key: RollupKey): number | string {
   if (key.modelId < 1 << 20 && key.channelId < 1 << 16 && key.apiTypeId < 256 && key.currencyId < 256) {
     return ((key.modelId * 65_536 + key.channelId) * 256 + key.apiTypeId) * 256 + key.currencyId;
@@ -75,6 +98,8 @@ export interface RollupKey {
   apiTypeId: number;
   /** 0 when unpriced. */
   currencyId: number;
+  /** 0 when the request names no project. */
+  projectId: number;
 }
 
 interface Entry extends RollupKey {
@@ -88,9 +113,9 @@ interface Entry extends RollupKey {
  * one adds the negation, so every write path keeps the rollups equal to the raw rows.
  */
 export class RollupDelta {
-  // Per minute, then per key: a number packing the four ids when they are small (always, in practice),
-  // which is cheaper on the ingest path than building a string per request.
-  private readonly byMinute = new Map<number, Map<number | string, Entry>>();
+  // Per minute, then per project, then per key: a number packing the other four ids when they are
+  // small (always, in practice), which is cheaper on the ingest path than building a string per request.
+  private readonly byMinute = new Map<number, Map<number, Map<number | string, Entry>>>();
   private count = 0;
 
   get size(): number {
@@ -101,11 +126,21 @@ export class RollupDelta {
     const minute = ts - (ts % MINUTE_MS);
     let inMinute = this.byMinute.get(minute);
     if (!inMinute) this.byMinute.set(minute, (inMinute = new Map()));
+    let inProject = inMinute.get(key.projectId);
+    if (!inProject) inMinute.set(key.projectId, (inProject = new Map()));
     const packed = packKey(key);
-    let entry = inMinute.get(packed);
+    let entry = inProject.get(packed);
     if (!entry) {
-      entry = { minute, ...key, sums: new Array<number>(SUM_COUNT).fill(0) };
-      inMinute.set(packed, entry);
+      entry = {
+        minute,
+        modelId: key.modelId,
+        channelId: key.channelId,
+        apiTypeId: key.apiTypeId,
+        currencyId: key.currencyId,
+        projectId: key.projectId,
+        sums: new Array<number>(SUM_COUNT).fill(0),
+      };
+      inProject.set(packed, entry);
       this.count++;
     }
     const target = entry.sums;
@@ -117,7 +152,7 @@ export class RollupDelta {
     const out = new Map<string, Entry>();
     for (const entry of this.entries()) {
       const bucket = bucketOf(entry.minute);
-      const mapKey = `${bucket}|${entry.modelId}|${entry.channelId}|${entry.apiTypeId}|${entry.currencyId}`;
+      const mapKey = `${bucket}|${entry.projectId}|${packKey(entry)}`;
       const existing = out.get(mapKey);
       if (existing) {
         for (let i = 0; i < SUM_COUNT; i++) existing.sums[i]! += entry.sums[i]!;
@@ -130,7 +165,7 @@ export class RollupDelta {
 
   entries(): Entry[] {
     const all: Entry[] = [];
-    for (const inMinute of this.byMinute.values()) for (const entry of inMinute.values()) all.push(entry);
+    for (const inMinute of this.byMinute.values()) for (const inProject of inMinute.values()) for (const entry of inProject.values()) all.push(entry);
     return all;
   }
 
@@ -153,15 +188,15 @@ export class RollupWriter {
       this.upserts.set(
         table,
         db.prepare(
-          `INSERT INTO ${table} (bucket, model_id, channel_id, api_type_id, currency_id, ${SUM_COLUMNS.join(', ')})
-           VALUES (${new Array(5 + SUM_COUNT).fill('?').join(', ')})
+          `INSERT INTO ${table} (bucket, ${KEY_COLUMNS.join(', ')}, ${SUM_COLUMNS.join(', ')})
+           VALUES (${new Array(1 + KEY_COUNT + SUM_COUNT).fill('?').join(', ')})
            ON CONFLICT DO UPDATE SET ${assignments}`,
         ),
       );
       this.prunes.set(
         table,
         db.prepare(
-          `DELETE FROM ${table} WHERE bucket = ? AND model_id = ? AND channel_id = ? AND api_type_id = ? AND currency_id = ? AND requests = 0`,
+          `DELETE FROM ${table} WHERE bucket = ? AND ${KEY_COLUMNS.map((column) => `${column} = ?`).join(' AND ')} AND requests = 0`,
         ),
       );
     }
@@ -176,10 +211,9 @@ export class RollupWriter {
       const entries = table === 'rollup_minute' ? delta.entries() : delta.regrain(this.bucketOf[table]);
       for (const entry of entries) {
         if (table === 'rollup_minute' && entry.minute < minuteFrom) continue;
-        upsert.run(entry.minute, entry.modelId, entry.channelId, entry.apiTypeId, entry.currencyId, ...entry.sums);
-        if (entry.sums[S_REQUESTS]! < 0) {
-          prune.run(entry.minute, entry.modelId, entry.channelId, entry.apiTypeId, entry.currencyId);
-        }
+        const key = keyValues(entry);
+        upsert.run(entry.minute, ...key, ...entry.sums);
+        if (entry.sums[S_REQUESTS]! < 0) prune.run(entry.minute, ...key);
       }
     }
     delta.clear();

@@ -1,4 +1,3 @@
-import { calcPrice } from '@pydantic/genai-prices';
 import type { Statement } from 'better-sqlite3';
 import { ApiError } from '../../../shared/errors.js';
 import {
@@ -6,10 +5,11 @@ import {
   type CompiledCataloguePrice,
   CATALOGUE_CURRENCY,
   CATALOGUE_PACKAGE,
-  CATALOGUE_VERSION,
   catalogueCostNanos,
   compileCatalogueModel,
+  lookUp,
 } from '../pricing/catalogue.js';
+import { BUNDLED_CATALOGUE } from '../pricing/catalogue-data.js';
 import { fromNanos } from '../pricing/rules.js';
 import type { ConfigStore } from './config-store.js';
 import type { StoreContext } from './context.js';
@@ -21,6 +21,8 @@ const KEY = 'savingsReferences';
 export interface ResolvedReference {
   /** "provider/model-id", as the catalogue names it. */
   entry: string;
+  /** The catalogue data version the entry's prices were taken from. */
+  version: string;
   compiled: CompiledCatalogueModel;
   /** Sums a model's request tokens in a range by (price period, prompt tier); see counterfactual. */
   groups: Statement<[number, number, number], GroupRow>;
@@ -118,21 +120,32 @@ export class SavingsStore {
     this.config.write(KEY, all);
   }
 
-  /** The catalogue entry named "provider/model-id" exactly, or an error that says what is accepted. */
+  /**
+   * The catalogue entry named "provider/model-id" exactly, or an error that says what is accepted. It
+   * is looked up in the catalogue data that prices new requests (a confirmed download, else the bundled
+   * data), and in the bundled data when a download dropped it.
+   */
   resolve(entry: string): ResolvedReference {
-    const known = this.resolved.get(entry);
+    const active = this.ctx.catalogue?.data ?? BUNDLED_CATALOGUE;
+    const key = `${active.version}\u0000${entry}`;
+    const known = this.resolved.get(key);
     if (known) return known;
     const slash = entry.indexOf('/');
     const providerId = slash > 0 ? entry.slice(0, slash) : '';
     const modelId = slash > 0 ? entry.slice(slash + 1) : '';
-    const found = providerId && modelId ? calcPrice({}, modelId, { providerId }) : undefined;
-    if (!found || `${found.provider.id}/${found.model.id}` !== entry) {
+    const exact = (data: typeof active) => {
+      const result = providerId && modelId ? lookUp(modelId, providerId, data) : null;
+      return result && `${result.provider.id}/${result.model.id}` === entry ? { result, version: data.version } : null;
+    };
+    const match = exact(active) ?? (active === BUNDLED_CATALOGUE ? null : exact(BUNDLED_CATALOGUE));
+    if (match === null) {
       throw new ApiError(
         'validation_failed',
-        `unknown catalogue model "${entry}": name an entry of ${CATALOGUE_PACKAGE}@${CATALOGUE_VERSION} as "provider/model-id" (e.g. "openai/gpt-4o-mini")`,
+        `unknown catalogue model "${entry}": name an entry of ${CATALOGUE_PACKAGE}@${active.version} as "provider/model-id" (e.g. "openai/gpt-4o-mini")`,
         [{ field: 'reference', reason: 'not in the catalogue' }],
       );
     }
+    const found = match.result;
     const prices = Array.isArray(found.model.prices) ? found.model.prices : [];
     const startDates = prices.flatMap(({ constraint }) => (constraint?.type === 'start_date' ? [constraint.start_date] : [])).sort();
     const compiled = compileCatalogueModel(found.model);
@@ -145,8 +158,8 @@ export class SavingsStore {
               sum(cache_write_tokens) AS cacheWriteTokens, sum(min(coalesce(cache_write_1h_tokens, 0), cache_write_tokens)) AS cacheWrite1hTokens
          FROM requests WHERE id >= ? AND id < ? AND model_id = ? GROUP BY period, tier`,
     );
-    const resolved = { entry, compiled, groups, tierStarts: starts, startDates };
-    this.resolved.set(entry, resolved);
+    const resolved = { entry, version: match.version, compiled, groups, tierStarts: starts, startDates };
+    this.resolved.set(key, resolved);
     return resolved;
   }
 

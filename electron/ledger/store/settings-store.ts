@@ -16,6 +16,14 @@ export const DEFAULT_SETTINGS: Settings = {
     baseBackoffSeconds: 30,
     maxBackoffSeconds: 600,
   },
+  monthStartDay: 1,
+  weekStartDay: 1,
+  metricsMaxModels: 50,
+  metricsAllowAnonymousLoopback: false,
+  otlpEnabled: false,
+  otlpUrl: null,
+  otlpHeaders: {},
+  otlpIntervalSeconds: 60,
 };
 
 /** User settings, one JSON value per key; unknown or missing keys fall back to the defaults. */

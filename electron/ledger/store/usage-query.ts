@@ -9,6 +9,14 @@ export interface UsageFilter {
   modelId?: number;
   channelIds?: number[];
   apiTypeId?: number;
+  /** 0 = requests that name no project. */
+  projectId?: number;
+}
+
+/** Which dimensions the cells are split by besides the bucket and currency (unsplit ones are 0). */
+export interface UsageGrouping {
+  model?: boolean;
+  project?: boolean;
 }
 
 export interface BucketSpec {
@@ -23,6 +31,7 @@ export interface BucketSpec {
 export interface UsageCell {
   bucket: number;
   modelId: number;
+  projectId: number;
   currencyId: number;
   sums: number[];
 }
@@ -51,7 +60,8 @@ export class UsageQuery {
     this.cache = new StatementCache(ctx.db);
   }
 
-  run(spec: BucketSpec, filter: UsageFilter, groupByModel: boolean): UsageCell[] {
+  run(spec: BucketSpec, filter: UsageFilter, grouping: boolean | UsageGrouping): UsageCell[] {
+    const group = typeof grouping === 'boolean' ? { model: grouping } : grouping;
     if (filter.channelIds && filter.channelIds.length === 0) return [];
     const pieces: Piece[] = [];
     for (let i = 0; i < spec.starts.length; i++) {
@@ -60,11 +70,11 @@ export class UsageQuery {
       pieces.push(...planPieces(from, to, this.ctx.coverage, this.ctx.calendar));
     }
     const cells = new Map<string, UsageCell>();
-    for (const piece of mergePieces(pieces)) this.readPiece(piece, spec, filter, groupByModel, cells);
+    for (const piece of mergePieces(pieces)) this.readPiece(piece, spec, filter, group, cells);
     return [...cells.values()];
   }
 
-  private readPiece(piece: Piece, spec: BucketSpec, filter: UsageFilter, groupByModel: boolean, cells: Map<string, UsageCell>): void {
+  private readPiece(piece: Piece, spec: BucketSpec, filter: UsageFilter, group: UsageGrouping, cells: Map<string, UsageCell>): void {
     const raw = piece.source === 'requests';
     const time = raw ? '(id >> 10)' : 'bucket';
     const params: unknown[] = [];
@@ -83,6 +93,10 @@ export class UsageQuery {
     if (filter.apiTypeId !== undefined) {
       where.push(raw ? 'coalesce(api_type_id, 0) = ?' : 'api_type_id = ?');
       params.push(filter.apiTypeId);
+    }
+    if (filter.projectId !== undefined) {
+      where.push(raw ? 'coalesce(project_id, 0) = ?' : 'project_id = ?');
+      params.push(filter.projectId);
     }
     if (filter.channelIds !== undefined) {
       where.push(`${raw ? 'coalesce(channel_id, 0)' : 'channel_id'} IN (${filter.channelIds.map(() => '?').join(', ')})`);
@@ -122,21 +136,23 @@ export class UsageQuery {
     }
 
     const currency = raw ? 'coalesce(currency_id, 0)' : 'currency_id';
-    const model = groupByModel ? 'model_id' : '0';
+    const model = group.model ? 'model_id' : '0';
+    const project = group.project ? (raw ? 'coalesce(project_id, 0)' : 'project_id') : '0';
     const sums = (raw ? RAW_SUMS : ROLLUP_SUMS).join(', ');
     const sql =
-      `SELECT ${bucketExpr} AS b, ${model} AS m, ${currency} AS c, ${sums} FROM ${piece.source} ` +
-      `WHERE ${where.join(' AND ')} GROUP BY b, m, c`;
+      `SELECT ${bucketExpr} AS b, ${model} AS m, ${project} AS p, ${currency} AS c, ${sums} FROM ${piece.source} ` +
+      `WHERE ${where.join(' AND ')} GROUP BY b, m, p, c`;
     const statement = this.cache.get(sql).raw(true);
     for (const row of statement.iterate(...bucketParams, ...params) as Iterable<number[]>) {
       const bucketStart = row[0]!;
       const bucket = spec.starts.length === 1 ? 0 : bucketIndex(spec.starts, bucketStart);
       const modelId = row[1]!;
-      const currencyId = row[2]!;
-      const key = `${bucket}|${modelId}|${currencyId}`;
+      const projectId = row[2]!;
+      const currencyId = row[3]!;
+      const key = `${bucket}|${modelId}|${projectId}|${currencyId}`;
       let cell = cells.get(key);
-      if (!cell) cells.set(key, (cell = { bucket, modelId, currencyId, sums: new Array<number>(SUM_COUNT).fill(0) }));
-      for (let i = 0; i < SUM_COUNT; i++) cell.sums[i]! += row[3 + i] ?? 0;
+      if (!cell) cells.set(key, (cell = { bucket, modelId, projectId, currencyId, sums: new Array<number>(SUM_COUNT).fill(0) }));
+      for (let i = 0; i < SUM_COUNT; i++) cell.sums[i]! += row[4 + i] ?? 0;
     }
   }
 }

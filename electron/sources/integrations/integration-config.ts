@@ -31,6 +31,8 @@ interface StoredRoute {
   includeUsage: boolean;
   timeoutSeconds: number;
   enabled: boolean;
+  /** Recorded on calls that name no project; absent on routes saved before projects existed. */
+  project?: string;
 }
 
 /** A watcher as configured; its status is live state, never stored. */
@@ -110,6 +112,7 @@ export class IntegrationConfig {
       includeUsage: parsed.includeUsage,
       timeoutSeconds: parsed.timeoutSeconds,
       enabled: parsed.enabled,
+      ...(parsed.project === undefined ? {} : { project: parsed.project }),
     };
     const routes = previous ? this.routes.map((known) => (known === previous ? route : known)) : [...this.routes, route];
     this.commitRoutes(routes, keys);
@@ -190,6 +193,7 @@ export class IntegrationConfig {
       timeoutSeconds: route.timeoutSeconds,
       enabled: route.enabled,
       path: `/r/${route.name}`,
+      ...(route.project === undefined ? {} : { project: route.project }),
       channels: route.channels.map((channel): ProxyChannel => {
         const key = this.vault.get(channel.id);
         return {

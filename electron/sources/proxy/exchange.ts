@@ -37,6 +37,9 @@ export interface Exchange {
   info: RequestInfo;
   targets: Target[];
   timeoutMs: number;
+  /** The call's project and branch (its X-ModelMeter-* headers, else the route's project). */
+  project: string | null;
+  branch: string | null;
 }
 
 export interface ExchangeContext {
@@ -397,6 +400,10 @@ function finishAttempt(
     // Written in-process exactly once, so no idempotency key: an id would double the cost of the
     // write and add ~50 bytes per request on disk.
     requestId: null,
+    project: exchange.project,
+    branch: exchange.branch,
+    // The same answer in an agent's log (Claude Code keeps message ids) is then counted once.
+    responseId: outcome.tap?.responseId ?? null,
   };
   try {
     context.writer.add(record);

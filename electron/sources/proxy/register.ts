@@ -10,6 +10,7 @@ import { inspectRequest, type RequestInfo } from './protocols/index.js';
 import { climbsOut } from './path-check.js';
 import { proxyTokenFor } from './proxy-token.js';
 import { parseBase, UpstreamAgents } from './upstream.js';
+import { attributionOf, ATTRIBUTION_HEADERS } from './attribution.js';
 
 export interface ProxyOptions {
   service: ProxyPorts;
@@ -36,8 +37,8 @@ const PROXY_BODY_LIMIT = 32 * 1024 * 1024;
  * The request's own host header goes, and Content-Length is set again when the body is rewritten.
  * Cookies are for 127.0.0.1, where other local apps set theirs too: they never go upstream.
  */
-const DROP_ALWAYS: ReadonlySet<string> = new Set(['host', 'cookie']);
-const DROP_REWRITTEN: ReadonlySet<string> = new Set(['host', 'cookie', 'content-length']);
+const DROP_ALWAYS: ReadonlySet<string> = new Set(['host', 'cookie', ...ATTRIBUTION_HEADERS]);
+const DROP_REWRITTEN: ReadonlySet<string> = new Set(['host', 'cookie', 'content-length', ...ATTRIBUTION_HEADERS]);
 
 interface Admission {
   route: RuntimeRoute;
@@ -45,6 +46,8 @@ interface Admission {
   query: string;
   credential: string | null;
   presentsToken: boolean;
+  project: string | null;
+  branch: string | null;
 }
 
 /**
@@ -156,11 +159,13 @@ export function registerProxy(app: FastifyInstance, options: ProxyOptions): void
     // Both compared every time: which one matched must not show in the timing.
     const [api, proxy] = [sameSecret(credential, token), sameSecret(credential, proxyToken)];
     const presentsToken = api || proxy;
+    const attribution = attributionOf(request.headers, route.project);
+    if ('error' in attribution) return refuse('validation_failed', attribution.error);
     if (route.channels.some((channel) => channel.apiKey !== null) && !presentsToken) {
       reply.header('WWW-Authenticate', 'Bearer realm="modelmeter"');
       return refuse('unauthorized', `route "${name}" uses API keys that ModelMeter holds: send the ModelMeter API token or proxy token as the key (Authorization: Bearer <token>)`);
     }
-    admitted.set(request, { route, rest, query, credential, presentsToken });
+    admitted.set(request, { route, rest, query, credential, presentsToken, project: attribution.project, branch: attribution.branch });
   };
 
   const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
@@ -169,7 +174,7 @@ export function registerProxy(app: FastifyInstance, options: ProxyOptions): void
       await deny(reply, 'internal', 'the proxy gate did not run');
       return;
     }
-    const { route, rest, query, credential, presentsToken } = admission;
+    const { route, rest, query, credential, presentsToken, project, branch } = admission;
     const protocol = route.protocol;
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const clientPath = query ? `${rest}?${query}` : rest;
@@ -207,6 +212,8 @@ export function registerProxy(app: FastifyInstance, options: ProxyOptions): void
       info,
       targets,
       timeoutMs: route.timeoutSeconds * 1000,
+      project,
+      branch,
     };
 
     reply.hijack();

@@ -59,6 +59,7 @@ describe('ModelMeterClient against a real server', () => {
     expect((await api.listRuns({ model: SLASHED })).map((item) => item.id)).toEqual([run.id]);
     expect((await api.listProgramRuns({ limit: 1 }))[0]!.running).toBe(true);
     expect((await api.listRequests({ model: SLASHED, limit: 5 })).requests[0]).toMatchObject({ inputTokens: 1000, channel: KEY });
+    expect(await api.listProjects({ limit: 10 })).toEqual([]);
     expect((await api.listCircuits({ apiType: 'openai' })).map((circuit) => circuit.metricsKey)).toEqual([KEY]);
     expect((await api.listCircuitEvents({ metricsKey: KEY })).at(-1)!.to).toBe('open');
     expect((await api.resetCircuit({ metricsKey: KEY, apiType: 'openai' })).state).toBe('closed');
@@ -76,6 +77,15 @@ describe('ModelMeterClient against a real server', () => {
     expect(await api.setSavingsReference({ model: SLASHED, reference: null })).toEqual({ model: SLASHED, reference: null });
     expect(await api.listSavingsReferences()).toEqual([]);
     expect((await api.searchCatalogue({ search: 'gpt-5-mini', provider: 'openai' })).entries[0]).toMatchObject({ provider: 'openai', modelId: 'gpt-5-mini' });
+    // Catalogue updates: a closed loopback port stands in for the published data file (no internet in tests).
+    process.env['MODELMETER_CATALOGUE_URL'] = 'http://127.0.0.1:9/data.json';
+    expect((await api.getCatalogueStatus()).active).toEqual({ kind: 'bundled', version: '0.1.8', date: null });
+    expect((await rejection(api.checkCatalogueUpdate())).code).toBe('bad_gateway');
+    delete process.env['MODELMETER_CATALOGUE_URL'];
+    expect((await rejection(api.applyCatalogueUpdate({ version: 'none' }))).code).toBe('conflict');
+    expect((await api.resetCatalogue()).active.kind).toBe('bundled');
+    expect((await api.previewCatalogueReprice()).affectedRequests).toBe(0);
+    expect((await api.repriceCatalogue()).repricedRequests).toBe(0);
 
     expect((await api.getStorageInfo()).totalRequests).toBe(1);
     expect((await api.updateSettings({ runStaleSeconds: 300 })).runStaleSeconds).toBe(300);
@@ -96,6 +106,15 @@ describe('ModelMeterClient against a real server', () => {
     expect(await api.deleteWatcher({ id: watcher.id })).toEqual({ id: watcher.id });
     const notADatabase = await rejection(api.importDatabase({ path: '/nonexistent/monitoring.db' }));
     expect(notADatabase.code).toBe('not_found');
+    expect((await api.listAgentSources()).map((agent) => agent.id)).toContain('claude-code');
+    expect((await api.previewAgentSource({ id: 'claude-code' })).id).toBe('claude-code');
+    expect(await api.setAgentSource({ id: 'claude-code', enabled: false })).toMatchObject({ id: 'claude-code', enabled: false });
+    const budget = await api.saveBudget({ id: 'month', budget: { name: 'Month', amount: 50, currency: 'USD', period: 'month', scope: { kind: 'all' } } });
+    expect(budget).toMatchObject({ id: 'month', thresholds: [50, 80, 100], status: { spent: 0 } });
+    expect((await api.listBudgets()).map((item) => item.id)).toEqual(['month']);
+    expect(await api.listBudgetAlerts({ budgetId: 'month' })).toEqual([]);
+    expect((await api.getForecast()).daily.length).toBeGreaterThan(27);
+    expect(await api.deleteBudget({ id: 'month' })).toEqual({ id: 'month' });
 
     expect([...called].sort()).toEqual([...LEDGER_OPERATIONS].sort());
   });

@@ -9,8 +9,20 @@ export interface RunningModel {
   since: number;
 }
 
+/** The enabled budget furthest through its amount, once at 80 % or more (the tray's warning level). */
+export interface TrayBudget {
+  name: string;
+  percent: number;
+}
+
+/** From 80 % of a budget the icon turns amber, from 100 % red. */
+export const BUDGET_WARNING_PERCENT = 80;
+export const BUDGET_OVER_PERCENT = 100;
+
 export interface TrayState {
   todayCost: Money;
+  /** Null while every enabled budget is under 80 %. */
+  budget?: TrayBudget | null;
   runningModels: RunningModel[];
   openCircuits: number;
   halfOpen: number;
@@ -33,7 +45,8 @@ export interface TrayActions {
 }
 
 export interface TrayIcon {
-  kind: 'normal' | 'alert';
+  /** alert: a circuit is open (red dot); budget-warning: a budget at 80 % (amber dot); budget-over: at 100 % (red ring). */
+  kind: 'normal' | 'alert' | 'budget-warning' | 'budget-over';
   /** The theme of the taskbar the icon sits on: a dark bar needs a light glyph. */
   theme: 'light' | 'dark';
 }
@@ -59,6 +72,9 @@ export function renderTray(state: TrayState, context: RenderContext): TrayView {
   const cost = formatMoney(state.todayCost, context.language);
   const costLine = cost ? s.today(cost) : s.noCostToday;
   const circuitLine = state.openCircuits > 0 ? s.openCircuits(state.openCircuits) : s.allCircuitsClosed;
+  const budget = state.budget ?? null;
+  const budgetOver = budget !== null && budget.percent >= BUDGET_OVER_PERCENT;
+  const budgetLine = budget === null ? null : (budgetOver ? s.budgetOver : s.budgetWarning)(budget.name, Math.floor(budget.percent));
 
   const running: MenuItemConstructorOptions[] =
     state.runningModels.length === 0
@@ -85,6 +101,7 @@ export function renderTray(state: TrayState, context: RenderContext): TrayView {
   ];
   const menu: MenuItemConstructorOptions[] = [
     { label: costLine, enabled: false },
+    ...(budgetLine === null ? [] : [{ label: budgetLine, click: () => actions.openDashboard('budgets') }]),
     ...running,
     ...circuits,
     { type: 'separator' },
@@ -101,8 +118,16 @@ export function renderTray(state: TrayState, context: RenderContext): TrayView {
     { label: s.quit, click: () => actions.quit() },
   ];
 
-  const tooltip = ['ModelMeter', costLine, ...(state.runningModels.length > 0 ? [s.running(state.runningModels.length)] : []), ...(state.openCircuits > 0 ? [circuitLine] : [])].join('\n');
-  return { icon: { kind: state.openCircuits > 0 ? 'alert' : 'normal', theme: context.darkTheme ? 'dark' : 'light' }, tooltip, menu };
+  const tooltip = [
+    'ModelMeter',
+    costLine,
+    ...(budgetLine === null ? [] : [budgetLine]),
+    ...(state.runningModels.length > 0 ? [s.running(state.runningModels.length)] : []),
+    ...(state.openCircuits > 0 ? [circuitLine] : []),
+  ].join('\n');
+  // An open circuit is the more urgent sign (requests fail now); a budget shows when none is open.
+  const kind: TrayIcon['kind'] = state.openCircuits > 0 ? 'alert' : budget === null ? 'normal' : budgetOver ? 'budget-over' : 'budget-warning';
+  return { icon: { kind, theme: context.darkTheme ? 'dark' : 'light' }, tooltip, menu };
 }
 
 /**

@@ -24,6 +24,11 @@ export interface TrayStrings {
   circuitOpenedTitle: string;
   circuitOpenedBody(channel: string, apiType: string): string;
   circuitsOpenedBody(count: number): string;
+  /** A budget at 80 % or more of its amount (tray tooltip and menu). */
+  budgetWarning(name: string, percent: number): string;
+  budgetOver(name: string, percent: number): string;
+  budgetAlertTitle(name: string, threshold: number): string;
+  budgetAlertBody(spent: string, projected: string): string;
 }
 
 export const TRAY_STRINGS: Record<Language, TrayStrings> = {
@@ -49,6 +54,10 @@ export const TRAY_STRINGS: Record<Language, TrayStrings> = {
     circuitOpenedTitle: 'A channel stopped accepting requests',
     circuitOpenedBody: (channel, apiType) => `The circuit of ${channel} (${apiType}) opened after repeated failures.`,
     circuitsOpenedBody: (count) => `${count} more channel circuits opened. Open the dashboard to see which.`,
+    budgetWarning: (name, percent) => `Budget "${name}": ${percent}% used`,
+    budgetOver: (name, percent) => `Budget "${name}" exceeded: ${percent}% used`,
+    budgetAlertTitle: (name, threshold) => `Budget "${name}" passed ${threshold}%`,
+    budgetAlertBody: (spent, projected) => `Spent ${spent} this period; forecast ${projected} by its end.`,
   },
   'zh-CN': {
     today: (cost) => `今日：${cost}`,
@@ -72,6 +81,10 @@ export const TRAY_STRINGS: Record<Language, TrayStrings> = {
     circuitOpenedTitle: '有渠道停止接受请求',
     circuitOpenedBody: (channel, apiType) => `${channel}（${apiType}）连续失败，熔断器已打开。`,
     circuitsOpenedBody: (count) => `又有 ${count} 个渠道熔断。打开仪表盘查看详情。`,
+    budgetWarning: (name, percent) => `预算「${name}」已用 ${percent}%`,
+    budgetOver: (name, percent) => `预算「${name}」已超支：已用 ${percent}%`,
+    budgetAlertTitle: (name, threshold) => `预算「${name}」已超过 ${threshold}%`,
+    budgetAlertBody: (spent, projected) => `本期已花费 ${spent}，预计期末 ${projected}。`,
   },
 };
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Language } from '../../../../shared/app.js';
 import type { Money } from '../../../../shared/types.js';
 import type { MenuFactory, MenuHandle, TrayLike } from '../electron-api.js';
-import { renderTray, trayIconFile, type RunningModel, type TrayActions, type TrayState } from './render-tray.js';
+import { renderTray, trayIconFile, type RunningModel, type TrayActions, type TrayBudget, type TrayState } from './render-tray.js';
 
 export interface TrayControllerOptions {
   tray: TrayLike;
@@ -61,6 +61,14 @@ export class TrayController {
   setCircuits(open: number, halfOpen: number): void {
     if (open === this.state.openCircuits && halfOpen === this.state.halfOpen) return;
     this.state = { ...this.state, openCircuits: open, halfOpen };
+    this.render();
+  }
+
+  /** The budget to warn about (80 % or more), or null. Redrawn when its name or whole percent changes. */
+  setBudget(budget: TrayBudget | null): void {
+    const current = this.state.budget ?? null;
+    if (current?.name === budget?.name && Math.floor(current?.percent ?? 0) === Math.floor(budget?.percent ?? 0)) return;
+    this.state = { ...this.state, budget: budget ? { ...budget } : null };
     this.render();
   }
 

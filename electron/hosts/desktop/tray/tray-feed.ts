@@ -1,22 +1,36 @@
 import type { LedgerApi } from '../../../../shared/api.js';
 import type { LedgerEvent } from '../../../../shared/types.js';
-import type { RunningModel } from './render-tray.js';
+import type { Budget } from '../../../../shared/types.js';
+import { BUDGET_WARNING_PERCENT, type RunningModel, type TrayBudget } from './render-tray.js';
 
 export interface TrayTarget {
   setTodayCost(cost: Record<string, number>): void;
   setRunningModels(models: RunningModel[]): void;
   setCircuits(open: number, halfOpen: number): void;
+  setBudget(budget: TrayBudget | null): void;
   tick(): void;
 }
 
 export interface TrayFeedOptions {
-  service: Pick<LedgerApi, 'getSummary' | 'listRuns'> & { events: { subscribe(listener: (event: LedgerEvent) => void): () => void } };
+  service: Pick<LedgerApi, 'getSummary' | 'listRuns' | 'listBudgets'> & { events: { subscribe(listener: (event: LedgerEvent) => void): () => void } };
   target: TrayTarget;
   log: (message: string) => void;
   /** At most one reload per this many ms, however many events arrive. */
   throttleMs?: number;
   /** Runtimes in the menu move on this clock. */
   tickMs?: number;
+  /** Budgets are also reloaded on this clock: hourly cost grows while no event arrives. */
+  budgetRefreshMs?: number;
+}
+
+/** The enabled budget furthest through its amount, if it reached the warning level. */
+export function trayBudget(budgets: readonly Budget[]): TrayBudget | null {
+  let top: Budget | null = null;
+  for (const budget of budgets) {
+    if (!budget.enabled || budget.status.percent < BUDGET_WARNING_PERCENT) continue;
+    if (!top || budget.status.percent > top.status.percent) top = budget;
+  }
+  return top ? { name: top.name, percent: top.status.percent } : null;
 }
 
 /**
@@ -28,6 +42,7 @@ export class TrayFeed {
   private unsubscribe: (() => void) | null = null;
   private pending: NodeJS.Timeout | null = null;
   private ticker: NodeJS.Timeout | null = null;
+  private budgetTimer: NodeJS.Timeout | null = null;
   private lastLoad = 0;
   private loading: Promise<void> | null = null;
   /** Runs change only with run events (and deletes); a flood of request events needs no run list. */
@@ -41,6 +56,7 @@ export class TrayFeed {
       this.schedule();
     });
     this.ticker = setInterval(() => this.options.target.tick(), this.options.tickMs ?? 30_000);
+    this.budgetTimer = setInterval(() => this.schedule(), this.options.budgetRefreshMs ?? 60_000);
     return this.refresh();
   }
 
@@ -49,7 +65,8 @@ export class TrayFeed {
     this.unsubscribe = null;
     if (this.pending) clearTimeout(this.pending);
     if (this.ticker) clearInterval(this.ticker);
-    this.pending = this.ticker = null;
+    if (this.budgetTimer) clearInterval(this.budgetTimer);
+    this.pending = this.ticker = this.budgetTimer = null;
   }
 
   private schedule(): void {
@@ -76,9 +93,14 @@ export class TrayFeed {
     const reloadRuns = this.runsStale;
     this.runsStale = false;
     try {
-      const [summary, runs] = await Promise.all([service.getSummary({ range: 'today' }), reloadRuns ? service.listRuns({ limit: 1_000 }) : null]);
+      const [summary, runs, budgets] = await Promise.all([
+        service.getSummary({ range: 'today' }),
+        reloadRuns ? service.listRuns({ limit: 1_000 }) : null,
+        service.listBudgets(),
+      ]);
       target.setTodayCost(summary.totals.cost);
       target.setCircuits(summary.circuits.open, summary.circuits.half_open);
+      target.setBudget(trayBudget(budgets));
       if (!runs) return;
       const since = new Map<string, number>();
       for (const run of runs) {

@@ -13,6 +13,7 @@ export interface UsageReader {
   takeText(text: string, event: string | undefined): void;
   usage(): TokenUsage | null;
   readonly model: string | null;
+  readonly responseId: string | null;
   readonly error: string | null;
   readonly errorCode: string | null;
 }
@@ -57,8 +58,21 @@ export function hasNonNullKey(data: string, quotedKey: string): boolean {
 
 const MAX_ERROR_LENGTH = 500;
 
+/**
+ * The ledger keeps one request per response id, so an id that repeats across answers would swallow
+ * requests. Cloud ids are long and random; some local servers number their answers
+ * (Ollama's OpenAI API: "chatcmpl-" and up to three digits): ids shorter than 16 characters, or
+ * longer than the ledger keeps, are not recorded.
+ */
+export function plausibleResponseId(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const id = value.trim();
+  return id.length >= 16 && id.length <= 256 && !/[\p{Cc}\s]/u.test(id) ? id : null;
+}
+
 abstract class BaseReader implements UsageReader {
   model: string | null = null;
+  responseId: string | null = null;
   error: string | null = null;
   errorCode: string | null = null;
 
@@ -80,6 +94,11 @@ abstract class BaseReader implements UsageReader {
 
   protected noteModel(value: unknown): void {
     if (this.model === null) this.model = text(value);
+  }
+
+  /** Read where the model is (the first event names both), so it costs no extra parsing. */
+  protected noteResponseId(value: unknown): void {
+    if (this.responseId === null) this.responseId = plausibleResponseId(value);
   }
 
   protected setError(message: string | null, code: string | null): void {
@@ -121,11 +140,14 @@ class OpenAiReader extends BaseReader {
     const response = value['response'];
     if (typeof type === 'string' && type.startsWith('response.') && isObject(response)) {
       this.noteModel(response['model']);
+      this.noteResponseId(response['id']);
       this.takeUsage(response['usage']);
       if (type === 'response.failed' && isObject(response['error'])) this.takeErrorField(response['error']);
       return;
     }
     this.noteModel(value['model']);
+    // Chat completions and a non-streamed Responses answer name their id at the top; Ollama's native API has none.
+    if (value['object'] !== undefined || type === 'response') this.noteResponseId(value['id']);
     this.takeUsage(value['usage']);
     this.takeTimings(value['timings']);
     if (value['done'] === true) this.takeOllama(value);
@@ -201,11 +223,15 @@ class AnthropicReader extends BaseReader {
       const message = value['message'];
       if (isObject(message)) {
         this.noteModel(message['model']);
+        this.noteResponseId(message['id']);
         this.merge(message['usage']);
       }
       return;
     }
-    if (type === 'message') this.noteModel(value['model']);
+    if (type === 'message') {
+      this.noteModel(value['model']);
+      this.noteResponseId(value['id']);
+    }
     this.merge(value['usage']);
   }
 
@@ -246,6 +272,7 @@ class GeminiReader extends BaseReader {
     if (!isObject(value)) return;
     if (value['error'] !== undefined && value['error'] !== null) this.takeErrorField(value['error']);
     this.noteModel(value['modelVersion']);
+    this.noteResponseId(value['responseId']);
     const metadata = value['usageMetadata'];
     if (!isObject(metadata)) return;
     const prompt = count(metadata['promptTokenCount']) ?? 0;

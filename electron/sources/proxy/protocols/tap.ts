@@ -315,10 +315,10 @@ class Tap implements UsageTap {
   }
 
   private result(): TapResult {
-    if (this.unreadable || this.analyzer.abandoned) return { usage: null, model: null, streamError: null, streamErrorCode: null };
+    if (this.unreadable || this.analyzer.abandoned) return { usage: null, model: null, responseId: null, streamError: null, streamErrorCode: null };
     const usage = this.reader.usage();
-    if (this.input.status < 200 || this.input.status >= 300) return { usage, model: null, streamError: null, streamErrorCode: null };
-    return { usage, model: this.reader.model, streamError: this.reader.error, streamErrorCode: this.reader.errorCode };
+    if (this.input.status < 200 || this.input.status >= 300) return { usage, model: null, responseId: null, streamError: null, streamErrorCode: null };
+    return { usage, model: this.reader.model, responseId: this.reader.responseId, streamError: this.reader.error, streamErrorCode: this.reader.errorCode };
   }
 }
 

@@ -21,6 +21,11 @@ export interface TapResult {
   usage: TokenUsage | null;
   /** The model as the response names it (2xx only). */
   model: string | null;
+  /**
+   * The upstream's id for the answer (Anthropic `msg_...`, OpenAI `chatcmpl-...`/`resp_...`, Gemini
+   * `responseId`; 2xx only), when it looks unique (see plausibleResponseId).
+   */
+  responseId: string | null;
   /** An error the upstream reported inside a 2xx body or stream (Anthropic `event: error`, an OpenAI `{"error":...}` chunk...). */
   streamError: string | null;
   /** The machine-readable kind of that error when the upstream gave one (`overloaded_error`, `rate_limit_exceeded`, `RESOURCE_EXHAUSTED`...). */

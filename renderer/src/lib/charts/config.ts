@@ -71,18 +71,37 @@ export function buildTimeChartConfig(options: TimeChartOptions): TimeChartConfig
   return {
     type: options.kind,
     data: {
-      datasets: options.series.map((series) => ({
-        label: series.label,
-        data: series.points,
-        backgroundColor: line ? `${series.color}33` : series.color,
-        borderColor: series.color,
-        borderWidth: line ? 2 : 0,
-        pointRadius: 0,
-        pointHitRadius: 6,
-        fill: line && options.stacked,
-        tension: 0.25,
-        stack: options.stacked ? 'all' : series.label,
-      })),
+      datasets: options.series.map((series) =>
+        series.projection
+          ? {
+              // A line even on a bar chart, in a stack of its own, so it never adds to the recorded bars.
+              type: 'line' as const,
+              label: series.label,
+              data: series.points,
+              backgroundColor: series.color,
+              borderColor: series.color,
+              borderWidth: 2,
+              borderDash: [6, 4],
+              // Dashes carry the line; a lone point (the month's last day) needs a dot to be seen.
+              pointRadius: series.points.length === 1 ? 3 : 0,
+              pointHitRadius: 6,
+              fill: false,
+              tension: 0,
+              stack: 'projection',
+            }
+          : {
+              label: series.label,
+              data: series.points,
+              backgroundColor: line ? `${series.color}33` : series.color,
+              borderColor: series.color,
+              borderWidth: line ? 2 : 0,
+              pointRadius: 0,
+              pointHitRadius: 6,
+              fill: line && options.stacked,
+              tension: 0.25,
+              stack: options.stacked ? 'all' : series.label,
+            },
+      ),
     },
     options: {
       responsive: true,
@@ -144,8 +163,11 @@ export function buildTimeChartConfig(options: TimeChartOptions): TimeChartConfig
               return options.bucketMs && options.formatSpan ? options.formatSpan(start, start + options.bucketMs) : options.formatTooltipTime(start);
             },
             label: (item: TooltipItem<TimeChartKind>) => `${item.dataset.label ?? ''}: ${formatValue((item.raw as Point).y)}`,
-            footer: (items: TooltipItem<TimeChartKind>[]) =>
-              options.formatTotal && items.length > 1 ? options.formatTotal(formatValue(items.reduce((sum, item) => sum + (item.raw as Point).y, 0))) : '',
+            // The total of what was recorded: a projection in the same bucket is not added to it.
+            footer: (items: TooltipItem<TimeChartKind>[]) => {
+              const recorded = items.filter((item) => !options.series[item.datasetIndex]?.projection);
+              return options.formatTotal && recorded.length > 1 ? options.formatTotal(formatValue(recorded.reduce((sum, item) => sum + (item.raw as Point).y, 0))) : '';
+            },
           },
         },
       },

@@ -5,6 +5,8 @@ export interface ChartSeries {
   label: string;
   color: string;
   points: { x: number; y: number }[];
+  /** A forecast, not a record: drawn as a dashed line over the bars, outside their stack and totals. */
+  projection?: boolean;
 }
 
 export type BucketMetric = (bucket: HistoryBucket) => number;

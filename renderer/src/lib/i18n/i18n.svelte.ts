@@ -7,9 +7,11 @@ import { overview } from './messages/overview.js';
 import { pricing } from './messages/pricing.js';
 import { quick } from './messages/quick.js';
 import { settings } from './messages/settings.js';
+import { budgets } from './messages/budgets.js';
+import { agents } from './messages/agents.js';
 
-const en = { ...common.en, ...overview.en, ...quick.en, ...models.en, ...channels.en, ...pricing.en, ...data.en, ...settings.en };
-const zh = { ...common.zh, ...overview.zh, ...quick.zh, ...models.zh, ...channels.zh, ...pricing.zh, ...data.zh, ...settings.zh };
+const en = { ...common.en, ...overview.en, ...quick.en, ...models.en, ...channels.en, ...pricing.en, ...data.en, ...settings.en, ...budgets.en, ...agents.en };
+const zh = { ...common.zh, ...overview.zh, ...quick.zh, ...models.zh, ...channels.zh, ...pricing.zh, ...data.zh, ...settings.zh, ...budgets.zh, ...agents.zh };
 
 export type MessageKey = keyof typeof en;
 export type MessageParams = Record<string, string | number>;

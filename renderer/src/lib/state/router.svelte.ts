@@ -2,7 +2,7 @@
  * Hash routes (`#/models/gpt-5-mini`), so the same build works from file:// in the desktop window
  * and from the headless server, and a reload keeps the view.
  */
-export const VIEWS = ['overview', 'models', 'channels', 'pricing', 'data', 'settings', 'quick'] as const;
+export const VIEWS = ['overview', 'models', 'channels', 'pricing', 'budgets', 'data', 'settings', 'quick'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
 export interface Route {

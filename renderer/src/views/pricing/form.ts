@@ -9,6 +9,8 @@ export interface TierRow {
   output: string;
   cacheRead: string;
   cacheWrite: string;
+  /** Anthropic's 1-hour cache writes; empty bills them as other cache writes. */
+  cacheWrite1h: string;
 }
 
 export interface PriceForm {
@@ -23,7 +25,7 @@ export interface PriceForm {
 export const COMMON_CURRENCIES = ['USD', 'CNY', 'EUR'] as const;
 
 export function emptyTier(): TierRow {
-  return { maxPromptTokens: '', input: '', output: '', cacheRead: '', cacheWrite: '' };
+  return { maxPromptTokens: '', input: '', output: '', cacheRead: '', cacheWrite: '', cacheWrite1h: '' };
 }
 
 const text = (value: number | null | undefined): string => (value === null || value === undefined ? '' : String(value));
@@ -42,6 +44,7 @@ export function formFrom(latest: PriceVersion | undefined): PriceForm {
           output: text(tier.output),
           cacheRead: text(tier.cacheRead),
           cacheWrite: text(tier.cacheWrite),
+          cacheWrite1h: text(tier.cacheWrite1h),
         }))
       : [emptyTier()],
     hourly: text(latest.hourly),
@@ -74,6 +77,7 @@ export function toVersionInput(form: PriceForm): FormResult {
         ['output', true],
         ['cacheRead', false],
         ['cacheWrite', false],
+        ['cacheWrite1h', false],
       ] as const;
       for (const [field, required] of fields) {
         const parsed = parseNumber(row[field], required);

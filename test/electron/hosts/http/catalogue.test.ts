@@ -79,3 +79,41 @@ describe('GET /api/v1/pricing: where each price comes from', () => {
     expect(await server.get<ModelPricing[]>('/api/v1/pricing')).toEqual([]);
   });
 });
+
+describe('adopting a catalogue entry as your price keeps its 1-hour cache-write price', () => {
+  it('prices the same request the same as the catalogue did, 1-hour writes and the long-context tier included', async () => {
+    const record = { model: 'claude-sonnet-4-5', provider: 'anthropic', inputTokens: 1200, cacheReadTokens: 30_000, cacheWriteTokens: 8000, cacheWrite1hTokens: 2000, outputTokens: 700 };
+    const long = { ...record, inputTokens: 250_000 };
+    await server.post('/api/v1/requests', [
+      { ...record, ts: T0, requestId: 'c1' },
+      { ...long, ts: T0 + 1000, requestId: 'c2' },
+    ]);
+    const page = await server.get<{ requests: { requestId: string; cost: number }[] }>('/api/v1/requests?model=claude-sonnet-4-5');
+    const catalogueCost = Object.fromEntries(page.requests.map((r) => [r.requestId, r.cost]));
+
+    // The entry's prices as the Pricing view's "adopt" prefills them: a tier per context threshold.
+    const entry = (await search({ search: 'claude-sonnet-4-5', provider: 'anthropic' })).entries[0]!;
+    const at = (price: { base: number; tiers: { start: number; price: number }[] } | null, above: boolean) =>
+      price === null ? undefined : above ? (price.tiers[0]?.price ?? price.base) : price.base;
+    const tier = (above: boolean) => ({
+      maxPromptTokens: above ? null : entry.prices.input!.tiers[0]!.start,
+      input: at(entry.prices.input, above)!,
+      output: at(entry.prices.output, above)!,
+      cacheRead: at(entry.prices.cacheRead, above),
+      cacheWrite: at(entry.prices.cacheWrite, above),
+      cacheWrite1h: at(entry.prices.cacheWrite1h, above),
+    });
+    const version = { method: 'tokens', currency: 'USD', effectiveFrom: 0, tiers: [tier(false), tier(true)] };
+    expect(version.tiers[0]!.cacheWrite1h).toBeGreaterThan(version.tiers[0]!.cacheWrite!);
+    const change = await server.put<PricingChange>('/api/v1/pricing/claude-sonnet-4-5', version);
+    expect(change.repricedRequests).toBe(2);
+    expect(change.pricing.versions[0]!.tiers![0]!.cacheWrite1h).toBe(version.tiers[0]!.cacheWrite1h);
+
+    const repriced = await server.get<{ requests: { requestId: string; cost: number }[] }>('/api/v1/requests?model=claude-sonnet-4-5');
+    for (const row of repriced.requests) expect(row.cost).toBeCloseTo(catalogueCost[row.requestId]!, 9);
+    // Without the 1-hour price the same requests cost less: the field is what keeps them equal.
+    const without = { ...version, tiers: version.tiers.map(({ cacheWrite1h: _dropped, ...rest }) => rest) };
+    const preview = await server.post<{ after: { cost: Record<string, number> } }>('/api/v1/pricing/claude-sonnet-4-5/preview', without);
+    expect(preview.after.cost['USD']).toBeLessThan(catalogueCost['c1']! + catalogueCost['c2']! - 1e-9);
+  });
+});

@@ -164,6 +164,10 @@ describe('GET /api/v1/export', () => {
     'runtimeMs',
     'channelLabel',
     'route',
+    'project',
+    'branch',
+    'sessionId',
+    'responseId',
   ];
 
   it('streams CSV with a header and one line per request, oldest first, then the runs', async () => {

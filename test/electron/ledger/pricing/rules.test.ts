@@ -56,6 +56,8 @@ describe('compileTiers', () => {
       cacheRead: 75_000_000,
       // No cache-write price: cache writes are billed at the input price.
       cacheWrite: 150_000_000,
+      // No 1-hour cache-write price: billed as any cache write.
+      cacheWrite1h: 150_000_000,
     });
   });
 
@@ -138,6 +140,22 @@ describe('tier cost', () => {
     expect(half!.input).toBe(500);
     expect(tierCostNanos(half!, tokens(1_000))).toBe(1);
     expect(tierCostNanos(half!, tokens(999))).toBe(0);
+  });
+
+  it('bills 1-hour cache writes at their own price, and as other cache writes without one', () => {
+    const [tier] = compileTiers([{ maxPromptTokens: null, input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75, cacheWrite1h: 6 }]);
+    expect(tier!.cacheWrite1h).toBe(toNanos(6));
+    const request = { ...tokens(1_200, 700, 30_000, 8_000), cacheWrite1hTokens: 2_000 };
+    // 1200 x 3 + 30000 x 0.3 + 6000 x 3.75 + 2000 x 6 + 700 x 15 = 3600 + 9000 + 22500 + 12000 + 10500 = 57600 per 1e6.
+    expect(tierCostNanos(tier!, request)).toBe(57_600_000);
+    // More 1-hour tokens than cache writes: at most all of the writes are 1-hour ones.
+    expect(tierCostNanos(tier!, { ...request, cacheWrite1hTokens: 99_999 })).toBe(3_600_000 + 9_000_000 + 48_000_000 + 10_500_000);
+    const [plain] = compileTiers([{ maxPromptTokens: null, input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 }]);
+    expect(plain!.cacheWrite1h).toBe(plain!.cacheWrite);
+    expect(tierCostNanos(plain!, request)).toBe(tierCostNanos(plain!, tokens(1_200, 700, 30_000, 8_000)));
+    // Past 2^53 the BigInt path splits the writes the same way.
+    const big = { ...tokens(0, 0, 0, 4e12), cacheWrite1hTokens: 1e12 };
+    expect(tierCostNanos(tier!, big)).toBe((3e12 * 3_750_000_000 + 1e12 * 6_000_000_000) / 1e6);
   });
 
   it('prices hourly and free versions per request at zero', () => {

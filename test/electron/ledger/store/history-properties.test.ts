@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../../../shared/errors.js';
 import { MAX_BUCKETS } from '../../../../shared/schemas/queries.js';
 import type { FailureClass, RequestRecordInput } from '../../../../shared/schemas/request-record.js';
-import type { History, UsageTotals } from '../../../../shared/types.js';
+import type { History, Summary, UsageTotals } from '../../../../shared/types.js';
 import { useTimeZone } from '../time/tz.js';
 import { Harness } from './harness.js';
 
@@ -25,6 +25,7 @@ const DAY = 86_400_000;
 const MODELS = ['alpha', 'beta', 'gamma', 'hourly-box', '模型-ü'];
 const CHANNELS = ['0123456789abcdef', 'fedcba9876543210', undefined];
 const API_TYPES = ['openai', 'anthropic', undefined];
+const PROJECTS = ['/home/me/src/app', 'C:\\work\\api', 'scratch', undefined];
 const FAILURES: FailureClass[] = ['retryable', 'overloaded', 'quota'];
 // Around the end and the start of summer time in Europe, and an ordinary day.
 const ANCHORS = [Date.UTC(2024, 9, 26, 21, 30), Date.UTC(2024, 2, 30, 22, 45), Date.UTC(2024, 5, 12, 23, 59, 59, 500)];
@@ -72,10 +73,12 @@ const scenario: fc.Arbitrary<Scenario> = fc
         failure: fc.constantFrom(...FAILURES),
         channel: fc.constantFrom(...CHANNELS),
         apiType: fc.constantFrom(...API_TYPES),
+        project: fc.constantFrom(...PROJECTS),
       })
-      .map(({ at, failure, channel, apiType, ...rest }): RequestRecordInput & { ts: number } => ({
+      .map(({ at, failure, channel, apiType, project, ...rest }): RequestRecordInput & { ts: number } => ({
         ...rest,
         ts: start + at,
+        ...(project === undefined ? {} : { project, branch: 'main' }),
         ...(rest.success ? {} : { failureClass: failure }),
         ...(channel === undefined ? {} : { channel }),
         ...(apiType === undefined ? {} : { apiType }),
@@ -268,6 +271,57 @@ async function check(h: Harness, s: Scenario, exact: boolean): Promise<void> {
     }
     // Every grouped row belongs to a model of the summary (or is all zero).
     for (const model of models) expect(add(byModel.buckets.filter((b) => b.model === model)), model).toEqual(add([]));
+    await checkProjects(h, s, { from, to, interval: q.interval }, summary, buckets, exact, label);
+  }
+}
+
+/** Requests only: runs (runtime and its hourly EUR) belong to no project. */
+function requestFigures(rows: readonly Omit<UsageTotals, 'runtimeSeconds'>[]): Record<string, number> {
+  const { runtimeMs: _runtime, ['cost EUR']: _hourly, ...rest } = add(rows.map((row) => ({ ...row, runtimeSeconds: 0 })));
+  return rest;
+}
+
+/**
+ * The project dimension (issue 15): history grouped by project, the summary's byProject and the
+ * summary filtered by a project all read the rollups; they must equal each other, the request log
+ * filtered by that project where raw rows are kept, and the records themselves where nothing expired.
+ */
+async function checkProjects(
+  h: Harness,
+  s: Scenario,
+  query: { from: number; to: number; interval: number | 'auto' },
+  summary: Summary,
+  buckets: number,
+  exact: boolean,
+  label: string,
+): Promise<void> {
+  const byProject = await h.service.getHistory({ ...query, groupBy: 'project' });
+  const entries = summary.byProject ?? [];
+  expect(requestFigures(entries), `byProject adds up to the totals ${label}`).toEqual(requestFigures([summary.totals]));
+  const coverage = h.ledger.ctx.coverage;
+  const grain = query.from < coverage.minuteFrom ? HOUR : MINUTE;
+  const rawKept = query.from >= Math.ceil(coverage.rawFrom / grain) * grain;
+  for (const project of PROJECTS) {
+    const path = project ?? null;
+    const entry = entries.find((e) => e.project === path);
+    const expected = entry ? requestFigures([entry]) : requestFigures([]);
+    expectSameFigures(requestFigures(byProject.buckets.filter((b) => b.project === path)), expected, buckets + 4, `history of ${path} ${label}`);
+    if (entry) expect(entry.name, label).toBe(path === null ? '' : path.split(/[\\/]/).pop());
+    if (project === undefined) continue;
+    const filtered = await h.service.getSummary({ from: query.from, to: query.to, project });
+    expect(requestFigures([filtered.totals]), `summary filtered by ${project} ${label}`).toEqual(expected);
+    expect(filtered.totals.runtimeSeconds).toBe(0);
+    if (rawKept) {
+      const rows = (await h.service.listRequests({ from: query.from, to: query.to, project, limit: 5_000 })).requests;
+      expect(rows.every((r) => r.project === project && r.branch === 'main'), label).toBe(true);
+      const fromRows = requestFigures(rows.map((r) => ({ ...r, requests: 1, failures: r.success ? 0 : 1, unpricedRequests: r.currency === null ? 1 : 0, cost: r.currency === null ? {} : { [r.currency]: r.cost! } })));
+      expect(fromRows, `request log of ${project} ${label}`).toEqual(expected);
+    }
+    if (exact) {
+      const mine = s.records.filter((r) => r.project === project && r.ts >= query.from && r.ts < query.to);
+      expect(entry?.requests ?? 0, `records of ${project} ${label}`).toBe(mine.length);
+      expect(entry?.inputTokens ?? 0).toBe(mine.reduce((sum, r) => sum + (r.inputTokens ?? 0), 0));
+    }
   }
 }
 

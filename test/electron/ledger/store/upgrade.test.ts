@@ -176,6 +176,33 @@ const earlier = MIGRATIONS.filter((step) => step.version < SCHEMA_VERSION);
  * current one and undoing the later steps. Each step needs its undo here, the newest first.
  */
 const UNDO: Record<number, (db: BetterSqlite3.Database) => void> = {
+  6: (db) => db.exec(`DROP TABLE webhook_deliveries; DROP TABLE budget_alerts; DROP TABLE budgets;`),
+  5: (db) => db.exec(`DROP TABLE agent_cursors; DROP TABLE agent_stats;`),
+  4: (db) => {
+    db.exec(`
+      DROP INDEX requests_response_id;
+      ALTER TABLE requests DROP COLUMN project_id;
+      ALTER TABLE requests DROP COLUMN branch_id;
+      ALTER TABLE requests DROP COLUMN session_id;
+      ALTER TABLE requests DROP COLUMN response_id;
+      DROP TABLE projects;
+      DROP TABLE branches;
+    `);
+    // The rollups as version 1 made them: no project in the key (rows of all projects summed).
+    const sums = 'requests, failures, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_nanos, latency_ms_sum, latency_count';
+    for (const table of ['rollup_minute', 'rollup_hour', 'rollup_day']) {
+      db.exec(`
+        CREATE TABLE ${table}_old (bucket INTEGER NOT NULL, model_id INTEGER NOT NULL, channel_id INTEGER NOT NULL, api_type_id INTEGER NOT NULL,
+          currency_id INTEGER NOT NULL, ${sums.split(', ').map((column) => `${column} INTEGER NOT NULL`).join(', ')},
+          PRIMARY KEY (bucket, model_id, channel_id, api_type_id, currency_id)) STRICT, WITHOUT ROWID;
+        INSERT INTO ${table}_old SELECT bucket, model_id, channel_id, api_type_id, currency_id, ${sums.split(', ').map((column) => `sum(${column})`).join(', ')}
+          FROM ${table} GROUP BY 1, 2, 3, 4, 5;
+        DROP TABLE ${table};
+        ALTER TABLE ${table}_old RENAME TO ${table};
+      `);
+    }
+    db.exec(`CREATE INDEX rollup_hour_model ON rollup_hour(model_id, bucket)`);
+  },
   3: (db) =>
     db.exec(`
       ALTER TABLE requests DROP COLUMN provider_id;
@@ -229,6 +256,85 @@ function withoutV3(dump: Record<string, string[]>): Record<string, string[]> {
   return out;
 }
 
+/** Version 4: the requests table's attribution columns (null on upgraded rows), two new tables, project 0 in every rollup row. */
+const V4_COLUMNS = ['project_id', 'branch_id', 'session_id', 'response_id'];
+const V4_TABLES = ['projects', 'branches'];
+const ROLLUP_TABLES = ['rollup_minute', 'rollup_hour', 'rollup_day'];
+/** Schema entries version 4 rebuilt or added (rebuilt tables are renamed, which rewrites their SQL text). */
+const V4_SCHEMA = [...ROLLUP_TABLES, ...V4_TABLES, 'rollup_hour_model', 'rollup_hour_project', 'requests_response_id', 'requests'];
+
+function withoutV4(dump: Record<string, string[]>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [table, rows] of Object.entries(dump)) {
+    if (V4_TABLES.includes(table)) {
+      expect(rows, table).toEqual([]);
+      continue;
+    }
+    const strip = (columns: string[], expected: unknown) => (json: string) => {
+      const row = JSON.parse(json) as Record<string, unknown>;
+      for (const column of columns) {
+        expect(row[column], column).toBe(expected);
+        delete row[column];
+      }
+      return JSON.stringify(row);
+    };
+    if (table === 'requests') out[table] = rows.map(strip(V4_COLUMNS, null));
+    else if (ROLLUP_TABLES.includes(table)) out[table] = rows.map(strip(['project_id'], 0)).sort();
+    else if (table === '(schema)') out[table] = withoutV4Schema(rows);
+    else out[table] = rows;
+  }
+  return out;
+}
+
+function withoutV4Schema(rows: string[]): string[] {
+  return rows.filter((json) => {
+    const name = (JSON.parse(json) as { name: string }).name;
+    return !V4_SCHEMA.includes(name) && !V4_TABLES.some((t) => name.startsWith(`sqlite_autoindex_${t}`));
+  });
+}
+
+/** Version 5: the agent-log cursor and count tables, empty after an upgrade. */
+const V5_TABLES = ['agent_cursors', 'agent_stats'];
+
+function withoutV5(dump: Record<string, string[]>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [table, rows] of Object.entries(dump)) {
+    if (V5_TABLES.includes(table)) {
+      expect(rows, table).toEqual([]);
+      continue;
+    }
+    out[table] =
+      table === '(schema)'
+        ? rows.filter((json) => {
+            const { name } = JSON.parse(json) as { name: string };
+            return !V5_TABLES.includes(name) && !V5_TABLES.some((t) => name.startsWith(`sqlite_autoindex_${t}`));
+          })
+        : rows;
+  }
+  return out;
+}
+
+/** Version 6: the budget tables, empty after an upgrade, with their indexes. */
+const V6_TABLES = ['budgets', 'budget_alerts', 'webhook_deliveries'];
+
+function withoutV6(dump: Record<string, string[]>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [table, rows] of Object.entries(dump)) {
+    if (V6_TABLES.includes(table)) {
+      expect(rows, table).toEqual([]);
+      continue;
+    }
+    out[table] =
+      table === '(schema)'
+        ? rows.filter((json) => {
+            const { name } = JSON.parse(json) as { name: string };
+            return !V6_TABLES.includes(name) && name !== 'webhook_deliveries_due' && !V6_TABLES.some((t) => name.startsWith(`sqlite_autoindex_${t}`));
+          })
+        : rows;
+  }
+  return out;
+}
+
 describe('a database from each earlier schema version', () => {
   it('exists for this build to upgrade (the list below is not empty)', () => {
     expect(earlier.map((step) => step.version)).toContain(1);
@@ -249,7 +355,8 @@ describe('a database from each earlier schema version', () => {
         undoTo(db, step.version);
         const before = dumpAll(db);
         expect(db.pragma('user_version', { simple: true })).toBe(step.version);
-        expect(before['(schema)']!.join('\n')).not.toContain('provider_id');
+        if (step.version < 3) expect(before['(schema)']!.join('\n')).not.toContain('provider_id');
+        if (step.version < 4) expect(before['(schema)']!.join('\n')).not.toContain('project_id');
         expect(before['requests']!.length).toBeGreaterThan(1_000);
         for (const table of ['rollup_minute', 'rollup_hour', 'rollup_day', 'runs', 'program_runs', 'circuit_states', 'circuit_events', 'price_versions', 'settings', 'meta', 'channels']) {
           expect(before[table]!.length, table).toBeGreaterThan(0);
@@ -269,8 +376,14 @@ describe('a database from each earlier schema version', () => {
         try {
           expect(ledger.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
           expect(ledger.db.pragma('integrity_check', { simple: true })).toBe('ok');
-          const after = step.version < 3 ? withoutV3(dumpAll(ledger.db)) : dumpAll(ledger.db);
+          const newest = step.version < 6 ? withoutV6(dumpAll(ledger.db)) : dumpAll(ledger.db);
+          const current = step.version < 5 ? withoutV5(newest) : newest;
+          const upgraded = step.version < 4 ? withoutV4(current) : current;
+          const after = step.version < 3 ? withoutV3(upgraded) : upgraded;
+          // The requests table's definition grows with added columns whatever the step; its rows are compared.
           before['(schema)'] = before['(schema)']!.filter((json) => (JSON.parse(json) as { name: string }).name !== 'requests');
+          after['(schema)'] = after['(schema)']!.filter((json) => (JSON.parse(json) as { name: string }).name !== 'requests');
+          if (step.version < 4) before['(schema)'] = withoutV4Schema(before['(schema)']);
           // What the later steps add, and nothing else: version 2 adds api type 0.
           const added = step.version < 2 ? [JSON.stringify({ id: 0, name: '' })] : [];
           expect(after['api_types']).toEqual([...before['api_types']!, ...added].sort());

@@ -60,6 +60,7 @@ describe('the browser transport over HTTP API v1', () => {
     expect(await call('listRuns', { model: MODEL })).toHaveLength(1);
     expect((await call('listProgramRuns', {})).length).toBeGreaterThan(0);
     expect((await call('listRequests', { model: MODEL, limit: 10 })).requests).toHaveLength(1);
+    expect(await call('listProjects', { limit: 10 })).toEqual([]);
     expect((await call('listCircuits', {}))[0]!.state).toBe('open');
     expect((await call('listCircuitEvents', { metricsKey: KEY })).map((event) => event.to)).toContain('open');
     expect((await call('resetCircuit', { metricsKey: KEY, apiType: 'openai' })).state).toBe('closed');
@@ -73,6 +74,15 @@ describe('the browser transport over HTTP API v1', () => {
     expect((await call('listPricing')).map((pricing) => pricing.model)).toEqual([MODEL]);
     expect((await call('deletePricing', { model: MODEL })).pricing.versions).toHaveLength(0);
     expect((await call('searchCatalogue', { search: 'gpt-5-mini', provider: 'openai' })).entries[0]?.modelId).toBe('gpt-5-mini');
+    // Catalogue updates: a closed loopback port stands in for the published data file (no internet in tests).
+    process.env['MODELMETER_CATALOGUE_URL'] = 'http://127.0.0.1:9/data.json';
+    expect((await call('getCatalogueStatus')).active.kind).toBe('bundled');
+    await expect(call('checkCatalogueUpdate')).rejects.toMatchObject({ code: 'bad_gateway' });
+    delete process.env['MODELMETER_CATALOGUE_URL'];
+    await expect(call('applyCatalogueUpdate', { version: 'none' })).rejects.toMatchObject({ code: 'conflict' });
+    expect((await call('resetCatalogue')).active.kind).toBe('bundled');
+    expect((await call('previewCatalogueReprice')).affectedRequests).toBe(0);
+    expect((await call('repriceCatalogue')).repricedRequests).toBe(0);
     expect(await call('setSavingsReference', { model: MODEL, reference: 'openai/gpt-4o-mini' })).toEqual({ model: MODEL, reference: 'openai/gpt-4o-mini' });
     expect(await call('listSavingsReferences')).toEqual([{ model: MODEL, reference: 'openai/gpt-4o-mini' }]);
     expect((await call('setSavingsReference', { model: MODEL, reference: null })).reference).toBeNull();
@@ -106,6 +116,15 @@ describe('the browser transport over HTTP API v1', () => {
     const report = await call('importDatabase', { path: source.file });
     expect([report.format, [...report.models].sort()]).toEqual(['llm-manager-unified', [MODEL_QWEN, MODEL_GLM].sort()]);
     expect(report.requests.accepted).toBe(source.requests[MODEL_QWEN]!.length + source.requests[MODEL_GLM]!.length);
+
+    expect((await call('listAgentSources')).map((agent) => agent.id)).toContain('claude-code');
+    expect((await call('previewAgentSource', { id: 'claude-code' })).id).toBe('claude-code');
+    expect((await call('setAgentSource', { id: 'claude-code', enabled: false })).enabled).toBe(false);
+    expect((await call('saveBudget', { id: 'month', budget: { name: 'Month', amount: 50, currency: 'USD', period: 'month', scope: { kind: 'all' } } })).id).toBe('month');
+    expect((await call('listBudgets')).map((item) => item.id)).toEqual(['month']);
+    expect(await call('listBudgetAlerts', { budgetId: 'month' })).toEqual([]);
+    expect((await call('getForecast')).daily.length).toBeGreaterThan(27);
+    expect(await call('deleteBudget', { id: 'month' })).toEqual({ id: 'month' });
 
     const missing = LEDGER_OPERATIONS.filter((operation) => !called.has(operation));
     expect(missing).toEqual([]);

@@ -53,6 +53,10 @@ export function requestRow(id: string, ts: number, overrides: Partial<RequestRow
     requestId: null,
     cost: 0.0012,
     currency: 'USD',
+    project: null,
+    branch: null,
+    sessionId: null,
+    responseId: null,
     ...overrides,
   };
 }

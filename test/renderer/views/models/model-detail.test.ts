@@ -88,7 +88,7 @@ describe('Model detail', () => {
   it('shows a failed request with its class and status code, and an unpriced one as Unpriced', async () => {
     const rows = [
       requestRow('2', NOW, { model: MODEL, success: false, failureClass: 'overloaded', statusCode: 529, cost: null, currency: null }),
-      requestRow('1', NOW - 1000, { model: MODEL }),
+      requestRow('1', NOW - 1000, { model: MODEL, project: '/home/me/src/shop', branch: 'main' }),
     ];
     renderWithClient(makeFakeClient(handlers({ listRequests: async () => ({ requests: rows, nextBefore: null }) })), Models, { model: MODEL });
     await vi.waitFor(() => expect(screen.getAllByTestId('request-row')).toHaveLength(2));
@@ -98,6 +98,10 @@ describe('Model detail', () => {
     expect(within(failed!).getByText('Unpriced')).toBeTruthy();
     expect(within(ok!).getByText('OK')).toBeTruthy();
     expect(within(ok!).getByText('a1b2c3d4')).toBeTruthy();
+    // The project column: the folder's name, its full path (and branch) on hover.
+    expect(within(ok!).getByTestId('request-project').textContent).toBe('shop');
+    expect(within(ok!).getByTestId('request-project').title).toBe('/home/me/src/shop (main)');
+    expect(within(failed!).queryByTestId('request-project')).toBeNull();
   });
 
   it('deletes the model only after confirmation, then reports the counts on the list', async () => {

@@ -57,3 +57,72 @@ describe('Model page: saved vs cloud', () => {
     expect(screen.queryByTestId('model-savings-reference')).toBeNull();
   });
 });
+
+describe('Model page: suggested reference and catalogue picker', () => {
+  beforeEach(() => {
+    i18n.choice = 'en';
+  });
+
+  const price = { base: 0.2, tiers: [] };
+  const entry = (provider: string, modelId: string) => ({
+    provider,
+    providerName: provider,
+    modelId,
+    name: null,
+    since: null,
+    prices: { input: price, output: { base: 0.6, tiers: [] }, cacheRead: null, cacheWrite: null, cacheWrite1h: null },
+  });
+
+  function catalogueClient() {
+    let stored: SavingsReference[] = [];
+    return makeFakeClient({
+      listSavingsReferences: async () => stored,
+      setSavingsReference: async ({ model, reference }) => {
+        stored = reference === null ? [] : [{ model, reference }];
+        return { model, reference };
+      },
+      searchCatalogue: async ({ search }) => ({
+        package: '@pydantic/genai-prices',
+        version: '0.1.8',
+        currency: 'USD' as const,
+        truncated: false,
+        entries:
+          search === 'qwen'
+            ? [entry('fireworks', 'qwen3-235b-a22b'), entry('cerebras', 'qwen-3-32b')]
+            : [entry('openai', 'gpt-4o-mini'), entry('openai', 'gpt-4o-mini-2024-07-18')].filter((e) => e.modelId.includes(search)),
+      }),
+    });
+  }
+
+  it('suggests a catalogue entry of the same family and size, and sets it only on Use', async () => {
+    const fake = catalogueClient();
+    renderWithClient(fake, SavingsLine, { model: 'Qwen3-Coder-30B-A3B-Instruct', savings: null });
+    const suggested = await screen.findByTestId('model-savings-suggestion');
+    expect(suggested.textContent).toContain('Suggested: cerebras/qwen-3-32b');
+    // Shown, not applied.
+    expect(fake.callsOf('setSavingsReference')).toEqual([]);
+    await fireEvent.click(screen.getByTestId('model-savings-use'));
+    expect(fake.callsOf('setSavingsReference')).toEqual([{ model: 'Qwen3-Coder-30B-A3B-Instruct', reference: 'cerebras/qwen-3-32b' }]);
+    expect((await screen.findByTestId('model-savings-reference')).textContent).toContain('compared with cerebras/qwen-3-32b');
+  });
+
+  it('offers no suggestion for a name without a known family', async () => {
+    const fake = catalogueClient();
+    renderWithClient(fake, SavingsLine, { model: 'my-finetune', savings: null });
+    await screen.findByTestId('model-savings-empty');
+    expect(fake.callsOf('searchCatalogue')).toEqual([]);
+    expect(screen.queryByTestId('model-savings-suggestion')).toBeNull();
+  });
+
+  it('searches the catalogue as the user types and sets the entry picked', async () => {
+    const fake = catalogueClient();
+    renderWithClient(fake, SavingsLine, { model: 'my-finetune', savings: null });
+    await fireEvent.input(await screen.findByTestId('model-savings-input'), { target: { value: 'gpt-4o-mini' } });
+    const options = await screen.findAllByTestId('model-savings-option');
+    expect(options.map((option) => option.dataset['entry'])).toEqual(['openai/gpt-4o-mini', 'openai/gpt-4o-mini-2024-07-18']);
+    expect(fake.callsOf('searchCatalogue')).toEqual([{ search: 'gpt-4o-mini', limit: 8 }]);
+    await fireEvent.click(options[0]!);
+    expect(fake.callsOf('setSavingsReference')).toEqual([{ model: 'my-finetune', reference: 'openai/gpt-4o-mini' }]);
+    expect((await screen.findByTestId('model-savings-reference')).textContent).toContain('compared with openai/gpt-4o-mini');
+  });
+});

@@ -288,3 +288,50 @@ describe('Overview', () => {
     expect(canvas.getAttribute('aria-label')).toBe('Requests over time (Requests). Totals: gpt-5-mini: 3; Qwen3-Coder: 2.');
   });
 });
+
+describe('Overview by project (issue 15)', () => {
+  beforeEach(() => {
+    i18n.choice = 'en';
+    localStorage.clear();
+    range.set({ preset: 'today' });
+    vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockReturnValue(null);
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  const withProjects: Summary = {
+    ...used,
+    byProject: [
+      { ...totals({ requests: 1000, cost: { USD: 12.5 } }), project: '/home/me/src/shop', name: 'shop' },
+      { ...totals({ requests: 234 }), project: null, name: '' },
+    ],
+  };
+  const projectList = [{ project: '/home/me/src/shop', name: 'shop', firstSeen: t0, lastSeen: t0, requests: 1000, cost: { USD: 12.5 } }];
+
+  it('shows a by-project table (name shown, full path on hover) and filters cards, charts and models by the chosen project', async () => {
+    const fake = makeFakeClient(handlers({ getSummary: async () => withProjects, listProjects: async () => projectList }));
+    renderWithClient(fake, Overview);
+    const table = await screen.findByTestId('overview-projects');
+    const rows = within(table).getAllByTestId('overview-project-row');
+    expect(rows.map((row) => row.querySelector('td')!.textContent!.trim())).toEqual(['shop', '(no project)']);
+    expect(within(rows[0]!).getByTitle('/home/me/src/shop')).toBeTruthy();
+
+    const select = (await screen.findByTestId('overview-project')) as HTMLSelectElement;
+    expect(select.options[0]!.textContent).toBe('All projects');
+    expect(select.options[1]!.title).toBe('/home/me/src/shop');
+    await fireEvent.change(select, { target: { value: '/home/me/src/shop' } });
+    await vi.waitFor(() => expect(fake.callsOf('getSummary').at(-1)).toEqual({ range: 'today', project: '/home/me/src/shop' }));
+    expect(fake.callsOf('getHistory').at(-1)).toEqual({ range: 'today', project: '/home/me/src/shop', interval: 'auto', groupBy: 'model' });
+    expect(screen.getByTestId('overview-project-note').textContent).toContain('runtime');
+
+    await fireEvent.change(select, { target: { value: '' } });
+    await fireEvent.click(within(rows[0]!).getByRole('button', { name: 'shop' }));
+    await vi.waitFor(() => expect(fake.callsOf('getSummary').at(-1)).toEqual({ range: 'today', project: '/home/me/src/shop' }));
+  });
+
+  it('speaks Chinese', async () => {
+    i18n.choice = 'zh-CN';
+    renderWithClient(makeFakeClient(handlers({ getSummary: async () => withProjects, listProjects: async () => projectList })), Overview);
+    expect((await screen.findByTestId('overview-projects')).textContent).toContain('（无项目）');
+    expect(((await screen.findByTestId('overview-project')) as HTMLSelectElement).options[0]!.textContent).toBe('全部项目');
+  });
+});

@@ -87,20 +87,21 @@ describe('the Pricing view and the catalogue', () => {
     expect(field('Tier 2: up to prompt tokens (empty for no limit)').value).toBe('');
     expect(field('Tier 2: input price per 1M tokens').value).toBe('6');
     expect(field('Tier 2: output price per 1M tokens').value).toBe('22.5');
+    expect(field('Tier 1: 1-hour cache write price per 1M tokens (empty: billed at the cache write price)').value).toBe('6');
     expect(client.callsOf('addPriceVersion')).toHaveLength(0);
   });
 });
 
 describe('formFromCatalogue', () => {
-  it('turns "above N prompt tokens" into tiers up to N, in USD', () => {
+  it('turns "above N prompt tokens" into tiers up to N, in USD, keeping the 1-hour cache-write price', () => {
     expect(formFromCatalogue(SONNET)).toEqual({
       method: 'tokens',
       currency: 'USD',
       effectiveFrom: '',
       hourly: '',
       tiers: [
-        { maxPromptTokens: '200000', input: '3', output: '15', cacheRead: '0.3', cacheWrite: '3.75' },
-        { maxPromptTokens: '', input: '6', output: '22.5', cacheRead: '0.6', cacheWrite: '7.5' },
+        { maxPromptTokens: '200000', input: '3', output: '15', cacheRead: '0.3', cacheWrite: '3.75', cacheWrite1h: '6' },
+        { maxPromptTokens: '', input: '6', output: '22.5', cacheRead: '0.6', cacheWrite: '7.5', cacheWrite1h: '6' },
       ],
     });
   });

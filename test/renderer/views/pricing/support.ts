@@ -61,6 +61,14 @@ export const SETTINGS: Settings = {
   displayCurrency: null,
   currencyRates: {},
   breaker: { windowSize: 20, consecutiveFailures: 5, minResults: 10, failureRate: 0.7, baseBackoffSeconds: 30, maxBackoffSeconds: 600 },
+  monthStartDay: 1,
+  weekStartDay: 1,
+  metricsMaxModels: 50,
+  metricsAllowAnonymousLoopback: false,
+  otlpEnabled: false,
+  otlpUrl: null,
+  otlpHeaders: {},
+  otlpIntervalSeconds: 60,
 };
 
 export function appInfo(overrides: Partial<AppInfo> = {}): AppInfo {

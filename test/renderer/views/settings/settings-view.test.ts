@@ -23,6 +23,7 @@ function setup(more: FakeHandlers = {}, host: ModelMeterClient['host'] = 'browse
       getSettings: async () => SETTINGS,
       setLanguage: async ({ language }) => ({ ...info, language }),
       ...integrationsService({ routes: [OPENAI_ROUTE], watchers: [watcher()] }).handlers,
+      listAgentSources: async () => [],
       ...more,
     },
     host,

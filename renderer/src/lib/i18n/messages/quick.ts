@@ -27,6 +27,10 @@ export const quick = defineMessages(
     'quick.chart.unit': 'Req/min',
     'quick.chart.none': 'No requests in the last hour.',
     'quick.open': 'Open dashboard',
+    'quick.savings.saved': 'Saved vs cloud',
+    'quick.savings.lost': 'Lost vs cloud',
+    'quick.savings.reference': 'vs {reference}',
+    'quick.savings.references': 'vs {count} cloud references',
   },
   {
     'quick.title': '今天',
@@ -53,5 +57,9 @@ export const quick = defineMessages(
     'quick.chart.unit': '请求/分',
     'quick.chart.none': '最近一小时没有请求。',
     'quick.open': '打开仪表盘',
+    'quick.savings.saved': '相比云端节省',
+    'quick.savings.lost': '相比云端亏损',
+    'quick.savings.reference': '对比 {reference}',
+    'quick.savings.references': '对比 {count} 个云端参考模型',
   },
 );

@@ -112,6 +112,31 @@ describe('renderTray', () => {
   });
 });
 
+describe('renderTray with budgets', () => {
+  const calm: TrayState = { ...EMPTY_TRAY_STATE, todayCost: { USD: 8 } };
+  const render = (state: TrayState, language: 'en' | 'zh-CN' = 'en') => renderTray(state, { language, darkTheme: false, now: NOW, actions: actions() });
+
+  it('turns the icon amber at 80 % and red at 100 % of a budget, and says which in the tooltip', () => {
+    expect(render({ ...calm, budget: null }).icon.kind).toBe('normal');
+    const warning = render({ ...calm, budget: { name: 'Team', percent: 80 } });
+    expect(warning.icon.kind).toBe('budget-warning');
+    expect(warning.tooltip.split('\n')).toEqual(['ModelMeter', 'Today: $8.00', 'Budget "Team": 80% used']);
+    const over = render({ ...calm, budget: { name: 'Team', percent: 100.4 } });
+    expect(over.icon.kind).toBe('budget-over');
+    expect(over.tooltip).toContain('Budget "Team" exceeded: 100% used');
+    expect(render({ ...calm, budget: { name: 'Team', percent: 99.99 } }).icon.kind).toBe('budget-warning');
+    expect(render({ ...calm, budget: { name: '团队', percent: 130 } }, 'zh-CN').tooltip).toContain('预算「团队」已超支：已用 130%');
+  });
+
+  it('puts the budget in the menu, leading to the budgets view; an open circuit keeps the alert icon', () => {
+    const act = actions();
+    const view = renderTray({ ...calm, budget: { name: 'Team', percent: 85 }, openCircuits: 1 }, { language: 'en', darkTheme: true, now: NOW, actions: act });
+    expect(view.icon).toEqual({ kind: 'alert', theme: 'dark' });
+    click(menuItem(view.menu, 'Budget "Team": 85% used'));
+    expect(act.openDashboard).toHaveBeenCalledWith('budgets');
+  });
+});
+
 describe('trayIconFile', () => {
   it('gives macOS a template image for the normal icon and keeps the red alert in colour', () => {
     expect(trayIconFile({ kind: 'normal', theme: 'dark' }, 'darwin')).toBe('trayTemplate.png');
@@ -122,7 +147,7 @@ describe('trayIconFile', () => {
   it('gives Windows an .ico, and every file it can name exists in build/tray', () => {
     expect(trayIconFile({ kind: 'normal', theme: 'dark' }, 'win32')).toBe('tray-normal-dark.ico');
     for (const platform of ['win32', 'darwin', 'linux'] as const) {
-      for (const kind of ['normal', 'alert'] as const) {
+      for (const kind of ['normal', 'alert', 'budget-warning', 'budget-over'] as const) {
         for (const theme of ['light', 'dark'] as const) {
           expect(fs.existsSync(path.join('build', 'tray', trayIconFile({ kind, theme }, platform)))).toBe(true);
         }

@@ -54,6 +54,23 @@ describe('TrayController', () => {
     expect(tray.images.at(-1)).toBe(path.join('/icons', 'tray-alert-dark.png'));
   });
 
+  it('shows a budget at 80 % and 100 % with its icon, redrawing only when the whole percent changes', () => {
+    const { tray, controller } = setup();
+    const before = controller.renders;
+    controller.setBudget(null);
+    expect(controller.renders).toBe(before);
+    controller.setBudget({ name: 'Team', percent: 80.2 });
+    expect(tray.images.at(-1)).toBe(path.join('/icons', 'tray-budget-warning-light.png'));
+    expect(tray.tooltip).toContain('Budget "Team": 80% used');
+    controller.setBudget({ name: 'Team', percent: 80.7 });
+    expect(controller.renders).toBe(before + 1);
+    controller.setBudget({ name: 'Team', percent: 100 });
+    expect(tray.images.at(-1)).toBe(path.join('/icons', 'tray-budget-over-light.png'));
+    controller.setBudget(null);
+    expect(tray.images.at(-1)).toBe(path.join('/icons', 'tray-normal-light.png'));
+    expect(tray.tooltip).not.toContain('Budget');
+  });
+
   it('puts the rebuilt menu on the tray, in the language set last', () => {
     const { tray, controller } = setup();
     controller.setLanguage('zh-CN');

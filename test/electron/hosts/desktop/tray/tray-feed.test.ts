@@ -1,13 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LedgerApi } from '../../../../../shared/api.js';
-import type { LedgerEvent, Run, Summary } from '../../../../../shared/types.js';
+import type { Budget, LedgerEvent, Run, Summary } from '../../../../../shared/types.js';
 import { LedgerEvents } from '../../../../../electron/ledger/events/bus.js';
-import type { RunningModel } from '../../../../../electron/hosts/desktop/tray/render-tray.js';
-import { TrayFeed } from '../../../../../electron/hosts/desktop/tray/tray-feed.js';
+import type { RunningModel, TrayBudget } from '../../../../../electron/hosts/desktop/tray/render-tray.js';
+import { TrayFeed, trayBudget } from '../../../../../electron/hosts/desktop/tray/tray-feed.js';
 
 function summary(cost: Record<string, number>, open: number): Summary {
   const totals = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, requests: 0, failures: 0, unpricedRequests: 0, runtimeSeconds: 0, cost };
   return { from: 0, to: 1, totals, models: [], circuits: { closed: 3, open, half_open: 1 }, converted: null };
+}
+
+function budget(name: string, percent: number, enabled = true): Budget {
+  const status = { periodStart: 0, periodEnd: 1, spent: percent / 10, percent, projected: 0, forecastMethod: 'pace' as const, reachesAmountAt: null, crossed: [], converted: [], unconverted: [] };
+  return { id: name.toLowerCase(), name, amount: 10, currency: 'USD', period: 'month', scope: { kind: 'all' }, thresholds: [80, 100], webhook: null, enabled, createdAt: 0, status };
 }
 
 function run(model: string, start: number, running: boolean): Run {
@@ -22,15 +27,17 @@ describe('TrayFeed', () => {
     const events = new LedgerEvents();
     const calls = { summary: 0 };
     let cost: Record<string, number> = { USD: 1 };
-    const service: Pick<LedgerApi, 'getSummary' | 'listRuns'> & { events: LedgerEvents } = {
+    let budgets: Budget[] = [];
+    const service: Pick<LedgerApi, 'getSummary' | 'listRuns' | 'listBudgets'> & { events: LedgerEvents } = {
       events,
       getSummary: async () => {
         calls.summary += 1;
         return summary(cost, 2);
       },
       listRuns: async () => [run('b', 300, true), run('a', 200, true), run('a', 100, true), run('c', 50, false)],
+      listBudgets: async () => budgets,
     };
-    const seen: { cost: Record<string, number>[]; circuits: [number, number][]; running: RunningModel[][]; ticks: number } = { cost: [], circuits: [], running: [], ticks: 0 };
+    const seen: { cost: Record<string, number>[]; circuits: [number, number][]; running: RunningModel[][]; budget: (TrayBudget | null)[]; ticks: number } = { cost: [], circuits: [], running: [], budget: [], ticks: 0 };
     const feed = new TrayFeed({
       service,
       log: () => {},
@@ -40,10 +47,11 @@ describe('TrayFeed', () => {
         setTodayCost: (value) => seen.cost.push(value),
         setCircuits: (open, half) => seen.circuits.push([open, half]),
         setRunningModels: (models) => seen.running.push(models),
+        setBudget: (value) => seen.budget.push(value),
         tick: () => (seen.ticks += 1),
       },
     });
-    return { events, calls, seen, feed, setCost: (value: Record<string, number>) => (cost = value) };
+    return { events, calls, seen, feed, setCost: (value: Record<string, number>) => (cost = value), setBudgets: (value: Budget[]) => (budgets = value) };
   }
 
   it('loads today\'s cost, circuits and the running models with the start of each one\'s earliest open run', async () => {
@@ -70,6 +78,27 @@ describe('TrayFeed', () => {
     expect(calls.summary).toBe(2);
   });
 
+  it('shows the enabled budget furthest through its amount from 80 %, reloaded on a budget alert and on its own clock', async () => {
+    const { feed, events, seen, setBudgets } = setup();
+    setBudgets([budget('Team', 79.9)]);
+    await feed.start();
+    expect(seen.budget).toEqual([null]);
+    setBudgets([budget('Team', 85), budget('Solo', 120, false), budget('Cloud', 80)]);
+    events.emit({ type: 'budgets' });
+    await vi.advanceTimersByTimeAsync(2_100);
+    expect(seen.budget.at(-1)).toEqual({ name: 'Team', percent: 85 });
+    // Hourly cost grows with no event at all: the budgets are read again within a minute.
+    setBudgets([budget('Team', 101)]);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(seen.budget.at(-1)).toEqual({ name: 'Team', percent: 101 });
+    feed.stop();
+  });
+
+  it('picks no budget under 80 %, and none that is switched off', () => {
+    expect(trayBudget([budget('A', 50), budget('B', 99, false)])).toBeNull();
+    expect(trayBudget([budget('A', 80), budget('B', 90)])).toEqual({ name: 'B', percent: 90 });
+  });
+
   it('ticks every 30 seconds so runtimes advance', async () => {
     const { feed, seen } = setup();
     await feed.start();
@@ -94,10 +123,11 @@ describe('TrayFeed under a flood of requests', () => {
           calls.runs += 1;
           return [run('a', 100, true)];
         },
+        listBudgets: async () => [],
       },
       log: () => {},
       throttleMs: 1_000,
-      target: { setTodayCost: () => {}, setCircuits: () => {}, setRunningModels: () => {}, tick: () => {} },
+      target: { setTodayCost: () => {}, setCircuits: () => {}, setRunningModels: () => {}, setBudget: () => {}, tick: () => {} },
     });
     await feed.start();
     events.emit({ type: 'requests', count: 5, models: ['a'] });

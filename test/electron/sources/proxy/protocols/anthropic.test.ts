@@ -91,6 +91,6 @@ describe('anthropic messages', () => {
 
   it('an error status body carries no usage and names nothing', async () => {
     const error = JSON.stringify({ type: 'error', error: { type: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit' } });
-    expect(await tapBody('anthropic', { status: 429, contentType: JSON_TYPE }, error)).toEqual({ usage: null, model: null, streamError: null, streamErrorCode: null });
+    expect(await tapBody('anthropic', { status: 429, contentType: JSON_TYPE }, error)).toEqual({ usage: null, model: null, responseId: null, streamError: null, streamErrorCode: null });
   });
 });

@@ -87,7 +87,7 @@ describe('openai chat/completions', () => {
 
   it('on a non-2xx answer reads usage only: no model, no stream error', async () => {
     const body = JSON.stringify({ error: { message: 'Rate limit reached for gpt-4o', type: 'requests', param: null, code: 'rate_limit_exceeded' } });
-    expect(await tapBody('openai', { status: 429, contentType: JSON_TYPE }, body)).toEqual({ usage: null, model: null, streamError: null, streamErrorCode: null });
+    expect(await tapBody('openai', { status: 429, contentType: JSON_TYPE }, body)).toEqual({ usage: null, model: null, responseId: null, streamError: null, streamErrorCode: null });
     const withUsage = JSON.stringify({ ...chatCompletion, error: { message: 'x' } });
     const result = await tapBody('openai', { status: 500, contentType: JSON_TYPE }, withUsage);
     expect(result.usage?.outputTokens).toBe(46);

@@ -91,7 +91,7 @@ describe('compressed bodies are read from a decompressed copy', () => {
   });
 
   it('garbage under a gzip label, or an unknown encoding: usage null, no exception', async () => {
-    expect(await tapBody('anthropic', { contentType: JSON_TYPE, contentEncoding: 'gzip' }, json)).toEqual({ usage: null, model: null, streamError: null, streamErrorCode: null });
+    expect(await tapBody('anthropic', { contentType: JSON_TYPE, contentEncoding: 'gzip' }, json)).toEqual({ usage: null, model: null, responseId: null, streamError: null, streamErrorCode: null });
     expect((await tapBody('anthropic', { contentType: JSON_TYPE, contentEncoding: 'zstd' }, json)).usage).toBeNull();
   });
 });
@@ -159,7 +159,7 @@ describe('the 16 MiB cap on what is buffered', () => {
   it('a JSON body over the cap gives usage null', async () => {
     const filler = 'x'.repeat(MAX_BUFFERED_BYTES);
     const body = JSON.stringify({ model: 'm', content: filler, usage: { prompt_tokens: 1, completion_tokens: 1 } });
-    expect(await tapBody('openai', { contentType: JSON_TYPE }, body)).toEqual({ usage: null, model: null, streamError: null, streamErrorCode: null });
+    expect(await tapBody('openai', { contentType: JSON_TYPE }, body)).toEqual({ usage: null, model: null, responseId: null, streamError: null, streamErrorCode: null });
   });
 
   it('a JSON body just under the cap is read', async () => {

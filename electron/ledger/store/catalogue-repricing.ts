@@ -1,0 +1,105 @@
+import type { Statement } from 'better-sqlite3';
+import { HOUR_MS } from '../time/ranges.js';
+import { parseSourceName } from './catalogue-sources.js';
+import type { StoreContext } from './context.js';
+import type { RepriceOutcome, Repricer } from './repricing.js';
+
+/** One model's catalogue-priced requests priced again with the catalogue data now in use; costs in nanos per currency code. */
+export interface CatalogueRepriceModel {
+  model: string;
+  /** Requests of the model re-priced (all its raw requests before its first version of the user's). */
+  affected: number;
+  /** Of those, the ones whose cost, currency or price source changes. */
+  changed: number;
+  before: Record<string, number>;
+  after: Record<string, number>;
+  unpricedBefore: number;
+  unpricedAfter: number;
+}
+
+/** Stored catalogue-priced requests per catalogue data version that priced them. */
+export interface PricedByVersion {
+  version: string;
+  requests: number;
+}
+
+/** Thrown to roll a preview's transaction back: nothing it touched (not even a dictionary row) is kept. */
+class PreviewDone extends Error {
+  constructor(readonly result: CatalogueRepriceModel[]) {
+    super('preview');
+  }
+}
+
+/**
+ * Re-prices the requests the catalogue priced, with the catalogue data now in use (after a package
+ * upgrade or a confirmed download), through the same Repricer as a user's new price version: per model,
+ * the raw requests before the model's first version of the user's (those after it are the user's).
+ * Hours kept only as rollups are left as they were: their catalogue inputs (provider, 1-hour writes)
+ * are gone. A preview runs the same code in a transaction that is rolled back.
+ */
+export class CatalogueRepricing {
+  private readonly pricedModels: Statement<[], { model_id: number }>;
+  private readonly bySource: Statement<[], { price_source_id: number; n: number }>;
+
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly repricer: Repricer,
+  ) {
+    this.pricedModels = ctx.db.prepare(`SELECT DISTINCT model_id FROM requests WHERE price_source_id IS NOT NULL`);
+    this.bySource = ctx.db.prepare(`SELECT price_source_id, COUNT(*) AS n FROM requests WHERE price_source_id IS NOT NULL GROUP BY price_source_id`);
+  }
+
+  /** How many stored requests each catalogue data version priced. */
+  pricedBy(): PricedByVersion[] {
+    const counts = new Map<string, number>();
+    for (const row of this.bySource.all()) {
+      const version = parseSourceName(this.ctx.priceSources.nameOf(row.price_source_id))?.version;
+      if (version !== undefined) counts.set(version, (counts.get(version) ?? 0) + row.n);
+    }
+    return [...counts].map(([version, requests]) => ({ version, requests })).sort((a, b) => a.version.localeCompare(b.version));
+  }
+
+  preview(): CatalogueRepriceModel[] {
+    try {
+      this.ctx.write(() => {
+        throw new PreviewDone(this.run(false));
+      });
+    } catch (error) {
+      if (error instanceof PreviewDone) return error.result;
+      throw error;
+    }
+    return [];
+  }
+
+  apply(): CatalogueRepriceModel[] {
+    return this.ctx.write(() => this.run(true));
+  }
+
+  private run(apply: boolean): CatalogueRepriceModel[] {
+    const { ctx } = this;
+    const from = Math.ceil(ctx.coverage.rawFrom / HOUR_MS) * HOUR_MS;
+    const out: CatalogueRepriceModel[] = [];
+    for (const { model_id: modelId } of this.pricedModels.all()) {
+      const versions = ctx.prices.versions(modelId);
+      const to = versions[0]?.effectiveFrom ?? Number.MAX_SAFE_INTEGER;
+      if (to <= from) continue;
+      // Named here, inside the transaction: a preview's currency row may be rolled back with it.
+      out.push(this.named(modelId, this.repricer.run(modelId, versions, from, to, apply)));
+    }
+    return out;
+  }
+
+  private named(modelId: number, outcome: RepriceOutcome): CatalogueRepriceModel {
+    const money = (map: Map<number, number>): Record<string, number> =>
+      Object.fromEntries([...map].map(([id, nanos]) => [this.ctx.currencies.nameOf(id), nanos]));
+    return {
+      model: this.ctx.models.nameOf(modelId),
+      affected: outcome.affected,
+      changed: outcome.changed,
+      before: money(outcome.before),
+      after: money(outcome.after),
+      unpricedBefore: outcome.unpricedBefore,
+      unpricedAfter: outcome.unpricedAfter,
+    };
+  }
+}

@@ -1,0 +1,89 @@
+import type { Statement } from 'better-sqlite3';
+import type { RequestRecord } from '../../../shared/schemas/request-record.js';
+import type { StoreContext } from './context.js';
+import { tsOfId } from './request-ids.js';
+import { requestSums, type RollupDelta, SUM_COUNT } from './rollups.js';
+
+interface StoredRow {
+  id: number;
+  model_id: number;
+  api_type_id: number | null;
+  channel_id: number | null;
+  currency_id: number | null;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  success: number;
+  latency_ms: number | null;
+  cost_nanos: number | null;
+  project_id: number | null;
+  branch_id: number | null;
+  session_id: string | null;
+}
+
+/**
+ * One upstream answer is one request, however many reporters saw it: the proxy records the response
+ * id it relayed, an agent's log names the same id later (or earlier). The second report is a
+ * duplicate; it may only add attribution the first lacked (project, branch, session), never change
+ * tokens or cost. A project filled in moves the request's rollup contribution from "no project" to
+ * that project, so every total stays the same.
+ */
+export class ResponseIds {
+  private readonly find: Statement<[string], StoredRow>;
+  private readonly fill: Statement<[number | null, number | null, string | null, number]>;
+  private readonly seen: Statement<[{ ts: number; id: number }]>;
+  private readonly sums = new Array<number>(SUM_COUNT);
+
+  constructor(private readonly ctx: StoreContext) {
+    this.find = ctx.db.prepare(
+      `SELECT id, model_id, api_type_id, channel_id, currency_id, input_tokens, output_tokens, cache_read_tokens,
+              cache_write_tokens, success, latency_ms, cost_nanos, project_id, branch_id, session_id
+       FROM requests WHERE response_id = ?`,
+    );
+    this.fill = ctx.db.prepare(
+      `UPDATE requests SET project_id = coalesce(project_id, ?), branch_id = coalesce(branch_id, ?), session_id = coalesce(session_id, ?)
+       WHERE id = ?`,
+    );
+    this.seen = ctx.db.prepare(
+      `UPDATE projects SET first_seen = min(coalesce(first_seen, @ts), @ts), last_seen = max(coalesce(last_seen, @ts), @ts) WHERE id = @id`,
+    );
+  }
+
+  /**
+   * Whether `record.responseId` is already stored; when it is, fills in the attribution the stored row
+   * lacks (adding the rollup move to `delta`). Call inside a write transaction.
+   */
+  absorb(record: RequestRecord, delta: RollupDelta): boolean {
+    const row = this.find.get(record.responseId!);
+    if (!row) return false;
+    const { ctx } = this;
+    const projectId = row.project_id === null && record.project ? ctx.projects.ensure(record.project) : null;
+    const branchId = row.branch_id === null && record.branch ? ctx.branches.ensure(record.branch) : null;
+    const sessionId = row.session_id === null ? (record.sessionId ?? null) : null;
+    if (projectId === null && branchId === null && sessionId === null) return true;
+    this.fill.run(projectId, branchId, sessionId, row.id);
+    if (projectId !== null) {
+      const ts = tsOfId(row.id);
+      const key = {
+        modelId: row.model_id,
+        channelId: row.channel_id ?? 0,
+        apiTypeId: row.api_type_id ?? 0,
+        currencyId: row.currency_id ?? 0,
+      };
+      const request = {
+        inputTokens: row.input_tokens,
+        outputTokens: row.output_tokens,
+        cacheReadTokens: row.cache_read_tokens,
+        cacheWriteTokens: row.cache_write_tokens,
+        success: row.success === 1,
+        latencyMs: row.latency_ms,
+      };
+      requestSums(this.sums, request, row.cost_nanos);
+      delta.add(ts, { ...key, projectId: 0 }, this.sums, -1);
+      delta.add(ts, { ...key, projectId }, this.sums, 1);
+      this.seen.run({ ts, id: projectId });
+    }
+    return true;
+  }
+}

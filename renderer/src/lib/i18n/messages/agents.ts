@@ -1,0 +1,53 @@
+import { defineMessages } from '../define.js';
+
+// Keys of the coding agents' log sources in Settings start with "settings.agents.".
+export const agents = defineMessages(
+  {
+    'settings.agents.title': 'Coding agents',
+    'settings.agents.explain':
+      'ModelMeter can read the usage coding agents write to their own logs and keep it for good, priced and by project, even after the agent deletes old transcripts. Each agent is off until you switch it on: it then imports what is there and follows new lines. Switching it off stops following; what was imported stays.',
+    'settings.agents.switch': 'Read {name} logs',
+    'settings.agents.folders': 'Folders',
+    'settings.agents.found': 'found',
+    'settings.agents.missing': 'not found',
+    'settings.agents.env': '{name} is set: {value}',
+    'settings.agents.envUnset': 'Set {name} to read another folder.',
+    'settings.agents.unavailable': 'Not supported by this version yet.',
+    'settings.agents.preview': 'Switching it on imports {files} files ({size}) from {from} to {to}, about {sessions} sessions.',
+    'settings.agents.previewEmpty': 'Nothing to import yet: no log files in these folders.',
+    'settings.agents.previewLoading': 'Looking at the folders…',
+    'settings.agents.importing': 'Importing: {filesDone} of {filesTotal} files, {done} of {total}, {records} records',
+    'settings.agents.following': 'Following · {records} records · last at {when}',
+    'settings.agents.followingNone': 'Following · {records} records',
+    'settings.agents.offWithData': 'Off · {records} records imported, kept',
+    'settings.agents.state.off': 'Off',
+    'settings.agents.state.importing': 'Importing',
+    'settings.agents.state.following': 'Following',
+    'settings.agents.state.error': 'Error',
+    'settings.agents.progressLabel': '{name} import progress',
+  },
+  {
+    'settings.agents.title': '编程智能体',
+    'settings.agents.explain':
+      'ModelMeter 可以读取编程智能体写入自身日志的用量，并长期保存、计价并按项目归类，即使智能体删除了旧的会话记录也不受影响。每个智能体默认关闭，开启后先导入已有日志，再持续跟踪新写入的行。关闭后停止跟踪，已导入的数据保留。',
+    'settings.agents.switch': '读取 {name} 日志',
+    'settings.agents.folders': '文件夹',
+    'settings.agents.found': '已找到',
+    'settings.agents.missing': '不存在',
+    'settings.agents.env': '已设置 {name}：{value}',
+    'settings.agents.envUnset': '设置 {name} 可读取其他文件夹。',
+    'settings.agents.unavailable': '此版本暂不支持。',
+    'settings.agents.preview': '开启后将导入 {files} 个文件（{size}），时间从 {from} 到 {to}，约 {sessions} 个会话。',
+    'settings.agents.previewEmpty': '暂无可导入内容：这些文件夹中没有日志文件。',
+    'settings.agents.previewLoading': '正在查看文件夹…',
+    'settings.agents.importing': '正在导入：第 {filesDone}/{filesTotal} 个文件，{done}/{total}，{records} 条记录',
+    'settings.agents.following': '跟踪中 · {records} 条记录 · 最近一条 {when}',
+    'settings.agents.followingNone': '跟踪中 · {records} 条记录',
+    'settings.agents.offWithData': '已关闭 · 已导入 {records} 条记录（保留）',
+    'settings.agents.state.off': '关闭',
+    'settings.agents.state.importing': '导入中',
+    'settings.agents.state.following': '跟踪中',
+    'settings.agents.state.error': '出错',
+    'settings.agents.progressLabel': '{name} 导入进度',
+  },
+);
