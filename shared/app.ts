@@ -51,6 +51,8 @@ export interface ExportRequest {
   from?: number;
   to?: number;
   model?: string;
+  /** A project path as the summary's byProject names it. */
+  project?: string;
 }
 
 export type AppOperation = keyof AppApi;

@@ -377,9 +377,22 @@ export interface Settings {
   /** OTLP metrics push: off by default; needs otlpUrl (the collector's OTLP/HTTP metrics URL). */
   otlpEnabled: boolean;
   otlpUrl: string | null;
-  /** Sent with every export (e.g. a collector's API key). */
+  /**
+   * Sent with every export (e.g. a collector's API key): names with MASKED values in answers (the values
+   * live in the data folder's otlp-headers.json, never in the database or an answer).
+   */
   otlpHeaders: Record<string, string>;
   otlpIntervalSeconds: number;
+  /** How the OTLP push runs now (read-only: not part of a patch). */
+  otlpStatus: OtlpPushStatus;
+}
+
+/** The OTLP push as it runs: whether it is on, its last successful export, the error of the last failed one. */
+export interface OtlpPushStatus {
+  running: boolean;
+  lastExportAt: number | null;
+  /** Cleared by the next successful export. */
+  lastError: string | null;
 }
 
 /** What changed, pushed on the event stream so views can refresh what they show. */

@@ -18,6 +18,7 @@ import type { WriteResult } from '../ledger/store/request-writer.js';
 import { IntegrationConfig } from '../sources/integrations/integration-config.js';
 import type { BreakerStepInput } from '../sources/ports.js';
 import { MemoryKeyVault } from '../sources/secrets/key-vault.js';
+import { MemoryOtlpHeaderVault, type OtlpHeaderVault } from '../sources/secrets/otlp-headers.js';
 import { CircuitService } from './circuit-service.js';
 import { ImportService } from './import-service.js';
 import { BudgetService, type BudgetServiceOptions } from './budget-service.js';
@@ -69,7 +70,7 @@ export class LedgerService implements LedgerApi {
 
   constructor(
     readonly ledger: Ledger,
-    options: LedgerServiceOptions & { budgets?: BudgetServiceOptions } = {},
+    options: LedgerServiceOptions & { budgets?: BudgetServiceOptions; /** The OTLP push's headers (the data folder's file; memory in tests). */ otlpHeaders?: OtlpHeaderVault } = {},
   ) {
     this.integrations = new IntegrationConfig(ledger, options.keyVault ?? new MemoryKeyVault());
     const context = { ledger, events: this.events };
@@ -80,7 +81,8 @@ export class LedgerService implements LedgerApi {
     this.catalogue = new CatalogueService(context);
     this.catalogueUpdates = new CatalogueUpdateService(context, options.log ? { log: options.log } : {});
     this.maintenance = new MaintenanceService(context);
-    this.settings = new SettingsService(context);
+    const otlpHeaders = options.otlpHeaders ?? new MemoryOtlpHeaderVault();
+    this.settings = new SettingsService(context, otlpHeaders, () => this.metrics.otlpStatus);
     this.savings = new SavingsService(context);
     this.integrationService = new IntegrationService(context, this.integrations);
     // Imports write through this whole API, as any client would.
@@ -89,7 +91,7 @@ export class LedgerService implements LedgerApi {
     // Budgets read spend through this API's summary and history, as the views do.
     this.budgets = new BudgetService(context, this, options.budgets);
     // Metrics read the all-time figures through this API's summary, circuits and budgets.
-    this.metrics = new MetricsService(context, this);
+    this.metrics = new MetricsService(context, this, otlpHeaders);
   }
 
   /** Stops the read worker, if there is one; call before closing the ledger. */

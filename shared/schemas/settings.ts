@@ -24,13 +24,18 @@ export const settingsPatchSchema = z.strictObject({
   metricsMaxModels: z.number().int().min(1).max(1000).optional(),
   /** GET /metrics answers a loopback scraper without the token. */
   metricsAllowAnonymousLoopback: z.boolean().optional(),
-  /** OTLP metrics push (off by default): on/off, the collector's metrics URL, extra headers, the export interval. */
+  /**
+   * OTLP metrics push (off by default): on/off, the collector's metrics URL, extra headers, the export
+   * interval. otlpHeaders replaces all headers (kept in the data folder's otlp-headers.json, never in the
+   * database); a null value keeps the stored value of that name.
+   */
   otlpEnabled: z.boolean().optional(),
   otlpUrl: z.url({ protocol: /^https?$/, error: 'otlpUrl must be an http(s) URL (e.g. http://127.0.0.1:4318/v1/metrics)' }).max(2048).nullable().optional(),
   otlpHeaders: z
     .record(
       z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'otlpHeaders: a header name is 1-128 token characters'),
-      z.string().max(4096).refine((value) => !/[\r\n\0]/.test(value), 'otlpHeaders: a header value must not hold CR, LF or NUL'),
+      // null keeps the value stored for that name: the UI never has to resend a secret it cannot read.
+      z.string().max(4096).refine((value) => !/[\r\n\0]/.test(value), 'otlpHeaders: a header value must not hold CR, LF or NUL').nullable(),
     )
     .refine((headers) => Object.keys(headers).length <= 32, 'otlpHeaders: at most 32 headers')
     .optional(),

@@ -73,7 +73,7 @@ export class BudgetStatusCalculator {
   /** The forecast in `currency` (other currencies converted; those without a rate left out). */
   forecast(
     currency: string,
-    settings: Settings,
+    settings: Pick<Settings, 'displayCurrency' | 'currencyRates'>,
     now: number,
     period: TimeRange,
     inPeriod: ScopeSpend,

@@ -1,3 +1,5 @@
+import type { OtlpPushStatus } from '../../../shared/types.js';
+import type { OtlpHeaderVault } from '../../sources/secrets/otlp-headers.js';
 import { DomainService, type ServiceContext } from '../domain-service.js';
 import { OtlpPusher } from './otlp-pusher.js';
 import { PrometheusMetrics } from './prometheus-registry.js';
@@ -24,6 +26,7 @@ export class MetricsService extends DomainService {
   constructor(
     context: ServiceContext,
     private readonly reads: MetricsReads,
+    private readonly otlpHeaders: OtlpHeaderVault,
   ) {
     super(context);
   }
@@ -48,6 +51,11 @@ export class MetricsService extends DomainService {
     return this.otlp?.running ?? false;
   }
 
+  /** The OTLP push's state for the settings answers. */
+  get otlpStatus(): OtlpPushStatus {
+    return this.otlp?.status ?? { running: false, lastExportAt: null, lastError: null };
+  }
+
   /** Starts the OTLP push when the settings ask for it, and follows their changes until stop(). */
   async start(version: string, log: (message: string) => void): Promise<void> {
     if (this.otlp) return;
@@ -55,9 +63,9 @@ export class MetricsService extends DomainService {
     this.otlp = otlp;
     this.unsubscribe = this.events.subscribe((event) => {
       if (event.type === 'requests') otlp.notify();
-      else if (event.type === 'data' && event.reason === 'settings') void otlp.apply(this.ledger.settings.get());
+      else if (event.type === 'data' && event.reason === 'settings') void otlp.apply(this.ledger.settings.get(), this.otlpHeaders.get());
     });
-    await otlp.apply(this.ledger.settings.get());
+    await otlp.apply(this.ledger.settings.get(), this.otlpHeaders.get());
   }
 
   /** Exports what is left and stops following; call before the ledger closes. */

@@ -2,7 +2,9 @@ import type { Counter, Histogram } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import type { Settings } from '../../../shared/types.js';
+import type { OtlpPushStatus } from '../../../shared/types.js';
+import type { StoredSettings } from '../../ledger/store/settings-store.js';
+import { ObservedExporter, type ExportOutcome } from './observed-exporter.js';
 import type { RequestFeed, RequestSample } from './request-feed.js';
 
 /** The OTLP part of the settings; a change of any of them restarts the pipeline. */
@@ -12,10 +14,12 @@ export interface OtlpConfig {
   intervalMs: number;
 }
 
+type OtlpSettings = Pick<StoredSettings, 'otlpEnabled' | 'otlpUrl' | 'otlpIntervalSeconds'>;
+
 /** The pipeline to run for these settings, or null when the push is off (or has no collector URL). */
-export function otlpConfig(settings: Settings): OtlpConfig | null {
+export function otlpConfig(settings: OtlpSettings, headers: Readonly<Record<string, string>>): OtlpConfig | null {
   if (!settings.otlpEnabled || !settings.otlpUrl) return null;
-  return { url: settings.otlpUrl, headers: { ...settings.otlpHeaders }, intervalMs: settings.otlpIntervalSeconds * 1000 };
+  return { url: settings.otlpUrl, headers: { ...headers }, intervalMs: settings.otlpIntervalSeconds * 1000 };
 }
 
 // The GenAI semantic conventions' advised bucket boundaries.
@@ -29,6 +33,7 @@ const SHUTDOWN_TIMEOUT_MS = 5_000;
 
 interface Pipeline {
   config: OtlpConfig;
+  outcome: ExportOutcome;
   provider: MeterProvider;
   tokens: Histogram;
   duration: Histogram;
@@ -57,9 +62,14 @@ export class OtlpPusher {
     return this.pipeline !== null;
   }
 
+  /** Whether the push runs and how its exports went (since it last started with these settings). */
+  get status(): OtlpPushStatus {
+    return { running: this.pipeline !== null, lastExportAt: this.pipeline?.outcome.lastExportAt ?? null, lastError: this.pipeline?.outcome.lastError ?? null };
+  }
+
   /** Starts, restarts or stops the push to match the settings. */
-  apply(settings: Settings): Promise<void> {
-    const next = otlpConfig(settings);
+  apply(settings: OtlpSettings, headers: Readonly<Record<string, string>>): Promise<void> {
+    const next = otlpConfig(settings, headers);
     this.changing = this.changing.then(async () => {
       if (this.pipeline && next && JSON.stringify(this.pipeline.config) === JSON.stringify(next)) return;
       await this.shutdown();
@@ -85,7 +95,7 @@ export class OtlpPusher {
   }
 
   private build(config: OtlpConfig): Pipeline {
-    const exporter = new OTLPMetricExporter({ url: config.url, headers: config.headers, timeoutMillis: Math.min(30_000, config.intervalMs) });
+    const exporter = new ObservedExporter(new OTLPMetricExporter({ url: config.url, headers: config.headers, timeoutMillis: Math.min(30_000, config.intervalMs) }), Date.now);
     const reader = new PeriodicExportingMetricReader({
       exporter,
       exportIntervalMillis: config.intervalMs,
@@ -99,6 +109,7 @@ export class OtlpPusher {
     this.feed.start();
     return {
       config,
+      outcome: exporter.outcome,
       provider,
       tokens: meter.createHistogram('gen_ai.client.token.usage', {
         description: 'Number of tokens used per request, by token type.',

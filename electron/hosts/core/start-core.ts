@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppHost, AppInfo } from '../../../shared/app.js';
 import { buildHttpServer } from '../http/server.js';
 import { FileKeyVault } from '../../sources/secrets/key-vault.js';
+import { FileOtlpHeaderVault } from '../../sources/secrets/otlp-headers.js';
 import { Housekeeping } from '../../app/housekeeping.js';
 import { LedgerService } from '../../app/ledger-service.js';
 import { compiledReadWorker } from '../../ledger/reads/read-worker-client.js';
@@ -66,6 +67,7 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
   try {
     service = new LedgerService(ledger, {
       keyVault: FileKeyVault.inFolder(options.dataDir),
+      otlpHeaders: FileOtlpHeaderVault.inFolder(options.dataDir),
       reads: options.reads ?? (compiledReadWorker() ? 'worker' : 'inline'),
       ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
       ...(options.log ? { log: options.log } : {}),

@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { DayCalendar } from '../time/day-calendar.js';
 import { HOUR_MS } from '../time/ranges.js';
-import { KEY_COLUMNS, KEY_COUNT, SUM_COLUMNS, SUM_COUNT } from './rollups.js';
+import { KEY_COLUMNS, PROJECT_KEY_COLUMNS, PROJECT_TABLE, PROJECT_TOTAL_KEY_COLUMNS, PROJECT_TOTAL_TABLE, SUM_COLUMNS, SUM_COUNT } from './rollups.js';
 
 const META_KEY = 'day_rollup_calendar';
 
@@ -21,47 +21,66 @@ export function alignDayRollups(db: Database, calendar: DayCalendar, rawFrom: nu
   if (stored === calendar.id) return false;
   const hasDays = db.prepare(`SELECT 1 FROM rollup_day LIMIT 1`).get() !== undefined;
   if (hasDays) {
-    const days = new Map<string, number[]>();
-    const add = (day: number, key: readonly number[], sums: readonly number[]) => {
-      const mapKey = `${day}|${key.join('|')}`;
-      let total = days.get(mapKey);
-      if (!total) days.set(mapKey, (total = new Array<number>(SUM_COUNT).fill(0)));
-      for (let i = 0; i < SUM_COUNT; i++) total[i]! += sums[i]!;
-    };
-    const splitHours = new Set<number>();
-    const hours = db
-      .prepare<[], number[]>(`SELECT bucket, ${KEY_COLUMNS.join(', ')}, ${SUM_COLUMNS.join(', ')} FROM rollup_hour`)
-      .raw(true);
-    for (const row of hours.iterate()) {
-      const hour = row[0]!;
-      const day = calendar.dayStart(hour);
-      if (day !== calendar.dayStart(hour + HOUR_MS - 1)) {
-        if (hour >= rawFrom) {
-          splitHours.add(hour);
-          continue;
-        }
-        add(calendar.dayStart(hour + HOUR_MS / 2), row.slice(1, 1 + KEY_COUNT), row.slice(1 + KEY_COUNT));
-        continue;
-      }
-      add(day, row.slice(1, 1 + KEY_COUNT), row.slice(1 + KEY_COUNT));
-    }
-    const raw = db
-      .prepare<[number, number], number[]>(
-        `SELECT ((id >> 10) / 60000) * 60000 AS minute, ${KEY_COLUMNS.map((column) => `coalesce(${column}, 0)`).join(', ')}, ${RAW_SUMS}
-         FROM requests WHERE id >= ? AND id < ? GROUP BY ${KEY_COLUMNS.map((_, i) => i + 1).join(', ')}, ${KEY_COUNT + 1}`,
-      )
-      .raw(true);
-    for (const hour of splitHours) {
-      // Midnights fall on whole minutes in every zone, so minutes are fine enough.
-      for (const row of raw.all(hour * 1024, (hour + HOUR_MS) * 1024)) add(calendar.dayStart(row[0]!), row.slice(1, 1 + KEY_COUNT), row.slice(1 + KEY_COUNT));
-    }
-    db.exec(`DELETE FROM rollup_day`);
-    const insert = db.prepare<unknown[]>(
-      `INSERT INTO rollup_day (bucket, ${KEY_COLUMNS.join(', ')}, ${SUM_COLUMNS.join(', ')})
-       VALUES (${new Array(1 + KEY_COUNT + SUM_COUNT).fill('?').join(', ')})`,
-    );
-    for (const [key, sums] of days) if (sums[0] !== 0) insert.run(...key.split('|').map(Number), ...sums);
+    rebuildDays(db, calendar, rawFrom, { hours: 'rollup_hour', days: 'rollup_day', keys: KEY_COLUMNS, raw: 'TRUE' });
+    // Project rows follow the same calendar (their raw rows are the ones naming a project).
+    rebuildDays(db, calendar, rawFrom, { hours: PROJECT_TABLE.rollup_hour, days: PROJECT_TABLE.rollup_day, keys: PROJECT_KEY_COLUMNS, raw: 'project_id IS NOT NULL' });
+    rebuildDays(db, calendar, rawFrom, {
+      hours: PROJECT_TOTAL_TABLE.rollup_hour,
+      days: PROJECT_TOTAL_TABLE.rollup_day,
+      keys: PROJECT_TOTAL_KEY_COLUMNS,
+      raw: 'project_id IS NOT NULL',
+    });
   }
   db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(META_KEY, calendar.id);
   return hasDays;
+}
+
+interface DaySet {
+  hours: string;
+  days: string;
+  keys: readonly string[];
+  /** Which raw rows this set sums (SQL condition). */
+  raw: string;
+}
+
+function rebuildDays(db: Database, calendar: DayCalendar, rawFrom: number, set: DaySet): void {
+  const keyCount = set.keys.length;
+  const days = new Map<string, number[]>();
+  const add = (day: number, key: readonly number[], sums: readonly number[]) => {
+    const mapKey = `${day}|${key.join('|')}`;
+    let total = days.get(mapKey);
+    if (!total) days.set(mapKey, (total = new Array<number>(SUM_COUNT).fill(0)));
+    for (let i = 0; i < SUM_COUNT; i++) total[i]! += sums[i]!;
+  };
+  const splitHours = new Set<number>();
+  const hours = db.prepare<[], number[]>(`SELECT bucket, ${set.keys.join(', ')}, ${SUM_COLUMNS.join(', ')} FROM ${set.hours}`).raw(true);
+  for (const row of hours.iterate()) {
+    const hour = row[0]!;
+    const day = calendar.dayStart(hour);
+    if (day !== calendar.dayStart(hour + HOUR_MS - 1)) {
+      if (hour >= rawFrom) {
+        splitHours.add(hour);
+        continue;
+      }
+      add(calendar.dayStart(hour + HOUR_MS / 2), row.slice(1, 1 + keyCount), row.slice(1 + keyCount));
+      continue;
+    }
+    add(day, row.slice(1, 1 + keyCount), row.slice(1 + keyCount));
+  }
+  const raw = db
+    .prepare<[number, number], number[]>(
+      `SELECT ((id >> 10) / 60000) * 60000 AS minute, ${set.keys.map((column) => `coalesce(${column}, 0)`).join(', ')}, ${RAW_SUMS}
+       FROM requests WHERE id >= ? AND id < ? AND ${set.raw} GROUP BY ${set.keys.map((_, i) => i + 1).join(', ')}, ${keyCount + 1}`,
+    )
+    .raw(true);
+  for (const hour of splitHours) {
+    // Midnights fall on whole minutes in every zone, so minutes are fine enough.
+    for (const row of raw.all(hour * 1024, (hour + HOUR_MS) * 1024)) add(calendar.dayStart(row[0]!), row.slice(1, 1 + keyCount), row.slice(1 + keyCount));
+  }
+  db.exec(`DELETE FROM ${set.days}`);
+  const insert = db.prepare<unknown[]>(
+    `INSERT INTO ${set.days} (bucket, ${set.keys.join(', ')}, ${SUM_COLUMNS.join(', ')})
+     VALUES (${new Array(1 + keyCount + SUM_COUNT).fill('?').join(', ')})`,
+  );
+  for (const [key, sums] of days) if (sums[0] !== 0) insert.run(...key.split('|').map(Number), ...sums);
 }

@@ -9,7 +9,8 @@ import type { Database } from 'better-sqlite3';
  *   biggest table needs no time index and stores no ts column (disk per request, product target P5).
  * - Names (models, sources, api types, currencies) are rows in dictionary tables, never identifiers.
  * - rollup_minute / rollup_hour / rollup_day hold the same sums at three grains; they are written in
- *   the same transaction as the raw rows and are what long-range queries read.
+ *   the same transaction as the raw rows and are what long-range queries read. The rollup_project_*
+ *   tables (version 4) sum again only the requests that name a project (see rollups.ts).
  */
 export interface Migration {
   version: number;
@@ -170,12 +171,12 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
-    name: 'projects, branches, sessions and response ids; a project dimension in the rollups',
+    name: 'projects, branches, sessions and response ids; project rollups',
     up(db) {
       // A request's project and branch are dictionary ids (paths repeat on every row of a project);
       // the session id is kept as text (it rarely repeats beyond one session). response_id is the
       // upstream's id for the answer: unique, so a call seen by the proxy and in an agent's log is
-      // stored once. Existing rollup rows belong to project 0 (none).
+      // stored once.
       db.exec(`
         CREATE TABLE projects (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, first_seen INTEGER, last_seen INTEGER) STRICT;
         CREATE TABLE branches (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;
@@ -185,9 +186,40 @@ export const MIGRATIONS: readonly Migration[] = [
         ALTER TABLE requests ADD COLUMN response_id TEXT;
         CREATE UNIQUE INDEX requests_response_id ON requests(response_id) WHERE response_id IS NOT NULL;
       `);
-      rebuildRollups(db, ['model_id', 'channel_id', 'api_type_id', 'currency_id', 'project_id'], ['project_id']);
-      // The request log and deletes of one project find its hours here, as they do for a model.
-      db.exec(`CREATE INDEX rollup_hour_project ON rollup_hour(project_id, bucket)`);
+      // The plain rollups stay as they are (no project: unfiltered reads scan no more rows than
+      // before); requests that name a project are summed again in rollups of their own, keyed by
+      // project. Existing requests name none, so these start empty.
+      for (const table of ['rollup_project_minute', 'rollup_project_hour', 'rollup_project_day']) {
+        db.exec(`
+          CREATE TABLE ${table} (
+            bucket INTEGER NOT NULL,
+            project_id INTEGER NOT NULL,
+            model_id INTEGER NOT NULL,
+            channel_id INTEGER NOT NULL,
+            api_type_id INTEGER NOT NULL,
+            currency_id INTEGER NOT NULL,
+            ${ROLLUP_SUMS.map((column) => `${column} INTEGER NOT NULL`).join(', ')},
+            PRIMARY KEY (bucket, project_id, model_id, channel_id, api_type_id, currency_id)
+          ) STRICT, WITHOUT ROWID;
+        `);
+      }
+      // Each project's hourly and daily sums per currency alone, for splits by project (rollups.ts).
+      for (const table of ['rollup_project_total_hour', 'rollup_project_total_day']) {
+        db.exec(`
+          CREATE TABLE ${table} (
+            bucket INTEGER NOT NULL,
+            project_id INTEGER NOT NULL,
+            currency_id INTEGER NOT NULL,
+            ${ROLLUP_SUMS.map((column) => `${column} INTEGER NOT NULL`).join(', ')},
+            PRIMARY KEY (bucket, project_id, currency_id)
+          ) STRICT, WITHOUT ROWID;
+        `);
+      }
+      // The request log and re-pricing of one project or model find its hours here, as for the plain rollups.
+      db.exec(`
+        CREATE INDEX rollup_project_hour_project ON rollup_project_hour(project_id, bucket);
+        CREATE INDEX rollup_project_hour_model ON rollup_project_hour(model_id, bucket);
+      `);
     },
   },
   {
@@ -263,31 +295,6 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
 ];
-
-/**
- * Rebuilds the three rollup tables with `keyColumns` after the bucket as their primary key, copying
- * every row (columns not in the old key take 0 = "none"). A new dimension (projects in v4, a host
- * later) is a column added to the key this way, so a filtered long-range read stays a key range on
- * the same day/hour rows.
- */
-export function rebuildRollups(db: Database, keyColumns: readonly string[], added: readonly string[]): void {
-  const sums = ROLLUP_SUMS.join(', ');
-  for (const table of ['rollup_minute', 'rollup_hour', 'rollup_day']) {
-    db.exec(`
-      CREATE TABLE ${table}_next (
-        bucket INTEGER NOT NULL,
-        ${keyColumns.map((column) => `${column} INTEGER NOT NULL`).join(',\n        ')},
-        ${ROLLUP_SUMS.map((column) => `${column} INTEGER NOT NULL`).join(', ')},
-        PRIMARY KEY (bucket, ${keyColumns.join(', ')})
-      ) STRICT, WITHOUT ROWID;
-      INSERT INTO ${table}_next (bucket, ${keyColumns.join(', ')}, ${sums})
-        SELECT bucket, ${keyColumns.map((column) => (added.includes(column) ? '0' : column)).join(', ')}, ${sums} FROM ${table};
-      DROP TABLE ${table};
-      ALTER TABLE ${table}_next RENAME TO ${table};
-    `);
-  }
-  db.exec(`CREATE INDEX IF NOT EXISTS rollup_hour_model ON rollup_hour(model_id, bucket)`);
-}
 
 const ROLLUP_SUMS = [
   'requests',

@@ -24,8 +24,7 @@ export class ProjectList {
   constructor(private readonly ctx: StoreContext) {
     this.select = ctx.db.prepare(
       `SELECT r.project_id, p.path, p.first_seen, p.last_seen, r.currency_id, sum(r.requests) AS requests, sum(r.cost_nanos) AS cost_nanos
-       FROM rollup_day r JOIN projects p ON p.id = r.project_id
-       WHERE r.project_id <> 0
+       FROM rollup_project_total_day r JOIN projects p ON p.id = r.project_id
        GROUP BY r.project_id, r.currency_id`,
     );
   }

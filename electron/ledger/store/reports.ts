@@ -100,9 +100,12 @@ export class Reports {
     };
     const perProject = new Map<number, Accumulator>();
     const usageFilter = filter.projectId === undefined ? {} : { projectId: filter.projectId };
-    // Model and project in one read: the same rollup rows, split both ways in memory.
-    for (const cell of this.usage.run(spec, usageFilter, { model: true, project: true })) {
-      of(cell.modelId).addSums(cell.currencyId, cell.sums);
+    const cells = this.usage.run(spec, usageFilter, { model: true });
+    for (const cell of cells) of(cell.modelId).addSums(cell.currencyId, cell.sums);
+    // Unfiltered, the split by project reads only the project rollups; "no project" is what the model
+    // cells hold beyond them. Filtered, the cells already are the one project's.
+    const projectCells = filter.projectId === undefined ? this.usage.run(spec, {}, { project: true }, cells) : cells;
+    for (const cell of projectCells) {
       let acc = perProject.get(cell.projectId);
       if (!acc) perProject.set(cell.projectId, (acc = new Accumulator()));
       acc.addSums(cell.currencyId, cell.sums);

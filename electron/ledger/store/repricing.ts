@@ -66,25 +66,29 @@ interface HourRollupRow {
 export class Repricer {
   private readonly hours: Statement<[number, number, number], { bucket: number }>;
   private readonly rawRows: Statement<[number, number, number], RawPriceRow>;
-  private readonly hourRollups: Statement<[number, number], Record<string, number>>;
-  private readonly minuteRollups: Statement<[number, number, number], Record<string, number>>;
+  private readonly hourRollups: Record<'plain' | 'project', Statement<unknown[], Record<string, number>>>;
+  private readonly minuteRollups: Record<'plain' | 'project', Statement<unknown[], Record<string, number>>>;
   private readonly updateRow: Statement<[number | null, number | null, number | null, number]>;
   private readonly catalogue: CatalogueCosts;
 
   constructor(private readonly ctx: StoreContext) {
     const db = ctx.db;
     this.hours = db.prepare(`SELECT DISTINCT bucket FROM rollup_hour WHERE model_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`);
+    // Expired hours are re-priced from both sets of rollups, each row by its own tokens.
+    const rollupRows = (table: string, where: string) =>
+      db.prepare<unknown[], Record<string, number>>(
+        `SELECT bucket, channel_id, api_type_id, currency_id, ${table.includes('project') ? 'project_id' : '0 AS project_id'}, ${SUM_COLUMNS.join(', ')}
+         FROM ${table} WHERE model_id = ? AND ${where}`,
+      );
+    this.hourRollups = { plain: rollupRows('rollup_hour', 'bucket = ?'), project: rollupRows('rollup_project_hour', 'bucket = ?') };
+    this.minuteRollups = {
+      plain: rollupRows('rollup_minute', 'bucket >= ? AND bucket < ?'),
+      project: rollupRows('rollup_project_minute', 'bucket >= ? AND bucket < ?'),
+    };
     this.rawRows = db.prepare(
       `SELECT id, api_type_id, channel_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, success,
               latency_ms, cost_nanos, currency_id, cache_write_1h_tokens, source_id, provider_id, price_source_id, project_id
        FROM requests WHERE id >= ? AND id < ? AND model_id = ?`,
-    );
-    this.hourRollups = db.prepare(
-      `SELECT bucket, channel_id, api_type_id, currency_id, project_id, ${SUM_COLUMNS.join(', ')} FROM rollup_hour WHERE model_id = ? AND bucket = ?`,
-    );
-    this.minuteRollups = db.prepare(
-      `SELECT bucket, channel_id, api_type_id, currency_id, project_id, ${SUM_COLUMNS.join(', ')} FROM rollup_minute
-       WHERE model_id = ? AND bucket >= ? AND bucket < ?`,
     );
     this.updateRow = db.prepare(`UPDATE requests SET cost_nanos = ?, currency_id = ?, price_source_id = ? WHERE id = ?`);
     this.catalogue = new CatalogueCosts(ctx);
@@ -164,16 +168,18 @@ export class Repricer {
   ): void {
     // Where minute rollups are still kept they are re-priced minute by minute (the hour and day
     // changes are their sums), so every grain keeps each request's cost where it happened.
-    const source =
-      hour >= this.ctx.coverage.minuteFrom ? this.minuteRollups.all(modelId, hour, hour + HOUR_MS) : this.hourRollups.all(modelId, hour);
-    const rows: HourRollupRow[] = source.map((row) => ({
-      bucket: row['bucket']!,
-      channel_id: row['channel_id']!,
-      api_type_id: row['api_type_id']!,
-      currency_id: row['currency_id']!,
-      project_id: row['project_id']!,
-      sums: SUM_COLUMNS.map((column) => row[column]!),
-    }));
+    const read = (set: 'plain' | 'project'): HourRollupRow[] => {
+      const found = hour >= this.ctx.coverage.minuteFrom ? this.minuteRollups[set].all(modelId, hour, hour + HOUR_MS) : this.hourRollups[set].all(modelId, hour);
+      return found.map((row) => ({
+        bucket: row['bucket']!,
+        channel_id: row['channel_id']!,
+        api_type_id: row['api_type_id']!,
+        currency_id: row['currency_id']!,
+        project_id: row['project_id']!,
+        sums: SUM_COLUMNS.map((column) => row[column]!),
+      }));
+    };
+    const rows = read('plain');
     const version = versionAt(versions, hour);
     const sameThroughout = versionAt(versions, hour + HOUR_MS - 1) === version;
     const whole = hour >= from && hour + HOUR_MS <= to;
@@ -203,11 +209,28 @@ export class Repricer {
       const cost = version === undefined ? null : version.method === 'tokens' ? tierCostNanos(selectTier(version.tiers, 0), tokens) : 0;
       const currencyId = version?.currencyId ?? null;
       tally(outcome, 'after', currencyId, cost, requests);
-      const key = { modelId, channelId: row.channel_id, apiTypeId: row.api_type_id, projectId: row.project_id };
-      delta.add(row.bucket, { ...key, currencyId: row.currency_id }, row.sums, -1);
-      delta.add(row.bucket, { ...key, currencyId: currencyId ?? 0 }, [...row.sums.slice(0, S_COST), cost ?? 0, ...row.sums.slice(S_COST + 1)], 1);
+      addRepriced(delta, modelId, row, cost, currencyId, 'plain');
+    }
+    if (!repriceable || !apply) return;
+    // The same hour's project rows: re-priced alike, counted once above (they are part of the plain rows).
+    for (const row of read('project')) {
+      const tokens = {
+        inputTokens: row.sums[S_INPUT]!,
+        outputTokens: row.sums[S_OUTPUT]!,
+        cacheReadTokens: row.sums[S_CACHE_READ]!,
+        cacheWriteTokens: row.sums[S_CACHE_WRITE]!,
+      };
+      const cost = version === undefined ? null : version.method === 'tokens' ? tierCostNanos(selectTier(version.tiers, 0), tokens) : 0;
+      addRepriced(delta, modelId, row, cost, version?.currencyId ?? null, 'project');
     }
   }
+}
+
+/** A rollup row's move from its old cost to `cost` (the other sums unchanged), in one set of rollups. */
+function addRepriced(delta: RollupDelta, modelId: number, row: HourRollupRow, cost: number | null, currencyId: number | null, set: 'plain' | 'project'): void {
+  const key = { modelId, channelId: row.channel_id, apiTypeId: row.api_type_id, projectId: row.project_id };
+  delta.add(row.bucket, { ...key, currencyId: row.currency_id }, row.sums, -1, set);
+  delta.add(row.bucket, { ...key, currencyId: currencyId ?? 0 }, [...row.sums.slice(0, S_COST), cost ?? 0, ...row.sums.slice(S_COST + 1)], 1, set);
 }
 
 function tokensOf(row: RawPriceRow): PricedTokens {

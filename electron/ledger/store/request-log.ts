@@ -54,7 +54,7 @@ export class RequestLog {
       `SELECT DISTINCT bucket FROM rollup_hour WHERE model_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket DESC`,
     );
     this.projectHours = ctx.db.prepare(
-      `SELECT DISTINCT bucket FROM rollup_hour WHERE project_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket DESC`,
+      `SELECT DISTINCT bucket FROM rollup_project_hour WHERE project_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket DESC`,
     );
   }
 

@@ -26,8 +26,9 @@ interface StoredRow {
  * One upstream answer is one request, however many reporters saw it: the proxy records the response
  * id it relayed, an agent's log names the same id later (or earlier). The second report is a
  * duplicate; it may only add attribution the first lacked (project, branch, session), never change
- * tokens or cost. A project filled in moves the request's rollup contribution from "no project" to
- * that project, so every total stays the same.
+ * tokens or cost. A project filled in adds the request to that project's rollups; the plain rollups
+ * (every request, no project) already count it, so every total stays the same and "no project"
+ * (plain less projects) loses it.
  */
 export class ResponseIds {
   private readonly find: Statement<[string], StoredRow>;
@@ -80,8 +81,7 @@ export class ResponseIds {
         latencyMs: row.latency_ms,
       };
       requestSums(this.sums, request, row.cost_nanos);
-      delta.add(ts, { ...key, projectId: 0 }, this.sums, -1);
-      delta.add(ts, { ...key, projectId }, this.sums, 1);
+      delta.add(ts, { ...key, projectId }, this.sums, 1, 'project');
       this.seen.run({ ts, id: projectId });
     }
     return true;

@@ -1,6 +1,6 @@
 import { bucketIndex } from '../time/buckets.js';
 import type { StoreContext } from './context.js';
-import { SUM_COLUMNS, SUM_COUNT } from './rollups.js';
+import { PROJECT_TABLE, PROJECT_TOTAL_TABLE, S_REQUESTS, SUM_COLUMNS, SUM_COUNT } from './rollups.js';
 import { StatementCache } from './statement-cache.js';
 import { mergePieces, planPieces, type Piece } from './usage-plan.js';
 
@@ -9,7 +9,7 @@ export interface UsageFilter {
   modelId?: number;
   channelIds?: number[];
   apiTypeId?: number;
-  /** 0 = requests that name no project. */
+  /** 0 = requests that name no project; an id never stored (-1) matches nothing. */
   projectId?: number;
 }
 
@@ -60,7 +60,13 @@ export class UsageQuery {
     this.cache = new StatementCache(ctx.db);
   }
 
-  run(spec: BucketSpec, filter: UsageFilter, grouping: boolean | UsageGrouping): UsageCell[] {
+  /**
+   * Unfiltered reads use the plain rollups only. A project filter reads the project rollups; "no
+   * project" (filter 0, or the null row of a per-project split) is the plain sums less the projects'
+   * sums, so the rows of a split always add up to the unsplit total. `plain` may pass cells already
+   * read from the plain rollups with the same spec and filter (any grouping) to save reading them again.
+   */
+  run(spec: BucketSpec, filter: UsageFilter, grouping: boolean | UsageGrouping, plain?: readonly UsageCell[]): UsageCell[] {
     const group = typeof grouping === 'boolean' ? { model: grouping } : grouping;
     if (filter.channelIds && filter.channelIds.length === 0) return [];
     const pieces: Piece[] = [];
@@ -69,13 +75,46 @@ export class UsageQuery {
       const to = Math.min(spec.starts[i + 1] ?? spec.to, spec.to);
       pieces.push(...planPieces(from, to, this.ctx.coverage, this.ctx.calendar));
     }
+    const merged = mergePieces(pieces);
+    const { projectId, ...unsplit } = filter;
+    if (projectId === undefined && !group.project) return this.read(merged, spec, unsplit, { model: group.model }, 'plain');
+    if (projectId !== undefined && projectId !== 0) {
+      const cells = this.read(merged, spec, filter, group, 'project');
+      for (const cell of cells) cell.projectId = projectId;
+      return cells;
+    }
+    const projects = this.read(merged, spec, unsplit, { model: group.model, project: true }, 'project');
+    const none = new Map<string, UsageCell>();
+    const cellOf = (bucket: number, modelId: number, currencyId: number) => {
+      const key = `${bucket}|${modelId}|${currencyId}`;
+      let cell = none.get(key);
+      if (!cell) none.set(key, (cell = { bucket, modelId, projectId: 0, currencyId, sums: new Array<number>(SUM_COUNT).fill(0) }));
+      return cell;
+    };
+    for (const cell of plain ?? this.read(merged, spec, unsplit, { model: group.model }, 'plain')) {
+      const target = cellOf(cell.bucket, group.model ? cell.modelId : 0, cell.currencyId).sums;
+      for (let i = 0; i < SUM_COUNT; i++) target[i]! += cell.sums[i]!;
+    }
+    for (const cell of projects) {
+      const target = cellOf(cell.bucket, cell.modelId, cell.currencyId).sums;
+      for (let i = 0; i < SUM_COUNT; i++) target[i]! -= cell.sums[i]!;
+    }
+    const rest = [...none.values()].filter((cell) => cell.sums[S_REQUESTS] !== 0);
+    return projectId === 0 ? rest : [...projects, ...rest];
+  }
+
+  private read(pieces: readonly Piece[], spec: BucketSpec, filter: UsageFilter, group: UsageGrouping, set: 'plain' | 'project'): UsageCell[] {
     const cells = new Map<string, UsageCell>();
-    for (const piece of mergePieces(pieces)) this.readPiece(piece, spec, filter, group, cells);
+    for (const piece of pieces) this.readPiece(piece, spec, filter, group, set, cells);
     return [...cells.values()];
   }
 
-  private readPiece(piece: Piece, spec: BucketSpec, filter: UsageFilter, group: UsageGrouping, cells: Map<string, UsageCell>): void {
+  private readPiece(piece: Piece, spec: BucketSpec, filter: UsageFilter, group: UsageGrouping, set: 'plain' | 'project', cells: Map<string, UsageCell>): void {
     const raw = piece.source === 'requests';
+    // A split by project alone reads the per-project totals (a few rows per project and bucket).
+    const totals = set === 'project' && !group.model && filter.modelId === undefined && filter.apiTypeId === undefined && filter.channelIds === undefined;
+    const source = piece.source;
+    const table = source === 'requests' || set === 'plain' ? source : totals ? PROJECT_TOTAL_TABLE[source] : PROJECT_TABLE[source];
     const time = raw ? '(id >> 10)' : 'bucket';
     const params: unknown[] = [];
     const where: string[] = [];
@@ -95,8 +134,10 @@ export class UsageQuery {
       params.push(filter.apiTypeId);
     }
     if (filter.projectId !== undefined) {
-      where.push(raw ? 'coalesce(project_id, 0) = ?' : 'project_id = ?');
+      where.push('project_id = ?');
       params.push(filter.projectId);
+    } else if (raw && set === 'project') {
+      where.push('project_id IS NOT NULL');
     }
     if (filter.channelIds !== undefined) {
       where.push(`${raw ? 'coalesce(channel_id, 0)' : 'channel_id'} IN (${filter.channelIds.map(() => '?').join(', ')})`);
@@ -140,7 +181,7 @@ export class UsageQuery {
     const project = group.project ? (raw ? 'coalesce(project_id, 0)' : 'project_id') : '0';
     const sums = (raw ? RAW_SUMS : ROLLUP_SUMS).join(', ');
     const sql =
-      `SELECT ${bucketExpr} AS b, ${model} AS m, ${project} AS p, ${currency} AS c, ${sums} FROM ${piece.source} ` +
+      `SELECT ${bucketExpr} AS b, ${model} AS m, ${project} AS p, ${currency} AS c, ${sums} FROM ${table} ` +
       `WHERE ${where.join(' AND ')} GROUP BY b, m, p, c`;
     const statement = this.cache.get(sql).raw(true);
     for (const row of statement.iterate(...bucketParams, ...params) as Iterable<number[]>) {

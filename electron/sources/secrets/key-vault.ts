@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import path from 'node:path';
+import { SecretFile } from './secret-file.js';
 
 /**
  * Upstream API keys the app holds for proxy channels. The ledger database never sees a key (it keeps
@@ -27,32 +27,16 @@ export class MemoryKeyVault implements KeyVault {
 }
 
 export class FileKeyVault implements KeyVault {
+  private readonly store: SecretFile;
   private keys: Map<string, string>;
 
-  constructor(private readonly file: string) {
-    this.keys = FileKeyVault.read(file);
+  constructor(file: string) {
+    this.store = new SecretFile(file, 'a JSON object of channel id -> API key', 'proxy channels then need their API keys again');
+    this.keys = this.store.read();
   }
 
   static inFolder(dataDir: string): FileKeyVault {
     return new FileKeyVault(path.join(dataDir, KEY_FILE));
-  }
-
-  private static read(file: string): Map<string, string> {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-      throw error;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new Error(`${file} is not valid JSON: fix or remove it (proxy channels then need their API keys again)`);
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${file} must hold a JSON object of channel id -> API key`);
-    return new Map(Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
   }
 
   get(channelId: string): string | undefined {
@@ -60,10 +44,7 @@ export class FileKeyVault implements KeyVault {
   }
 
   replaceAll(keys: ReadonlyMap<string, string>): void {
-    const temp = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(temp, `${JSON.stringify(Object.fromEntries(keys), null, 2)}\n`, { mode: 0o600 });
-    fs.chmodSync(temp, 0o600);
-    fs.renameSync(temp, this.file);
+    this.store.write(keys);
     this.keys = new Map(keys);
   }
 }

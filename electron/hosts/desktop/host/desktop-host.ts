@@ -91,6 +91,7 @@ export class DesktopHost implements AppApi {
       ...(query.from === undefined ? {} : { from: query.from }),
       ...(query.to === undefined ? {} : { to: query.to }),
       ...(query.model === undefined ? {} : { model: query.model }),
+      ...(query.project === undefined ? {} : { project: query.project }),
     });
     // Written next to the target and renamed at the end: a failed export leaves no half file.
     const partial = `${file}.partial`;

@@ -1,8 +1,10 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Summary } from '../../../../shared/types.js';
-import { useServerPerTest, type TestServer } from './helpers.js';
+import type { OtlpPushStatus, Summary } from '../../../../shared/types.js';
+import { expectError, useServerPerTest, type TestServer } from './helpers.js';
 
 /** OTLP/HTTP JSON, as much of it as the assertions read. */
 interface KeyValue {
@@ -180,10 +182,66 @@ describe('OTLP metrics push', () => {
     await until(() => server.core.service.metrics.pushing, 'the push to start');
     const answer = await server.post<{ accepted: number }>('/api/v1/requests', { model: 'alpha', inputTokens: 3 });
     expect(answer.accepted).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // The failed periodic export is visible in the settings answer, not only in a log.
+    let status: OtlpPushStatus = { running: false, lastExportAt: null, lastError: null };
+    const end = Date.now() + 10_000;
+    while (status.lastError === null && Date.now() < end) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      status = (await server.get<{ otlpStatus: OtlpPushStatus }>('/api/v1/settings')).otlpStatus;
+    }
+    expect(status).toMatchObject({ running: true, lastExportAt: null });
+    expect(status.lastError).toMatch(/\S/);
     const started = Date.now();
     await server.close();
     expect(Date.now() - started).toBeLessThan(6_000);
+  });
+
+  it('keeps header values out of the database and the answers, in a 0600 file, and still sends them', async () => {
+    const sink = await collector();
+    closers.push(sink.close);
+    const secret = 'collector-secret-7f3a9c2e51';
+    const patched = await server.call('PATCH', '/api/v1/settings', { json: { otlpEnabled: true, otlpUrl: sink.url, otlpHeaders: { 'x-api-key': secret, 'x-tenant': 'team-blue-0001' }, otlpIntervalSeconds: 1 } });
+    expect(patched.status).toBe(200);
+    expect(patched.text).not.toContain(secret);
+    const settings = await server.call('GET', '/api/v1/settings');
+    expect(settings.text).not.toContain(secret);
+    expect((JSON.parse(settings.text) as { otlpHeaders: Record<string, string> }).otlpHeaders).toEqual({ 'x-api-key': 'coll…2e51', 'x-tenant': 'team…0001' });
+
+    // A re-save of other settings, and a header list that keeps the key by name (null), keep the value.
+    await server.call('PATCH', '/api/v1/settings', { json: { metricsMaxModels: 7 } });
+    await server.call('PATCH', '/api/v1/settings', { json: { otlpHeaders: { 'x-api-key': null, 'x-extra': 'plain' } } });
+    await until(() => server.core.service.metrics.pushing, 'the push to restart');
+    // An export carries data: an empty interval sends nothing.
+    await server.post('/api/v1/requests', { model: 'alpha', inputTokens: 5, outputTokens: 1 });
+    await until(() => sink.headers.some((headers) => headers['x-extra'] === 'plain'), 'an export with the new header list');
+    await until(() => server.core.service.metrics.otlpStatus.lastExportAt !== null, 'the export to be noted');
+    expect((await server.get<{ otlpStatus: OtlpPushStatus }>('/api/v1/settings')).otlpStatus).toMatchObject({ running: true, lastError: null });
+    const last = sink.headers.at(-1)!;
+    expect(last['x-api-key']).toBe(secret);
+    expect(last['x-tenant']).toBeUndefined();
+
+    const file = path.join(server.dataDir, 'otlp-headers.json');
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ 'x-api-key': secret, 'x-extra': 'plain' });
+    if (process.platform !== 'win32') expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const rows = server.core.service.ledger.ctx.db.prepare<[], { key: string; value: string }>('SELECT key, value FROM settings').all();
+    expect(rows.some((row) => row.value.includes(secret))).toBe(false);
+    expect(rows.some((row) => row.key === 'otlpHeaders' || row.value.includes('x-api-key'))).toBe(false);
+    server.core.service.ledger.ctx.db.pragma('wal_checkpoint(TRUNCATE)');
+    for (const name of fs.readdirSync(server.dataDir).filter((n) => n.startsWith('modelmeter.db'))) {
+      expect(fs.readFileSync(path.join(server.dataDir, name)).includes(secret)).toBe(false);
+    }
+  });
+
+  it('refuses to keep a header it does not hold, and to switch the push on without a collector URL, keeping what is stored', async () => {
+    const unknown = await server.call('PATCH', '/api/v1/settings', { json: { otlpHeaders: { 'x-api-key': null } } });
+    expect(expectError(unknown, 400, 'validation_failed').message).toContain('otlpHeaders.x-api-key');
+    const noUrl = await server.call('PATCH', '/api/v1/settings', { json: { otlpEnabled: true, otlpHeaders: { a: 'b' } } });
+    expect(expectError(noUrl, 400, 'validation_failed').message).toContain('otlpUrl');
+    const settings = await server.get<{ otlpEnabled: boolean; otlpHeaders: Record<string, string> }>('/api/v1/settings');
+    expect(settings.otlpEnabled).toBe(false);
+    expect(settings.otlpHeaders).toEqual({});
+    expect(fs.existsSync(path.join(server.dataDir, 'otlp-headers.json'))).toBe(false);
+    expect(server.core.service.metrics.pushing).toBe(false);
   });
 
   it('refuses a collector URL that is not http(s), naming the field, and keeps the stored settings', async () => {

@@ -45,7 +45,21 @@ export class Harness {
   /** Every row of the tables that hold usage and money, for before/after comparisons. */
   dump(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
-    for (const table of ['requests', 'rollup_minute', 'rollup_hour', 'rollup_day', 'price_versions', 'currencies', 'models', 'runs']) {
+    for (const table of [
+      'requests',
+      'rollup_minute',
+      'rollup_hour',
+      'rollup_day',
+      'rollup_project_minute',
+      'rollup_project_hour',
+      'rollup_project_day',
+      'rollup_project_total_hour',
+      'rollup_project_total_day',
+      'price_versions',
+      'currencies',
+      'models',
+      'runs',
+    ]) {
       out[table] = this.ledger.db
         .prepare(`SELECT * FROM ${table}`)
         .all()

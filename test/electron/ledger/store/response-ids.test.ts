@@ -33,20 +33,24 @@ const logged: RequestRecordInput = {
   sessionId: 'session-1',
 };
 
+/** Per grain and project: the project rollups' sums, and under 0 ("no project") the plain rollups' sums less theirs (left out when 0). */
 function rollupSums(): Record<string, number> {
   const out: Record<string, number> = {};
+  const sumsOf = (sql: string) => h.ledger.db.prepare(sql).all() as { project_id: number; n: number; cost: number; input: number }[];
   for (const table of ['rollup_minute', 'rollup_hour', 'rollup_day']) {
-    const rows = h.ledger.db.prepare(`SELECT project_id, sum(requests) AS n, sum(cost_nanos) AS cost, sum(input_tokens) AS input FROM ${table} GROUP BY project_id`).all() as {
-      project_id: number;
-      n: number;
-      cost: number;
-      input: number;
-    }[];
-    for (const row of rows) {
+    const projectTable = table.replace('rollup_', 'rollup_project_');
+    const none = sumsOf(`SELECT 0 AS project_id, sum(requests) AS n, sum(cost_nanos) AS cost, sum(input_tokens) AS input FROM ${table}`)[0]!;
+    for (const row of sumsOf(`SELECT project_id, sum(requests) AS n, sum(cost_nanos) AS cost, sum(input_tokens) AS input FROM ${projectTable} GROUP BY project_id`)) {
       out[`${table} ${row.project_id} requests`] = row.n;
       out[`${table} ${row.project_id} cost`] = row.cost;
       out[`${table} ${row.project_id} input`] = row.input;
+      none.n -= row.n;
+      none.cost -= row.cost;
+      none.input -= row.input;
     }
+    if (none.n) out[`${table} 0 requests`] = none.n;
+    if (none.cost) out[`${table} 0 cost`] = none.cost;
+    if (none.input) out[`${table} 0 input`] = none.input;
   }
   return out;
 }

@@ -188,20 +188,8 @@ const UNDO: Record<number, (db: BetterSqlite3.Database) => void> = {
       DROP TABLE projects;
       DROP TABLE branches;
     `);
-    // The rollups as version 1 made them: no project in the key (rows of all projects summed).
-    const sums = 'requests, failures, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_nanos, latency_ms_sum, latency_count';
-    for (const table of ['rollup_minute', 'rollup_hour', 'rollup_day']) {
-      db.exec(`
-        CREATE TABLE ${table}_old (bucket INTEGER NOT NULL, model_id INTEGER NOT NULL, channel_id INTEGER NOT NULL, api_type_id INTEGER NOT NULL,
-          currency_id INTEGER NOT NULL, ${sums.split(', ').map((column) => `${column} INTEGER NOT NULL`).join(', ')},
-          PRIMARY KEY (bucket, model_id, channel_id, api_type_id, currency_id)) STRICT, WITHOUT ROWID;
-        INSERT INTO ${table}_old SELECT bucket, model_id, channel_id, api_type_id, currency_id, ${sums.split(', ').map((column) => `sum(${column})`).join(', ')}
-          FROM ${table} GROUP BY 1, 2, 3, 4, 5;
-        DROP TABLE ${table};
-        ALTER TABLE ${table}_old RENAME TO ${table};
-      `);
-    }
-    db.exec(`CREATE INDEX rollup_hour_model ON rollup_hour(model_id, bucket)`);
+    // The plain rollups are as version 1 made them (every request, no project); the project ones go.
+    db.exec(`DROP TABLE rollup_project_minute; DROP TABLE rollup_project_hour; DROP TABLE rollup_project_day; DROP TABLE rollup_project_total_hour; DROP TABLE rollup_project_total_day;`);
   },
   3: (db) =>
     db.exec(`
@@ -256,12 +244,11 @@ function withoutV3(dump: Record<string, string[]>): Record<string, string[]> {
   return out;
 }
 
-/** Version 4: the requests table's attribution columns (null on upgraded rows), two new tables, project 0 in every rollup row. */
+/** Version 4: the requests table's attribution columns (null on upgraded rows), new tables (empty after an upgrade), plain rollups untouched. */
 const V4_COLUMNS = ['project_id', 'branch_id', 'session_id', 'response_id'];
-const V4_TABLES = ['projects', 'branches'];
-const ROLLUP_TABLES = ['rollup_minute', 'rollup_hour', 'rollup_day'];
-/** Schema entries version 4 rebuilt or added (rebuilt tables are renamed, which rewrites their SQL text). */
-const V4_SCHEMA = [...ROLLUP_TABLES, ...V4_TABLES, 'rollup_hour_model', 'rollup_hour_project', 'requests_response_id', 'requests'];
+const V4_TABLES = ['projects', 'branches', 'rollup_project_minute', 'rollup_project_hour', 'rollup_project_day', 'rollup_project_total_hour', 'rollup_project_total_day'];
+/** Schema entries version 4 added. */
+const V4_SCHEMA = [...V4_TABLES, 'rollup_project_hour_project', 'rollup_project_hour_model', 'requests_response_id', 'requests'];
 
 function withoutV4(dump: Record<string, string[]>): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -279,7 +266,6 @@ function withoutV4(dump: Record<string, string[]>): Record<string, string[]> {
       return JSON.stringify(row);
     };
     if (table === 'requests') out[table] = rows.map(strip(V4_COLUMNS, null));
-    else if (ROLLUP_TABLES.includes(table)) out[table] = rows.map(strip(['project_id'], 0)).sort();
     else if (table === '(schema)') out[table] = withoutV4Schema(rows);
     else out[table] = rows;
   }

@@ -87,6 +87,7 @@ export const SETTINGS: Settings = {
   otlpUrl: null,
   otlpHeaders: {},
   otlpIntervalSeconds: 60,
+  otlpStatus: { running: false, lastExportAt: null, lastError: null },
 };
 
 export function budgetsService(initial: Budget[] = [], alerts: BudgetAlert[] = []) {

@@ -134,6 +134,21 @@ describe('the Data view', () => {
     expect(client.callsOf('saveExport')).toEqual([{ format: 'json' }]);
   });
 
+  it('exports one project: the folder name is offered, the full path is sent', async () => {
+    const summary = summaryWith(['gpt-5-mini']);
+    const row = { requests: 1, failures: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, cost: [] };
+    const { client, user } = setup({
+      getSummary: async () => ({ ...summary, byProject: [{ ...row, project: '/home/me/src/shop', name: 'shop' }, { ...row, project: null, name: '' }] }),
+      saveExport: async ({ format }) => ({ file: `modelmeter-requests.${format}` }),
+    });
+    const select = await screen.findByTestId('data-export-project');
+    expect([...select.querySelectorAll('option')].map((option) => option.textContent)).toEqual(['All projects', 'shop']);
+    await user.selectOptions(select, '/home/me/src/shop');
+    await user.click(screen.getByTestId('data-export-button'));
+    await screen.findByTestId('data-export-result');
+    expect(client.callsOf('saveExport')).toEqual([{ format: 'csv', project: '/home/me/src/shop' }]);
+  });
+
   it('offers the import and shows the new storage figures once an import has landed', async () => {
     let total = STORAGE.totalRequests;
     const { client, user } = setup({

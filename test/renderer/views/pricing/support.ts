@@ -69,6 +69,7 @@ export const SETTINGS: Settings = {
   otlpUrl: null,
   otlpHeaders: {},
   otlpIntervalSeconds: 60,
+  otlpStatus: { running: false, lastExportAt: null, lastError: null },
 };
 
 export function appInfo(overrides: Partial<AppInfo> = {}): AppInfo {
