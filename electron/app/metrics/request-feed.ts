@@ -1,8 +1,9 @@
 import type { Statement } from 'better-sqlite3';
-import { FAILURE_CLASSES, type FailureClass } from '../../../shared/schemas/request-record.js';
+import type { FailureClass } from '../../../shared/schemas/request-record.js';
 import { fromNanos } from '../../ledger/pricing/rules.js';
 import type { Ledger } from '../../ledger/store/ledger.js';
 import { firstIdAt } from '../../ledger/store/request-ids.js';
+import { failureClassName } from '../../ledger/store/request-writer.js';
 
 /** One stored request, as the OTLP instruments record it. */
 export interface RequestSample {
@@ -87,7 +88,7 @@ export class RequestFeed {
         cacheReadTokens: row.cache_read_tokens,
         cacheWriteTokens: row.cache_write_tokens,
         success: row.success === 1,
-        failureClass: row.failure_class === null ? null : (FAILURE_CLASSES[row.failure_class - 1] ?? null),
+        failureClass: failureClassName(row.failure_class),
         latencyMs: row.latency_ms,
         cost: row.cost_nanos === null ? null : fromNanos(row.cost_nanos),
         currency: row.currency_id === null ? null : ctx.currencies.nameOf(row.currency_id),

@@ -1,24 +1,15 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BudgetInput } from '../../../shared/schemas/budgets.js';
 import type { BudgetAlert, LedgerEvent } from '../../../shared/types.js';
 import { LedgerService } from '../../../electron/app/ledger-service.js';
 import { Harness } from '../ledger/store/harness.js';
 import { useTimeZone } from '../ledger/time/tz.js';
+import { budgetInput as budget, closeBudgetHarness } from './budget-support.js';
 
 const at = (iso: string) => Date.parse(iso);
 const M = 1_000_000;
 const NOW = at('2026-03-20T12:00:00Z');
-
-const budget = (over: Partial<BudgetInput> = {}): BudgetInput => ({
-  name: 'Cloud month',
-  amount: 10,
-  currency: 'USD',
-  period: 'month',
-  scope: { kind: 'all' },
-  ...over,
-});
 
 /** A loopback receiver that answers `statuses` in turn (then 200), recording every body. */
 async function receiver(statuses: number[]): Promise<{ url: string; bodies: string[]; answered: number[]; close(): Promise<void> }> {
@@ -49,8 +40,7 @@ const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
   if (!harness) return;
-  await harness.service.budgets.alerter.stop();
-  harness.close();
+  await closeBudgetHarness(harness);
   harness = null;
 });
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BudgetInput } from '../../../shared/schemas/budgets.js';
 import type { LedgerEvent } from '../../../shared/types.js';
 import { errorCode, Harness } from '../ledger/store/harness.js';
 import { useTimeZone } from '../ledger/time/tz.js';
+import { budgetInput as budget, closeBudgetHarness } from './budget-support.js';
 
 const at = (iso: string) => Date.parse(iso);
 const HOUR = 3_600_000;
@@ -22,15 +22,6 @@ function spend(h: Harness, model: string, ts: number, units: number): Promise<un
   return h.service.ingestRequests({ model, ts, inputTokens: units * M, outputTokens: 0 });
 }
 
-const budget = (over: Partial<BudgetInput> = {}): BudgetInput => ({
-  name: 'Cloud month',
-  amount: 10,
-  currency: 'USD',
-  period: 'month',
-  scope: { kind: 'all' },
-  ...over,
-});
-
 let harness: Harness | null = null;
 async function open(now: number): Promise<Harness> {
   harness = new Harness(now);
@@ -38,8 +29,7 @@ async function open(now: number): Promise<Harness> {
 }
 afterEach(async () => {
   if (!harness) return;
-  await harness.service.budgets.alerter.stop();
-  harness.close();
+  await closeBudgetHarness(harness);
   harness = null;
 });
 

@@ -1,7 +1,10 @@
+import { untrack } from 'svelte';
 import type { ApiError } from '../../../../shared/errors.js';
+import type { SettingsPatch } from '../../../../shared/schemas/settings.js';
+import type { Settings } from '../../../../shared/types.js';
 import { t } from '../../lib/i18n/i18n.svelte.js';
 import { toApiError } from '../../lib/state/resource.svelte.js';
-import type { FieldErrors } from '../pricing/fields.js';
+import { errorsOfDetails, type FieldErrors } from '../pricing/fields.js';
 
 /** A form's own check: what to send, or the problems by field path. */
 export type Checked = { ok: true } | { ok: false; errors: FieldErrors };
@@ -61,4 +64,74 @@ export class EditorState<C extends Checked> {
     this.serverErrors = {};
     this.error = null;
   }
+}
+
+/** A settings form's check: the patch of what changed, or the problems by field path. */
+export type SettingsChecked = { ok: true; patch: SettingsPatch } | { ok: false; errors: FieldErrors };
+
+/**
+ * A form over part of the saved settings, saved as a patch: what it shows, whether it differs
+ * from the saved settings, and the save itself. Made while a component starts (it keeps an effect).
+ */
+export class SettingsDraft<F> {
+  form = $state() as F;
+  /** The last save went through and nothing has been typed since. */
+  done = $state(false);
+  readonly editor: EditorState<SettingsChecked>;
+  readonly dirty = $derived.by(() => JSON.stringify(this.form) !== JSON.stringify(this.#formOf(this.#saved())));
+
+  readonly #saved: () => Settings;
+  readonly #formOf: (settings: Settings) => F;
+  readonly #update: (patch: SettingsPatch) => Promise<Settings>;
+  readonly #onsaved: (settings: Settings) => void;
+  #base: F;
+
+  /** `pathOf` turns a field the server names into the form's path for it. */
+  constructor(options: {
+    saved: () => Settings;
+    formOf: (settings: Settings) => F;
+    toPatch: (form: F, saved: Settings) => SettingsChecked;
+    pathOf: (field: string, form: F) => string;
+    update: (patch: SettingsPatch) => Promise<Settings>;
+    onsaved: (settings: Settings) => void;
+  }) {
+    const { saved, formOf, toPatch, pathOf } = options;
+    this.#saved = saved;
+    this.#formOf = formOf;
+    this.#update = options.update;
+    this.#onsaved = options.onsaved;
+    this.form = formOf(saved());
+    this.#base = formOf(saved());
+    this.editor = new EditorState(
+      () => toPatch(this.form, saved()),
+      (details) => Object.fromEntries(Object.entries(errorsOfDetails(details)).map(([field, message]) => [pathOf(field, this.form), message])),
+    );
+
+    // Settings saved elsewhere (another window, the CLI) show up unless the user is editing.
+    $effect(() => {
+      const next = formOf(saved());
+      untrack(() => {
+        if (JSON.stringify(this.form) === JSON.stringify(this.#base)) this.form = next;
+        this.#base = next;
+      });
+    });
+  }
+
+  save = (event: SubmitEvent): Promise<void> => {
+    this.done = false;
+    return this.editor.submit(event, async (checked) => {
+      const next = await this.#update(checked.patch);
+      this.editor.submitted = false;
+      this.form = this.#formOf(next);
+      this.#base = this.#formOf(next);
+      this.#onsaved(next);
+      this.done = true;
+    });
+  };
+
+  reset = (): void => {
+    this.form = this.#formOf(this.#saved());
+    this.editor.reset();
+    this.done = false;
+  };
 }

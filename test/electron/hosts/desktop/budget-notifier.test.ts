@@ -1,21 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Language } from '../../../../shared/app.js';
 import type { BudgetAlert } from '../../../../shared/types.js';
 import { LedgerEvents } from '../../../../electron/ledger/events/bus.js';
 import { BudgetNotifier } from '../../../../electron/hosts/desktop/budget-notifier.js';
 import { FakeNotification } from './fakes.js';
+import { useFakeNotifications } from './support.js';
 
 function alert(budgetId: string, budgetName: string, threshold: number, spent: number, projected: number): BudgetAlert {
   return { id: threshold, budgetId, budgetName, threshold, periodStart: 0, ts: 0, spent, projected, currency: 'USD', webhook: { state: 'none', attempts: 0, lastError: null, deliveredAt: null } };
 }
 
 describe('BudgetNotifier', () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-    FakeNotification.shown = [];
-    FakeNotification.supported = true;
-  });
-  afterEach(() => vi.useRealTimers());
+  useFakeNotifications();
 
   function setup(language: Language = 'en') {
     const events = new LedgerEvents();

@@ -1,16 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Language } from '../../../../shared/app.js';
 import { LedgerEvents } from '../../../../electron/ledger/events/bus.js';
 import { CircuitNotifier } from '../../../../electron/hosts/desktop/circuit-notifier.js';
 import { FakeNotification } from './fakes.js';
+import { useFakeNotifications } from './support.js';
 
 describe('CircuitNotifier', () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-    FakeNotification.shown = [];
-    FakeNotification.supported = true;
-  });
-  afterEach(() => vi.useRealTimers());
+  useFakeNotifications();
 
   function setup(language: Language = 'en') {
     const events = new LedgerEvents();

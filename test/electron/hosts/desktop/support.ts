@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
+import { FakeNotification } from './fakes.js';
 
 /** A fresh temporary folder per test, removed afterwards. */
 export function useTempDir(prefix = 'mm-desktop-'): () => string {
@@ -14,4 +15,14 @@ export function useTempDir(prefix = 'mm-desktop-'): () => string {
     made.push(dir);
     return dir;
   };
+}
+
+/** Fake timers and a clean, supported FakeNotification for each test of a notifier; real timers after. */
+export function useFakeNotifications(): void {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    FakeNotification.shown = [];
+    FakeNotification.supported = true;
+  });
+  afterEach(() => vi.useRealTimers());
 }

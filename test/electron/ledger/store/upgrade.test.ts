@@ -279,13 +279,14 @@ function withoutV4Schema(rows: string[]): string[] {
   });
 }
 
-/** Version 5: the agent-log cursor and count tables, empty after an upgrade. */
-const V5_TABLES = ['agent_cursors', 'agent_stats'];
-
-function withoutV5(dump: Record<string, string[]>): Record<string, string[]> {
+/**
+ * Without the tables a later version added (each must be empty after an upgrade) and their schema
+ * entries: the tables, their automatic indexes and the named `indexes`.
+ */
+function withoutNewTables(dump: Record<string, string[]>, tables: string[], indexes: string[] = []): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const [table, rows] of Object.entries(dump)) {
-    if (V5_TABLES.includes(table)) {
+    if (tables.includes(table)) {
       expect(rows, table).toEqual([]);
       continue;
     }
@@ -293,33 +294,18 @@ function withoutV5(dump: Record<string, string[]>): Record<string, string[]> {
       table === '(schema)'
         ? rows.filter((json) => {
             const { name } = JSON.parse(json) as { name: string };
-            return !V5_TABLES.includes(name) && !V5_TABLES.some((t) => name.startsWith(`sqlite_autoindex_${t}`));
+            return !tables.includes(name) && !indexes.includes(name) && !tables.some((t) => name.startsWith(`sqlite_autoindex_${t}`));
           })
         : rows;
   }
   return out;
 }
+
+/** Version 5: the agent-log cursor and count tables, empty after an upgrade. */
+const withoutV5 = (dump: Record<string, string[]>) => withoutNewTables(dump, ['agent_cursors', 'agent_stats']);
 
 /** Version 6: the budget tables, empty after an upgrade, with their indexes. */
-const V6_TABLES = ['budgets', 'budget_alerts', 'webhook_deliveries'];
-
-function withoutV6(dump: Record<string, string[]>): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const [table, rows] of Object.entries(dump)) {
-    if (V6_TABLES.includes(table)) {
-      expect(rows, table).toEqual([]);
-      continue;
-    }
-    out[table] =
-      table === '(schema)'
-        ? rows.filter((json) => {
-            const { name } = JSON.parse(json) as { name: string };
-            return !V6_TABLES.includes(name) && name !== 'webhook_deliveries_due' && !V6_TABLES.some((t) => name.startsWith(`sqlite_autoindex_${t}`));
-          })
-        : rows;
-  }
-  return out;
-}
+const withoutV6 = (dump: Record<string, string[]>) => withoutNewTables(dump, ['budgets', 'budget_alerts', 'webhook_deliveries'], ['webhook_deliveries_due']);
 
 describe('a database from each earlier schema version', () => {
   it('exists for this build to upgrade (the list below is not empty)', () => {

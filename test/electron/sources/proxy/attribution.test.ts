@@ -117,14 +117,17 @@ const track = useProxyServerPerTest(
 
 describe('X-ModelMeter-Project and X-ModelMeter-Branch on a proxied call', () => {
   const answer = (id: string) => JSON.stringify({ id, object: 'chat.completion', model: 'gpt-test', choices: [], usage: { prompt_tokens: 10, completion_tokens: 3 } });
-
-  it('set the recorded project and branch, are stripped before forwarding, and the response id is recorded', async () => {
-    const upstream = track(
+  /** An upstream answering every call with a chat completion whose id is `id()`, stopped after the test. */
+  const chatUpstream = async (id: () => string = () => CHAT) =>
+    track(
       await startScriptedUpstream((_request, response) => {
         response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(answer(CHAT));
+        response.end(answer(id()));
       }),
     );
+
+  it('set the recorded project and branch, are stripped before forwarding, and the response id is recorded', async () => {
+    const upstream = await chatUpstream();
     await server.saveRoute('main', { protocol: 'openai', channels: [{ baseUrl: upstream.url }] });
     const got = await rawRequest(`${server.url}/r/main/v1/chat/completions`, {
       body: chatBody(),
@@ -142,12 +145,7 @@ describe('X-ModelMeter-Project and X-ModelMeter-Branch on a proxied call', () =>
 
   it('a route default applies to calls that name no project; a header overrides it', async () => {
     let n = 0;
-    const upstream = track(
-      await startScriptedUpstream((_request, response) => {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(answer(`${CHAT}-${n++}`));
-      }),
-    );
+    const upstream = await chatUpstream(() => `${CHAT}-${n++}`);
     await server.saveRoute('team', { protocol: 'openai', channels: [{ baseUrl: upstream.url }], project: '/srv/team-app' });
     expect((await server.service.listRoutes()).find((route) => route.name === 'team')?.project).toBe('/srv/team-app');
     const send = (headers: Record<string, string>) =>
@@ -167,12 +165,7 @@ describe('X-ModelMeter-Project and X-ModelMeter-Branch on a proxied call', () =>
   });
 
   it('refuses a bad project header with a clear error and forwards nothing', async () => {
-    const upstream = track(
-      await startScriptedUpstream((_request, response) => {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(answer(CHAT));
-      }),
-    );
+    const upstream = await chatUpstream();
     await server.saveRoute('main', { protocol: 'openai', channels: [{ baseUrl: upstream.url }] });
     const got = await rawRequest(`${server.url}/r/main/v1/chat/completions`, {
       body: chatBody(),
@@ -184,12 +177,7 @@ describe('X-ModelMeter-Project and X-ModelMeter-Branch on a proxied call', () =>
   });
 
   it('a second answer with the same response id is counted once', async () => {
-    const upstream = track(
-      await startScriptedUpstream((_request, response) => {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(answer(CHAT));
-      }),
-    );
+    const upstream = await chatUpstream();
     await server.saveRoute('main', { protocol: 'openai', channels: [{ baseUrl: upstream.url }] });
     for (let i = 0; i < 2; i++) await rawRequest(`${server.url}/r/main/v1/chat/completions`, { body: chatBody(), headers: { 'content-type': 'application/json' } });
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -2,6 +2,7 @@ import { ApiError } from '../../../../shared/errors.js';
 import { budgetIdSchema, budgetInputSchema } from '../../../../shared/schemas/budgets.js';
 import type { Budget, BudgetAlert, BudgetStatus, Forecast, Settings } from '../../../../shared/types.js';
 import type { FakeHandlers } from '../../support/fake-client.js';
+import { SETTINGS } from '../../support/settings.js';
 
 // A month in local time, so the dates shown do not depend on the zone the tests run in.
 export const PERIOD_START = new Date(2026, 0, 1).getTime();
@@ -73,23 +74,6 @@ export function forecast(overrides: Partial<Forecast> = {}): Forecast {
  * Budgets kept in memory behind the budget operations, checked with the server's own schemas (a bad
  * input is refused with the field named, as the API does). Saved budgets start with an empty status.
  */
-export const SETTINGS: Settings = {
-  retentionDays: 90,
-  runStaleSeconds: 120,
-  displayCurrency: null,
-  currencyRates: {},
-  breaker: { windowSize: 20, consecutiveFailures: 5, minResults: 10, failureRate: 0.7, baseBackoffSeconds: 30, maxBackoffSeconds: 600 },
-  monthStartDay: 1,
-  weekStartDay: 1,
-  metricsMaxModels: 50,
-  metricsAllowAnonymousLoopback: false,
-  otlpEnabled: false,
-  otlpUrl: null,
-  otlpHeaders: {},
-  otlpIntervalSeconds: 60,
-  otlpStatus: { running: false, lastExportAt: null, lastError: null },
-};
-
 export function budgetsService(initial: Budget[] = [], alerts: BudgetAlert[] = []) {
   const stored = new Map(initial.map((item) => [item.id, item]));
   const settings = { current: { ...SETTINGS } };

@@ -1,5 +1,7 @@
 import type { AppInfo } from '../../../../shared/app.js';
-import type { ModelSummary, PriceVersion, PricingPreview, Settings, StorageInfo, Summary } from '../../../../shared/types.js';
+import type { ModelSummary, PriceVersion, PricingPreview, StorageInfo, Summary } from '../../../../shared/types.js';
+
+export { SETTINGS } from '../../support/settings.js';
 
 /**
  * Fixtures of the Pricing, Data and Settings view tests: complete answers of the API, with only what
@@ -54,23 +56,6 @@ export function previewOf(model: string, affectedRequests: number, before: Recor
     notRepriced,
   };
 }
-
-export const SETTINGS: Settings = {
-  retentionDays: 90,
-  runStaleSeconds: 120,
-  displayCurrency: null,
-  currencyRates: {},
-  breaker: { windowSize: 20, consecutiveFailures: 5, minResults: 10, failureRate: 0.7, baseBackoffSeconds: 30, maxBackoffSeconds: 600 },
-  monthStartDay: 1,
-  weekStartDay: 1,
-  metricsMaxModels: 50,
-  metricsAllowAnonymousLoopback: false,
-  otlpEnabled: false,
-  otlpUrl: null,
-  otlpHeaders: {},
-  otlpIntervalSeconds: 60,
-  otlpStatus: { running: false, lastExportAt: null, lastError: null },
-};
 
 export function appInfo(overrides: Partial<AppInfo> = {}): AppInfo {
   return {

@@ -1,9 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { AgentRecord, JsonlFormat } from '../../../../../electron/sources/agents/format.js';
+import type { AgentRecord } from '../../../../../electron/sources/agents/format.js';
 import { codexFormat } from '../../../../../electron/sources/agents/formats/codex.js';
 import { requestRecordSchema } from '../../../../../shared/schemas/request-record.js';
+import { fixtureReader, totals, type Totals } from './support.js';
 
 /**
  * Codex CLI rollouts (test/fixtures/agents/codex, built line for line in Codex's rollout format):
@@ -21,44 +21,7 @@ const F = 'sessions/2025/10/02/rollout-2025-10-02T10-00-00-0199a1b2-2222-7000-80
 const S = 'sessions/2025/10/01/rollout-2025-10-01T09-30-00-0199a000-3333-7000-8000-000000000003.jsonl';
 const Q = 'sessions/2025/10/03/rollout-2025-10-03T08-00-00-0199a000-4444-7000-8000-000000000004.jsonl';
 
-function lines(relative: string): string[] {
-  return fs.readFileSync(path.join(ROOT, relative), 'utf8').split('\n').filter((line) => line !== '');
-}
-
-/** Feeds a file in one pass, or in two with a checkpoint (after a flush, as the follower does) between. */
-function read(format: JsonlFormat, relative: string, splitAt?: number): AgentRecord[] {
-  const all = lines(relative);
-  const cut = splitAt ?? all.length;
-  let parser = format.openFile(relative, undefined);
-  const out: AgentRecord[] = [];
-  for (const line of all.slice(0, cut)) out.push(...parser.line(line));
-  out.push(...parser.flush());
-  if (cut < all.length) {
-    parser = format.openFile(relative, JSON.parse(JSON.stringify(parser.checkpoint())));
-    for (const line of all.slice(cut)) out.push(...parser.line(line));
-    out.push(...parser.flush());
-  }
-  return out;
-}
-
-interface Totals { requests: number; input: number; output: number; cacheRead: number; cacheWrite: number }
-
-/** What the ledger keeps: one row per requestId (the first), summed per key. */
-function totals(records: readonly AgentRecord[], key: (record: AgentRecord) => string = (record) => record.model): Record<string, Totals> {
-  const seen = new Set<string>();
-  const out: Record<string, Totals> = {};
-  for (const record of records) {
-    if (seen.has(record.requestId)) continue;
-    seen.add(record.requestId);
-    const row = (out[key(record)] ??= { requests: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
-    row.requests += 1;
-    row.input += record.inputTokens ?? 0;
-    row.output += record.outputTokens ?? 0;
-    row.cacheRead += record.cacheReadTokens ?? 0;
-    row.cacheWrite += record.cacheWriteTokens ?? 0;
-  }
-  return out;
-}
+const { lines, read, readAtEveryCut } = fixtureReader(ROOT);
 
 // Hand-counted from the fixture lines (input without cached, cached as cache read, output incl. reasoning):
 // P turn 1 (gpt-5-codex): last {12000, cached 2000, out 800}     -> 10000 / 2000 / 800
@@ -165,11 +128,8 @@ describe('Codex CLI rollouts', () => {
 
   it('resumes from a checkpoint at any line with the same result as one pass (totals, model, meta)', () => {
     for (const file of [P, F, S]) {
-      const single = read(codexFormat, file);
-      for (let cut = 1; cut < lines(file).length; cut++) {
-        const resumed = read(codexFormat, file, cut);
-        expect(resumed).toEqual(single);
-      }
+      const { single, resumed } = readAtEveryCut(codexFormat, file);
+      for (const records of resumed) expect(records).toEqual(single);
     }
   });
 

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AgentRecord, JsonlFormat } from '../../../../../electron/sources/agents/format.js';
 import { geminiFormat } from '../../../../../electron/sources/agents/formats/gemini.js';
 import { requestRecordSchema } from '../../../../../shared/schemas/request-record.js';
+import { fixtureReader, totals, type Totals } from './support.js';
 
 /**
  * Gemini CLI chat recordings (test/fixtures/agents/gemini/.gemini/tmp/<sha256(cwd)>/chats), written as
@@ -27,44 +27,7 @@ beforeAll(() => {
   geminiFormat.roots({ GEMINI_CLI_HOME: HOME }, '/nowhere');
 });
 
-function lines(relative: string): string[] {
-  return fs.readFileSync(path.join(ROOT, relative), 'utf8').split('\n').filter((line) => line !== '');
-}
-
-/** Feeds a file in one pass, or in two with a checkpoint (after a flush, as the follower does) between. */
-function read(format: JsonlFormat, relative: string, splitAt?: number): AgentRecord[] {
-  const all = lines(relative);
-  const cut = splitAt ?? all.length;
-  let parser = format.openFile(relative, undefined);
-  const out: AgentRecord[] = [];
-  for (const line of all.slice(0, cut)) out.push(...parser.line(line));
-  out.push(...parser.flush());
-  if (cut < all.length) {
-    parser = format.openFile(relative, JSON.parse(JSON.stringify(parser.checkpoint())));
-    for (const line of all.slice(cut)) out.push(...parser.line(line));
-    out.push(...parser.flush());
-  }
-  return out;
-}
-
-interface Totals { requests: number; input: number; output: number; cacheRead: number; cacheWrite: number }
-
-/** What the ledger keeps: one row per requestId (the first), summed per key. */
-function totals(records: readonly AgentRecord[], key: (record: AgentRecord) => string = (record) => record.model): Record<string, Totals> {
-  const seen = new Set<string>();
-  const out: Record<string, Totals> = {};
-  for (const record of records) {
-    if (seen.has(record.requestId)) continue;
-    seen.add(record.requestId);
-    const row = (out[key(record)] ??= { requests: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
-    row.requests += 1;
-    row.input += record.inputTokens ?? 0;
-    row.output += record.outputTokens ?? 0;
-    row.cacheRead += record.cacheReadTokens ?? 0;
-    row.cacheWrite += record.cacheWriteTokens ?? 0;
-  }
-  return out;
-}
+const { lines, read, readAtEveryCut } = fixtureReader(ROOT);
 
 // Hand-counted (input = input - cached + tool, cache read = cached, output = output + thoughts):
 // m1 pro 12000/4000 cached, 350+900      -> 8000 / 4000 / 1250
@@ -176,8 +139,9 @@ describe('Gemini CLI chat recordings', () => {
 
   it('resumes from a checkpoint at any line with the same totals as one pass (the legacy document too)', () => {
     for (const file of [MAIN, SUB, LEGACY, MIGRATED]) {
-      const single = totals(read(geminiFormat, file));
-      for (let cut = 1; cut < lines(file).length; cut++) expect(totals(read(geminiFormat, file, cut))).toEqual(single);
+      const { single, resumed } = readAtEveryCut(geminiFormat, file);
+      const expected = totals(single);
+      for (const records of resumed) expect(totals(records)).toEqual(expected);
     }
   });
 

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AgentRecord } from '../../../../../electron/sources/agents/format.js';
 import { opencodeFormat } from '../../../../../electron/sources/agents/formats/opencode.js';
 import { requestRecordSchema } from '../../../../../shared/schemas/request-record.js';
+import { totals, type Totals } from './support.js';
 
 /**
  * opencode's SQLite database, built for real from test/fixtures/agents/opencode/opencode-rows.json
@@ -64,23 +65,6 @@ function readAll(file: string, cursor: unknown, limit: number): { records: Agent
     if (batch.done) return { records, cursor, batches };
     if (batches > 1_000) throw new Error('readSince never reported done');
   }
-}
-
-interface Totals { requests: number; input: number; output: number; cacheRead: number; cacheWrite: number }
-function totals(records: readonly AgentRecord[]): Record<string, Totals> {
-  const seen = new Set<string>();
-  const out: Record<string, Totals> = {};
-  for (const record of records) {
-    if (seen.has(record.requestId)) continue;
-    seen.add(record.requestId);
-    const row = (out[record.model] ??= { requests: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
-    row.requests += 1;
-    row.input += record.inputTokens ?? 0;
-    row.output += record.outputTokens ?? 0;
-    row.cacheRead += record.cacheReadTokens ?? 0;
-    row.cacheWrite += record.cacheWriteTokens ?? 0;
-  }
-  return out;
 }
 
 // Hand-counted from the rows (output = output + reasoning; input already without cache):

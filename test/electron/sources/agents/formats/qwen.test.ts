@@ -1,9 +1,8 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { AgentRecord, JsonlFormat } from '../../../../../electron/sources/agents/format.js';
 import { qwenFormat } from '../../../../../electron/sources/agents/formats/qwen.js';
 import { requestRecordSchema } from '../../../../../shared/schemas/request-record.js';
+import { fixtureReader, totals, type Totals } from './support.js';
 
 /**
  * Qwen Code chat recordings (test/fixtures/agents/qwen/projects/<sanitised cwd>/chats), as its
@@ -17,44 +16,7 @@ const ROOT = path.resolve('test/fixtures/agents/qwen');
 const A = 'projects/-home-dev-projects-delta/chats/5e0c8f4a-9b1d-4c2e-8f3a-7d6b5c4a3e21.jsonl';
 const B = 'projects/-home-dev-projects-delta/chats/a8d7c6b5-4e3f-4a2b-9c1d-0e9f8a7b6c54.jsonl';
 
-function lines(relative: string): string[] {
-  return fs.readFileSync(path.join(ROOT, relative), 'utf8').split('\n').filter((line) => line !== '');
-}
-
-/** Feeds a file in one pass, or in two with a checkpoint (after a flush, as the follower does) between. */
-function read(format: JsonlFormat, relative: string, splitAt?: number): AgentRecord[] {
-  const all = lines(relative);
-  const cut = splitAt ?? all.length;
-  let parser = format.openFile(relative, undefined);
-  const out: AgentRecord[] = [];
-  for (const line of all.slice(0, cut)) out.push(...parser.line(line));
-  out.push(...parser.flush());
-  if (cut < all.length) {
-    parser = format.openFile(relative, JSON.parse(JSON.stringify(parser.checkpoint())));
-    for (const line of all.slice(cut)) out.push(...parser.line(line));
-    out.push(...parser.flush());
-  }
-  return out;
-}
-
-interface Totals { requests: number; input: number; output: number; cacheRead: number; cacheWrite: number }
-
-/** What the ledger keeps: one row per requestId (the first), summed per key. */
-function totals(records: readonly AgentRecord[], key: (record: AgentRecord) => string = (record) => record.model): Record<string, Totals> {
-  const seen = new Set<string>();
-  const out: Record<string, Totals> = {};
-  for (const record of records) {
-    if (seen.has(record.requestId)) continue;
-    seen.add(record.requestId);
-    const row = (out[key(record)] ??= { requests: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
-    row.requests += 1;
-    row.input += record.inputTokens ?? 0;
-    row.output += record.outputTokens ?? 0;
-    row.cacheRead += record.cacheReadTokens ?? 0;
-    row.cacheWrite += record.cacheWriteTokens ?? 0;
-  }
-  return out;
-}
+const { lines, read, readAtEveryCut } = fixtureReader(ROOT);
 
 // Hand-counted (input = prompt - cached + tool, cache read = cached):
 // a1 plus   20000/12000, out 500 (total 20500 = p + c)               -> 8000 / 12000 / 500
@@ -113,8 +75,8 @@ describe('Qwen Code chat recordings', () => {
 
   it('resumes from a checkpoint at any line with the same result as one pass', () => {
     for (const file of [A, B]) {
-      const single = read(qwenFormat, file);
-      for (let cut = 1; cut < lines(file).length; cut++) expect(read(qwenFormat, file, cut)).toEqual(single);
+      const { single, resumed } = readAtEveryCut(qwenFormat, file);
+      for (const records of resumed) expect(records).toEqual(single);
     }
   });
 
