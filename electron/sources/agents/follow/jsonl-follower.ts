@@ -74,7 +74,7 @@ export class JsonlFollower extends Follower {
     for (const file of files) {
       if (this.closing) return;
       try {
-        await this.visit(file, detachedCursors);
+        await this.visit(file, detachedCursors, initial);
       } catch (error) {
         // A file that cannot be read (gone meanwhile, no permission) is skipped until the next pass;
         // anything else (the ledger refusing a write) fails the pass.
@@ -117,7 +117,7 @@ export class JsonlFollower extends Follower {
     return cursor && file.size >= cursor.offset ? cursor : undefined;
   }
 
-  private async visit(file: FoundFile, detachedCursors: Map<string, AgentCursor>): Promise<void> {
+  private async visit(file: FoundFile, detachedCursors: Map<string, AgentCursor>, initial: boolean): Promise<void> {
     let state = this.files.get(file.path);
     if (!state) {
       const cursor = this.cursorFor(file, detachedCursors);
@@ -142,7 +142,11 @@ export class JsonlFollower extends Follower {
     }
     state.size = file.size;
     if (file.size > state.offset) await this.read(state);
-    if (state.dirty && this.now() - file.mtimeMs >= this.timing.quietMs) await this.checkpoint(state);
+    // The first pass (switching a source on, or a start) takes what is on disk as written: its held
+    // messages are released at once, so the backlog's totals are complete when the import ends. Only
+    // a message an agent is streaming at that very moment can be cut short by it (its later copies
+    // are then duplicates); afterwards a file is flushed when it has been quiet for quietMs.
+    if (state.dirty && (initial || this.now() - file.mtimeMs >= this.timing.quietMs)) await this.checkpoint(state);
   }
 
   private async read(state: FileState): Promise<void> {

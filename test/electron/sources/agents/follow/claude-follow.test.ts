@@ -112,19 +112,32 @@ describe('following Claude Code logs', () => {
     expect(ledgerTotals(second.ledger)).toEqual(independentTotals(jsonlFiles(config)));
   });
 
-  it('never checkpoints past a message that may still be streaming, and loses nothing across a restart', async () => {
+  it('takes the backlog as written, then never checkpoints past a message that may still be streaming', async () => {
     const config = claudeConfigCopy();
     const dir = tempDir();
-    // Files written just now are not quiet yet: their last message is held back, no cursor is saved.
+    // The first pass releases what files hold even when they were written just now: the import's
+    // totals are complete when it ends, and every file has its cursor.
     const busy = await start(dir, config, { pollMs: 60_000, quietMs: 60_000, progressMs: 0 });
-    const held = ledgerTotals(busy.ledger);
-    expect(Object.values(held).reduce((sum, totals) => sum + totals.requests, 0)).toBe(3);
-    expect(busy.ledger.db.prepare('SELECT count(*) AS n FROM agent_cursors').get()).toEqual({ n: 0 });
+    expect(ledgerTotals(busy.ledger)).toEqual(independentTotals(jsonlFiles(config)));
+    expect(busy.ledger.db.prepare('SELECT count(*) AS n FROM agent_cursors').get()).toEqual({ n: 4 });
+    const cursorOf = () => busy.ledger.db.prepare('SELECT "offset" AS at FROM agent_cursors WHERE path LIKE ?').get(`%${path.basename(S3)}`);
+    const before = cursorOf();
+
+    // While following, the first copy of a message being streamed is held: not stored, not checkpointed.
+    const file = path.join(config, S3);
+    const streamed = message('msg_01STREAMING', 'claude-sonnet-4-5-20250929', [3, 40, 412], '2026-11-27T08:00:00.000Z').split('\n');
+    fs.appendFileSync(file, `${streamed[0]}\n`);
+    await busy.follower.poke();
+    expect(ledgerTotals(busy.ledger)['claude-sonnet-4-5-20250929']?.requests ?? 0).toBe(independentTotals(jsonlFiles(config))['claude-sonnet-4-5-20250929']!.requests - 1);
+    expect(cursorOf()).toEqual(before);
     await stop(busy);
 
+    // The later copies arrive while ModelMeter is stopped: after the restart the message counts once, with its final usage.
+    fs.appendFileSync(file, `${streamed.slice(1).join('\n')}`);
     const quiet = await start(dir, config);
     expect(ledgerTotals(quiet.ledger)).toEqual(independentTotals(jsonlFiles(config)));
-    expect(quiet.ledger.db.prepare('SELECT count(*) AS n FROM agent_cursors').get()).toEqual({ n: 4 });
+    const row = quiet.ledger.db.prepare("SELECT output_tokens AS output FROM requests WHERE response_id = 'msg_01STREAMING'").get();
+    expect(row).toEqual({ output: 412 });
   });
 
   it('re-reads a truncated file from the start, and a replaced one', async () => {
