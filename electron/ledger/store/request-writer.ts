@@ -57,11 +57,17 @@ export class RequestWriter {
     const outcomes = new Map<number, { success: number | null; failure: number | null }>();
     const sums = new Array<number>(SUM_COUNT);
     const projectsSeen = new Map<number, { first: number; last: number }>();
+    const projectSeen = (projectId: number, ts: number): void => {
+      const span = projectsSeen.get(projectId);
+      if (!span) projectsSeen.set(projectId, { first: ts, last: ts });
+      else if (ts < span.first) span.first = ts;
+      else if (ts > span.last) span.last = ts;
+    };
 
     for (const record of records) {
       // The same upstream answer already stored (through the proxy or an agent's log, whichever came
       // first): counted once; what it adds is the attribution the stored row lacks.
-      if (record.responseId && this.responses.absorb(record, delta)) {
+      if (record.responseId && this.responses.absorb(record, delta, projectSeen)) {
         result.duplicates++;
         continue;
       }
@@ -122,12 +128,7 @@ export class RequestWriter {
       result.models.add(record.model);
 
       delta.add(ts, { modelId, channelId, apiTypeId, currencyId, projectId }, requestSums(sums, record, cost));
-      if (projectId !== 0) {
-        const span = projectsSeen.get(projectId);
-        if (!span) projectsSeen.set(projectId, { first: ts, last: ts });
-        else if (ts < span.first) span.first = ts;
-        else if (ts > span.last) span.last = ts;
-      }
+      if (projectId !== 0) projectSeen(projectId, ts);
 
       if (channelId !== 0) {
         let outcome = outcomes.get(channelId);

@@ -33,7 +33,6 @@ interface StoredRow {
 export class ResponseIds {
   private readonly find: Statement<[string], StoredRow>;
   private readonly fill: Statement<[number | null, number | null, string | null, number]>;
-  private readonly seen: Statement<[{ ts: number; id: number }]>;
   private readonly sums = new Array<number>(SUM_COUNT);
 
   constructor(private readonly ctx: StoreContext) {
@@ -46,16 +45,14 @@ export class ResponseIds {
       `UPDATE requests SET project_id = coalesce(project_id, ?), branch_id = coalesce(branch_id, ?), session_id = coalesce(session_id, ?)
        WHERE id = ?`,
     );
-    this.seen = ctx.db.prepare(
-      `UPDATE projects SET first_seen = min(coalesce(first_seen, @ts), @ts), last_seen = max(coalesce(last_seen, @ts), @ts) WHERE id = @id`,
-    );
   }
 
   /**
    * Whether `record.responseId` is already stored; when it is, fills in the attribution the stored row
-   * lacks (adding the rollup move to `delta`). Call inside a write transaction.
+   * lacks (adding the rollup move to `delta`, and telling `projectSeen` the project and the row's time).
+   * Call inside a write transaction.
    */
-  absorb(record: RequestRecord, delta: RollupDelta): boolean {
+  absorb(record: RequestRecord, delta: RollupDelta, projectSeen: (projectId: number, ts: number) => void): boolean {
     const row = this.find.get(record.responseId!);
     if (!row) return false;
     const { ctx } = this;
@@ -82,7 +79,7 @@ export class ResponseIds {
       };
       requestSums(this.sums, request, row.cost_nanos);
       delta.add(ts, { ...key, projectId }, this.sums, 1, 'project');
-      this.seen.run({ ts, id: projectId });
+      projectSeen(projectId, ts);
     }
     return true;
   }

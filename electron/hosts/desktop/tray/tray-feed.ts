@@ -47,16 +47,26 @@ export class TrayFeed {
   private loading: Promise<void> | null = null;
   /** Runs change only with run events (and deletes); a flood of request events needs no run list. */
   private runsStale = true;
+  /**
+   * Budget statuses cost a summary per budget: they are read again when a budget changes or alerts,
+   * prices change, and on budgetRefreshMs (spend between thresholds, and hourly cost, shows within
+   * that), not on every burst of requests.
+   */
+  private budgetsStale = true;
 
   constructor(private readonly options: TrayFeedOptions) {}
 
   start(): Promise<void> {
     this.unsubscribe = this.options.service.events.subscribe((event) => {
       if (event.type === 'runs' || event.type === 'data') this.runsStale = true;
+      if (event.type === 'budgets' || event.type === 'budget-alert' || event.type === 'pricing' || event.type === 'data') this.budgetsStale = true;
       this.schedule();
     });
     this.ticker = setInterval(() => this.options.target.tick(), this.options.tickMs ?? 30_000);
-    this.budgetTimer = setInterval(() => this.schedule(), this.options.budgetRefreshMs ?? 60_000);
+    this.budgetTimer = setInterval(() => {
+      this.budgetsStale = true;
+      this.schedule();
+    }, this.options.budgetRefreshMs ?? 60_000);
     return this.refresh();
   }
 
@@ -91,16 +101,17 @@ export class TrayFeed {
   private async load(): Promise<void> {
     const { service, target } = this.options;
     const reloadRuns = this.runsStale;
-    this.runsStale = false;
+    const reloadBudgets = this.budgetsStale;
+    this.runsStale = this.budgetsStale = false;
     try {
       const [summary, runs, budgets] = await Promise.all([
         service.getSummary({ range: 'today' }),
         reloadRuns ? service.listRuns({ limit: 1_000 }) : null,
-        service.listBudgets(),
+        reloadBudgets ? service.listBudgets() : null,
       ]);
       target.setTodayCost(summary.totals.cost);
       target.setCircuits(summary.circuits.open, summary.circuits.half_open);
-      target.setBudget(trayBudget(budgets));
+      if (budgets) target.setBudget(trayBudget(budgets));
       if (!runs) return;
       const since = new Map<string, number>();
       for (const run of runs) {
@@ -110,6 +121,7 @@ export class TrayFeed {
       target.setRunningModels([...since].map(([model, start]) => ({ model, since: start })).sort((a, b) => a.model.localeCompare(b.model)));
     } catch (error) {
       if (reloadRuns) this.runsStale = true;
+      if (reloadBudgets) this.budgetsStale = true;
       this.options.log(`tray: cannot load today's numbers: ${(error as Error).message}`);
     }
   }

@@ -25,7 +25,7 @@ describe('TrayFeed', () => {
 
   function setup() {
     const events = new LedgerEvents();
-    const calls = { summary: 0 };
+    const calls = { summary: 0, budgets: 0 };
     let cost: Record<string, number> = { USD: 1 };
     let budgets: Budget[] = [];
     const service: Pick<LedgerApi, 'getSummary' | 'listRuns' | 'listBudgets'> & { events: LedgerEvents } = {
@@ -35,7 +35,10 @@ describe('TrayFeed', () => {
         return summary(cost, 2);
       },
       listRuns: async () => [run('b', 300, true), run('a', 200, true), run('a', 100, true), run('c', 50, false)],
-      listBudgets: async () => budgets,
+      listBudgets: async () => {
+        calls.budgets += 1;
+        return budgets;
+      },
     };
     const seen: { cost: Record<string, number>[]; circuits: [number, number][]; running: RunningModel[][]; budget: (TrayBudget | null)[]; ticks: number } = { cost: [], circuits: [], running: [], budget: [], ticks: 0 };
     const feed = new TrayFeed({
@@ -72,6 +75,8 @@ describe('TrayFeed', () => {
     await vi.advanceTimersByTimeAsync(2_100);
     expect(calls.summary).toBe(2);
     expect(seen.cost.at(-1)).toEqual({ USD: 2 });
+    // Budget statuses cost a summary each: a burst of requests does not read them again.
+    expect(calls.budgets).toBe(1);
     feed.stop();
     events.emit(event);
     await vi.advanceTimersByTimeAsync(5_000);
