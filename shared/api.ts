@@ -27,6 +27,7 @@ import type { SavingsReferenceInput } from './schemas/savings.js';
 import type { BudgetAlertsQuery, BudgetInput } from './schemas/budgets.js';
 import type { Budget, BudgetAlert, Forecast } from './types.js';
 import type { AgentPreview, AgentSource, AgentSourceRef, AgentSourceUpdate } from './schemas/agents.js';
+import type { ForwardBatchInput, ForwardBatchResult, ForwardingStatus, ForwardingUpdate, HostInfo } from './schemas/forwarding.js';
 import type {
   ChannelsDeleteResult,
   Circuit,
@@ -135,6 +136,14 @@ export interface LedgerApi {
   previewAgentSource(input: AgentSourceRef): Promise<AgentPreview>;
   /** On: imports the agent's backlog, then follows its logs. Off: stops following; imported data stays. */
   setAgentSource(input: AgentSourceUpdate): Promise<AgentSource>;
+
+  /** A batch forwarded by another ModelMeter (requests, runs, circuit states), stored as coming from its host; idempotent. */
+  ingestForwarded(body: ForwardBatchInput): Promise<ForwardBatchResult>;
+  /** Where this machine forwards its ledger, and how far behind it is. */
+  getForwarding(): Promise<ForwardingStatus>;
+  setForwarding(input: ForwardingUpdate): Promise<ForwardingStatus>;
+  /** The machines this ledger has records from (this one first, as name null). */
+  listHosts(): Promise<HostInfo[]>;
 }
 
 export type LedgerOperation = keyof LedgerApi;
@@ -189,6 +198,10 @@ export const LEDGER_OPERATIONS = [
   'listAgentSources',
   'previewAgentSource',
   'setAgentSource',
+  'ingestForwarded',
+  'getForwarding',
+  'setForwarding',
+  'listHosts',
 ] as const satisfies readonly LedgerOperation[];
 
 export type { ChannelRef };

@@ -88,6 +88,10 @@ export const HTTP_ROUTES: RouteTable = {
   listAgentSources: () => ({ method: 'GET', path: '/agents' }),
   previewAgentSource: ({ id }) => ({ method: 'GET', path: `/agents/${encodeURIComponent(id)}/preview` }),
   setAgentSource: ({ id, enabled }) => ({ method: 'PUT', path: `/agents/${encodeURIComponent(id)}`, body: { enabled } }),
+  ingestForwarded: (body) => ({ method: 'POST', path: '/forward', body }),
+  getForwarding: () => ({ method: 'GET', path: '/forwarding' }),
+  setForwarding: (body) => ({ method: 'PUT', path: '/forwarding', body }),
+  listHosts: () => ({ method: 'GET', path: '/hosts' }),
 };
 
 /** The host facts of the headless server (the desktop answers the same over IPC). */

@@ -1,3 +1,4 @@
+import type { ForwardingStatus } from './schemas/forwarding.js';
 import type { CircuitStateName } from './schemas/circuit.js';
 import type { ProxyProtocol, WatcherKind } from './schemas/integrations.js';
 import type { PriceTier, PricingMethod } from './schemas/pricing.js';
@@ -55,6 +56,14 @@ export interface Summary {
   savings?: Savings;
   /** The range's requests per project, most requests first; `project` null holds those naming none. */
   byProject?: ProjectSummary[];
+  /** The range's requests per machine, present once another ModelMeter has forwarded here; `host` null is this machine. */
+  byHost?: HostSummary[];
+}
+
+/** One machine's requests in a summary's range. */
+export interface HostSummary extends Omit<UsageTotals, 'runtimeSeconds'> {
+  /** The machine's name as it forwards; null for this machine's own records. */
+  host: string | null;
 }
 
 /** One project's requests in a summary's range (requests only: runs belong to no project). */
@@ -110,6 +119,8 @@ export interface HistoryBucket extends UsageTotals {
   model?: string;
   /** With groupBy=project: the project's path, null for requests naming none. */
   project?: string | null;
+  /** With groupBy=host: the machine's name, null for this machine. */
+  host?: string | null;
 }
 
 export interface History {
@@ -161,6 +172,8 @@ export interface RequestRow extends TokenTotals {
   sessionId: string | null;
   /** The upstream's id for the answer (msg_..., chatcmpl-..., resp_...): one request per id. */
   responseId: string | null;
+  /** The machine that forwarded it; null for this machine's own. */
+  host: string | null;
 }
 
 /**
@@ -407,7 +420,11 @@ export type LedgerEvent =
   | { type: 'import'; file: string; progress: ImportProgress }
   | { type: 'budget-alert'; alert: BudgetAlert }
   | { type: 'budgets' }
-  | { type: 'agents'; agent: AgentSourceId; progress: AgentProgress };
+  | { type: 'agents'; agent: AgentSourceId; progress: AgentProgress }
+  /** Forwarding's status changed (at most about once a second while it sends). */
+  | { type: 'forwarding'; status: ForwardingStatus }
+  /** A machine forwarded here for the first time. */
+  | { type: 'hosts' };
 
 /** One upstream of a proxy route, as the API shows it: the key the app holds is never shown, only its mask. */
 export interface ProxyChannel {

@@ -78,6 +78,7 @@ function runRows(ledger: Ledger, range: ExportRange): ExportRow[] {
       branch: null,
       sessionId: null,
       responseId: null,
+      host: null,
       kind: 'run',
       runtimeMs: cell.runtimeMs,
       channelLabel: null,

@@ -36,6 +36,9 @@ import { SavingsService } from './savings-service.js';
 import { SettingsService } from './settings-service.js';
 import { UsageService } from './usage-service.js';
 import { MetricsService } from './metrics/metrics-service.js';
+import { ForwardService } from './forwarding/forward-service.js';
+import { HostService } from './hosts/host-service.js';
+import type { ForwardBatchInput, ForwardBatchResult, ForwardingStatus, ForwardingUpdate, HostInfo } from '../../shared/schemas/forwarding.js';
 import type { ExportFilter, LedgerServiceOptions } from './usage-service.js';
 
 export type { ExportFilter, LedgerServiceOptions } from './usage-service.js';
@@ -67,6 +70,10 @@ export class LedgerService implements LedgerApi {
   readonly budgets: BudgetService;
   /** Prometheus /metrics and the OTLP push; the HTTP host serves the one and starts and stops the other. */
   readonly metrics: MetricsService;
+  /** Forwarding this ledger to another ModelMeter; the hosts start and stop its sender with the core. */
+  readonly forwarding: ForwardService;
+  /** Machines that forward here, and the batches they send. */
+  private readonly hosts: HostService;
 
   constructor(
     readonly ledger: Ledger,
@@ -92,6 +99,8 @@ export class LedgerService implements LedgerApi {
     this.budgets = new BudgetService(context, this, options.budgets);
     // Metrics read the all-time figures through this API's summary, circuits and budgets.
     this.metrics = new MetricsService(context, this, otlpHeaders);
+    this.forwarding = new ForwardService(context);
+    this.hosts = new HostService(context);
   }
 
   /** Stops the read worker, if there is one; call before closing the ledger. */
@@ -312,6 +321,22 @@ export class LedgerService implements LedgerApi {
 
   getForecast(): Promise<Forecast> {
     return this.budgets.getForecast();
+  }
+
+  ingestForwarded(body: ForwardBatchInput): Promise<ForwardBatchResult> {
+    return this.hosts.ingestForwarded(body);
+  }
+
+  getForwarding(): Promise<ForwardingStatus> {
+    return this.forwarding.getForwarding();
+  }
+
+  setForwarding(input: ForwardingUpdate): Promise<ForwardingStatus> {
+    return this.forwarding.setForwarding(input);
+  }
+
+  listHosts(): Promise<HostInfo[]> {
+    return this.hosts.listHosts();
   }
 
   /** Today's range, for the tray and quick view. */

@@ -3,6 +3,7 @@
  * streams only, so it runs unchanged in Node 20+, Deno, Bun and browsers. Every ledger operation is
  * built from the shared route table, so this client, the dashboard and the server cannot drift.
  */
+import type { ForwardBatchInput, ForwardBatchResult, ForwardingStatus, ForwardingUpdate, HostInfo } from '../schemas/forwarding.js';
 import type { AppInfo } from '../app.js';
 import type { CircuitsBody, IngestBody, LedgerApi, LedgerOperation } from '../api.js';
 import type { OperationInput, OperationOutput } from '../bridge.js';
@@ -309,6 +310,22 @@ export class ModelMeterClient implements LedgerApi {
 
   setAgentSource(input: AgentSourceUpdate): Promise<AgentSource> {
     return this.call('setAgentSource', input);
+  }
+
+  ingestForwarded(body: ForwardBatchInput): Promise<ForwardBatchResult> {
+    return this.call('ingestForwarded', body);
+  }
+
+  getForwarding(): Promise<ForwardingStatus> {
+    return this.call('getForwarding', undefined);
+  }
+
+  setForwarding(input: ForwardingUpdate): Promise<ForwardingStatus> {
+    return this.call('setForwarding', input);
+  }
+
+  listHosts(): Promise<HostInfo[]> {
+    return this.call('listHosts', undefined);
   }
 
   listBudgets(): Promise<Budget[]> {

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { RANGE_PRESETS } from '../range-presets.js';
-import { apiTypeSchema, metricsKeySchema, modelNameSchema, projectSchema } from './request-record.js';
+import { apiTypeSchema, hostSchema, metricsKeySchema, modelNameSchema, projectSchema } from './request-record.js';
+
+/** The `host` filter's value for this machine's own records (those no other ModelMeter forwarded). */
+export const LOCAL_HOST = '@local';
 import { timeSchema } from './time.js';
 
 export { RANGE_PRESETS, type RangePreset } from '../range-presets.js';
@@ -19,6 +22,8 @@ export const summaryQuerySchema = z.strictObject({
   ...rangeFields,
   /** Only this project's requests (its path as recorded); the summary's byProject is always there. */
   project: projectSchema.optional(),
+  /** Only records from this machine (a host name as forwarded, or LOCAL_HOST for this one); byHost is there when other machines forward here. */
+  host: hostSchema.optional(),
 });
 export type SummaryQuery = z.input<typeof summaryQuerySchema>;
 
@@ -35,7 +40,8 @@ export const historyQuerySchema = z.strictObject({
   baseUrl: z.url({ protocol: /^https?$/, error: 'baseUrl must be an http(s) URL' }).optional(),
   apiType: apiTypeSchema.optional(),
   project: projectSchema.optional(),
-  groupBy: z.enum(['model', 'project']).optional(),
+  host: hostSchema.optional(),
+  groupBy: z.enum(['model', 'project', 'host']).optional(),
 });
 export type HistoryQuery = z.input<typeof historyQuerySchema>;
 
@@ -57,6 +63,7 @@ export const requestsQuerySchema = z.strictObject({
   apiType: apiTypeSchema.optional(),
   metricsKey: metricsKeySchema.optional(),
   project: projectSchema.optional(),
+  host: hostSchema.optional(),
   limit: limit(5_000, 100),
   /** The `nextBefore` cursor of the previous page. */
   before: z.string().regex(/^\d{1,16}$/, 'before is the nextBefore cursor of a previous page').optional(),
@@ -92,6 +99,7 @@ export const exportQuerySchema = z.strictObject({
   to: timeSchema.optional(),
   model: modelNameSchema.optional(),
   project: projectSchema.optional(),
+  host: hostSchema.optional(),
 });
 export type ExportQuery = z.input<typeof exportQuerySchema>;
 

@@ -67,6 +67,14 @@ export const responseIdSchema = z
   .max(256, 'responseId is longer than 256 characters')
   .refine((id) => !CONTROL_OR_BIDI.test(id), 'responseId must not hold control characters');
 
+/** The machine a record came from (forwarding between ModelMeters); absent: this machine. */
+export const hostSchema = z
+  .string()
+  .min(1, 'host must not be empty')
+  .max(64, 'host is longer than 64 characters')
+  .refine((name) => name.trim().length > 0, 'host must not be blank')
+  .refine((name) => !CONTROL_OR_BIDI.test(name), 'host must not hold control characters (NUL, newlines) or bidirectional overrides');
+
 /** Who served a cloud request ("openai", "anthropic", "google"...): picks the catalogue's prices. */
 export const providerSchema = z
   .string()
@@ -100,6 +108,7 @@ export const requestRecordSchema = z
     branch: branchSchema.optional(),
     sessionId: sessionIdSchema.optional(),
     responseId: responseIdSchema.optional(),
+    host: hostSchema.optional(),
   })
   .superRefine((record, ctx) => {
     if (record.success && record.failureClass !== undefined) {
@@ -141,6 +150,8 @@ export interface RequestRecord {
   sessionId?: string | null;
   /** The upstream's response id: a second record with the same one is the same call, counted once. */
   responseId?: string | null;
+  /** The machine the record came from when another ModelMeter forwarded it; absent or null: this one. */
+  host?: string | null;
 }
 
 export function toRequestRecord(parsed: RequestRecordParsed, now: number): RequestRecord {
@@ -166,6 +177,7 @@ export function toRequestRecord(parsed: RequestRecordParsed, now: number): Reque
     branch: parsed.branch ?? null,
     sessionId: parsed.sessionId ?? null,
     responseId: parsed.responseId ?? null,
+    host: parsed.host ?? null,
   };
 }
 

@@ -3,7 +3,7 @@ import { stringify } from 'csv-stringify';
 import type { ExportRow, RequestRow } from '../../../shared/types.js';
 
 /** What the export writes; rows from an older reader (plain request rows) leave the newer columns empty. */
-type LaterRequestColumns = 'project' | 'branch' | 'sessionId' | 'responseId';
+type LaterRequestColumns = 'project' | 'branch' | 'sessionId' | 'responseId' | 'host';
 export type ExportStreamRow = Omit<RequestRow, LaterRequestColumns> &
   Partial<Pick<RequestRow, LaterRequestColumns>> &
   Partial<Pick<ExportRow, 'kind' | 'runtimeMs' | 'channelLabel' | 'route'>>;

@@ -149,6 +149,7 @@ export class RequestLog {
       branch: row.branch_id === null ? null : ctx.branches.nameOf(row.branch_id),
       sessionId: row.session_id,
       responseId: row.response_id,
+      host: null,
     };
   }
 }

@@ -10,7 +10,7 @@ import { FakeDialog } from '../fakes.js';
 import { useTempDir } from '../support.js';
 
 function row(id: number): RequestRow {
-  return { id: String(id), ts: id, model: 'm', apiType: 'openai', inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0, success: true, failureClass: null, statusCode: 200, latencyMs: 12, ttftMs: null, channel: null, source: null, requestId: null, cost: 0.5, currency: 'USD', project: null, branch: null, sessionId: null, responseId: null };
+  return { id: String(id), ts: id, model: 'm', apiType: 'openai', inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0, success: true, failureClass: null, statusCode: 200, latencyMs: 12, ttftMs: null, channel: null, source: null, requestId: null, cost: 0.5, currency: 'USD', project: null, branch: null, sessionId: null, responseId: null, host: null };
 }
 
 describe('DesktopHost', () => {
