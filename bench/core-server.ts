@@ -15,7 +15,10 @@ async function main(): Promise<void> {
   // for reads on the main thread, to measure what the worker saves.
   const reads = process.env['MODELMETER_BENCH_READS'];
   if (reads !== undefined && reads !== 'inline' && reads !== 'worker') throw new Error('MODELMETER_BENCH_READS is inline or worker');
-  const core = await startCore({ dataDir, port: 0, token, ...(reads ? { reads } : {}) });
+  // Likewise MODELMETER_BENCH_WRITES=inline commits ingest on the main thread instead of the writer thread.
+  const writes = process.env['MODELMETER_BENCH_WRITES'];
+  if (writes !== undefined && writes !== 'inline' && writes !== 'worker') throw new Error('MODELMETER_BENCH_WRITES is inline or worker');
+  const core = await startCore({ dataDir, port: 0, token, ...(reads ? { reads } : {}), ...(writes ? { writes } : {}) });
   const stop = () => {
     core.close().then(
       () => process.exit(0),

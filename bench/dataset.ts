@@ -11,7 +11,7 @@ import type { RunEventInput } from '../shared/schemas/run-event.js';
  */
 
 /** Bump when anything below changes what is generated: a stored dataset of another version is rebuilt. */
-export const DATASET_VERSION = 6;
+export const DATASET_VERSION = 7;
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
@@ -24,6 +24,13 @@ export const REQUEST_ID_SHARE = 0.1;
 export const PROJECTS = Array.from({ length: 12 }, (_, i) => `/home/dev/src/project-${String.fromCharCode(97 + i)}`);
 const CLOUD_PROJECT_SHARE = 0.7;
 const LOCAL_PROJECT_SHARE = 0.2;
+
+/**
+ * Other machines whose records reach this ledger (issue 18: "projects and hosts present"): about one
+ * record in five names one of them, the rest are this machine's own (no host).
+ */
+export const HOSTS = ['gpu-rig', 'build-box', 'laptop-li'] as const;
+export const HOST_SHARE = 0.2;
 
 // ---------------------------------------------------------------------------------------------------
 // PRNG
@@ -575,6 +582,8 @@ function makeRecord(rng: Prng, ts: number, model: ModelSpec, catalogue: Catalogu
   if (ttftMs !== null && latencyMs !== null && ttftMs > latencyMs) latencyMs = ttftMs;
   // A few projects take most of the work, as on a developer's machine.
   const project = rng.chance(model.local ? LOCAL_PROJECT_SHARE : CLOUD_PROJECT_SHARE) ? PROJECTS[Math.min(rng.int(PROJECTS.length), rng.int(PROJECTS.length))]! : null;
+  // The first host takes half of the forwarded records, the others a quarter each.
+  const host = rng.chance(HOST_SHARE) ? HOSTS[Math.max(0, rng.int(4) - 1)]! : null;
 
   return {
     ts,
@@ -593,6 +602,7 @@ function makeRecord(rng: Prng, ts: number, model: ModelSpec, catalogue: Catalogu
     source,
     requestId,
     project,
+    host,
   };
 }
 

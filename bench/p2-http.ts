@@ -1,9 +1,9 @@
+import { fork } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import { buildCatalogue, recordBatches, toWire } from './dataset.js';
-import { fmtInt, fmtMs, log, percentile, processCpuSeconds, type Figure } from './util.js';
-import { forkChild, serverExecArgv, stopChild, type Child } from './children.js';
+import type { P2ClientJob, P2ClientResult } from './p2-client.js';
+import { BENCH_DIR, forkChild, serverExecArgv, stopChild, type Child } from './children.js';
+import { fmtInt, fmtMs, log, percentile, processCpuSeconds, type Measured } from './util.js';
 
 export interface P2Options {
   benchDir: string;
@@ -13,7 +13,12 @@ export interface P2Options {
   batchClients: number;
   singlePosts: number;
   singleClients: number;
+  /** The raw better-sqlite3 insert's rate measured in this run (P1): the limit of HTTP ingest. */
+  rawRate: number | null;
 }
+
+/** Issue 18: HTTP ingest from an ordinary client keeps at least this share of the raw insert's rate. */
+export const P2_RATIO_TARGET = 0.2;
 
 const TOKEN = 'bench-token-0123456789abcdef';
 const RECORDS_PER_DAY = 10_000_000 / 30;
@@ -33,130 +38,78 @@ async function stopServer(server: Server): Promise<void> {
   fs.rmSync(server.dataDir, { recursive: true, force: true });
 }
 
-interface Reply {
-  status: number;
-  body: string;
-}
-
-function post(agent: http.Agent, port: number, body: Buffer): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/api/v1/requests',
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': body.length, authorization: `Bearer ${TOKEN}` },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
-}
-
-interface LoadResult {
-  seconds: number;
-  accepted: number;
-  latenciesMs: number[];
+interface LoadResult extends P2ClientResult {
   serverCpu: number | null;
-  clientCpu: number;
 }
 
-/** `clients` loops, each posting the next unsent body until none are left; every answer is checked. */
-async function load(server: Server, bodies: readonly Buffer[], expected: readonly number[], clients: number): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
-  let next = 0;
-  let accepted = 0;
-  const latenciesMs: number[] = [];
+/** Runs the fetch client (p2-client.ts) in its own process against the server; every answer is checked there. */
+async function load(server: Server, job: Omit<P2ClientJob, 'port' | 'token'>): Promise<LoadResult> {
+  const client = fork(path.resolve(BENCH_DIR, 'p2-client.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const serverCpuBefore = processCpuSeconds(server.child.pid!);
-  const clientCpuBefore = process.cpuUsage();
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      for (;;) {
-        const index = next++;
-        if (index >= bodies.length) return;
-        const sent = performance.now();
-        const reply = await post(agent, server.port, bodies[index]!);
-        latenciesMs.push(performance.now() - sent);
-        if (reply.status !== 200) throw new Error(`ingest answered ${reply.status}: ${reply.body.slice(0, 300)}`);
-        const result = JSON.parse(reply.body) as { accepted: number; duplicates: number };
-        if (result.accepted !== expected[index]) throw new Error(`ingest accepted ${result.accepted} of ${expected[index]} records`);
-        accepted += result.accepted;
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  const serverCpuAfter = processCpuSeconds(server.child.pid!);
-  const clientCpu = process.cpuUsage(clientCpuBefore);
-  agent.destroy();
-  return {
-    seconds,
-    accepted,
-    latenciesMs,
-    serverCpu: serverCpuBefore === null || serverCpuAfter === null ? null : serverCpuAfter - serverCpuBefore,
-    clientCpu: (clientCpu.user + clientCpu.system) / 1e6,
-  };
-}
-
-/** Bodies serialised before the clock starts, so the load generator spends its time on sockets. */
-function serialise(seed: number, records: number, perBody: number): { bodies: Buffer[]; counts: number[] } {
-  const catalogue = buildCatalogue(seed);
-  const days = records / RECORDS_PER_DAY;
-  const bodies: Buffer[] = [];
-  const counts: number[] = [];
-  for (const batch of recordBatches({ records, endTs: Date.now(), days, seed }, catalogue, perBody)) {
-    const wire = batch.map(toWire);
-    bodies.push(Buffer.from(JSON.stringify(perBody === 1 ? wire[0] : wire)));
-    counts.push(batch.length);
+  try {
+    const reply = await new Promise<{ ok: true; result: P2ClientResult } | { ok: false; error: string }>((resolve, reject) => {
+      client.once('message', (message) => resolve(message as { ok: true; result: P2ClientResult } | { ok: false; error: string }));
+      client.once('exit', (code) => reject(new Error(`p2-client exited early (code ${code})`)));
+      client.send({ ...job, port: server.port, token: TOKEN } satisfies P2ClientJob);
+    });
+    if (!reply.ok) throw new Error(`P2 client: ${reply.error}`);
+    const serverCpuAfter = processCpuSeconds(server.child.pid!);
+    // The server's CPU over the whole client run (generation and warm-up included): an upper bound.
+    return { ...reply.result, serverCpu: serverCpuBefore === null || serverCpuAfter === null ? null : serverCpuAfter - serverCpuBefore };
+  } finally {
+    if (client.exitCode === null) client.kill('SIGTERM');
   }
-  return { bodies, counts };
 }
 
 function cpuNote(result: LoadResult): string {
-  const server = result.serverCpu === null ? 'n/a' : `${result.serverCpu.toFixed(1)} s (${((100 * result.serverCpu) / result.seconds).toFixed(0)}% of a core)`;
-  return `CPU during the run: server ${server}, load generator ${result.clientCpu.toFixed(1)} s (${((100 * result.clientCpu) / result.seconds).toFixed(0)}% of a core); both share the machine's 2 cores`;
+  const server = result.serverCpu === null ? 'n/a' : `${result.serverCpu.toFixed(1)} s`;
+  return `CPU: client process ${result.cpuSeconds.toFixed(1)} s (${((100 * result.cpuSeconds) / result.seconds).toFixed(0)}% of a core while measured); server ${server} over the client's whole run incl. warm-up; both share the machine's cores`;
 }
 
 /**
- * P2: HTTP ingest against a core (startCore, port 0, fresh temp data folder, default durability) in a
- * child process; the load generator runs in this process over keep-alive connections.
+ * P2: HTTP ingest into a core (startCore, port 0, fresh data folder, default durability) in a child
+ * process, from an ordinary fetch client in another process, against the raw insert of P1.
  */
-export async function runP2(options: P2Options): Promise<Figure[]> {
-  const figures: Figure[] = [];
+export async function runP2(options: P2Options): Promise<Measured> {
+  const result: Measured = { figures: [], ratios: [] };
   const tmp = path.join(options.benchDir, 'tmp');
 
   {
-    const warmup = 10;
-    const total = options.batches + warmup;
-    log(`P2a: serialising ${fmtInt(total)} bodies of ${options.batchRecords} records...`);
-    const { bodies, counts } = serialise(options.seed + 1, total * options.batchRecords, options.batchRecords);
     const server = await startServer(path.join(tmp, 'p2-batches'));
     try {
-      await load(server, bodies.slice(0, warmup), counts.slice(0, warmup), options.batchClients);
-      log(`P2a: ${options.batchClients} clients posting ${fmtInt(options.batches)} batches...`);
-      const result = await load(server, bodies.slice(warmup), counts.slice(warmup), options.batchClients);
-      const rate = result.accepted / result.seconds;
-      const avgBytes = bodies.reduce((sum, body) => sum + body.length, 0) / bodies.length;
+      log(`P2a: fetch client (own process), ${options.batchClients} posts in flight, ${fmtInt(options.batches)} posts of ${fmtInt(options.batchRecords)} records, JSON built per post...`);
+      const run = await load(server, {
+        seed: options.seed + 1,
+        perPost: options.batchRecords,
+        posts: options.batches,
+        warmupPosts: 10,
+        clients: options.batchClients,
+        recordsPerDay: RECORDS_PER_DAY,
+      });
+      const rate = run.accepted / run.seconds;
       log(`P2a: ${fmtInt(rate)} records/s`);
-      figures.push({
+      result.figures.push({
         id: 'P2a',
-        what: `HTTP ingest, batches of ${fmtInt(options.batchRecords)} (records/s)`,
+        what: `HTTP ingest, fetch client, batches of ${fmtInt(options.batchRecords)} (records/s)`,
         value: rate,
         unit: 'records/s',
         target: 100_000,
         better: 'higher',
         notes: [
-          `${fmtInt(result.accepted)} records in ${result.seconds.toFixed(2)} s, ${options.batchClients} concurrent keep-alive clients, ~${fmtInt(avgBytes / 1024)} KiB per body; batch latency p50 ${fmtMs(percentile(result.latenciesMs, 50))}, p99 ${fmtMs(percentile(result.latenciesMs, 99))}`,
-          cpuNote(result),
+          `${fmtInt(run.accepted)} records in ${run.seconds.toFixed(2)} s, ${options.batchClients} posts in flight from one fetch client in its own process, ~${fmtInt(run.meanBodyBytes / 1024)} KiB per body (JSON.stringify per post, timed); post latency p50 ${fmtMs(percentile(run.latenciesMs, 50))}, p99 ${fmtMs(percentile(run.latenciesMs, 99))}`,
+          cpuNote(run),
         ],
+      });
+      result.ratios.push({
+        id: 'P2',
+        what: `HTTP ingest (fetch client, ${options.batchClients} x ${fmtInt(options.batchRecords)} records in flight) vs raw insert`,
+        figure: rate,
+        limit: options.rawRate,
+        limitWhat: 'the raw insert of P1, same run',
+        unit: 'records/s',
+        kind: 'ratio',
+        target: P2_RATIO_TARGET,
+        better: 'higher',
       });
     } finally {
       await stopServer(server);
@@ -164,32 +117,34 @@ export async function runP2(options: P2Options): Promise<Figure[]> {
   }
 
   {
-    const warmup = 1_000;
-    const total = options.singlePosts + warmup;
-    log(`P2b: serialising ${fmtInt(total)} single-record bodies...`);
-    const { bodies, counts } = serialise(options.seed + 2, total, 1);
     const server = await startServer(path.join(tmp, 'p2-single'));
     try {
-      await load(server, bodies.slice(0, warmup), counts.slice(0, warmup), options.singleClients);
-      log(`P2b: ${options.singleClients} clients posting ${fmtInt(options.singlePosts)} single records...`);
-      const result = await load(server, bodies.slice(warmup), counts.slice(warmup), options.singleClients);
-      const rate = result.accepted / result.seconds;
+      log(`P2b: fetch client (own process), ${options.singleClients} posts in flight, ${fmtInt(options.singlePosts)} single-record posts...`);
+      const run = await load(server, {
+        seed: options.seed + 2,
+        perPost: 1,
+        posts: options.singlePosts,
+        warmupPosts: 1_000,
+        clients: options.singleClients,
+        recordsPerDay: RECORDS_PER_DAY,
+      });
+      const rate = run.accepted / run.seconds;
       log(`P2b: ${fmtInt(rate)} posts/s`);
-      figures.push({
+      result.figures.push({
         id: 'P2b',
-        what: 'HTTP ingest, single-record posts (posts/s)',
+        what: 'HTTP ingest, fetch client, single-record posts (posts/s)',
         value: rate,
         unit: 'posts/s',
         target: 3_000,
         better: 'higher',
         notes: [
-          `${fmtInt(result.accepted)} posts in ${result.seconds.toFixed(2)} s, ${options.singleClients} concurrent keep-alive clients; post latency p50 ${fmtMs(percentile(result.latenciesMs, 50))}, p99 ${fmtMs(percentile(result.latenciesMs, 99))}`,
-          cpuNote(result),
+          `${fmtInt(run.accepted)} posts in ${run.seconds.toFixed(2)} s, ${options.singleClients} posts in flight; post latency p50 ${fmtMs(percentile(run.latenciesMs, 50))}, p99 ${fmtMs(percentile(run.latenciesMs, 99))}`,
+          cpuNote(run),
         ],
       });
     } finally {
       await stopServer(server);
     }
   }
-  return figures;
+  return result;
 }

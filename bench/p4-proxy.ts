@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { fmtInt, fmtMs, log, percentile, type Figure } from './util.js';
+import { fmtInt, fmtMs, log, percentile, type Figure, type Measured, type Ratio } from './util.js';
 import { forkChild, serverExecArgv, stopChild } from './children.js';
 
 /**
@@ -41,6 +41,13 @@ function send(agent: http.Agent, port: number, route: string, body: Buffer, head
     request.on('error', reject);
     request.end(body);
   });
+}
+
+/** Latency of each of `count` requests, `concurrency` in flight at all times, and the wall time. */
+async function timedLoad(port: number, route: string, body: Buffer, count: number, concurrency: number): Promise<{ latencies: number[]; seconds: number }> {
+  const started = performance.now();
+  const latencies = await load(port, route, body, count, concurrency);
+  return { latencies, seconds: (performance.now() - started) / 1000 };
 }
 
 /** Latency of each of `count` requests, `concurrency` in flight at all times. */
@@ -129,12 +136,16 @@ async function summary(port: number): Promise<{ requests: number; failures: numb
   return (JSON.parse(reply) as { totals: { requests: number; failures: number; inputTokens: number; cacheReadTokens: number } }).totals;
 }
 
-export async function runP4(options: P4Options): Promise<Figure[]> {
+/** Issue 18: the proxy's overhead over calling the upstream directly (ms), and its saturated throughput vs a plain pass-through. */
+export const P4_TARGETS = { p50OverheadMs: 0.5, p99OverheadMs: 2, throughputRatio: 0.8 };
+
+export async function runP4(options: P4Options): Promise<Measured> {
   const dataDir = path.join(options.benchDir, 'tmp', 'p4');
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true });
   const upstream = await forkChild('p4-upstream.js', []);
   const core = await forkChild('core-server.js', [dataDir, TOKEN], serverExecArgv());
+  const passthrough = await forkChild('p4-passthrough.js', [String(upstream.port)]);
   try {
     const configure = await new Promise<number>((resolve, reject) => {
       const body = Buffer.from(JSON.stringify({ protocol: 'openai', channels: [{ baseUrl: `http://127.0.0.1:${upstream.port}` }] }));
@@ -154,8 +165,10 @@ export async function runP4(options: P4Options): Promise<Figure[]> {
     const instant = Buffer.from(JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'Say something short.' }] }));
     const direct = { port: upstream.port, route: '/v1/chat/completions' };
     const proxied = { port: core.port, route: '/r/bench/v1/chat/completions' };
-    log(`P4: warming up (direct and proxied, ${options.concurrency} concurrent)`);
+    const plain = { port: passthrough.port, route: '/r/bench/v1/chat/completions' };
+    log(`P4: warming up (direct, pass-through and proxied, ${options.concurrency} concurrent)`);
     await load(direct.port, direct.route, body, options.concurrency * 20, options.concurrency);
+    await load(plain.port, plain.route, body, options.concurrency * 20, options.concurrency);
     await load(proxied.port, proxied.route, body, options.concurrency * 20, options.concurrency);
     // Recording is buffered (1 s): let the warm-up's records land before counting.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -165,15 +178,26 @@ export async function runP4(options: P4Options): Promise<Figure[]> {
     const proxiedMs: number[] = [];
     const serialDirect: number[] = [];
     const serialProxied: number[] = [];
+    const plainMs: number[] = [];
     const saturatedDirect: number[] = [];
     const saturatedProxied: number[] = [];
+    const saturatedPlain: number[] = [];
+    // Wall time of the saturated rounds per path: throughput is requests / time.
+    const saturatedSeconds = { direct: 0, proxied: 0, plain: 0 };
+    const saturated = async (path: { port: number; route: string }, into: number[], key: keyof typeof saturatedSeconds) => {
+      const result = await timedLoad(path.port, path.route, instant, options.requests / 4, options.concurrency);
+      into.push(...result.latencies);
+      saturatedSeconds[key] += result.seconds;
+    };
     for (let round = 0; round < options.rounds; round++) {
       directMs.push(...(await load(direct.port, direct.route, body, options.requests, options.concurrency)));
+      plainMs.push(...(await load(plain.port, plain.route, body, options.requests, options.concurrency)));
       proxiedMs.push(...(await load(proxied.port, proxied.route, body, options.requests, options.concurrency)));
       serialDirect.push(...(await load(direct.port, direct.route, instant, 500, 1)));
       serialProxied.push(...(await load(proxied.port, proxied.route, instant, 500, 1)));
-      saturatedDirect.push(...(await load(direct.port, direct.route, instant, options.requests / 4, options.concurrency)));
-      saturatedProxied.push(...(await load(proxied.port, proxied.route, instant, options.requests / 4, options.concurrency)));
+      await saturated(direct, saturatedDirect, 'direct');
+      await saturated(plain, saturatedPlain, 'plain');
+      await saturated(proxied, saturatedProxied, 'proxied');
       log(`P4: round ${round + 1}/${options.rounds}: p50 direct ${fmtMs(percentile(directMs, 50))} / proxied ${fmtMs(percentile(proxiedMs, 50))}`);
     }
     log(`P4: ${options.streams} streams of ${options.streamChunks} chunks ${options.streamGapMs} ms apart, direct and proxied`);
@@ -187,26 +211,67 @@ export async function runP4(options: P4Options): Promise<Figure[]> {
     const recorded = after.requests - before.requests;
 
     const p = (values: number[], q: number) => percentile(values, q);
-    const overhead50 = p(proxiedMs, 50) - p(directMs, 50);
-    const overhead99 = p(proxiedMs, 99) - p(directMs, 99);
+    const rate = (count: number, seconds: number) => count / seconds;
+    const rateDirect = rate(saturatedDirect.length, saturatedSeconds.direct);
+    const ratePlain = rate(saturatedPlain.length, saturatedSeconds.plain);
+    const rateProxied = rate(saturatedProxied.length, saturatedSeconds.proxied);
     const firstDirect = directStreams.map((timing) => timing.firstChunkMs);
     const firstProxied = proxiedStreams.map((timing) => timing.firstChunkMs);
     const lateDirect = directStreams.flatMap((timing) => timing.lateMs);
     const lateProxied = proxiedStreams.flatMap((timing) => timing.lateMs);
     const notes = [
-      `${options.concurrency} concurrent, upstream answering in ${options.upstreamDelayMs} ms, ${fmtInt(options.rounds * options.requests)} requests per path: direct p50 ${fmtMs(p(directMs, 50))} p99 ${fmtMs(p(directMs, 99))}; proxied p50 ${fmtMs(p(proxiedMs, 50))} p99 ${fmtMs(p(proxiedMs, 99))}`,
-      `saturated (${options.concurrency} concurrent, upstream answering at once, ${fmtInt(saturatedDirect.length)} requests per path): direct p50 ${fmtMs(p(saturatedDirect, 50))} p99 ${fmtMs(p(saturatedDirect, 99))}, ${fmtInt(saturatedDirect.length / (saturatedDirect.reduce((a, b) => a + b, 0) / 1000 / options.concurrency))} req/s; proxied p50 ${fmtMs(p(saturatedProxied, 50))} p99 ${fmtMs(p(saturatedProxied, 99))}, ${fmtInt(saturatedProxied.length / (saturatedProxied.reduce((a, b) => a + b, 0) / 1000 / options.concurrency))} req/s`,
+      `${options.concurrency} concurrent, upstream answering in ${options.upstreamDelayMs} ms, ${fmtInt(options.rounds * options.requests)} requests per path: direct p50 ${fmtMs(p(directMs, 50))} p99 ${fmtMs(p(directMs, 99))}; plain pass-through (Fastify + node:http, no parsing or recording) p50 ${fmtMs(p(plainMs, 50))} p99 ${fmtMs(p(plainMs, 99))}; proxied p50 ${fmtMs(p(proxiedMs, 50))} p99 ${fmtMs(p(proxiedMs, 99))}`,
+      `the pass-through's own overhead over direct: p50 ${fmtMs(p(plainMs, 50) - p(directMs, 50))}, p99 ${fmtMs(p(plainMs, 99) - p(directMs, 99))} (what any proxy on this HTTP stack costs here)`,
+      `saturated (${options.concurrency} concurrent, upstream answering at once, ${fmtInt(saturatedDirect.length)} requests per path): direct ${fmtInt(rateDirect)} req/s (p99 ${fmtMs(p(saturatedDirect, 99))}); pass-through ${fmtInt(ratePlain)} req/s (p99 ${fmtMs(p(saturatedPlain, 99))}); proxied ${fmtInt(rateProxied)} req/s (p50 ${fmtMs(p(saturatedProxied, 50))} p99 ${fmtMs(p(saturatedProxied, 99))})`,
       `one at a time, upstream answering at once (${fmtInt(serialDirect.length)} requests per path): direct p50 ${fmtMs(p(serialDirect, 50))} p99 ${fmtMs(p(serialDirect, 99))}; proxied p50 ${fmtMs(p(serialProxied, 50))} p99 ${fmtMs(p(serialProxied, 99))}; overhead p50 ${fmtMs(p(serialProxied, 50) - p(serialDirect, 50))}`,
       `streaming, first chunk: direct p50 ${fmtMs(p(firstDirect, 50))} / proxied p50 ${fmtMs(p(firstProxied, 50))} p99 ${fmtMs(p(firstProxied, 99))}; later chunks behind their schedule: direct p50 ${fmtMs(p(lateDirect, 50))} p99 ${fmtMs(p(lateDirect, 99))}, proxied p50 ${fmtMs(p(lateProxied, 50))} p99 ${fmtMs(p(lateProxied, 99))}`,
       `recorded ${fmtInt(recorded)} of ${fmtInt(sent)} proxied requests, ${after.failures - before.failures} failures`,
     ];
     if (recorded !== sent) notes.push(`WARNING: the ledger recorded ${recorded} proxied requests, ${sent} were sent`);
-    return [
-      { id: 'P4', what: `proxy overhead p50 vs direct, ${options.concurrency} concurrent, upstream ${options.upstreamDelayMs} ms`, value: overhead50, unit: 'ms', target: 0.5, better: 'lower', notes },
-      { id: 'P4', what: `proxy overhead p99 vs direct, ${options.concurrency} concurrent, upstream ${options.upstreamDelayMs} ms`, value: overhead99, unit: 'ms', target: 2, better: 'lower' },
+    const figures: Figure[] = [
+      { id: 'P4', what: `proxied latency p50, ${options.concurrency} concurrent, upstream ${options.upstreamDelayMs} ms`, value: p(proxiedMs, 50), unit: 'ms', target: null, better: 'lower', notes },
+      { id: 'P4', what: `proxied latency p99, ${options.concurrency} concurrent, upstream ${options.upstreamDelayMs} ms`, value: p(proxiedMs, 99), unit: 'ms', target: null, better: 'lower' },
+      { id: 'P4', what: 'proxied throughput, saturated (req/s)', value: rateProxied, unit: 'req/s', target: null, better: 'higher' },
       { id: 'P4', what: 'first stream chunk, extra delay through the proxy (p50)', value: p(firstProxied, 50) - p(firstDirect, 50), unit: 'ms', target: null, better: 'lower' },
     ];
+    const ratios: Ratio[] = [
+      {
+        id: 'P4',
+        what: `proxy overhead p50 over direct (${options.concurrency} concurrent, upstream ${options.upstreamDelayMs} ms)`,
+        figure: p(proxiedMs, 50),
+        limit: p(directMs, 50),
+        limitWhat: 'calling the upstream directly, same run',
+        unit: 'ms',
+        kind: 'difference',
+        target: P4_TARGETS.p50OverheadMs,
+        better: 'lower',
+      },
+      {
+        id: 'P4',
+        what: `proxy overhead p99 over direct (${options.concurrency} concurrent, upstream ${options.upstreamDelayMs} ms)`,
+        figure: p(proxiedMs, 99),
+        limit: p(directMs, 99),
+        limitWhat: 'calling the upstream directly, same run',
+        unit: 'ms',
+        kind: 'difference',
+        target: P4_TARGETS.p99OverheadMs,
+        better: 'lower',
+      },
+      {
+        id: 'P4',
+        what: `proxy throughput, saturated (${options.concurrency} concurrent, upstream at once) vs plain pass-through`,
+        figure: rateProxied,
+        limit: ratePlain,
+        limitWhat: 'a bench-only Fastify pass-through (bytes only), same run',
+        unit: 'req/s',
+        kind: 'ratio',
+        target: P4_TARGETS.throughputRatio,
+        better: 'higher',
+      },
+    ];
+    return { figures, ratios };
   } finally {
+    await stopChild(passthrough);
     await stopChild(core, 'close');
     await stopChild(upstream);
     fs.rmSync(dataDir, { recursive: true, force: true });

@@ -10,10 +10,12 @@ import { runLoad } from './load/run-load.js';
 import { runP4 } from './p4-proxy.js';
 import { measureDisk, measureRss } from './p5-footprint.js';
 import { runP6 } from './p6-startup.js';
-import { fmtInt, log, machineBusySeconds, met, ownTreeCpuSeconds, REPO_ROOT, type Figure } from './util.js';
+import { fmtInt, log, machineBusySeconds, met, ownTreeCpuSeconds, ratioMet, ratioValue, REPO_ROOT, type Figure, type Ratio } from './util.js';
 
 const USAGE = `Usage: node dist/bench/run.js [p1] [p2] [p3] [p4] [p5] [p6] [load] [options]
-  With no ids, runs p1-p6; "load" (a sustained mixed workload) runs only when named.
+  With no ids, runs p1-p6; "load" (a sustained mixed workload) runs only when named. Each figure is
+  printed first beside its limit measured in the same run (a ratio with its target), then absolute.
+  p2 runs p1 too: its limit is p1's raw insert.
   --quick            smaller sizes everywhere (1M-request dataset): a smoke run, not the targets' setup
   --data-dir DIR     where the dataset and results.json live (default .bench-data/, or MODELMETER_BENCH_DIR)
   --records N        dataset size (default 10,000,000)
@@ -41,7 +43,7 @@ interface Sizes {
 }
 
 const FULL: Sizes = { datasetRecords: 10_000_000, p1Records: 1_000_000, p1Trials: 3, p2Batches: 300, p2SinglePosts: 30_000, p3Iterations: 200, p4Requests: 20_000, p4Rounds: 3, p4Streams: 200, p6Starts: 5, loadSeconds: 60 };
-const QUICK: Sizes = { datasetRecords: 1_000_000, p1Records: 200_000, p1Trials: 1, p2Batches: 60, p2SinglePosts: 6_000, p3Iterations: 50, p4Requests: 4_000, p4Rounds: 2, p4Streams: 40, p6Starts: 3, loadSeconds: 20 };
+const QUICK: Sizes = { datasetRecords: 1_000_000, p1Records: 200_000, p1Trials: 3, p2Batches: 60, p2SinglePosts: 6_000, p3Iterations: 50, p4Requests: 4_000, p4Rounds: 2, p4Streams: 40, p6Starts: 3, loadSeconds: 20 };
 
 function copyForHeadless(dataset: Dataset, dir: string): Dataset {
   fs.rmSync(dir, { recursive: true, force: true });
@@ -73,15 +75,35 @@ function formatTarget(figure: Figure): string {
   return `${op} ${formatValue({ ...figure, value: figure.target })}`;
 }
 
+function markdownTable(header: readonly string[], rows: readonly string[][], rightAligned: ReadonlySet<number>): string {
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]) => `| ${cells.map((cell, i) => (rightAligned.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
 function table(figures: readonly Figure[]): string {
   const rows = figures.map((figure) => {
     const ok = met(figure);
     return [figure.id, figure.what, formatValue(figure), formatTarget(figure), ok === null ? '-' : ok ? 'yes' : 'NO'];
   });
-  const header = ['id', 'what', 'measured', 'target', 'met'];
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: readonly string[]) => `| ${cells.map((cell, i) => (i >= 2 && i <= 3 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+  return markdownTable(['id', 'what', 'measured', 'target', 'met'], rows, new Set([2, 3]));
+}
+
+function formatRatioValue(ratio: Ratio, value: number | null): string {
+  if (value === null) return 'not measured';
+  if (ratio.kind === 'ratio') return `${value.toFixed(2)}x`;
+  return `${value >= 0 ? '+' : ''}${formatValue({ id: '', what: '', value, unit: ratio.unit, target: null, better: ratio.better })}`;
+}
+
+/** Issue 18: each figure beside its limit measured in the same run, as a ratio (or a difference) with its target. */
+function ratioTable(ratios: readonly Ratio[]): string {
+  const withUnit = (ratio: Ratio, value: number | null) => formatValue({ id: '', what: '', value, unit: ratio.unit, target: null, better: ratio.better });
+  const rows = ratios.map((ratio) => {
+    const ok = ratioMet(ratio);
+    const target = `${ratio.better === 'higher' ? '>=' : '<='} ${formatRatioValue(ratio, ratio.target)}${ratio.targetNote ? ` (${ratio.targetNote})` : ''}`;
+    return [ratio.id, ratio.what, withUnit(ratio, ratio.figure), ratio.limitWhat, withUnit(ratio, ratio.limit), formatRatioValue(ratio, ratioValue(ratio)), target, ok === null ? '-' : ok ? 'yes' : 'NO'];
+  });
+  return markdownTable(['id', 'figure', 'measured', 'limit (same run)', 'limit measured', 'ratio', 'target', 'met'], rows, new Set([2, 4, 5]));
 }
 
 async function main(): Promise<void> {
@@ -123,16 +145,25 @@ async function main(): Promise<void> {
   const ownBefore = ownTreeCpuSeconds();
   const started = performance.now();
   const figures: Figure[] = [];
+  const ratios: Ratio[] = [];
+  const add = (measured: { figures: Figure[]; ratios: Ratio[] }) => {
+    figures.push(...measured.figures);
+    ratios.push(...measured.ratios);
+  };
 
-  if (selected.has('p1')) figures.push(...(await runP1({ benchDir, records: sizes.p1Records, batch: 5_000, trials: sizes.p1Trials, seed })));
+  // P2's limit is P1's raw insert: P1 runs whenever P2 does.
+  let rawRate: number | null = null;
+  if (selected.has('p1') || selected.has('p2')) {
+    const p1 = await runP1({ benchDir, records: sizes.p1Records, batch: 5_000, trials: sizes.p1Trials, seed });
+    rawRate = p1.rawRate;
+    add(p1);
+  }
   if (selected.has('p2')) {
-    figures.push(
-      ...(await runP2({ benchDir, seed, batchRecords: 1_000, batches: sizes.p2Batches, batchClients: 4, singlePosts: sizes.p2SinglePosts, singleClients: 64 })),
-    );
+    add(await runP2({ benchDir, seed, batchRecords: 1_000, batches: sizes.p2Batches, batchClients: 4, singlePosts: sizes.p2SinglePosts, singleClients: 64, rawRate }));
   }
   if (selected.has('p4')) {
-    figures.push(
-      ...(await runP4({
+    add(
+      await runP4({
         benchDir,
         requests: sizes.p4Requests,
         upstreamDelayMs: 20,
@@ -141,7 +172,7 @@ async function main(): Promise<void> {
         streams: sizes.p4Streams,
         streamChunks: 20,
         streamGapMs: 10,
-      })),
+      }),
     );
   }
 
@@ -149,15 +180,15 @@ async function main(): Promise<void> {
   if (selected.has('p3') || selected.has('p5') || selected.has('p6') || selected.has('load')) {
     dataset = await ensureDataset(benchDir, { records: sizes.datasetRecords, days: 30, leadHours: 6, seed }, { rebuild: values.rebuild ?? false });
   }
-  if (dataset && selected.has('p3')) figures.push(...(await runP3(dataset, { iterations: sizes.p3Iterations, seed })));
   if (dataset && selected.has('p5')) figures.push(measureDisk(dataset));
-  if (dataset && (selected.has('p5') || selected.has('p6'))) {
+  if (dataset && (selected.has('p3') || selected.has('p5') || selected.has('p6'))) {
     // The headless server runs housekeeping against the real clock (program runs, minute-rollup
     // trimming, retention): it gets a copy, so the stored dataset stays as built for the next run.
     const copy = copyForHeadless(dataset, path.join(benchDir, 'tmp', 'headless'));
     try {
+      if (selected.has('p3')) add(await runP3(copy, { iterations: sizes.p3Iterations, seed }));
       if (selected.has('p5')) figures.push(await measureRss(copy));
-      if (selected.has('p6')) figures.push(await runP6(copy, sizes.p6Starts, path.join(benchDir, 'tmp')));
+      if (selected.has('p6')) add(await runP6(copy, sizes.p6Starts, path.join(benchDir, 'tmp')));
     } finally {
       fs.rmSync(copy.dir, { recursive: true, force: true });
     }
@@ -165,6 +196,7 @@ async function main(): Promise<void> {
   // Last: it writes for a minute to a copy of the dataset, and its noise should not reach the others.
   if (dataset && selected.has('load')) figures.push(...(await runLoad({ benchDir, dataset, seconds: sizes.loadSeconds, seed })));
   figures.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  ratios.sort((a, b) => (a.id.slice(0, 2) < b.id.slice(0, 2) ? -1 : a.id.slice(0, 2) > b.id.slice(0, 2) ? 1 : 0));
   const machineAfter = machineBusySeconds();
   const ownAfter = ownTreeCpuSeconds();
 
@@ -186,11 +218,17 @@ async function main(): Promise<void> {
     );
   }
   out.push('');
+  if (ratios.length > 0) {
+    out.push('Each figure beside its limit, measured in this run (issue 18):');
+    out.push(ratioTable(ratios));
+    out.push('');
+    out.push('Absolute figures (machines differ 2-3x; targets as on the developers\' machine):');
+  }
   out.push(table(figures));
   out.push('');
   for (const figure of figures) for (const note of figure.notes ?? []) out.push(`${figure.id}: ${note}`);
   out.push('');
-  if (selected.has('p2')) out.push(`P2 note: the load generator and the server share this machine's ${os.cpus().length} cores, so P2 understates what a server with the machine to itself would take.`);
+  if (selected.has('p2')) out.push(`P2 note: the fetch client runs in its own process, but it and the server share this machine's ${os.cpus().length} cores, so P2 understates what a server with the machine to itself would take.`);
   if (otherCpu !== null) {
     const share = otherCpu / seconds;
     out.push(
@@ -209,6 +247,7 @@ async function main(): Promise<void> {
     dataset: dataset ? { ...dataset.marker, file: dataset.file, reused: dataset.reused } : null,
     seconds,
     otherProcessesCpuSeconds: otherCpu,
+    ratios: ratios.map((ratio) => ({ ...ratio, value: ratioValue(ratio), met: ratioMet(ratio) })),
     figures: figures.map((figure) => ({ ...figure, met: met(figure) })),
   };
   fs.writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);

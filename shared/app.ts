@@ -53,6 +53,8 @@ export interface ExportRequest {
   model?: string;
   /** A project path as the summary's byProject names it. */
   project?: string;
+  /** A machine as listHosts names it, or '@local' (LOCAL_HOST) for this one. */
+  host?: string;
 }
 
 export type AppOperation = keyof AppApi;

@@ -5,10 +5,15 @@ import { parseArgs } from 'node:util';
 import { HEADLESS_MAIN, REPO_ROOT } from '../util.js';
 import { DEFAULT_OPTIONS, runCrash } from './harness.js';
 import { formatResult } from './report.js';
+import { formatForwarding, runForwardingCrash } from './forwarding.js';
+
+/** Kills of the forwarding scenario by default. */
+const FORWARD_KILLS = 5;
 
 const USAGE = `Usage: npm run crash -- [--kills N] [--proxy-kills N] [--seed N] [--rate R] [--proxy-rate R] [--data-dir DIR] [--out FILE]
   --kills N        kill -9 during HTTP ingest and run reports (default ${DEFAULT_OPTIONS.kills})
   --proxy-kills N  kill -9 during proxied traffic (default ${DEFAULT_OPTIONS.proxyKills})
+  --forward-kills N  kill -9 of a source forwarding to a second server, during ingest (default ${FORWARD_KILLS}; 0 skips it)
   --seed N         seeds the kill moments and the records (default: random, printed)
   --rate R         ingest records per second over all clients (default ${DEFAULT_OPTIONS.rate})
   --proxy-rate R   proxied requests per second (default ${DEFAULT_OPTIONS.proxyRate})
@@ -33,6 +38,7 @@ async function main(): Promise<void> {
     options: {
       kills: { type: 'string' },
       'proxy-kills': { type: 'string' },
+      'forward-kills': { type: 'string' },
       seed: { type: 'string' },
       rate: { type: 'string' },
       'proxy-rate': { type: 'string' },
@@ -69,9 +75,16 @@ async function main(): Promise<void> {
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${formatResult(result)}\n`);
+  const forwardKills = Math.floor(number(values['forward-kills'], FORWARD_KILLS, 'forward-kills'));
+  const forwarding =
+    forwardKills > 0
+      ? await runForwardingCrash({ main: HEADLESS_MAIN, seed, kills: forwardKills, minKillMs: 50, maxKillMs: 2_000, log: (line) => process.stderr.write(`${line}\n`) })
+      : null;
+  if (forwarding) process.stdout.write(`\n${formatForwarding(forwarding)}\n`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, `${JSON.stringify({ machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? null, node: process.version }, ...result }, null, 2)}\n`);
+  fs.writeFileSync(out, `${JSON.stringify({ machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? null, node: process.version }, ...result, forwarding }, null, 2)}\n`);
   process.stdout.write(`Result: ${out}\n`);
+  if (forwarding && forwarding.violations.length > 0) process.exitCode = 1;
   if (result.violations.length > 0) {
     process.stdout.write(`The database is kept for inspection in ${dataDir}\n`);
     process.exitCode = 1;

@@ -22,6 +22,9 @@ export interface ServerOptions {
   main: string;
   dataDir: string;
   port: number;
+  /** More command-line options (the forwarding scenario's --forward-to) and environment variables. */
+  args?: string[];
+  env?: Record<string, string>;
 }
 
 /**
@@ -32,8 +35,9 @@ export async function startLife(options: ServerOptions, index: number, limitMs =
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !key.startsWith('MODELMETER_')) env[key] = value;
   env['MODELMETER_TOKEN'] = CRASH_TOKEN;
+  Object.assign(env, options.env);
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, [options.main, '--data-dir', options.dataDir, '--port', String(options.port)], {
+  const child = spawn(process.execPath, [options.main, '--data-dir', options.dataDir, '--port', String(options.port), ...(options.args ?? [])], {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -23,6 +23,10 @@ export interface LoadOptions {
 }
 
 export const STALL_MS = 50;
+/** Issue 18: the event loop never waits longer than this under the mixed load (writes off the loop). */
+export const EVENT_LOOP_MAX_TARGET_MS = 20;
+/** Issue 18: a dashboard's 10 parallel calls all answered within this, p99. */
+export const DASHBOARD_REFRESH_TARGET_MS = 100;
 /** Synchronous sections at least this long are named in the report. */
 const SLOW_MS = 20;
 const TOKEN = 'bench-load-token-0123456789abcdef';
@@ -173,10 +177,10 @@ export async function runLoad(options: LoadOptions): Promise<Figure[]> {
     const stat = (kind: string) => book.stats(kind);
     const p99 = (kind: string): number | null => stat(kind)?.p99 ?? null;
     const figures: Figure[] = [
-      { id: 'LOAD', what: `server event-loop delay, max (mixed load, ${seconds.toFixed(0)} s)`, value: e.max, unit: 'ms', target: STALL_MS, better: 'lower', notes },
+      { id: 'LOAD', what: `server event-loop delay, max (mixed load, ${seconds.toFixed(0)} s)`, value: e.max, unit: 'ms', target: EVENT_LOOP_MAX_TARGET_MS, better: 'lower', notes },
       { id: 'LOAD', what: 'server event-loop delay, p99', value: e.p99, unit: 'ms', target: null, better: 'lower' },
       { id: 'LOAD', what: `server stalls over ${STALL_MS} ms`, value: report.stalls.length, unit: 'stalls', target: 0, better: 'lower' },
-      { id: 'LOAD', what: `${DASHBOARD_REFRESH}, p99`, value: p99(DASHBOARD_REFRESH), unit: 'ms', target: null, better: 'lower' },
+      { id: 'LOAD', what: `${DASHBOARD_REFRESH}, p99`, value: p99(DASHBOARD_REFRESH), unit: 'ms', target: DASHBOARD_REFRESH_TARGET_MS, better: 'lower' },
       { id: 'LOAD', what: 'ingest batch (100-1,000 records), p99', value: p99('ingest batch'), unit: 'ms', target: null, better: 'lower' },
       { id: 'LOAD', what: 'ingest single record, p99', value: p99('ingest single record'), unit: 'ms', target: null, better: 'lower' },
       { id: 'LOAD', what: `proxied completion (upstream ${PLAN.proxy.upstreamMs} ms), p99`, value: p99(`proxied completion (upstream ${PLAN.proxy.upstreamMs} ms)`), unit: 'ms', target: null, better: 'lower' },

@@ -1,6 +1,6 @@
 import type { CircuitsBody } from '../../shared/api.js';
 import { ApiError } from '../../shared/errors.js';
-import { circuitUpdateSchema, MAX_CIRCUIT_UPDATES, type CircuitsResult } from '../../shared/schemas/circuit.js';
+import { circuitUpdateSchema, MAX_CIRCUIT_UPDATES, type CircuitsResult, type CircuitUpdate } from '../../shared/schemas/circuit.js';
 import { circuitEventsQuerySchema, circuitResetQuerySchema, circuitsQuerySchema, type CircuitEventsQuery, type CircuitsQuery } from '../../shared/schemas/queries.js';
 import { metricsKeySchema } from '../../shared/schemas/request-record.js';
 import type { Circuit, CircuitEvent } from '../../shared/types.js';
@@ -10,6 +10,13 @@ import { channelIdsOf } from '../ledger/reads/read-queries.js';
 import { assertOrdered } from '../ledger/time/ranges.js';
 import type { BreakerStepInput } from '../sources/ports.js';
 import { DomainService } from './domain-service.js';
+
+/** A circuit whose state a write changed, for the event announcing it. */
+export interface CircuitChange {
+  metricsKey: string;
+  apiType: string;
+  state: Circuit['state'];
+}
 
 /** Upstream channels' circuit states: reported by gateways, stepped by the proxy's breakers, reset by a person. */
 export class CircuitService extends DomainService {
@@ -33,37 +40,48 @@ export class CircuitService extends DomainService {
         throw error;
       }
     });
+    const changed = this.ledger.write(() => this.writeUpdates(updates));
+    this.announce(changed);
+    return { updated: updates.length, changed: changed.length };
+  }
+
+  /**
+   * Applies validated circuit states; call inside a write transaction (a forwarded batch writes them
+   * with its runs), then announce() what changed once it is committed.
+   */
+  writeUpdates(updates: readonly CircuitUpdate[]): CircuitChange[] {
     const ledger = this.ledger;
     const now = this.now;
-    const changed: { metricsKey: string; apiType: string; state: Circuit['state'] }[] = [];
-    ledger.write(() =>
-      updates.forEach((update, index) => {
-        const apiTypeId = ledger.ctx.apiTypes.ensure(update.apiType);
-        let key = update.metricsKey;
-        let meta: { baseUrl?: string; keyMask?: string; label?: string } = {};
-        if (update.channel) {
-          const baseUrl = normalizeBaseUrl(update.channel.baseUrl);
-          if (update.channel.apiKey !== undefined) {
-            key = computeMetricsKey(baseUrl, update.channel.apiKey);
-            meta = { baseUrl, keyMask: maskKey(update.channel.apiKey) };
-          } else {
-            const found = ledger.ctx.channels.keyByMask(baseUrl, update.channel.keyMask!, apiTypeId);
-            if (found === undefined) {
-              throw new ApiError('not_found', `no known ${update.apiType} channel at ${baseUrl} with key ${update.channel.keyMask}; give the apiKey or the metricsKey`, [
-                { index, field: 'channel', reason: 'unknown channel' },
-              ]);
-            }
-            key = found;
+    const changed: CircuitChange[] = [];
+    updates.forEach((update, index) => {
+      const apiTypeId = ledger.ctx.apiTypes.ensure(update.apiType);
+      let key = update.metricsKey;
+      let meta: { baseUrl?: string; keyMask?: string; label?: string } = {};
+      if (update.channel) {
+        const baseUrl = normalizeBaseUrl(update.channel.baseUrl);
+        if (update.channel.apiKey !== undefined) {
+          key = computeMetricsKey(baseUrl, update.channel.apiKey);
+          meta = { baseUrl, keyMask: maskKey(update.channel.apiKey) };
+        } else {
+          const found = ledger.ctx.channels.keyByMask(baseUrl, update.channel.keyMask!, apiTypeId);
+          if (found === undefined) {
+            throw new ApiError('not_found', `no known ${update.apiType} channel at ${baseUrl} with key ${update.channel.keyMask}; give the apiKey or the metricsKey`, [
+              { index, field: 'channel', reason: 'unknown channel' },
+            ]);
           }
+          key = found;
         }
-        if (update.label !== undefined) meta.label = update.label;
-        const channelId = ledger.ctx.channels.ensure(key!, apiTypeId, meta);
-        const transition = ledger.circuits.set(channelId, update, update.ts ?? now, update.reason ?? null);
-        if (transition) changed.push({ metricsKey: key!, apiType: update.apiType, state: transition.to });
-      }),
-    );
+      }
+      if (update.label !== undefined) meta.label = update.label;
+      const channelId = ledger.ctx.channels.ensure(key!, apiTypeId, meta);
+      const transition = ledger.circuits.set(channelId, update, update.ts ?? now, update.reason ?? null);
+      if (transition) changed.push({ metricsKey: key!, apiType: update.apiType, state: transition.to });
+    });
+    return changed;
+  }
+
+  announce(changed: readonly CircuitChange[]): void {
     for (const change of changed) this.events.emit({ type: 'circuits', ...change });
-    return { updated: updates.length, changed: changed.length };
   }
 
   async listCircuits(query: CircuitsQuery): Promise<Circuit[]> {

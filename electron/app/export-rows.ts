@@ -10,6 +10,8 @@ export interface ExportRange {
   modelId?: number;
   /** -1 matches nothing (an unknown project); runs, having no project, are left out when set. */
   projectId?: number;
+  /** 0 = this machine's own records, -1 matches nothing; runs are those of that machine. */
+  hostId?: number;
 }
 
 /** Where a proxied request's source names its route (electron/sources/proxy/exchange.ts). */
@@ -27,9 +29,10 @@ export function* exportRowChunks(ledger: Ledger, range: ExportRange): Generator<
     to: range.to,
     ...(range.modelId === undefined ? {} : { modelId: range.modelId }),
     ...(range.projectId === undefined ? {} : { projectId: range.projectId }),
+    ...(range.hostId === undefined ? {} : { hostId: range.hostId }),
   });
   for (const chunk of requests) yield chunk.map((row) => requestRow(row, labels));
-  if (range.modelId === -1 || range.projectId !== undefined) return;
+  if (range.modelId === -1 || range.hostId === -1 || range.projectId !== undefined) return;
   const runs = runRows(ledger, range);
   if (runs.length > 0) yield runs;
 }
@@ -49,7 +52,7 @@ function runRows(ledger: Ledger, range: ExportRange): ExportRow[] {
   const now = ctx.now();
   const spec = { from: range.from, to: range.to, starts: [range.from], widthMs: null };
   const versionsOf = (modelId: number) => ctx.prices.versions(modelId);
-  const spans = ledger.runs.spans(range.from, range.to, range.modelId).sort((a, b) => a.start - b.start || a.modelId - b.modelId);
+  const spans = ledger.runs.spans(range.from, range.to, range.modelId, range.hostId).sort((a, b) => a.start - b.start || a.modelId - b.modelId);
   const rows: ExportRow[] = [];
   for (const span of spans) {
     const [cell] = runtimeCells([span], spec, now, true, versionsOf);
@@ -78,7 +81,7 @@ function runRows(ledger: Ledger, range: ExportRange): ExportRow[] {
       branch: null,
       sessionId: null,
       responseId: null,
-      host: null,
+      host: span.hostId ? ctx.hosts.nameOf(span.hostId) : null,
       kind: 'run',
       runtimeMs: cell.runtimeMs,
       channelLabel: null,

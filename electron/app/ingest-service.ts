@@ -4,23 +4,71 @@ import { runEventSchema, type RunEventInput } from '../../shared/schemas/run-eve
 import type { IngestResult, Run } from '../../shared/types.js';
 import { BufferedWriter, type BufferedWriterOptions } from '../ledger/ingest/buffered-writer.js';
 import { GroupCommitWriter } from '../ledger/ingest/group-commit.js';
+import { compiledWriteWorker, WriteWorkerClient, writeWorkerUnusable } from '../ledger/ingest/writer/write-worker-client.js';
 import { parseIngestBodyInChunks } from '../ledger/input/ingest-body.js';
 import { parseInput } from '../ledger/input/validation.js';
 import type { WriteResult } from '../ledger/store/request-writer.js';
 import { DomainService, type ServiceContext } from './domain-service.js';
 
+export interface IngestOptions {
+  /**
+   * Where HTTP batches and in-process producers' records are committed: 'inline' on the main
+   * connection (the default; TypeScript sources cannot start the thread), or 'worker' in the writer
+   * thread (electron/ledger/ingest/writer/) on its own connection, so fsync and rollups never hold
+   * the event loop. 'worker' needs the compiled entry (compiledWriteWorker(), or writeWorker) and a
+   * database file; where neither is there it falls back to 'inline'.
+   */
+  writes?: 'inline' | 'worker';
+  /** The writer thread's entry, when not the compiled one next to the code (tests). */
+  writeWorker?: URL;
+  /** The better-sqlite3 addon the thread's connection loads (Electron's build on the desktop). */
+  nativeBinding?: string;
+  /** Where the thread reports that it stopped or could not start. */
+  log?: (message: string) => void;
+}
+
 /** Requests and runs coming in: the group-commit path (HTTP), the buffered path (in-process) and direct writes. */
 export class IngestService extends DomainService {
-  private readonly committed: GroupCommitWriter;
+  private readonly inline: GroupCommitWriter;
+  /** The writer thread, when `writes: 'worker'` could start it. */
+  private readonly thread: WriteWorkerClient | null;
 
-  constructor(context: ServiceContext) {
+  constructor(context: ServiceContext, options: IngestOptions = {}) {
     super(context);
     const ledger = this.ledger;
-    this.committed = new GroupCommitWriter(ledger, (results) => this.announceRequests(results));
+    this.inline = new GroupCommitWriter(ledger, (results) => this.announceRequests(results));
+    this.thread = this.writerThread(options);
+  }
+
+  private writerThread(options: IngestOptions): WriteWorkerClient | null {
+    if (options.writes !== 'worker') return null;
+    const log = options.log ?? (() => {});
+    const workerUrl = options.writeWorker ?? compiledWriteWorker();
+    const unusable = workerUrl === null ? 'the compiled writer thread is missing' : writeWorkerUnusable(this.ledger);
+    if (unusable !== null) {
+      log(`writes stay on the main thread: ${unusable}`);
+      return null;
+    }
+    return new WriteWorkerClient({
+      ledger: this.ledger,
+      workerUrl: workerUrl!,
+      fallback: this.inline,
+      onCommit: (results) => this.announceRequests(results),
+      log,
+      ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+    });
+  }
+
+  /** Whether committed batches go to the writer thread now. */
+  get writesInThread(): boolean {
+    return this.thread?.usingWorker ?? false;
   }
 
   /** The non-blocking path for producers inside the process; see BufferedWriter. */
   createBufferedWriter(options?: BufferedWriterOptions): BufferedWriter {
+    const thread = this.thread;
+    // The thread announces its commits itself (onCommit); a failure requeues the batch.
+    if (thread !== null) return new BufferedWriter((records) => thread.submit(records), options);
     return new BufferedWriter((records) => {
       const result = this.ledger.write(() => this.ledger.requests.write(records));
       this.announceRequests([result]);
@@ -37,20 +85,30 @@ export class IngestService extends DomainService {
   async ingestRequests(body: IngestBody | unknown): Promise<IngestResult> {
     const records = await parseIngestBodyInChunks(body, this.now);
     if (records.length === 0) return { accepted: 0, duplicates: 0 };
-    const result = await this.committed.submit(records);
+    const result = await (this.thread ?? this.inline).submit(records);
     return { accepted: result.accepted, duplicates: result.duplicates };
+  }
+
+  /** Validated records through the committed path (group commit, or the writer thread): resolves once they are committed. */
+  submitRecords(records: RequestRecord[]): Promise<WriteResult> {
+    return (this.thread ?? this.inline).submit(records);
   }
 
   async reportRun(input: RunEventInput): Promise<Run> {
     const event = parseInput(runEventSchema, input, 'run event');
-    const run = this.ledger.write(() => this.ledger.runs.report(event));
+    // A heartbeat must not hold the event loop while the writer thread commits a batch.
+    const run = await this.ledger.ctx.writeWhenFree(() => this.ledger.runs.report(event));
     this.events.emit({ type: 'runs', model: run.model, run });
     return run;
   }
 
-  /** Flushes what is queued; the caller then closes the ledger. */
+  /**
+   * Commits what is queued (waiting for the writer thread, which then closes its connection; later
+   * batches are committed on the main connection); the caller then closes the ledger.
+   */
   flush(): void {
-    this.committed.flush();
+    if (this.thread !== null) this.thread.close();
+    this.inline.flush();
   }
 
   private announceRequests(results: WriteResult[]): void {

@@ -26,7 +26,7 @@ import type { BudgetAlertsQuery, BudgetInput } from '../../shared/schemas/budget
 import type { Budget, BudgetAlert, Forecast } from '../../shared/types.js';
 import { AgentService } from './agent-service.js';
 import type { AgentPreview, AgentSource, AgentSourceRef, AgentSourceUpdate } from '../../shared/schemas/agents.js';
-import { IngestService } from './ingest-service.js';
+import { IngestService, type IngestOptions } from './ingest-service.js';
 import { IntegrationService } from './integration-service.js';
 import { MaintenanceService } from './maintenance-service.js';
 import { PricingService } from './pricing-service.js';
@@ -35,8 +35,10 @@ import { CatalogueUpdateService } from './catalogue-update-service.js';
 import { SavingsService } from './savings-service.js';
 import { SettingsService } from './settings-service.js';
 import { UsageService } from './usage-service.js';
+import type { JsonAnswer } from '../ledger/reads/protocol.js';
 import { MetricsService } from './metrics/metrics-service.js';
 import { ForwardService } from './forwarding/forward-service.js';
+import type { ForwardTokenVault } from '../sources/secrets/forward-token.js';
 import { HostService } from './hosts/host-service.js';
 import type { ForwardBatchInput, ForwardBatchResult, ForwardingStatus, ForwardingUpdate, HostInfo } from '../../shared/schemas/forwarding.js';
 import type { ExportFilter, LedgerServiceOptions } from './usage-service.js';
@@ -77,11 +79,11 @@ export class LedgerService implements LedgerApi {
 
   constructor(
     readonly ledger: Ledger,
-    options: LedgerServiceOptions & { budgets?: BudgetServiceOptions; /** The OTLP push's headers (the data folder's file; memory in tests). */ otlpHeaders?: OtlpHeaderVault } = {},
+    options: LedgerServiceOptions & IngestOptions & { budgets?: BudgetServiceOptions; /** The OTLP push's headers (the data folder's file; memory in tests). */ otlpHeaders?: OtlpHeaderVault; /** The forwarding target's token (a file; memory in tests). */ forwardToken?: ForwardTokenVault } = {},
   ) {
     this.integrations = new IntegrationConfig(ledger, options.keyVault ?? new MemoryKeyVault());
     const context = { ledger, events: this.events };
-    this.ingest = new IngestService(context);
+    this.ingest = new IngestService(context, options);
     this.usage = new UsageService(context, options);
     this.circuit = new CircuitService(context);
     this.pricing = new PricingService(context);
@@ -99,11 +101,12 @@ export class LedgerService implements LedgerApi {
     this.budgets = new BudgetService(context, this, options.budgets);
     // Metrics read the all-time figures through this API's summary, circuits and budgets.
     this.metrics = new MetricsService(context, this, otlpHeaders);
-    this.forwarding = new ForwardService(context);
-    this.hosts = new HostService(context);
+    this.forwarding = new ForwardService(context, options.forwardToken ? { tokenVault: options.forwardToken } : {});
+    // Forwarded batches are written as the ingest and circuit paths write their own.
+    this.hosts = new HostService(context, this.ingest, this.circuit);
   }
 
-  /** Stops the read worker, if there is one; call before closing the ledger. */
+  /** Stops the read workers, if there are any; call before closing the ledger. */
   closeReads(): Promise<void> {
     return this.usage.closeReads();
   }
@@ -152,6 +155,24 @@ export class LedgerService implements LedgerApi {
 
   listProjects(query: ProjectsQuery): Promise<ProjectInfo[]> {
     return this.usage.listProjects(query);
+  }
+
+  // The read answers as the JSON text HTTP sends, serialised in the read worker (not part of
+  // LedgerApi: IPC carries objects). Each is byte for byte JSON.stringify of its object twin.
+  getSummaryJson(query: SummaryQuery): Promise<JsonAnswer> {
+    return this.usage.getSummaryJson(query, (facts) => this.savings.savingsOf(facts));
+  }
+
+  getHistoryJson(query: HistoryQuery): Promise<JsonAnswer> {
+    return this.usage.getHistoryJson(query);
+  }
+
+  listRequestsJson(query: RequestsQuery): Promise<JsonAnswer> {
+    return this.usage.listRequestsJson(query);
+  }
+
+  listProjectsJson(query: ProjectsQuery): Promise<JsonAnswer> {
+    return this.usage.listProjectsJson(query);
   }
 
   listCircuits(query: CircuitsQuery): Promise<Circuit[]> {

@@ -3,6 +3,7 @@ import { savingsReferenceInputSchema, type SavingsReferenceInput } from '../../s
 import type { Money, ModelSavings, Savings, SavingsReference, Summary } from '../../shared/types.js';
 import { CATALOGUE_PACKAGE } from '../ledger/pricing/catalogue.js';
 import { parseInput } from '../ledger/input/validation.js';
+import type { SummaryFacts } from '../ledger/reads/protocol.js';
 import { DomainService } from './domain-service.js';
 
 function add(into: Money, from: Money, sign = 1): void {
@@ -35,6 +36,17 @@ export class SavingsService extends DomainService {
 
   /** The summary with `savings` for the models in it that have a reference; its other fields as they were. */
   async addTo(summary: Summary): Promise<Summary> {
+    const savings = await this.savingsOf(summary);
+    // No referenced model in range: the summary stays as it was, so summaries without savings
+    // (and clients comparing them) are unchanged by the feature until a reference is chosen.
+    return savings === undefined ? summary : { ...summary, savings };
+  }
+
+  /**
+   * The savings of a summary's models that have a reference (undefined when none has): from the few
+   * fields it needs, so the HTTP path can add them to the summary's JSON text without parsing it.
+   */
+  async savingsOf(summary: Pick<SummaryFacts, 'from' | 'to' | 'models'>): Promise<Savings | undefined> {
     const references = this.ledger.savings.references();
     const models: ModelSavings[] = [];
     const total = { ownCost: {} as Money, cloudCost: {} as Money, saved: {} as Money };
@@ -53,12 +65,9 @@ export class SavingsService extends DomainService {
       add(total.ownCost, ownCost);
       add(total.cloudCost, cloudCost);
     }
-    // No referenced model in range: the summary stays as it was, so summaries without savings
-    // (and clients comparing them) are unchanged by the feature until a reference is chosen.
-    if (models.length === 0) return summary;
+    if (models.length === 0) return undefined;
     add(total.saved, total.cloudCost);
     add(total.saved, total.ownCost, -1);
-    const savings: Savings = { models, total: { ownCost: rounded(total.ownCost), cloudCost: rounded(total.cloudCost), saved: rounded(total.saved) } };
-    return { ...summary, savings };
+    return { models, total: { ownCost: rounded(total.ownCost), cloudCost: rounded(total.cloudCost), saved: rounded(total.saved) } };
   }
 }

@@ -1,8 +1,11 @@
 import { historyQuerySchema, programRunsQuerySchema, projectsQuerySchema, requestsQuerySchema, runsQuerySchema, summaryQuerySchema, type HistoryQuery, type ProgramRunsQuery, type ProjectsQuery, type RequestsQuery, type RunsQuery, type SummaryQuery } from '../../shared/schemas/queries.js';
-import type { CurrencyConversion, ExportRow, History, ProgramRun, ProjectInfo, RequestPage, Run, Summary } from '../../shared/types.js';
+import type { CurrencyConversion, ExportRow, History, ProgramRun, ProjectInfo, RequestPage, Run, Savings, Summary } from '../../shared/types.js';
 import { parseInput } from '../ledger/input/validation.js';
-import type { HistoryArgs, RequestsArgs } from '../ledger/reads/protocol.js';
-import { compiledReadWorker, ReadWorkerClient } from '../ledger/reads/read-worker-client.js';
+import { appendFields } from '../ledger/reads/json-answers.js';
+import type { HistoryArgs, JsonAnswer, ReadCall, RequestsArgs, SummaryFacts } from '../ledger/reads/protocol.js';
+import { readWorkerCount, ReadWorkerPool } from '../ledger/reads/read-pool.js';
+import { compiledReadWorker } from '../ledger/reads/read-worker-client.js';
+import { hostIdOf } from '../ledger/reads/read-queries.js';
 import { InlineReads, type ReadExecutor } from '../ledger/reads/reads.js';
 import { autoInterval } from '../ledger/time/buckets.js';
 import { assertOrdered, resolveRange, today } from '../ledger/time/ranges.js';
@@ -15,6 +18,8 @@ export interface ExportFilter {
   to?: number;
   model?: string;
   project?: string;
+  /** A machine's name as forwarded, or LOCAL_HOST for this one. */
+  host?: string;
 }
 
 export interface LedgerServiceOptions {
@@ -29,6 +34,8 @@ export interface LedgerServiceOptions {
   reads?: 'inline' | 'worker';
   /** The worker entry to start, when not the compiled one next to the code (tests). */
   readWorker?: URL;
+  /** How many read workers at most (see readWorkerCount(): MODELMETER_READ_WORKERS, else from the cores). */
+  readWorkers?: number;
   /** The better-sqlite3 addon the worker's connection loads (Electron's build on the desktop). */
   nativeBinding?: string;
   /** Where the read worker reports that it stopped or could not start. */
@@ -50,7 +57,8 @@ export class UsageService extends DomainService {
     const workerUrl = options.readWorker ?? compiledReadWorker();
     if (!workerUrl) throw new Error('reads: "worker" needs the compiled read worker (dist/electron/ledger/reads/read-worker.js)');
     if (this.ledger.db.memory) throw new Error('reads: "worker" needs a database file, not :memory:');
-    return new ReadWorkerClient({
+    return new ReadWorkerPool({
+      size: options.readWorkers ?? readWorkerCount(),
       file: this.ledger.db.name,
       workerUrl,
       fallback: inline,
@@ -59,20 +67,51 @@ export class UsageService extends DomainService {
     });
   }
 
-  /** Stops the read worker, if there is one; call before closing the ledger. */
+  /** Stops the read workers, if there are any; call before closing the ledger. */
   closeReads(): Promise<void> {
     return this.reads.close();
   }
 
   async getSummary(query: SummaryQuery): Promise<Summary> {
-    const parsed = parseInput(summaryQuerySchema, query, 'summary query');
-    const now = this.now;
-    const range = resolveRange(parsed, now);
-    const summary = await this.reads.run(parsed.project === undefined ? { op: 'summary', range } : { op: 'summary', range, project: parsed.project }, now);
+    const { call, now } = this.summaryCall(query);
+    const summary = await this.reads.run(call, now);
     return { ...summary, converted: this.convert(summary.totals.cost) };
   }
 
+  /**
+   * The summary as the JSON text getSummary's answer (with `savings` from `savingsOf`) serialises to,
+   * byte for byte: the worker serialises the summary, and the conversion and savings are appended to
+   * that text here, never parsed again.
+   */
+  async getSummaryJson(query: SummaryQuery, savingsOf: (facts: SummaryFacts) => Promise<Savings | undefined>): Promise<JsonAnswer> {
+    const { call, now } = this.summaryCall(query);
+    const { json, facts } = await this.reads.runJson(call, now);
+    if (!facts) throw new Error('a summary answer carries its facts');
+    return { json: appendFields(json, { converted: this.convert(facts.cost), savings: await savingsOf(facts) }) };
+  }
+
+  private summaryCall(query: SummaryQuery): { call: ReadCall & { op: 'summary' }; now: number } {
+    const parsed = parseInput(summaryQuerySchema, query, 'summary query');
+    const now = this.now;
+    const range = resolveRange(parsed, now);
+    const call: ReadCall & { op: 'summary' } = { op: 'summary', range };
+    if (parsed.project !== undefined) call.project = parsed.project;
+    if (parsed.host !== undefined) call.host = parsed.host;
+    return { call, now };
+  }
+
   async getHistory(query: HistoryQuery): Promise<History> {
+    const { call, now } = this.historyCall(query);
+    return this.reads.run(call, now);
+  }
+
+  /** getHistory's answer as JSON text, serialised by the read worker. */
+  async getHistoryJson(query: HistoryQuery): Promise<JsonAnswer> {
+    const { call, now } = this.historyCall(query);
+    return this.reads.runJson(call, now);
+  }
+
+  private historyCall(query: HistoryQuery): { call: ReadCall & { op: 'history' }; now: number } {
     const parsed = parseInput(historyQuerySchema, query, 'history query');
     const now = this.now;
     const range = resolveRange(parsed, now);
@@ -84,8 +123,9 @@ export class UsageService extends DomainService {
     if (parsed.apiType !== undefined) args.apiType = parsed.apiType;
     if (parsed.metricsKey !== undefined) args.metricsKey = parsed.metricsKey;
     if (parsed.baseUrl !== undefined) args.baseUrl = parsed.baseUrl;
-    const buckets = await this.reads.run({ op: 'history', args }, now);
-    return { from: range.from, to: range.to, interval, buckets };
+    if (parsed.host !== undefined) args.host = parsed.host;
+    if (parsed.groupBy === 'host') args.groupByHost = true;
+    return { call: { op: 'history', args }, now };
   }
 
   async listRuns(query: RunsQuery): Promise<Run[]> {
@@ -105,6 +145,17 @@ export class UsageService extends DomainService {
   }
 
   async listRequests(query: RequestsQuery): Promise<RequestPage> {
+    const { call, now } = this.requestsCall(query);
+    return this.reads.run(call, now);
+  }
+
+  /** listRequests' answer as JSON text, serialised by the read worker. */
+  async listRequestsJson(query: RequestsQuery): Promise<JsonAnswer> {
+    const { call, now } = this.requestsCall(query);
+    return this.reads.runJson(call, now);
+  }
+
+  private requestsCall(query: RequestsQuery): { call: ReadCall & { op: 'requests' }; now: number } {
     const parsed = parseInput(requestsQuerySchema, query, 'requests query');
     assertOrdered(parsed.from, parsed.to);
     const now = this.now;
@@ -114,7 +165,8 @@ export class UsageService extends DomainService {
     if (parsed.metricsKey !== undefined) args.metricsKey = parsed.metricsKey;
     if (parsed.before !== undefined) args.before = parsed.before;
     if (parsed.project !== undefined) args.project = parsed.project;
-    return this.reads.run({ op: 'requests', args }, now);
+    if (parsed.host !== undefined) args.host = parsed.host;
+    return { call: { op: 'requests', args }, now };
   }
 
   /**
@@ -126,18 +178,26 @@ export class UsageService extends DomainService {
     const ctx = this.ledger.ctx;
     const modelId = filter.model === undefined ? undefined : (ctx.models.find(filter.model) ?? -1);
     const projectId = filter.project === undefined ? undefined : (ctx.projects.find(filter.project) ?? -1);
+    const hostId = filter.host === undefined ? undefined : hostIdOf(ctx, filter.host);
     return exportRowChunks(this.ledger, {
       from: filter.from ?? 0,
       to: filter.to ?? this.now + 1,
       ...(modelId === undefined ? {} : { modelId }),
       ...(projectId === undefined ? {} : { projectId }),
+      ...(hostId === undefined ? {} : { hostId }),
     });
   }
 
   /** The projects with requests, most recently seen first (for filters); read from the day rollups. */
   async listProjects(query: ProjectsQuery): Promise<ProjectInfo[]> {
     const parsed = parseInput(projectsQuerySchema, query, 'projects query');
-    return this.ledger.projects.list(parsed.limit);
+    return this.reads.run({ op: 'projects', limit: parsed.limit }, this.now);
+  }
+
+  /** listProjects' answer as JSON text, serialised by the read worker. */
+  async listProjectsJson(query: ProjectsQuery): Promise<JsonAnswer> {
+    const parsed = parseInput(projectsQuerySchema, query, 'projects query');
+    return this.reads.runJson({ op: 'projects', limit: parsed.limit }, this.now);
   }
 
   /** Today's range, for the tray and quick view. */

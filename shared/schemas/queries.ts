@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { RANGE_PRESETS } from '../range-presets.js';
 import { apiTypeSchema, hostSchema, metricsKeySchema, modelNameSchema, projectSchema } from './request-record.js';
 
-/** The `host` filter's value for this machine's own records (those no other ModelMeter forwarded). */
-export const LOCAL_HOST = '@local';
+export { LOCAL_HOST } from '../local-host.js';
 import { timeSchema } from './time.js';
 
 export { RANGE_PRESETS, type RangePreset } from '../range-presets.js';

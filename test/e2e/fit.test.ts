@@ -41,6 +41,17 @@ beforeAll(async () => {
     id: 'all-month',
     budget: { name: 'Everything this month', amount: 1, currency: 'USD', period: 'month', scope: { kind: 'all' }, webhook: { url: 'http://127.0.0.1:9/hook', format: 'slack' } },
   });
+  // Other machines forwarding here: the Overview's machine filter and By machine table, the request
+  // log's machine column. A second seed runs forwarding against a port nobody listens on, so the
+  // Settings section shows "unreachable" and the dashboard its lag badge.
+  const forwarded = (host: string, count: number) =>
+    server.call('ingestForwarded', {
+      host,
+      requests: Array.from({ length: count }, (_, i) => ({ model: 'claude-sonnet-4-5', provider: 'anthropic', inputTokens: 900 + i, outputTokens: 200, requestId: `${host}-${i}` })),
+    });
+  await forwarded('gpu-box-01', 40);
+  await forwarded('lab-workstation.example.internal', 12);
+  await server.call('setForwarding', { enabled: true, targetUrl: 'http://127.0.0.1:9', token: 'e2e-target-token', hostName: 'e2e-source' });
   await server.call('saveBudget', { id: 'cloud-week', budget: { name: 'Cloud models, weekly', amount: 5000, currency: 'USD', period: 'week', scope: { kind: 'cloud' }, thresholds: [25, 50, 75, 100, 150] } });
 });
 
@@ -49,7 +60,19 @@ afterAll(async () => {
   await server?.stop();
 });
 
+const LONG_WEBHOOK_ERROR =
+  'request to http://127.0.0.1:9/hooks/services/T0123ABCD/B0456EFGH/aVeryLongWebhookPathTokenWithoutAnySpaces0123456789abcdef failed, reason: connect ECONNREFUSED 127.0.0.1:9 (3 attempts)';
+
 const ROUTES = ['/overview', '/models', '/models/claude-sonnet-4-5', '/channels', '/pricing', '/pricing/claude-sonnet-4-5', '/budgets', '/data', '/settings'];
+
+/** What a route must show for its check to mean something (the seeded machines, forwarding, long errors). */
+const MUST_SHOW: Record<string, string[]> = {
+  '/overview': ['overview-host', 'overview-hosts', 'forwarding-badge'],
+  '/models/claude-sonnet-4-5': ['request-host'],
+  '/budgets': ['budget-alert-error'],
+  '/data': ['data-export-host'],
+  '/settings': ['settings-forwarding', 'forwarding-status'],
+};
 
 /**
  * Elements wider than their box: the page itself, or any box in the view that scrolls sideways.
@@ -80,6 +103,14 @@ describe('every view fits its window', () => {
   for (const locale of LOCALES) {
     it(`at ${WIDTHS.join(', ')} px in ${locale}`, async () => {
       const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale, colorScheme: 'light' });
+      // A webhook error as long as real ones get (a URL, a reason, retries): it must wrap inside the
+      // alert history, not widen the table past its panel.
+      await context.route('**/api/v1/budgets/alerts**', async (route) => {
+        const response = await route.fetch();
+        const alerts = (await response.json()) as { webhook: { lastError: string | null } }[];
+        for (const alert of alerts) alert.webhook.lastError = LONG_WEBHOOK_ERROR;
+        await route.fulfill({ response, json: alerts });
+      });
       try {
         const page = await context.newPage();
         await page.goto(`${server.url}/#/overview&token=${encodeURIComponent(server.token)}`);
@@ -87,6 +118,7 @@ describe('every view fits its window', () => {
         for (const route of ONLY ? ROUTES.filter((candidate) => ONLY.split(',').some((prefix) => candidate.startsWith(prefix))) : ROUTES) {
           await page.evaluate(`location.hash = ${JSON.stringify(`#${route}`)}`);
           await settle(page);
+          for (const id of MUST_SHOW[route] ?? []) await page.getByTestId(id).first().waitFor({ timeout: 10_000 });
           for (const width of WIDTHS) {
             await page.setViewportSize({ width, height: 860 });
             // Charts resize in an animation frame.

@@ -1,7 +1,5 @@
 import type { Counter, Histogram } from '@opentelemetry/api';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import type { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { OtlpPushStatus } from '../../../shared/types.js';
 import type { StoredSettings } from '../../ledger/store/settings-store.js';
 import { ObservedExporter, type ExportOutcome } from './observed-exporter.js';
@@ -73,7 +71,7 @@ export class OtlpPusher {
     this.changing = this.changing.then(async () => {
       if (this.pipeline && next && JSON.stringify(this.pipeline.config) === JSON.stringify(next)) return;
       await this.shutdown();
-      if (next) this.pipeline = this.build(next);
+      if (next) this.pipeline = await this.build(next);
     });
     return this.changing;
   }
@@ -94,7 +92,14 @@ export class OtlpPusher {
     return this.changing;
   }
 
-  private build(config: OtlpConfig): Pipeline {
+  private async build(config: OtlpConfig): Promise<Pipeline> {
+    // Loaded only when the push is switched on: the SDK and its exporter take ~200 ms to import, which
+    // every start would otherwise pay before its first answer.
+    const [{ OTLPMetricExporter }, { resourceFromAttributes }, { MeterProvider, PeriodicExportingMetricReader }] = await Promise.all([
+      import('@opentelemetry/exporter-metrics-otlp-http'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/sdk-metrics'),
+    ]);
     const exporter = new ObservedExporter(new OTLPMetricExporter({ url: config.url, headers: config.headers, timeoutMillis: Math.min(30_000, config.intervalMs) }), Date.now);
     const reader = new PeriodicExportingMetricReader({
       exporter,

@@ -4,9 +4,13 @@ import type { AppHost, AppInfo } from '../../../shared/app.js';
 import { buildHttpServer } from '../http/server.js';
 import { FileKeyVault } from '../../sources/secrets/key-vault.js';
 import { FileOtlpHeaderVault } from '../../sources/secrets/otlp-headers.js';
+import { FileForwardTokenVault } from '../../sources/secrets/forward-token.js';
+import type { ForwardStartOptions } from '../../app/forwarding/forward-service.js';
+import type { CommandLineForwarding } from '../../app/forwarding/forward-settings.js';
 import { Housekeeping } from '../../app/housekeeping.js';
 import { LedgerService } from '../../app/ledger-service.js';
 import { compiledReadWorker } from '../../ledger/reads/read-worker-client.js';
+import { compiledWriteWorker } from '../../ledger/ingest/writer/write-worker-client.js';
 import { Ledger } from '../../ledger/store/ledger.js';
 import { WatcherManager } from '../../sources/watchers/watcher-manager.js';
 import { appVersion } from './version.js';
@@ -20,6 +24,10 @@ export interface CoreOptions {
   token: string;
   /** Always loopback unless a test says otherwise. */
   host?: string;
+  /** --forward-to and friends: forward this ledger there for this run (the settings are locked meanwhile). */
+  forward?: CommandLineForwarding | null;
+  /** For tests: the forwarding sender's batch size and timings. */
+  forwardSender?: ForwardStartOptions['sender'];
   logger?: boolean;
   log?: (message: string) => void;
   durability?: 'full' | 'normal';
@@ -36,6 +44,11 @@ export interface CoreOptions {
    * in the read worker when the compiled worker is there (built code), else on the main thread.
    */
   reads?: 'inline' | 'worker';
+  /**
+   * Where HTTP batches and the proxy's records are committed (see IngestOptions.writes). By default in
+   * the writer thread when the compiled thread is there (built code), else on the main thread.
+   */
+  writes?: 'inline' | 'worker';
 }
 
 export interface RunningCore {
@@ -68,7 +81,9 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
     service = new LedgerService(ledger, {
       keyVault: FileKeyVault.inFolder(options.dataDir),
       otlpHeaders: FileOtlpHeaderVault.inFolder(options.dataDir),
+      forwardToken: FileForwardTokenVault.inFolder(options.dataDir),
       reads: options.reads ?? (compiledReadWorker() ? 'worker' : 'inline'),
+      writes: options.writes ?? (compiledWriteWorker() ? 'worker' : 'inline'),
       ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
       ...(options.log ? { log: options.log } : {}),
     });
@@ -119,7 +134,14 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
     service.agents.start();
     // Budget alerts: evaluated after changes and on a timer; pending webhooks resume.
     service.budgets.alerter.start();
+    // Forwarding (when on): the backlog in the outbox first, then new rows as they are written.
+    await service.forwarding.start({
+      commandLine: options.forward ?? null,
+      ...(options.log ? { log: options.log } : {}),
+      ...(options.forwardSender ? { sender: options.forwardSender } : {}),
+    });
   } catch (error) {
+    await service.forwarding.stop();
     await service.budgets.alerter.stop();
     await service.agents.close();
     await watchers.close();
@@ -142,6 +164,8 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
     close() {
       closing ??= (async () => {
         await http.close();
+        // Before the ledger closes: a batch in flight is abandoned, its entries stay in the outbox.
+        await service.forwarding.stop();
         // Before the reads close: an evaluation in flight reads through them.
         await service.budgets.alerter.stop();
         // No request is left to answer: the worker's connection closes before the writer checkpoints.

@@ -36,6 +36,7 @@ const CSV_COLUMNS: (keyof ExportRow | 'time')[] = [
   'branch',
   'sessionId',
   'responseId',
+  'host',
 ];
 
 /**

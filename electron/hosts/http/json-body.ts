@@ -16,6 +16,14 @@ export const JSON_LIMITS = {
   members: 1_000,
 } as const;
 
+export type JsonLimits = { readonly [K in keyof typeof JSON_LIMITS]: number };
+
+/**
+ * A forwarded batch (POST /forward) carries up to 5,000 full request records (about 24 values each)
+ * plus 1,000 runs and 1,000 circuit states: more values than an ingest batch, the same shape otherwise.
+ */
+export const FORWARD_JSON_LIMITS: JsonLimits = { ...JSON_LIMITS, values: 200_000 };
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
@@ -25,7 +33,7 @@ const CLOSE_OBJECT = 0x7d;
 const CLOSE_ARRAY = 0x5d;
 
 /** Why the text's shape is refused, or null when it is within the limits (its syntax is not checked). */
-export function jsonShapeProblem(text: string): string | null {
+export function jsonShapeProblem(text: string, limits: JsonLimits = JSON_LIMITS): string | null {
   let depth = 0;
   let containers = 0;
   let values = 0;
@@ -42,18 +50,18 @@ export function jsonShapeProblem(text: string): string | null {
     if (c === QUOTE) {
       inString = true;
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      if (++depth > JSON_LIMITS.depth) return `the JSON is nested deeper than ${JSON_LIMITS.depth} levels`;
-      if (++containers > JSON_LIMITS.containers) return `the JSON holds more than ${JSON_LIMITS.containers} objects and arrays`;
+      if (++depth > limits.depth) return `the JSON is nested deeper than ${limits.depth} levels`;
+      if (++containers > limits.containers) return `the JSON holds more than ${limits.containers} objects and arrays`;
       values++;
       members.push(c === OPEN_OBJECT ? 1 : -1);
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       depth--;
       members.pop();
     } else if (c === COMMA) {
-      if (++values > JSON_LIMITS.values) return `the JSON holds more than ${JSON_LIMITS.values} values`;
+      if (++values > limits.values) return `the JSON holds more than ${limits.values} values`;
       const top = members.length - 1;
-      if (top >= 0 && members[top]! >= 0 && ++members[top]! > JSON_LIMITS.members) {
-        return `a JSON object has more than ${JSON_LIMITS.members} members`;
+      if (top >= 0 && members[top]! >= 0 && ++members[top]! > limits.members) {
+        return `a JSON object has more than ${limits.members} members`;
       }
     }
   }

@@ -11,7 +11,9 @@ import { assertOrdered } from '../../ledger/time/ranges.js';
 import { tokenMatches } from './auth.js';
 import { BODY_LIMIT, clientErrorHandler, createErrorHandler, sendError, toApiError, type ErrorLog } from './errors.js';
 import { exportStream } from './export-stream.js';
-import { jsonShapeProblem } from './json-body.js';
+import { FORWARD_JSON_LIMITS, jsonShapeProblem } from './json-body.js';
+import { FORWARD_ROUTE, registerHostRoutes } from './hosts-routes.js';
+import { sendJsonText } from './json-text.js';
 import { registerCompression } from './compression.js';
 import { CONNECTION_LIMITS, UploadGate } from './limits.js';
 import { findRendererDir, serveRenderer } from './renderer-files.js';
@@ -76,7 +78,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body, done) => {
     const text = body as string;
     if (text.trim() === '') return done(null, undefined);
-    const problem = jsonShapeProblem(text);
+    const problem = jsonShapeProblem(text, request.routeOptions.url === FORWARD_ROUTE ? FORWARD_JSON_LIMITS : undefined);
     if (problem) return done(new ApiError('payload_too_large', `${problem}; send smaller batches`), undefined);
     return parseJson(request, text, done);
   });
@@ -130,12 +132,13 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.post(`${v1}/runs`, async (request) => service.reportRun(request.body as never));
   app.put(`${v1}/circuits`, async (request) => service.putCircuits(request.body));
 
-  app.get(`${v1}/summary`, async (request) => service.getSummary(q(request)));
-  app.get(`${v1}/history`, async (request) => service.getHistory(q(request)));
+  // The read answers arrive as JSON text from the read workers and are sent as they are.
+  app.get(`${v1}/summary`, async (request, reply) => sendJsonText(reply, await service.getSummaryJson(q(request))));
+  app.get(`${v1}/history`, async (request, reply) => sendJsonText(reply, await service.getHistoryJson(q(request))));
   app.get(`${v1}/runs`, async (request) => service.listRuns(q(request)));
   app.get(`${v1}/program-runs`, async (request) => service.listProgramRuns(q(request)));
-  app.get(`${v1}/requests`, async (request) => service.listRequests(q(request)));
-  app.get(`${v1}/projects`, async (request) => service.listProjects(q(request)));
+  app.get(`${v1}/requests`, async (request, reply) => sendJsonText(reply, await service.listRequestsJson(q(request))));
+  app.get(`${v1}/projects`, async (request, reply) => sendJsonText(reply, await service.listProjectsJson(q(request))));
 
   app.get(`${v1}/circuits`, async (request) => service.listCircuits(q(request)));
   app.get(`${v1}/circuits/events`, async (request) => service.listCircuitEvents(q(request)));
@@ -214,6 +217,13 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     if (extra.length) throw new ApiError('validation_failed', `unknown field: ${extra.join(', ')}`, extra.map((field) => ({ field, reason: 'unknown' })));
     return service.setAgentSource({ id: (request.params as { id: string }).id as never, enabled: (body as { enabled?: unknown }).enabled as never });
   });
+
+  // Forwarding this ledger to another ModelMeter (the token is kept in a file and shown masked).
+  app.get(`${v1}/forwarding`, async () => service.getForwarding());
+  app.put(`${v1}/forwarding`, async (request) => service.setForwarding(request.body as never));
+
+  // Batches other ModelMeters forward here, and the machines known (hosts-routes.ts).
+  registerHostRoutes(app, service);
 
   // Metering proxy: /r/<route>/... (raw bodies, its own auth rules; see electron/sources/proxy/register.ts).
   registerProxy(app, { service, token, ...options.proxy });

@@ -33,8 +33,15 @@ export class BufferedWriter {
   private readonly maxPending: number;
   readonly stats: BufferedWriterStats = { pending: 0, written: 0, dropped: 0, failedFlushes: 0, lastError: null };
 
+  /** Records handed to an asynchronous write (the writer thread) that has not settled yet. */
+  private inFlight = 0;
+
   constructor(
-    private readonly write: (records: RequestRecord[]) => void,
+    /**
+     * Writes a batch: synchronously (what it returns is ignored), or by returning a promise that
+     * settles once the batch is committed or failed.
+     */
+    private readonly write: (records: RequestRecord[]) => unknown,
     options: BufferedWriterOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 1_000;
@@ -63,7 +70,10 @@ export class BufferedWriter {
     }
   }
 
-  /** Writes what is buffered; on failure keeps it for the next try. Returns whether it succeeded. */
+  /**
+   * Writes what is buffered; on failure keeps it for the next try. Returns whether it succeeded, or,
+   * for an asynchronous write, whether the batch was handed over (a later failure requeues it).
+   */
   flush(): boolean {
     if (this.timer) {
       clearTimeout(this.timer);
@@ -73,23 +83,43 @@ export class BufferedWriter {
     const batch = this.buffer;
     this.buffer = [];
     try {
-      this.write(batch);
+      const done = this.write(batch);
+      if (done instanceof Promise) {
+        this.inFlight += batch.length;
+        this.trim();
+        done.then(
+          () => {
+            this.inFlight -= batch.length;
+            this.stats.written += batch.length;
+            this.trim();
+          },
+          (error: unknown) => {
+            this.inFlight -= batch.length;
+            this.failed(batch, error);
+          },
+        );
+        return true;
+      }
       this.stats.written += batch.length;
       this.stats.pending = this.buffer.length;
       return true;
     } catch (error) {
-      this.stats.failedFlushes++;
-      this.stats.lastError = error instanceof Error ? error.message : String(error);
-      this.buffer = batch.concat(this.buffer);
-      this.trim();
-      if (!this.closed && !this.timer) {
-        this.timer = setTimeout(() => {
-          this.timer = null;
-          this.flush();
-        }, this.intervalMs);
-        this.timer.unref();
-      }
+      this.failed(batch, error);
       return false;
+    }
+  }
+
+  private failed(batch: RequestRecord[], error: unknown): void {
+    this.stats.failedFlushes++;
+    this.stats.lastError = error instanceof Error ? error.message : String(error);
+    this.buffer = batch.concat(this.buffer);
+    this.trim();
+    if (!this.closed && !this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.flush();
+      }, this.intervalMs);
+      this.timer.unref();
     }
   }
 
@@ -107,6 +137,6 @@ export class BufferedWriter {
       this.buffer.splice(0, excess);
       this.stats.dropped += excess;
     }
-    this.stats.pending = this.buffer.length;
+    this.stats.pending = this.buffer.length + this.inFlight;
   }
 }

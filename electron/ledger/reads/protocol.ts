@@ -1,5 +1,5 @@
 import { ApiError, type ErrorBody } from '../../../shared/errors.js';
-import type { HistoryBucket, RequestPage, Summary } from '../../../shared/types.js';
+import type { History, ModelSummary, ProjectInfo, RequestPage, Summary } from '../../../shared/types.js';
 import type { TimeRange } from '../time/ranges.js';
 
 /** What crosses between the main thread and the read worker: plain data only (structured clone). */
@@ -17,6 +17,10 @@ export interface HistoryArgs {
   groupByModel: boolean;
   /** One row per project instead of per model (runs are left out: they belong to no project). */
   groupByProject?: boolean;
+  /** A machine's name as forwarded, or LOCAL_HOST for this one. */
+  host?: string;
+  /** One row per machine (null = this one) instead of per model. */
+  groupByHost?: boolean;
 }
 
 export interface RequestsArgs {
@@ -26,33 +30,63 @@ export interface RequestsArgs {
   apiType?: string;
   metricsKey?: string;
   project?: string;
+  host?: string;
   limit: number;
   before?: string;
 }
 
 export type SummaryCore = Omit<Summary, 'converted'>;
 
-export type ReadCall = { op: 'summary'; range: TimeRange; project?: string } | { op: 'history'; args: HistoryArgs } | { op: 'requests'; args: RequestsArgs };
+export type ReadCall =
+  | { op: 'summary'; range: TimeRange; project?: string; host?: string }
+  | { op: 'history'; args: HistoryArgs }
+  | { op: 'requests'; args: RequestsArgs }
+  | { op: 'projects'; limit: number };
 
 export interface ReadResults {
   summary: SummaryCore;
-  history: HistoryBucket[];
+  history: History;
   requests: RequestPage;
+  projects: ProjectInfo[];
 }
 
 export type ReadOp = ReadCall['op'];
+
+/**
+ * What the main thread still adds to a summary (the display-currency conversion and the savings),
+ * taken from the worker's answer so the JSON text need not be parsed again.
+ */
+export interface SummaryFacts {
+  from: number;
+  to: number;
+  cost: Summary['totals']['cost'];
+  models: Pick<ModelSummary, 'model' | 'cost'>[];
+}
+
+/**
+ * An answer as the JSON text the HTTP server sends, serialised where it was read (the worker) so the
+ * main thread never walks a big answer; a summary also carries the facts the main thread adds from.
+ */
+export interface JsonAnswer {
+  json: string;
+  facts?: SummaryFacts;
+}
+
+/** 'object': the answer as data (IPC, tests); 'json': as JsonAnswer (the HTTP routes). */
+export type AnswerForm = 'object' | 'json';
 
 export interface ReadMessage {
   id: number;
   /** The main thread's clock at the call, so both sides agree on "now" (open runs, current prices). */
   now: number;
   call: ReadCall;
+  form: AnswerForm;
 }
 
 /** An ApiError keeps its code, message and details; anything else is a bug and arrives as an Error. */
 export type WireError = { api: ErrorBody } | { message: string; stack?: string };
 
-export type ReadReply = { id: number; ok: true; value: ReadResults[ReadOp] } | { id: number; ok: false; error: WireError };
+export type ReadReply = { id: number; ok: true; value: ReadResults[ReadOp] | JsonAnswer } | { id: number; ok: false; error: WireError };
 
 /** From the worker: `ready` once its connection is open, then one reply per call, in order. */
 export type WorkerMessage = { type: 'ready' } | ({ type: 'reply' } & ReadReply);

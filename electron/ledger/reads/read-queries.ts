@@ -1,3 +1,4 @@
+import { LOCAL_HOST } from '../../../shared/schemas/queries.js';
 import type { HistoryBucket, RequestPage } from '../../../shared/types.js';
 import { normalizeBaseUrl } from '../channels/metrics-key.js';
 import type { StoreContext } from '../store/context.js';
@@ -17,19 +18,30 @@ export function answerCall<C extends ReadCall>(ledger: Ledger, call: C): ReadRes
   const answer = (): ReadResults[ReadCall['op']] => {
     switch (call.op) {
       case 'summary':
-        return readSummary(ledger, call.range, call.project);
+        return readSummary(ledger, call.range, call.project, call.host);
       case 'history':
-        return readHistory(ledger, call.args);
+        // The whole answer, shaped here so the worker can serialise it as it is sent.
+        return { from: call.args.range.from, to: call.args.range.to, interval: call.args.interval, buckets: readHistory(ledger, call.args) };
       case 'requests':
         return readRequests(ledger, call.args);
+      case 'projects':
+        return ledger.projects.list(call.limit);
     }
   };
   return answer() as ReadResults[C['op']];
 }
 
-export function readSummary(ledger: Ledger, range: TimeRange, project?: string): SummaryCore {
-  const filter = project === undefined ? {} : { projectId: projectIdOf(ledger.ctx, project) };
+export function readSummary(ledger: Ledger, range: TimeRange, project?: string, host?: string): SummaryCore {
+  const filter = {
+    ...(project === undefined ? {} : { projectId: projectIdOf(ledger.ctx, project) }),
+    ...(host === undefined ? {} : { hostId: hostIdOf(ledger.ctx, host) }),
+  };
   return ledger.reports.summary(range, ledger.circuits.countByState(), filter);
+}
+
+/** A host's id: 0 for this machine (LOCAL_HOST), -1 (matches nothing) for one that never forwarded here. */
+export function hostIdOf(ctx: StoreContext, host: string): number {
+  return host === LOCAL_HOST ? 0 : (ctx.hosts.find(host) ?? -1);
 }
 
 /** A project's id; -1 (matches nothing) for one never recorded. */
@@ -39,8 +51,9 @@ export function projectIdOf(ctx: StoreContext, project: string): number {
 
 export function readHistory(ledger: Ledger, args: HistoryArgs): HistoryBucket[] {
   const ctx = ledger.ctx;
-  const filter: { modelId?: number; channelIds?: number[]; apiTypeId?: number; projectId?: number } = {};
+  const filter: { modelId?: number; channelIds?: number[]; apiTypeId?: number; projectId?: number; hostId?: number } = {};
   if (args.project !== undefined) filter.projectId = projectIdOf(ctx, args.project);
+  if (args.host !== undefined) filter.hostId = hostIdOf(ctx, args.host);
   let unknown = false;
   if (args.model !== undefined) {
     const id = ctx.models.find(args.model);
@@ -68,12 +81,18 @@ export function readHistory(ledger: Ledger, args: HistoryArgs): HistoryBucket[] 
     includeRuntime: includeRuntime && !unknown,
     groupByModel: args.groupByModel,
     groupByProject: args.groupByProject === true,
+    groupByHost: args.groupByHost === true,
   });
 }
 
 export function readRequests(ledger: Ledger, args: RequestsArgs): RequestPage {
   const ctx = ledger.ctx;
-  const filter: { modelId?: number; apiTypeId?: number; channelIds?: number[]; projectId?: number; from: number; to: number } = { from: args.from, to: args.to };
+  const filter: { modelId?: number; apiTypeId?: number; channelIds?: number[]; projectId?: number; hostId?: number; from: number; to: number } = { from: args.from, to: args.to };
+  if (args.host !== undefined) {
+    const id = hostIdOf(ctx, args.host);
+    if (id === -1) return { requests: [], nextBefore: null };
+    filter.hostId = id;
+  }
   if (args.project !== undefined) {
     const id = ctx.projects.find(args.project);
     if (id === undefined) return { requests: [], nextBefore: null };

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ApiError } from '../../../shared/errors.js';
-import { decodeError, type MainMessage, type ReadCall, type ReadResults, type ReadWorkerData, type WorkerMessage } from './protocol.js';
+import { decodeError, type AnswerForm, type JsonAnswer, type MainMessage, type ReadCall, type ReadResults, type ReadWorkerData, type WorkerMessage } from './protocol.js';
 import type { ReadExecutor } from './reads.js';
 
 export interface ReadWorkerOptions {
@@ -33,6 +33,7 @@ export function compiledReadWorker(): URL | null {
 interface Pending {
   call: ReadCall;
   now: number;
+  form: AnswerForm;
   resolve(value: never): void;
   reject(error: Error): void;
 }
@@ -65,15 +66,29 @@ export class ReadWorkerClient implements ReadExecutor {
     return !this.inline && !this.closed;
   }
 
+  /** Calls sent to the worker and not answered yet (the pool sends to the least busy). */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
   run<C extends ReadCall>(call: C, now: number): Promise<ReadResults[C['op']]> {
     if (this.inline || this.closed) return this.options.fallback.run(call, now);
+    return this.send(call, now, 'object');
+  }
+
+  runJson(call: ReadCall, now: number): Promise<JsonAnswer> {
+    if (this.inline || this.closed) return this.options.fallback.runJson(call, now);
+    return this.send(call, now, 'json');
+  }
+
+  private send<T>(call: ReadCall, now: number, form: AnswerForm): Promise<T> {
     const worker = this.worker ?? this.start();
-    return new Promise<ReadResults[C['op']]>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       const id = this.next++;
-      this.pending.set(id, { call, now, resolve: resolve as (value: never) => void, reject });
+      this.pending.set(id, { call, now, form, resolve: resolve as (value: never) => void, reject });
       // Keep the process alive while an answer is due, and only then (see start()).
       if (this.pending.size === 1) worker.ref();
-      worker.postMessage({ id, now, call } satisfies MainMessage);
+      worker.postMessage({ id, now, call, form } satisfies MainMessage);
     });
   }
 
@@ -132,7 +147,10 @@ export class ReadWorkerClient implements ReadExecutor {
       log(`read worker could not start (${error.message}); answering reads on the main thread`);
       const waiting = [...this.pending.values()];
       this.pending.clear();
-      for (const call of waiting) this.options.fallback.run(call.call, call.now).then(call.resolve as (value: unknown) => void, call.reject);
+      for (const call of waiting) {
+        const answer = call.form === 'json' ? this.options.fallback.runJson(call.call, call.now) : this.options.fallback.run(call.call, call.now);
+        answer.then(call.resolve as (value: unknown) => void, call.reject);
+      }
       return;
     }
     this.crashes++;

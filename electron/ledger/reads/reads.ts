@@ -1,13 +1,16 @@
 import type { Ledger } from '../store/ledger.js';
-import type { ReadCall, ReadResults } from './protocol.js';
+import { toJsonAnswer } from './json-answers.js';
+import type { JsonAnswer, ReadCall, ReadResults } from './protocol.js';
 import { answerCall } from './read-queries.js';
 
 /**
- * Where the service's heavy reads run: on the main thread (inline) or in the read worker. Both take
- * calls whose input the service already validated and whose range it resolved at `now`.
+ * Where the service's heavy reads run: on the main thread (inline), in the read worker, or in a pool
+ * of them. All take calls whose input the service already validated and whose range it resolved at
+ * `now`, and answer either as data (`run`) or as the JSON text HTTP sends (`runJson`).
  */
 export interface ReadExecutor {
   run<C extends ReadCall>(call: C, now: number): Promise<ReadResults[C['op']]>;
+  runJson(call: ReadCall, now: number): Promise<JsonAnswer>;
   close(): Promise<void>;
 }
 
@@ -19,6 +22,14 @@ export class InlineReads implements ReadExecutor {
   run<C extends ReadCall>(call: C): Promise<ReadResults[C['op']]> {
     try {
       return Promise.resolve(answerCall(this.ledger, call));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  runJson(call: ReadCall): Promise<JsonAnswer> {
+    try {
+      return Promise.resolve(toJsonAnswer(call, answerCall(this.ledger, call)));
     } catch (error) {
       return Promise.reject(error as Error);
     }

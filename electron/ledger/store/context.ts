@@ -1,4 +1,4 @@
-import type { Database, Transaction } from 'better-sqlite3';
+import type { Database, Statement, Transaction } from 'better-sqlite3';
 import { machineCalendar, type DayCalendar } from '../time/day-calendar.js';
 import { ChannelDirectory } from './channels.js';
 import { Coverage } from './coverage.js';
@@ -10,6 +10,19 @@ import { RequestIds } from './request-ids.js';
 import { alignDayRollups } from './day-rollups.js';
 import { RollupWriter } from './rollups.js';
 
+/**
+ * Turns between two writing connections of one process (the main thread and the writer thread,
+ * electron/ledger/ingest/writer/): the outermost write transaction enters before BEGIN and leaves after
+ * COMMIT, so the other side wakes the moment the lock is free instead of sleeping in SQLite's busy
+ * handler. SQLite's locking still decides; a gate only shortens the wait.
+ */
+export interface WriteGate {
+  enter(): void;
+  /** enter() without blocking the event loop (see StoreContext.writeWhenFree). */
+  enterAsync(): Promise<void>;
+  leave(): void;
+}
+
 /** What every part of the store shares: the connection and the in-memory mirrors of small tables. */
 export class StoreContext {
   readonly models: Dictionary;
@@ -20,7 +33,11 @@ export class StoreContext {
   readonly priceSources: Dictionary;
   readonly projects: Dictionary;
   readonly branches: Dictionary;
+  /** Machines that forwarded records here (this machine itself is never in it: its rows hold NULL). */
+  readonly hosts: Dictionary;
   readonly localModels: LocalModels;
+  /** Set while a writer thread shares the file (see WriteGate). */
+  gate: WriteGate | null = null;
   /** Pricing from the bundled catalogue where the user has no price; off only for benchmarks and tests. */
   catalogue: CatalogueMatcher | null = new CatalogueMatcher();
   readonly channels: ChannelDirectory;
@@ -30,6 +47,12 @@ export class StoreContext {
   readonly ids: RequestIds;
   /** One wrapper for every write: better-sqlite3 builds a new one per db.transaction() call (~4 µs). */
   private readonly transaction: Transaction<(work: () => unknown) => unknown>;
+  /**
+   * PRAGMA data_version when the mirrors were last known good: it moves when another connection (the
+   * writer thread, electron/ledger/ingest/writer/, or the main connection seen from there) commits.
+   */
+  private readonly dataVersion: Statement<[], number>;
+  private mirrorsAt: number;
 
   constructor(
     readonly db: Database,
@@ -46,12 +69,15 @@ export class StoreContext {
     this.priceSources = new Dictionary(db, 'price_sources', now);
     this.projects = new Dictionary(db, 'projects', now);
     this.branches = new Dictionary(db, 'branches', now);
+    this.hosts = new Dictionary(db, 'hosts', now);
     this.channels = new ChannelDirectory(db, this.apiTypes);
     this.localModels = new LocalModels(db, this.channels);
     this.prices = new PriceBook(db, this.currencies);
     this.rollups = new RollupWriter(db, calendar);
     this.coverage = new Coverage(db);
     this.ids = new RequestIds(db);
+    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+    this.mirrorsAt = this.dataVersion.get()!;
     this.transaction = db.transaction((work: () => unknown) => work());
     if (!readonly) this.write(() => alignDayRollups(db, calendar, this.coverage.rawFrom));
   }
@@ -69,6 +95,7 @@ export class StoreContext {
     this.priceSources.forget();
     this.projects.forget();
     this.branches.forget();
+    this.hosts.forget();
     this.channels.forget();
     this.localModels.forget();
     this.prices.reload();
@@ -82,8 +109,19 @@ export class StoreContext {
   write<T>(work: () => T): T {
     if (this.readonly) throw new Error('this store connection is read-only');
     try {
-      // Nested inside another write this is a savepoint, as before.
-      return this.transaction.immediate(work) as T;
+      // Nested inside another write this is a savepoint, as before; only the outermost one checks the
+      // mirrors (a savepoint already runs on coherent ones).
+      if (this.db.inTransaction) return this.transaction.immediate(work) as T;
+      const gate = this.gate;
+      gate?.enter();
+      try {
+        return this.transaction.immediate(() => {
+          this.syncMirrors();
+          return work();
+        }) as T;
+      } finally {
+        gate?.leave();
+      }
     } catch (error) {
       this.models.forget();
       this.sources.forget();
@@ -91,13 +129,43 @@ export class StoreContext {
       this.currencies.forget();
       this.providers.forget();
       this.priceSources.forget();
-    this.projects.forget();
-    this.branches.forget();
+      this.projects.forget();
+      this.branches.forget();
+      this.hosts.forget();
       this.channels.forget();
       this.localModels.forget();
       this.ids.reload();
       this.prices.reload();
       throw error;
     }
+  }
+
+  /**
+   * write(), once the other writing connection's transaction in progress (if any) has committed: for
+   * async callers on the main thread, whose event loop must not sit waiting for the writer thread.
+   */
+  async writeWhenFree<T>(work: () => T): Promise<T> {
+    const gate = this.gate;
+    if (gate === null || this.db.inTransaction) return this.write(work);
+    await gate.enterAsync();
+    try {
+      return this.write(work);
+    } finally {
+      gate.leave();
+    }
+  }
+
+  /**
+   * Called first inside each outermost write transaction, where the write lock is held, so what it
+   * reads is what the transaction builds on: when another connection on the same file committed since
+   * (names, prices, runs, coverage, request ids), every mirror is read again. Two writers are
+   * serialised by SQLite, so checking here is enough for both to see each other's rows.
+   */
+  private syncMirrors(): void {
+    const version = this.dataVersion.get()!;
+    if (version === this.mirrorsAt) return;
+    this.refreshMirrors();
+    this.ids.reload();
+    this.mirrorsAt = version;
   }
 }

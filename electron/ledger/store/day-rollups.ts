@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { DayCalendar } from '../time/day-calendar.js';
 import { HOUR_MS } from '../time/ranges.js';
-import { KEY_COLUMNS, PROJECT_KEY_COLUMNS, PROJECT_TABLE, PROJECT_TOTAL_KEY_COLUMNS, PROJECT_TOTAL_TABLE, SUM_COLUMNS, SUM_COUNT } from './rollups.js';
+import { DIMENSIONS, KEY_COLUMNS, SUM_COLUMNS, SUM_COUNT } from './rollups.js';
 
 const META_KEY = 'day_rollup_calendar';
 
@@ -22,14 +22,12 @@ export function alignDayRollups(db: Database, calendar: DayCalendar, rawFrom: nu
   const hasDays = db.prepare(`SELECT 1 FROM rollup_day LIMIT 1`).get() !== undefined;
   if (hasDays) {
     rebuildDays(db, calendar, rawFrom, { hours: 'rollup_hour', days: 'rollup_day', keys: KEY_COLUMNS, raw: 'TRUE' });
-    // Project rows follow the same calendar (their raw rows are the ones naming a project).
-    rebuildDays(db, calendar, rawFrom, { hours: PROJECT_TABLE.rollup_hour, days: PROJECT_TABLE.rollup_day, keys: PROJECT_KEY_COLUMNS, raw: 'project_id IS NOT NULL' });
-    rebuildDays(db, calendar, rawFrom, {
-      hours: PROJECT_TOTAL_TABLE.rollup_hour,
-      days: PROJECT_TOTAL_TABLE.rollup_day,
-      keys: PROJECT_TOTAL_KEY_COLUMNS,
-      raw: 'project_id IS NOT NULL',
-    });
+    // Each dimension's rows follow the same calendar (their raw rows are the ones carrying it).
+    for (const dim of DIMENSIONS) {
+      const raw = `${dim.column} IS NOT NULL`;
+      rebuildDays(db, calendar, rawFrom, { hours: dim.tables.rollup_hour, days: dim.tables.rollup_day, keys: dim.keyColumns, raw });
+      rebuildDays(db, calendar, rawFrom, { hours: dim.totals.rollup_hour, days: dim.totals.rollup_day, keys: dim.totalKeyColumns, raw });
+    }
   }
   db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(META_KEY, calendar.id);
   return hasDays;

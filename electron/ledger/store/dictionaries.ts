@@ -13,7 +13,7 @@ export class Dictionary {
 
   constructor(
     db: Database,
-    table: 'models' | 'sources' | 'api_types' | 'currencies' | 'providers' | 'price_sources' | 'projects' | 'branches',
+    table: 'models' | 'sources' | 'api_types' | 'currencies' | 'providers' | 'price_sources' | 'projects' | 'branches' | 'hosts',
     now: () => number,
   ) {
     const column = table === 'currencies' ? 'code' : table === 'projects' ? 'path' : 'name';

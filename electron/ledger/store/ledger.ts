@@ -4,6 +4,8 @@ import { CircuitStore } from './circuits.js';
 import { ConfigStore } from './config-store.js';
 import { SavingsStore } from './savings-store.js';
 import { StoreContext } from './context.js';
+import { ForwardedRuns } from './forwarded-runs.js';
+import { HostList } from './host-list.js';
 import { Maintenance } from './maintenance.js';
 import { PricingStore } from './pricing-store.js';
 import { ProjectList } from './project-list.js';
@@ -34,6 +36,9 @@ export class Ledger {
   readonly config: ConfigStore;
   readonly savings: SavingsStore;
   readonly projects: ProjectList;
+  /** Runs forwarded by other ModelMeters, upserted by (host, origin id). */
+  readonly forwardedRuns: ForwardedRuns;
+  readonly hosts: HostList;
 
   private constructor(
     readonly db: Database,
@@ -54,6 +59,8 @@ export class Ledger {
     this.settings = new SettingsStore(this.ctx, this.config);
     this.savings = new SavingsStore(this.ctx, this.config);
     this.projects = new ProjectList(this.ctx);
+    this.forwardedRuns = new ForwardedRuns(this.ctx, this.runs);
+    this.hosts = new HostList(this.ctx);
   }
 
   static open(file: string, options: OpenOptions & { now?: () => number; calendar?: DayCalendar } = {}): Ledger {

@@ -3,28 +3,27 @@ import { HOUR_MS } from '../time/ranges.js';
 import type { StoreContext } from './context.js';
 import type { CircuitStore } from './circuits.js';
 import { firstIdAt } from './request-ids.js';
-import { PROJECT_TABLE, PROJECT_TOTAL_TABLE, ROLLUP_LEVELS, SUM_COLUMNS } from './rollups.js';
+import { ALL_FULL_KEY_TABLES, DIMENSIONS, SUM_COLUMNS } from './rollups.js';
 
 /** Minute rollups are only needed for short recent ranges; hours and days are kept for ever. */
 export const MINUTE_ROLLUP_KEEP_MS = 2 * 24 * HOUR_MS;
 const DELETE_CHUNK = 20_000;
-/** Both sets of rollups (plain and per project): a delete removes its rows from all of them. */
-const ALL_ROLLUPS = ROLLUP_LEVELS.flatMap(({ table }) => [table, PROJECT_TABLE[table]]);
-
 /**
- * Takes the project rows matching `where` out of the project totals, which hold no model or channel
- * to delete by. Call before those project rows are deleted, inside the same transaction.
+ * Takes the rows matching `where` of every dimension's full-key rollups out of its totals, which hold
+ * no model or channel to delete by. Call before those rows are deleted, inside the same transaction.
  */
-function subtractFromProjectTotals(db: Database, where: string, params: readonly number[]): void {
-  for (const level of ['rollup_hour', 'rollup_day'] as const) {
-    const totals = PROJECT_TOTAL_TABLE[level];
-    db.prepare<unknown[]>(
-      `INSERT INTO ${totals} (bucket, project_id, currency_id, ${SUM_COLUMNS.join(', ')})
-       SELECT bucket, project_id, currency_id, ${SUM_COLUMNS.map((column) => `-sum(${column})`).join(', ')}
-       FROM ${PROJECT_TABLE[level]} WHERE ${where} GROUP BY bucket, project_id, currency_id
-       ON CONFLICT DO UPDATE SET ${SUM_COLUMNS.map((column) => `${column} = ${column} + excluded.${column}`).join(', ')}`,
-    ).run(...params);
-    db.prepare(`DELETE FROM ${totals} WHERE requests = 0`).run();
+function subtractFromDimensionTotals(db: Database, where: string, params: readonly number[]): void {
+  for (const dim of DIMENSIONS) {
+    for (const level of ['rollup_hour', 'rollup_day'] as const) {
+      const totals = dim.totals[level];
+      db.prepare<unknown[]>(
+        `INSERT INTO ${totals} (bucket, ${dim.column}, currency_id, ${SUM_COLUMNS.join(', ')})
+         SELECT bucket, ${dim.column}, currency_id, ${SUM_COLUMNS.map((column) => `-sum(${column})`).join(', ')}
+         FROM ${dim.tables[level]} WHERE ${where} GROUP BY bucket, ${dim.column}, currency_id
+         ON CONFLICT DO UPDATE SET ${SUM_COLUMNS.map((column) => `${column} = ${column} + excluded.${column}`).join(', ')}`,
+      ).run(...params);
+      db.prepare(`DELETE FROM ${totals} WHERE requests = 0`).run();
+    }
   }
 }
 
@@ -67,7 +66,7 @@ export class Maintenance {
     const cutoff = Math.floor((now - MINUTE_ROLLUP_KEEP_MS) / HOUR_MS) * HOUR_MS;
     return this.ctx.write(() => {
       this.ctx.coverage.setMinuteFrom(cutoff);
-      this.ctx.db.prepare<[number]>(`DELETE FROM rollup_project_minute WHERE bucket < ?`).run(cutoff);
+      for (const dim of DIMENSIONS) this.ctx.db.prepare<[number]>(`DELETE FROM ${dim.tables.rollup_minute} WHERE bucket < ?`).run(cutoff);
       return this.ctx.db.prepare<[number]>(`DELETE FROM rollup_minute WHERE bucket < ?`).run(cutoff).changes;
     });
   }
@@ -82,8 +81,8 @@ export class Maintenance {
     for (const { bucket } of hours) deleteRaw.run(firstIdAt(bucket), firstIdAt(bucket + HOUR_MS), modelId);
     // Raw rows whose rollups were never written (none expected) must not outlive their model.
     db.prepare<[number]>(`DELETE FROM requests WHERE model_id = ?`).run(modelId);
-    subtractFromProjectTotals(db, 'model_id = ?', [modelId]);
-    for (const table of ALL_ROLLUPS) db.prepare<[number]>(`DELETE FROM ${table} WHERE model_id = ?`).run(modelId);
+    subtractFromDimensionTotals(db, 'model_id = ?', [modelId]);
+    for (const table of ALL_FULL_KEY_TABLES) db.prepare<[number]>(`DELETE FROM ${table} WHERE model_id = ?`).run(modelId);
     const runs = db.prepare<[number]>(`DELETE FROM runs WHERE model_id = ?`).run(modelId).changes;
     const priceVersions = db.prepare<[number]>(`DELETE FROM price_versions WHERE model_id = ?`).run(modelId).changes;
     db.prepare<[number]>(`DELETE FROM models WHERE id = ?`).run(modelId);
@@ -102,8 +101,8 @@ export class Maintenance {
       .all(...channelIds);
     const deleteRaw = db.prepare<unknown[]>(`DELETE FROM requests WHERE id >= ? AND id < ? AND channel_id IN (${list})`);
     for (const { bucket } of hours) deleteRaw.run(firstIdAt(bucket), firstIdAt(bucket + HOUR_MS), ...channelIds);
-    subtractFromProjectTotals(db, `channel_id IN (${list})`, channelIds);
-    for (const table of ALL_ROLLUPS) {
+    subtractFromDimensionTotals(db, `channel_id IN (${list})`, channelIds);
+    for (const table of ALL_FULL_KEY_TABLES) {
       db.prepare<number[]>(`DELETE FROM ${table} WHERE channel_id IN (${list})`).run(...channelIds);
     }
     const { circuits, events } = this.circuits.deleteFor(channelIds);

@@ -294,6 +294,74 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    name: 'forwarding outbox',
+    up(db) {
+      // What waits to be forwarded to another ModelMeter: (kind, ref) names a request id, run id or
+      // channel id; the rows themselves are read when a batch is sent, so the outbox stays small. The
+      // triggers that fill it are created only while forwarding is on (electron/ledger/forwarding/).
+      // AUTOINCREMENT: seq never goes back, so "every entry up to seq N" is exactly what a batch read.
+      db.exec(`
+        CREATE TABLE forward_outbox (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          kind INTEGER NOT NULL,
+          ref INTEGER NOT NULL,
+          queued_at INTEGER NOT NULL
+        ) STRICT;
+        -- Runs and circuits (not requests, the bulk) are coalesced by ref when a batch is acknowledged.
+        CREATE INDEX forward_outbox_ref ON forward_outbox(kind, ref) WHERE kind <> 1;
+      `);
+    },
+  },
+  {
+    version: 8,
+    name: 'hosts: records and runs forwarded by other ModelMeters; host rollups',
+    up(db) {
+      // Which machine a record came from: NULL is this machine, so every existing row stays its own
+      // and the column costs nothing on rows recorded here. A forwarded run keeps its id on the
+      // sending machine (origin_id): with the host it is the run's identity, so a batch sent again
+      // updates the run instead of adding a second one.
+      db.exec(`
+        CREATE TABLE hosts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, first_seen INTEGER, last_seen INTEGER) STRICT;
+        ALTER TABLE requests ADD COLUMN host_id INTEGER;
+        ALTER TABLE runs ADD COLUMN host_id INTEGER;
+        ALTER TABLE runs ADD COLUMN origin_id INTEGER;
+        CREATE UNIQUE INDEX runs_host_origin ON runs(host_id, origin_id) WHERE host_id IS NOT NULL;
+      `);
+      // A third set of rollups, like the project ones (rollups.ts): only forwarded requests, keyed by
+      // host; unfiltered reads never touch them and "this machine" is the plain total less the hosts'.
+      for (const table of ['rollup_host_minute', 'rollup_host_hour', 'rollup_host_day']) {
+        db.exec(`
+          CREATE TABLE ${table} (
+            bucket INTEGER NOT NULL,
+            host_id INTEGER NOT NULL,
+            model_id INTEGER NOT NULL,
+            channel_id INTEGER NOT NULL,
+            api_type_id INTEGER NOT NULL,
+            currency_id INTEGER NOT NULL,
+            ${ROLLUP_SUMS.map((column) => `${column} INTEGER NOT NULL`).join(', ')},
+            PRIMARY KEY (bucket, host_id, model_id, channel_id, api_type_id, currency_id)
+          ) STRICT, WITHOUT ROWID;
+        `);
+      }
+      for (const table of ['rollup_host_total_hour', 'rollup_host_total_day']) {
+        db.exec(`
+          CREATE TABLE ${table} (
+            bucket INTEGER NOT NULL,
+            host_id INTEGER NOT NULL,
+            currency_id INTEGER NOT NULL,
+            ${ROLLUP_SUMS.map((column) => `${column} INTEGER NOT NULL`).join(', ')},
+            PRIMARY KEY (bucket, host_id, currency_id)
+          ) STRICT, WITHOUT ROWID;
+        `);
+      }
+      db.exec(`
+        CREATE INDEX rollup_host_hour_host ON rollup_host_hour(host_id, bucket);
+        CREATE INDEX rollup_host_hour_model ON rollup_host_hour(model_id, bucket);
+      `);
+    },
+  },
 ];
 
 const ROLLUP_SUMS = [

@@ -3,6 +3,7 @@ import { projectName } from '../../../shared/project-name.js';
 import type { ProjectInfo } from '../../../shared/types.js';
 import { fromNanos } from '../pricing/rules.js';
 import type { StoreContext } from './context.js';
+import { PROJECTS } from './rollups.js';
 
 interface Row {
   project_id: number;
@@ -24,7 +25,7 @@ export class ProjectList {
   constructor(private readonly ctx: StoreContext) {
     this.select = ctx.db.prepare(
       `SELECT r.project_id, p.path, p.first_seen, p.last_seen, r.currency_id, sum(r.requests) AS requests, sum(r.cost_nanos) AS cost_nanos
-       FROM rollup_project_total_day r JOIN projects p ON p.id = r.project_id
+       FROM ${PROJECTS.totals.rollup_day} r JOIN projects p ON p.id = r.project_id
        GROUP BY r.project_id, r.currency_id`,
     );
   }

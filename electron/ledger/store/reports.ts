@@ -1,6 +1,6 @@
 import type { CircuitStateName } from '../../../shared/schemas/circuit.js';
 import { projectName } from '../../../shared/project-name.js';
-import type { HistoryBucket, ModelSummary, Money, ProjectSummary, Summary, UsageTotals } from '../../../shared/types.js';
+import type { HistoryBucket, HostSummary, ModelSummary, Money, ProjectSummary, Summary, UsageTotals } from '../../../shared/types.js';
 import { fromNanos, versionAt } from '../pricing/rules.js';
 import { bucketStarts, isCalendarInterval } from '../time/buckets.js';
 import type { TimeRange } from '../time/ranges.js';
@@ -73,6 +73,8 @@ export interface HistoryRequest {
   groupByModel: boolean;
   /** One row per project (null = none) instead of per model; runs, having no project, are left out. */
   groupByProject?: boolean;
+  /** One row per host (null = this machine) instead of per model, each with its own runs. */
+  groupByHost?: boolean;
 }
 
 /** Builds the summary and history answers from usage sums and runs. */
@@ -87,9 +89,10 @@ export class Reports {
 
   /**
    * `filter.projectId` narrows it to one project's requests (-1 matches none); runs belong to no
-   * project, so a filtered summary has no runtime.
+   * project, so a project-filtered summary has no runtime. `filter.hostId` narrows requests and runs
+   * to one machine (0 = this one). `byHost` is there once any host has forwarded records here.
    */
-  summary(range: TimeRange, circuits: Record<CircuitStateName, number>, filter: { projectId?: number } = {}): Omit<Summary, 'converted'> {
+  summary(range: TimeRange, circuits: Record<CircuitStateName, number>, filter: { projectId?: number; hostId?: number } = {}): Omit<Summary, 'converted'> {
     const now = this.ctx.now();
     const spec = { from: range.from, to: range.to, starts: [range.from], widthMs: null };
     const perModel = new Map<number, Accumulator>();
@@ -99,20 +102,33 @@ export class Reports {
       return acc;
     };
     const perProject = new Map<number, Accumulator>();
-    const usageFilter = filter.projectId === undefined ? {} : { projectId: filter.projectId };
+    const usageFilter = {
+      ...(filter.projectId === undefined ? {} : { projectId: filter.projectId }),
+      ...(filter.hostId === undefined ? {} : { hostId: filter.hostId }),
+    };
     const cells = this.usage.run(spec, usageFilter, { model: true });
     for (const cell of cells) of(cell.modelId).addSums(cell.currencyId, cell.sums);
-    // Unfiltered, the split by project reads only the project rollups; "no project" is what the model
-    // cells hold beyond them. Filtered, the cells already are the one project's.
-    const projectCells = filter.projectId === undefined ? this.usage.run(spec, {}, { project: true }, cells) : cells;
-    for (const cell of projectCells) {
+    // Unfiltered, a split reads only its dimension's rollups; "none" is what the model cells hold
+    // beyond them. Filtered by the same dimension, the cells already are the one value's. A split by
+    // the other dimension of a filtered summary cannot be answered from the rollups and is left out.
+    const split = (by: 'project' | 'host', own: number | undefined, other: number | undefined) =>
+      other !== undefined ? null : own === undefined ? this.usage.run(spec, {}, { [by]: true }, cells) : cells;
+    const projectCells = split('project', filter.projectId, filter.hostId);
+    for (const cell of projectCells ?? []) {
       let acc = perProject.get(cell.projectId);
       if (!acc) perProject.set(cell.projectId, (acc = new Accumulator()));
       acc.addSums(cell.currencyId, cell.sums);
     }
-    const running = this.runs.runningModelIds();
+    const perHost = new Map<number, Accumulator>();
+    const hostCells = this.hasHosts() ? split('host', filter.hostId, filter.projectId) : null;
+    for (const cell of hostCells ?? []) {
+      let acc = perHost.get(cell.hostId);
+      if (!acc) perHost.set(cell.hostId, (acc = new Accumulator()));
+      acc.addSums(cell.currencyId, cell.sums);
+    }
+    const running = this.runs.runningModelIds(filter.hostId);
     if (filter.projectId === undefined) {
-      for (const cell of runtimeCells(this.runs.spans(range.from, range.to), spec, now, true, this.versionsOf)) {
+      for (const cell of runtimeCells(this.runs.spans(range.from, range.to, undefined, filter.hostId), spec, now, true, this.versionsOf)) {
         const acc = of(cell.modelId);
         acc.runtimeMs += cell.runtimeMs;
         for (const [currency, nanos] of cell.costNanos) acc.addCost(currency, nanos);
@@ -146,7 +162,24 @@ export class Reports {
       byProject.push({ project, name: project === null ? '' : projectName(project), ...totals });
     }
     byProject.sort((a, b) => b.requests - a.requests || (a.project ?? '').localeCompare(b.project ?? ''));
-    return { from: range.from, to: range.to, totals: total.totals((nanos) => this.money(nanos)), models, circuits, byProject };
+    const summary: Omit<Summary, 'converted'> = { from: range.from, to: range.to, totals: total.totals((nanos) => this.money(nanos)), models, circuits };
+    if (projectCells !== null) summary.byProject = byProject;
+    if (hostCells !== null) {
+      const byHost: HostSummary[] = [];
+      for (const [hostId, acc] of perHost) {
+        const { runtimeSeconds: _runtime, ...totals } = acc.totals((nanos) => this.money(nanos));
+        byHost.push({ host: hostId === 0 ? null : this.ctx.hosts.nameOf(hostId), ...totals });
+      }
+      // This machine first, then the others by requests.
+      byHost.sort((a, b) => (a.host === null ? -1 : b.host === null ? 1 : b.requests - a.requests || a.host.localeCompare(b.host)));
+      summary.byHost = byHost;
+    }
+    return summary;
+  }
+
+  /** Whether any machine has forwarded here (one indexed row read). */
+  private hasHosts(): boolean {
+    return this.ctx.db.prepare('SELECT 1 FROM hosts LIMIT 1').get() !== undefined;
   }
 
   history(request: HistoryRequest): HistoryBucket[] {
@@ -166,13 +199,29 @@ export class Reports {
       return accs;
     };
     const byProject = request.groupByProject === true;
-    const byModel = request.groupByModel && !byProject;
+    const byHost = request.groupByHost === true && !byProject;
+    const byModel = request.groupByModel && !byProject && !byHost;
     if (!byModel && !byProject) row(0);
-    for (const cell of this.usage.run(spec, request.filter, { model: byModel, project: byProject })) {
-      row(byProject ? cell.projectId : cell.modelId)[cell.bucket]!.addSums(cell.currencyId, cell.sums);
+    for (const cell of this.usage.run(spec, request.filter, { model: byModel, project: byProject, host: byHost })) {
+      row(byProject ? cell.projectId : byHost ? cell.hostId : cell.modelId)[cell.bucket]!.addSums(cell.currencyId, cell.sums);
     }
-    if (request.includeRuntime && !byProject) {
+    if (request.includeRuntime && byHost) {
+      // Each machine's runs in its own row.
       const spans = this.runs.spans(range.from, range.to, request.filter.modelId);
+      const perHost = new Map<number, typeof spans>();
+      for (const span of spans) {
+        const hostId = span.hostId ?? 0;
+        perHost.set(hostId, [...(perHost.get(hostId) ?? []), span]);
+      }
+      for (const [hostId, hostSpans] of perHost) {
+        for (const cell of runtimeCells(hostSpans, spec, now, false, this.versionsOf)) {
+          const acc = row(hostId)[cell.bucket]!;
+          acc.runtimeMs += cell.runtimeMs;
+          for (const [currency, nanos] of cell.costNanos) acc.addCost(currency, nanos);
+        }
+      }
+    } else if (request.includeRuntime && !byProject) {
+      const spans = this.runs.spans(range.from, range.to, request.filter.modelId, request.filter.hostId);
       for (const cell of runtimeCells(spans, spec, now, byModel, this.versionsOf)) {
         const acc = row(cell.modelId)[cell.bucket]!;
         acc.runtimeMs += cell.runtimeMs;
@@ -185,6 +234,7 @@ export class Reports {
       for (const modelId of modelIds) {
         const totals = grid.get(modelId)![i]!.totals((nanos) => this.money(nanos));
         if (byProject) buckets.push({ ts: starts[i]!, project: modelId === 0 ? null : this.ctx.projects.nameOf(modelId), ...totals });
+        else if (byHost) buckets.push({ ts: starts[i]!, host: modelId === 0 ? null : this.ctx.hosts.nameOf(modelId), ...totals });
         else buckets.push(byModel ? { ts: starts[i]!, model: this.ctx.models.nameOf(modelId), ...totals } : { ts: starts[i]!, ...totals });
       }
     }

@@ -6,6 +6,8 @@ import { CatalogueCosts, type CatalogueSubject } from './catalogue-costs.js';
 import type { StoreContext } from './context.js';
 import { firstIdAt, tsOfId } from './request-ids.js';
 import {
+  DIMENSIONS,
+  type DimensionName,
   requestSums,
   RollupDelta,
   S_CACHE_READ,
@@ -46,16 +48,20 @@ interface RawPriceRow {
   cost_nanos: number | null;
   currency_id: number | null;
   project_id: number | null;
+  host_id: number | null;
 }
 
+/** A rollup row of the plain set or of one dimension's (`dimension_id` 0 in the plain set). */
 interface HourRollupRow {
   bucket: number;
   channel_id: number;
   api_type_id: number;
   currency_id: number;
-  project_id: number;
+  dimension_id: number;
   sums: number[];
 }
+
+type SetName = 'plain' | DimensionName;
 
 /**
  * Prices again the requests of one model in [from, to) under a new list of versions. Raw rows are
@@ -66,28 +72,29 @@ interface HourRollupRow {
 export class Repricer {
   private readonly hours: Statement<[number, number, number], { bucket: number }>;
   private readonly rawRows: Statement<[number, number, number], RawPriceRow>;
-  private readonly hourRollups: Record<'plain' | 'project', Statement<unknown[], Record<string, number>>>;
-  private readonly minuteRollups: Record<'plain' | 'project', Statement<unknown[], Record<string, number>>>;
+  private readonly hourRollups = new Map<SetName, Statement<unknown[], Record<string, number>>>();
+  private readonly minuteRollups = new Map<SetName, Statement<unknown[], Record<string, number>>>();
   private readonly updateRow: Statement<[number | null, number | null, number | null, number]>;
   private readonly catalogue: CatalogueCosts;
 
   constructor(private readonly ctx: StoreContext) {
     const db = ctx.db;
     this.hours = db.prepare(`SELECT DISTINCT bucket FROM rollup_hour WHERE model_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`);
-    // Expired hours are re-priced from both sets of rollups, each row by its own tokens.
-    const rollupRows = (table: string, where: string) =>
+    // Expired hours are re-priced from every set of rollups, each row by its own tokens.
+    const rollupRows = (table: string, dimensionColumn: string, where: string) =>
       db.prepare<unknown[], Record<string, number>>(
-        `SELECT bucket, channel_id, api_type_id, currency_id, ${table.includes('project') ? 'project_id' : '0 AS project_id'}, ${SUM_COLUMNS.join(', ')}
+        `SELECT bucket, channel_id, api_type_id, currency_id, ${dimensionColumn} AS dimension_id, ${SUM_COLUMNS.join(', ')}
          FROM ${table} WHERE model_id = ? AND ${where}`,
       );
-    this.hourRollups = { plain: rollupRows('rollup_hour', 'bucket = ?'), project: rollupRows('rollup_project_hour', 'bucket = ?') };
-    this.minuteRollups = {
-      plain: rollupRows('rollup_minute', 'bucket >= ? AND bucket < ?'),
-      project: rollupRows('rollup_project_minute', 'bucket >= ? AND bucket < ?'),
-    };
+    this.hourRollups.set('plain', rollupRows('rollup_hour', '0', 'bucket = ?'));
+    this.minuteRollups.set('plain', rollupRows('rollup_minute', '0', 'bucket >= ? AND bucket < ?'));
+    for (const dim of DIMENSIONS) {
+      this.hourRollups.set(dim.name, rollupRows(dim.tables.rollup_hour, dim.column, 'bucket = ?'));
+      this.minuteRollups.set(dim.name, rollupRows(dim.tables.rollup_minute, dim.column, 'bucket >= ? AND bucket < ?'));
+    }
     this.rawRows = db.prepare(
       `SELECT id, api_type_id, channel_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, success,
-              latency_ms, cost_nanos, currency_id, cache_write_1h_tokens, source_id, provider_id, price_source_id, project_id
+              latency_ms, cost_nanos, currency_id, cache_write_1h_tokens, source_id, provider_id, price_source_id, project_id, host_id
        FROM requests WHERE id >= ? AND id < ? AND model_id = ?`,
     );
     this.updateRow = db.prepare(`UPDATE requests SET cost_nanos = ?, currency_id = ?, price_source_id = ? WHERE id = ?`);
@@ -137,7 +144,7 @@ export class Repricer {
       outcome.changed++;
       if (!apply) continue;
       this.updateRow.run(cost, currencyId, priceSourceId, row.id);
-      const key = { modelId, channelId: row.channel_id ?? 0, apiTypeId: row.api_type_id ?? 0, projectId: row.project_id ?? 0 };
+      const key = { modelId, channelId: row.channel_id ?? 0, apiTypeId: row.api_type_id ?? 0, projectId: row.project_id ?? 0, hostId: row.host_id ?? 0 };
       const request = { ...tokens, success: row.success === 1, latencyMs: row.latency_ms };
       delta.add(ts, { ...key, currencyId: row.currency_id ?? 0 }, requestSums(sums, request, row.cost_nanos), -1);
       delta.add(ts, { ...key, currencyId: currencyId ?? 0 }, requestSums(sums, request, cost), 1);
@@ -168,14 +175,14 @@ export class Repricer {
   ): void {
     // Where minute rollups are still kept they are re-priced minute by minute (the hour and day
     // changes are their sums), so every grain keeps each request's cost where it happened.
-    const read = (set: 'plain' | 'project'): HourRollupRow[] => {
-      const found = hour >= this.ctx.coverage.minuteFrom ? this.minuteRollups[set].all(modelId, hour, hour + HOUR_MS) : this.hourRollups[set].all(modelId, hour);
+    const read = (set: SetName): HourRollupRow[] => {
+      const found = hour >= this.ctx.coverage.minuteFrom ? this.minuteRollups.get(set)!.all(modelId, hour, hour + HOUR_MS) : this.hourRollups.get(set)!.all(modelId, hour);
       return found.map((row) => ({
         bucket: row['bucket']!,
         channel_id: row['channel_id']!,
         api_type_id: row['api_type_id']!,
         currency_id: row['currency_id']!,
-        project_id: row['project_id']!,
+        dimension_id: row['dimension_id']!,
         sums: SUM_COLUMNS.map((column) => row[column]!),
       }));
     };
@@ -212,23 +219,27 @@ export class Repricer {
       addRepriced(delta, modelId, row, cost, currencyId, 'plain');
     }
     if (!repriceable || !apply) return;
-    // The same hour's project rows: re-priced alike, counted once above (they are part of the plain rows).
-    for (const row of read('project')) {
-      const tokens = {
-        inputTokens: row.sums[S_INPUT]!,
-        outputTokens: row.sums[S_OUTPUT]!,
-        cacheReadTokens: row.sums[S_CACHE_READ]!,
-        cacheWriteTokens: row.sums[S_CACHE_WRITE]!,
-      };
-      const cost = version === undefined ? null : version.method === 'tokens' ? tierCostNanos(selectTier(version.tiers, 0), tokens) : 0;
-      addRepriced(delta, modelId, row, cost, version?.currencyId ?? null, 'project');
+    // The same hour's rows of each dimension: re-priced alike, counted once above (they are part of the plain rows).
+    for (const dim of DIMENSIONS) {
+      for (const row of read(dim.name)) {
+        const tokens = {
+          inputTokens: row.sums[S_INPUT]!,
+          outputTokens: row.sums[S_OUTPUT]!,
+          cacheReadTokens: row.sums[S_CACHE_READ]!,
+          cacheWriteTokens: row.sums[S_CACHE_WRITE]!,
+        };
+        const cost = version === undefined ? null : version.method === 'tokens' ? tierCostNanos(selectTier(version.tiers, 0), tokens) : 0;
+        addRepriced(delta, modelId, row, cost, version?.currencyId ?? null, dim.name);
+      }
     }
   }
 }
 
 /** A rollup row's move from its old cost to `cost` (the other sums unchanged), in one set of rollups. */
-function addRepriced(delta: RollupDelta, modelId: number, row: HourRollupRow, cost: number | null, currencyId: number | null, set: 'plain' | 'project'): void {
-  const key = { modelId, channelId: row.channel_id, apiTypeId: row.api_type_id, projectId: row.project_id };
+function addRepriced(delta: RollupDelta, modelId: number, row: HourRollupRow, cost: number | null, currencyId: number | null, set: SetName): void {
+  // Only `set`'s own dimension value matters (the delta adds to that set alone).
+  const dimensionOf = (name: DimensionName) => (set === name ? row.dimension_id : 0);
+  const key = { modelId, channelId: row.channel_id, apiTypeId: row.api_type_id, projectId: dimensionOf('project'), hostId: dimensionOf('host') };
   delta.add(row.bucket, { ...key, currencyId: row.currency_id }, row.sums, -1, set);
   delta.add(row.bucket, { ...key, currencyId: currencyId ?? 0 }, [...row.sums.slice(0, S_COST), cost ?? 0, ...row.sums.slice(S_COST + 1)], 1, set);
 }

@@ -5,6 +5,7 @@ import { HOUR_MS } from '../time/ranges.js';
 import type { StoreContext } from './context.js';
 import { firstIdAt, tsOfId } from './request-ids.js';
 import { failureClassName } from './request-writer.js';
+import { HOSTS, PROJECTS } from './rollups.js';
 
 interface RawRow {
   id: number;
@@ -28,6 +29,7 @@ interface RawRow {
   branch_id: number | null;
   session_id: string | null;
   response_id: string | null;
+  host_id: number | null;
 }
 
 export interface LogFilter {
@@ -36,6 +38,8 @@ export interface LogFilter {
   channelIds?: number[];
   /** 0 = requests naming no project; -1 matches none. */
   projectId?: number;
+  /** 0 = this machine's own requests. */
+  hostId?: number;
   from: number;
   to: number;
 }
@@ -48,13 +52,17 @@ export interface LogFilter {
 export class RequestLog {
   private readonly modelHours: Statement<[number, number, number], { bucket: number }>;
   private readonly projectHours: Statement<[number, number, number], { bucket: number }>;
+  private readonly hostHours: Statement<[number, number, number], { bucket: number }>;
 
   constructor(private readonly ctx: StoreContext) {
     this.modelHours = ctx.db.prepare(
       `SELECT DISTINCT bucket FROM rollup_hour WHERE model_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket DESC`,
     );
     this.projectHours = ctx.db.prepare(
-      `SELECT DISTINCT bucket FROM rollup_project_hour WHERE project_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket DESC`,
+      `SELECT DISTINCT bucket FROM ${PROJECTS.tables.rollup_hour} WHERE project_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket DESC`,
+    );
+    this.hostHours = ctx.db.prepare(
+      `SELECT DISTINCT bucket FROM ${HOSTS.tables.rollup_hour} WHERE host_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket DESC`,
     );
   }
 
@@ -64,8 +72,15 @@ export class RequestLog {
     const lower = firstIdAt(filter.from);
     if (upper <= lower) return [];
     const out: RawRow[] = [];
-    // A project (other than "none") is rare like a model: its hours come from the rollup's index.
-    const narrow = filter.modelId !== undefined ? { hours: this.modelHours, id: filter.modelId } : filter.projectId ? { hours: this.projectHours, id: filter.projectId } : null;
+    // A project or another machine (other than "none") is rare like a model: its hours come from the rollup's index.
+    const narrow =
+      filter.modelId !== undefined
+        ? { hours: this.modelHours, id: filter.modelId }
+        : filter.projectId
+          ? { hours: this.projectHours, id: filter.projectId }
+          : filter.hostId
+            ? { hours: this.hostHours, id: filter.hostId }
+            : null;
     if (narrow === null) {
       out.push(...this.scan(filter, lower, upper, limit));
     } else {
@@ -117,6 +132,10 @@ export class RequestLog {
       clauses.push('coalesce(project_id, 0) = ?');
       params.push(filter.projectId);
     }
+    if (filter.hostId !== undefined) {
+      clauses.push('coalesce(host_id, 0) = ?');
+      params.push(filter.hostId);
+    }
     if (filter.channelIds !== undefined) {
       clauses.push(`coalesce(channel_id, 0) IN (${filter.channelIds.map(() => '?').join(', ') || 'NULL'})`);
       params.push(...filter.channelIds);
@@ -149,7 +168,7 @@ export class RequestLog {
       branch: row.branch_id === null ? null : ctx.branches.nameOf(row.branch_id),
       sessionId: row.session_id,
       responseId: row.response_id,
-      host: null,
+      host: row.host_id === null ? null : ctx.hosts.nameOf(row.host_id),
     };
   }
 }

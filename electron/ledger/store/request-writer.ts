@@ -30,23 +30,26 @@ export class RequestWriter {
   private readonly delta = new RollupDelta();
   private readonly catalogue: CatalogueCosts;
   private readonly responses: ResponseIds;
-  private readonly seen: Statement<[{ first: number; last: number; id: number }]>;
+  /** First and last request time of each project and host written, kept on its dictionary row. */
+  private readonly seen: Record<'projects' | 'hosts', Statement<[{ first: number; last: number; id: number }]>>;
 
   constructor(private readonly ctx: StoreContext) {
     this.insert = ctx.db.prepare(
       `INSERT INTO requests (id, model_id, api_type_id, channel_id, source_id, input_tokens, output_tokens,
          cache_read_tokens, cache_write_tokens, success, failure_class, status_code, latency_ms, ttft_ms,
          cost_nanos, currency_id, request_id, provider_id, cache_write_1h_tokens, price_source_id,
-         project_id, branch_id, session_id, response_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         project_id, branch_id, session_id, response_id, host_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (request_id) WHERE request_id IS NOT NULL DO NOTHING
        ON CONFLICT (response_id) WHERE response_id IS NOT NULL DO NOTHING`,
     );
     this.catalogue = new CatalogueCosts(ctx);
     this.responses = new ResponseIds(ctx);
-    this.seen = ctx.db.prepare(
-      `UPDATE projects SET first_seen = min(coalesce(first_seen, @first), @first), last_seen = max(coalesce(last_seen, @last), @last) WHERE id = @id`,
-    );
+    const seen = (table: string) =>
+      ctx.db.prepare<[{ first: number; last: number; id: number }]>(
+        `UPDATE ${table} SET first_seen = min(coalesce(first_seen, @first), @first), last_seen = max(coalesce(last_seen, @last), @last) WHERE id = @id`,
+      );
+    this.seen = { projects: seen('projects'), hosts: seen('hosts') };
   }
 
   write(records: readonly RequestRecord[]): WriteResult {
@@ -57,12 +60,14 @@ export class RequestWriter {
     const outcomes = new Map<number, { success: number | null; failure: number | null }>();
     const sums = new Array<number>(SUM_COUNT);
     const projectsSeen = new Map<number, { first: number; last: number }>();
-    const projectSeen = (projectId: number, ts: number): void => {
-      const span = projectsSeen.get(projectId);
-      if (!span) projectsSeen.set(projectId, { first: ts, last: ts });
+    const hostsSeen = new Map<number, { first: number; last: number }>();
+    const noteSeen = (spans: Map<number, { first: number; last: number }>, id: number, ts: number): void => {
+      const span = spans.get(id);
+      if (!span) spans.set(id, { first: ts, last: ts });
       else if (ts < span.first) span.first = ts;
       else if (ts > span.last) span.last = ts;
     };
+    const projectSeen = (projectId: number, ts: number): void => noteSeen(projectsSeen, projectId, ts);
 
     for (const record of records) {
       // The same upstream answer already stored (through the proxy or an agent's log, whichever came
@@ -93,6 +98,7 @@ export class RequestWriter {
       const oneHour = record.cacheWrite1hTokens ?? 0;
       const projectId = record.project ? ctx.projects.ensure(record.project) : 0;
       const branchId = record.branch ? ctx.branches.ensure(record.branch) : null;
+      const hostId = record.host ? ctx.hosts.ensure(record.host) : 0;
 
       const info = this.insert.run(
         id,
@@ -119,6 +125,7 @@ export class RequestWriter {
         branchId,
         record.sessionId ?? null,
         record.responseId ?? null,
+        hostId === 0 ? null : hostId,
       );
       if (info.changes === 0) {
         result.duplicates++;
@@ -127,8 +134,9 @@ export class RequestWriter {
       result.accepted++;
       result.models.add(record.model);
 
-      delta.add(ts, { modelId, channelId, apiTypeId, currencyId, projectId }, requestSums(sums, record, cost));
+      delta.add(ts, { modelId, channelId, apiTypeId, currencyId, projectId, hostId }, requestSums(sums, record, cost));
       if (projectId !== 0) projectSeen(projectId, ts);
+      if (hostId !== 0) noteSeen(hostsSeen, hostId, ts);
 
       if (channelId !== 0) {
         let outcome = outcomes.get(channelId);
@@ -139,7 +147,8 @@ export class RequestWriter {
     }
 
     ctx.rollups.apply(delta, ctx.coverage.minuteFrom);
-    for (const [id, span] of projectsSeen) this.seen.run({ first: span.first, last: span.last, id });
+    for (const [id, span] of projectsSeen) this.seen.projects.run({ first: span.first, last: span.last, id });
+    for (const [id, span] of hostsSeen) this.seen.hosts.run({ first: span.first, last: span.last, id });
     for (const [channelId, outcome] of outcomes) ctx.channels.recordOutcome(channelId, outcome.success, outcome.failure);
     return result;
   }

@@ -20,6 +20,7 @@ interface StoredRow {
   project_id: number | null;
   branch_id: number | null;
   session_id: string | null;
+  host_id: number | null;
 }
 
 /**
@@ -38,7 +39,7 @@ export class ResponseIds {
   constructor(private readonly ctx: StoreContext) {
     this.find = ctx.db.prepare(
       `SELECT id, model_id, api_type_id, channel_id, currency_id, input_tokens, output_tokens, cache_read_tokens,
-              cache_write_tokens, success, latency_ms, cost_nanos, project_id, branch_id, session_id
+              cache_write_tokens, success, latency_ms, cost_nanos, project_id, branch_id, session_id, host_id
        FROM requests WHERE response_id = ?`,
     );
     this.fill = ctx.db.prepare(
@@ -68,6 +69,8 @@ export class ResponseIds {
         channelId: row.channel_id ?? 0,
         apiTypeId: row.api_type_id ?? 0,
         currencyId: row.currency_id ?? 0,
+        // The row keeps the machine that recorded it first; only its project set changes here.
+        hostId: row.host_id ?? 0,
       };
       const request = {
         inputTokens: row.input_tokens,

@@ -62,47 +62,67 @@ export function requestSums(
 }
 
 /**
- * Two sets of rollups at the same three grains. The plain tables sum every request with no project
- * in the key, so unfiltered reads (the common case) scan as few rows as before projects existed. The
- * project tables hold only requests that name a project, keyed by it first; they answer project
- * filters and per-project splits, and "no project" is the plain total less the projects' sum.
+ * Rollups are kept in one plain set and one set per dimension (project, host), all at the same three
+ * grains. The plain tables sum every request with neither dimension in the key, so unfiltered reads
+ * (the common case) scan as few rows as before dimensions existed. A dimension's tables hold only
+ * requests that carry it (a project named; forwarded from another machine), keyed by it first; they
+ * answer its filters and splits, and "none" (no project; this machine) is the plain total less the
+ * dimension's sum. Each dimension also keeps totals per hour and day and currency only, so a split
+ * by it with no other filter reads a few rows per value and day instead of every model and channel.
+ * Minutes have no totals: the few minute rows at a range's edges come from the full-key minute table.
  */
-export const PROJECT_TABLE = {
-  rollup_minute: 'rollup_project_minute',
-  rollup_hour: 'rollup_project_hour',
-  rollup_day: 'rollup_project_day',
-} as const satisfies Record<RollupTable, string>;
+export interface Dimension {
+  name: DimensionName;
+  /** The column in `requests` and in the dimension's rollup tables. */
+  column: 'project_id' | 'host_id';
+  /** The RollupKey field holding the value (0 = none). */
+  keyField: 'projectId' | 'hostId';
+  /** Full-key rollups per grain (dimension first, then KEY_COLUMNS). */
+  tables: Record<RollupTable, string>;
+  /** Per dimension value and currency; the minute grain maps to the full-key minute table. */
+  totals: Record<RollupTable, string>;
+  keyColumns: readonly string[];
+  totalKeyColumns: readonly string[];
+}
 
-/**
- * Each project's sums per hour and day and currency only: a split by project with no other filter
- * (the summary's byProject, history grouped by project) reads a few rows per project and day here
- * instead of every model and channel of every project. Minutes have none: the few minute rows at
- * a range's edges come from the project minute rollup.
- */
-export const PROJECT_TOTAL_TABLE = {
-  rollup_minute: 'rollup_project_minute',
-  rollup_hour: 'rollup_project_total_hour',
-  rollup_day: 'rollup_project_total_day',
-} as const satisfies Record<RollupTable, string>;
-export const PROJECT_TOTAL_KEY_COLUMNS = ['project_id', 'currency_id'] as const;
+export type DimensionName = 'project' | 'host';
+
+function dimension(name: DimensionName, keyField: Dimension['keyField']): Dimension {
+  const column = `${name}_id` as Dimension['column'];
+  return {
+    name,
+    column,
+    keyField,
+    tables: { rollup_minute: `rollup_${name}_minute`, rollup_hour: `rollup_${name}_hour`, rollup_day: `rollup_${name}_day` },
+    totals: { rollup_minute: `rollup_${name}_minute`, rollup_hour: `rollup_${name}_total_hour`, rollup_day: `rollup_${name}_total_day` },
+    keyColumns: [column, ...KEY_COLUMNS],
+    totalKeyColumns: [column, 'currency_id'],
+  };
+}
 
 /** The columns after the bucket that key a plain rollup row, in primary-key order. */
 export const KEY_COLUMNS = ['model_id', 'channel_id', 'api_type_id', 'currency_id'] as const;
-/** The columns after the bucket that key a project rollup row. */
-export const PROJECT_KEY_COLUMNS = ['project_id', ...KEY_COLUMNS] as const;
 
-/** The key's ids in KEY_COLUMNS order (or PROJECT_KEY_COLUMNS order with `withProject`). */
-export function keyValues(key: RollupKey, withProject = false): number[] {
+export const PROJECTS = dimension('project', 'projectId');
+export const HOSTS = dimension('host', 'hostId');
+/** Every dimension set; a write path loops over these, so a new one cannot be forgotten by one of them. */
+export const DIMENSIONS: readonly Dimension[] = [PROJECTS, HOSTS];
+
+/** Every rollup table: the plain ones and each dimension's full-key ones (totals apart). */
+export const ALL_FULL_KEY_TABLES: readonly string[] = ROLLUP_LEVELS.flatMap(({ table }) => [table, ...DIMENSIONS.map((d) => d.tables[table])]);
+
+/** The key's ids in KEY_COLUMNS order (or with `dimensionId` first). */
+export function keyValues(key: Pick<RollupKey, 'modelId' | 'channelId' | 'apiTypeId' | 'currencyId'>, dimensionId?: number): number[] {
   const plain = [key.modelId, key.channelId, key.apiTypeId, key.currencyId];
-  return withProject ? [key.projectId, ...plain] : plain;
+  return dimensionId === undefined ? plain : [dimensionId, ...plain];
 }
 
 /**
- * The ids other than the project in one exact number (20 + 16 + 8 + 8 bits) when they are small
- * (always, in practice), else a string: the ingest path stays free of string building. The project
- * is a map level of its own (see RollupDelta).
+ * The ids other than the dimension in one exact number (20 + 16 + 8 + 8 bits) when they are small
+ * (always, in practice), else a string: the ingest path stays free of string building. The dimension
+ * value is a map level of its own (see RollupDelta).
  */
-function packKey(key: RollupKey): number | string {
+function packKey(key: Pick<RollupKey, 'modelId' | 'channelId' | 'apiTypeId' | 'currencyId'>): number | string {
   if (key.modelId < 1 << 20 && key.channelId < 1 << 16 && key.apiTypeId < 256 && key.currencyId < 256) {
     return ((key.modelId * 65_536 + key.channelId) * 256 + key.apiTypeId) * 256 + key.currencyId;
   }
@@ -117,15 +137,23 @@ export interface RollupKey {
   currencyId: number;
   /** 0 when the request names no project. */
   projectId: number;
+  /** 0 when the request is this machine's own (not forwarded). */
+  hostId: number;
 }
 
-interface Entry extends RollupKey {
+/** One minute (or coarser bucket) of one set: `dimensionId` is 0 in the plain set. */
+export interface Entry {
   minute: number;
+  modelId: number;
+  channelId: number;
+  apiTypeId: number;
+  currencyId: number;
+  dimensionId: number;
   sums: number[];
 }
 
-/** Which set of rollups a change goes to: both (a request), or one (a row of that set, re-priced or moved). */
-type RollupSet = 'both' | 'plain' | 'project';
+/** Which set of rollups a change goes to: all of them (a request), or one (a row of that set, re-priced or moved). */
+export type RollupSet = 'all' | 'plain' | DimensionName;
 
 type KeyedEntries = Map<number | string, Entry>;
 
@@ -135,35 +163,40 @@ type KeyedEntries = Map<number | string, Entry>;
  * one adds the negation, so every write path keeps the rollups equal to the raw rows.
  */
 export class RollupDelta {
-  // Per minute (then per project), then per key: a number packing the four ids when they are small
-  // (always, in practice), which is cheaper on the ingest path than building a string per request.
+  // Per minute (then per dimension value), then per key: a number packing the four ids when they are
+  // small (always, in practice), which is cheaper on the ingest path than building a string per request.
   private readonly plain = new Map<number, KeyedEntries>();
-  private readonly projects = new Map<number, Map<number, KeyedEntries>>();
+  private readonly byDimension = DIMENSIONS.map(() => new Map<number, Map<number, KeyedEntries>>());
   private count = 0;
 
   get size(): number {
     return this.count;
   }
 
-  /** A request's project (if any) also counts in the project rollups, unless `into` says one set. */
-  add(ts: number, key: RollupKey, sums: readonly number[], sign: 1 | -1 = 1, into: RollupSet = 'both'): void {
+  /** A request's project and host (if any) also count in their sets, unless `into` names one set. */
+  add(ts: number, key: RollupKey, sums: readonly number[], sign: 1 | -1 = 1, into: RollupSet = 'all'): void {
     const minute = ts - (ts % MINUTE_MS);
     const packed = packKey(key);
-    if (into !== 'project') {
+    if (into === 'all' || into === 'plain') {
       let inMinute = this.plain.get(minute);
       if (!inMinute) this.plain.set(minute, (inMinute = new Map()));
       this.addTo(inMinute, packed, minute, key, 0, sums, sign);
     }
-    if (into !== 'plain' && key.projectId !== 0) {
-      let inMinute = this.projects.get(minute);
-      if (!inMinute) this.projects.set(minute, (inMinute = new Map()));
-      let inProject = inMinute.get(key.projectId);
-      if (!inProject) inMinute.set(key.projectId, (inProject = new Map()));
-      this.addTo(inProject, packed, minute, key, key.projectId, sums, sign);
+    if (into === 'plain') return;
+    for (let d = 0; d < DIMENSIONS.length; d++) {
+      const dim = DIMENSIONS[d]!;
+      const value = key[dim.keyField];
+      if (value === 0 || (into !== 'all' && into !== dim.name)) continue;
+      const sets = this.byDimension[d]!;
+      let inMinute = sets.get(minute);
+      if (!inMinute) sets.set(minute, (inMinute = new Map()));
+      let inValue = inMinute.get(value);
+      if (!inValue) inMinute.set(value, (inValue = new Map()));
+      this.addTo(inValue, packed, minute, key, value, sums, sign);
     }
   }
 
-  private addTo(entries: KeyedEntries, packed: number | string, minute: number, key: RollupKey, projectId: number, sums: readonly number[], sign: number): void {
+  private addTo(entries: KeyedEntries, packed: number | string, minute: number, key: RollupKey, dimensionId: number, sums: readonly number[], sign: number): void {
     let entry = entries.get(packed);
     if (!entry) {
       entry = {
@@ -172,7 +205,7 @@ export class RollupDelta {
         channelId: key.channelId,
         apiTypeId: key.apiTypeId,
         currencyId: key.currencyId,
-        projectId,
+        dimensionId,
         sums: new Array<number>(SUM_COUNT).fill(0),
       };
       entries.set(packed, entry);
@@ -182,28 +215,29 @@ export class RollupDelta {
     for (let i = 0; i < SUM_COUNT; i++) target[i]! += sign * sums[i]!;
   }
 
-  /** Minute entries of one set (plain ones have projectId 0). */
-  entries(set: 'plain' | 'project' = 'plain'): Entry[] {
+  /** Minute entries of the plain set or of one dimension's. */
+  entries(set: 'plain' | DimensionName = 'plain'): Entry[] {
     const all: Entry[] = [];
     if (set === 'plain') {
       for (const inMinute of this.plain.values()) for (const entry of inMinute.values()) all.push(entry);
-    } else {
-      for (const inMinute of this.projects.values()) for (const inProject of inMinute.values()) for (const entry of inProject.values()) all.push(entry);
+      return all;
     }
+    const sets = this.byDimension[DIMENSIONS.findIndex((d) => d.name === set)]!;
+    for (const inMinute of sets.values()) for (const inValue of inMinute.values()) for (const entry of inValue.values()) all.push(entry);
     return all;
   }
 
   clear(): void {
     this.plain.clear();
-    this.projects.clear();
+    for (const sets of this.byDimension) sets.clear();
     this.count = 0;
   }
 }
 
 /**
  * Entries summed to a coarser grain (`bucketOf` maps an entry's bucket start to the coarser one);
- * `totals` sums them per project and currency only (model, channel and api type left 0). Nested maps
- * on numbers, no key strings: this runs for every grain of every write.
+ * `totals` sums them per dimension value and currency only (model, channel and api type left 0).
+ * Nested maps on numbers, no key strings: this runs for every grain of every write.
  */
 export function regrain(entries: readonly Entry[], bucketOf: (start: number) => number, totals = false): Entry[] {
   const out: Entry[] = [];
@@ -212,28 +246,32 @@ export function regrain(entries: readonly Entry[], bucketOf: (start: number) => 
     const bucket = bucketOf(entry.minute);
     let inBucket = byBucket.get(bucket);
     if (!inBucket) byBucket.set(bucket, (inBucket = new Map()));
-    let inProject = inBucket.get(entry.projectId);
-    if (!inProject) inBucket.set(entry.projectId, (inProject = new Map()));
+    let inValue = inBucket.get(entry.dimensionId);
+    if (!inValue) inBucket.set(entry.dimensionId, (inValue = new Map()));
     const key = totals ? entry.currencyId : packKey(entry);
-    const existing = inProject.get(key);
+    const existing = inValue.get(key);
     if (existing) {
       for (let i = 0; i < SUM_COUNT; i++) existing.sums[i]! += entry.sums[i]!;
       continue;
     }
     const coarse = totals
-      ? { minute: bucket, modelId: 0, channelId: 0, apiTypeId: 0, currencyId: entry.currencyId, projectId: entry.projectId, sums: [...entry.sums] }
+      ? { minute: bucket, modelId: 0, channelId: 0, apiTypeId: 0, currencyId: entry.currencyId, dimensionId: entry.dimensionId, sums: [...entry.sums] }
       : { ...entry, minute: bucket, sums: [...entry.sums] };
-    inProject.set(key, coarse);
+    inValue.set(key, coarse);
     out.push(coarse);
   }
   return out;
 }
 
+const PLAIN_TABLES: Record<RollupTable, string> = { rollup_minute: 'rollup_minute', rollup_hour: 'rollup_hour', rollup_day: 'rollup_day' };
+
 const UPSERT_TARGETS: readonly { table: string; keys: readonly string[] }[] = [
   ...ROLLUP_LEVELS.map(({ table }) => ({ table, keys: KEY_COLUMNS })),
-  ...ROLLUP_LEVELS.map(({ table }) => ({ table: PROJECT_TABLE[table], keys: PROJECT_KEY_COLUMNS })),
-  { table: PROJECT_TOTAL_TABLE.rollup_hour, keys: PROJECT_TOTAL_KEY_COLUMNS },
-  { table: PROJECT_TOTAL_TABLE.rollup_day, keys: PROJECT_TOTAL_KEY_COLUMNS },
+  ...DIMENSIONS.flatMap((dim) => [
+    ...ROLLUP_LEVELS.map(({ table }) => ({ table: dim.tables[table], keys: dim.keyColumns })),
+    { table: dim.totals.rollup_hour, keys: dim.totalKeyColumns },
+    { table: dim.totals.rollup_day, keys: dim.totalKeyColumns },
+  ]),
 ];
 
 /** Writes deltas into every set of rollup tables; rows whose request count drops to zero are removed. */
@@ -261,24 +299,26 @@ export class RollupWriter {
   /** Minute rows older than `minuteFrom` are not kept (see Coverage), so none are written. */
   apply(delta: RollupDelta, minuteFrom: number): void {
     if (delta.size === 0) return;
-    for (const set of ['plain', 'project'] as const) {
-      const tables = set === 'plain' ? { rollup_minute: 'rollup_minute', rollup_hour: 'rollup_hour', rollup_day: 'rollup_day' } : PROJECT_TABLE;
-      const keyOf = set === 'plain' ? (entry: Entry) => keyValues(entry) : (entry: Entry) => keyValues(entry, true);
-      const minutes = delta.entries(set);
-      if (minutes.length === 0) continue;
-      this.write(tables.rollup_minute, minutes, keyOf, minuteFrom);
-      // Days from minutes, not hours: in a zone whose midnight is not on the hour a day starts mid-hour.
-      const hours = regrain(minutes, this.bucketOf.rollup_hour);
-      const days = regrain(minutes, this.bucketOf.rollup_day);
-      this.write(tables.rollup_hour, hours, keyOf);
-      this.write(tables.rollup_day, days, keyOf);
-      if (set === 'project') {
-        const totalKey = (entry: Entry) => [entry.projectId, entry.currencyId];
-        this.write(PROJECT_TOTAL_TABLE.rollup_hour, regrain(hours, (start) => start, true), totalKey);
-        this.write(PROJECT_TOTAL_TABLE.rollup_day, regrain(days, (start) => start, true), totalKey);
-      }
+    this.applySet(PLAIN_TABLES, delta.entries('plain'), (entry) => keyValues(entry), minuteFrom);
+    for (const dim of DIMENSIONS) {
+      const written = this.applySet(dim.tables, delta.entries(dim.name), (entry) => keyValues(entry, entry.dimensionId), minuteFrom);
+      if (!written) continue;
+      const totalKey = (entry: Entry) => [entry.dimensionId, entry.currencyId];
+      this.write(dim.totals.rollup_hour, regrain(written.hours, (start) => start, true), totalKey);
+      this.write(dim.totals.rollup_day, regrain(written.days, (start) => start, true), totalKey);
     }
     delta.clear();
+  }
+
+  private applySet(tables: Record<RollupTable, string>, minutes: Entry[], keyOf: (entry: Entry) => number[], minuteFrom: number): { hours: Entry[]; days: Entry[] } | null {
+    if (minutes.length === 0) return null;
+    this.write(tables.rollup_minute, minutes, keyOf, minuteFrom);
+    // Days from minutes, not hours: in a zone whose midnight is not on the hour a day starts mid-hour.
+    const hours = regrain(minutes, this.bucketOf.rollup_hour);
+    const days = regrain(minutes, this.bucketOf.rollup_day);
+    this.write(tables.rollup_hour, hours, keyOf);
+    this.write(tables.rollup_day, days, keyOf);
+    return { hours, days };
   }
 
   private write(table: string, entries: readonly Entry[], keyOf: (entry: Entry) => number[], from = -Infinity): void {

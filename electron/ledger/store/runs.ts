@@ -4,7 +4,8 @@ import type { RunEvent } from '../../../shared/schemas/run-event.js';
 import type { ProgramRun, Run } from '../../../shared/types.js';
 import type { StoreContext } from './context.js';
 
-interface RunRow {
+/** A row of the runs table, as the stores that read it see it. */
+export interface RunRow {
   id: number;
   model_id: number;
   source_id: number | null;
@@ -12,6 +13,7 @@ interface RunRow {
   end_at: number | null;
   last_seen_at: number;
   last_heard_at: number;
+  host_id: number | null;
 }
 
 interface ProgramRunRow {
@@ -23,6 +25,8 @@ interface ProgramRunRow {
 
 export interface RunSpan {
   modelId: number;
+  /** The host that forwarded it; 0 (or absent) for this machine's runs. */
+  hostId?: number;
   start: number;
   /** Null while running. */
   end: number | null;
@@ -40,14 +44,15 @@ export class RunStore {
   private readonly beat: Statement<[number, number, number]>;
   private readonly close: Statement<[number, number]>;
   private readonly selectStale: Statement<[number], RunRow>;
-  /** Raw rows [model_id, start_at, end_at]: the summary and history read every run in their range. */
-  private readonly overlapping: Statement<[number, number], [number, number, number | null]>;
+  /** Raw rows [model_id, start_at, end_at, host id or 0]: the summary and history read every run in their range. */
+  private readonly overlapping: Statement<[number, number], [number, number, number | null, number]>;
   private readonly openRuns: Statement<[], RunRow>;
 
   constructor(private readonly ctx: StoreContext) {
     const db = ctx.db;
     this.findOpen = db.prepare(
-      `SELECT * FROM runs WHERE model_id = ? AND source_id IS ? AND end_at IS NULL ORDER BY start_at DESC LIMIT 1`,
+      // Forwarded runs are another machine's: a local start never continues one of them.
+      `SELECT * FROM runs WHERE model_id = ? AND source_id IS ? AND end_at IS NULL AND host_id IS NULL ORDER BY start_at DESC LIMIT 1`,
     );
     this.findById = db.prepare(`SELECT * FROM runs WHERE id = ?`);
     this.insert = db.prepare(
@@ -57,8 +62,8 @@ export class RunStore {
     this.close = db.prepare(`UPDATE runs SET end_at = max(start_at, ?) WHERE id = ?`);
     this.selectStale = db.prepare(`SELECT * FROM runs WHERE end_at IS NULL AND last_heard_at < ?`);
     this.overlapping = db
-      .prepare<[number, number], [number, number, number | null]>(
-        `SELECT model_id, start_at, end_at FROM runs WHERE start_at < ? AND (end_at IS NULL OR end_at > ?) ORDER BY start_at`,
+      .prepare<[number, number], [number, number, number | null, number]>(
+        `SELECT model_id, start_at, end_at, coalesce(host_id, 0) FROM runs WHERE start_at < ? AND (end_at IS NULL OR end_at > ?) ORDER BY start_at`,
       )
       .raw(true);
     this.openRuns = db.prepare(`SELECT * FROM runs WHERE end_at IS NULL`);
@@ -118,19 +123,22 @@ export class RunStore {
     return stale.map((run) => this.toRun({ ...run, end_at: Math.max(run.start_at, run.last_seen_at) }, now));
   }
 
-  /** Runs overlapping [from, to), oldest first. */
-  spans(from: number, to: number, modelId?: number): RunSpan[] {
+  /** Runs overlapping [from, to), oldest first; `hostId` 0 keeps this machine's own, -1 none. */
+  spans(from: number, to: number, modelId?: number, hostId?: number): RunSpan[] {
     const spans: RunSpan[] = [];
     // all() rather than iterate(): one call into SQLite instead of one per run.
-    for (const [rowModelId, start, end] of this.overlapping.all(to, from)) {
+    for (const [rowModelId, start, end, rowHostId] of this.overlapping.all(to, from)) {
       if (modelId !== undefined && rowModelId !== modelId) continue;
-      spans.push({ modelId: rowModelId, start, end });
+      if (hostId !== undefined && rowHostId !== hostId) continue;
+      spans.push({ modelId: rowModelId, hostId: rowHostId, start, end });
     }
     return spans;
   }
 
-  runningModelIds(): Set<number> {
-    return new Set(this.openRuns.all().map((row) => row.model_id));
+  /** Models with an open run (on `hostId` alone when given: 0 is this machine). */
+  runningModelIds(hostId?: number): Set<number> {
+    const rows = this.openRuns.all().filter((row) => hostId === undefined || (row.host_id ?? 0) === hostId);
+    return new Set(rows.map((row) => row.model_id));
   }
 
   list(filter: { modelId?: number; from?: number; to?: number; limit: number }): Run[] {

@@ -1,6 +1,7 @@
+import { ApiError } from '../../../shared/errors.js';
 import { bucketIndex } from '../time/buckets.js';
 import type { StoreContext } from './context.js';
-import { PROJECT_TABLE, PROJECT_TOTAL_TABLE, S_REQUESTS, SUM_COLUMNS, SUM_COUNT } from './rollups.js';
+import { HOSTS, PROJECTS, S_REQUESTS, SUM_COLUMNS, SUM_COUNT, type Dimension } from './rollups.js';
 import { StatementCache } from './statement-cache.js';
 import { mergePieces, planPieces, type Piece } from './usage-plan.js';
 
@@ -11,12 +12,15 @@ export interface UsageFilter {
   apiTypeId?: number;
   /** 0 = requests that name no project; an id never stored (-1) matches nothing. */
   projectId?: number;
+  /** 0 = this machine's own requests; an id never stored (-1) matches nothing. */
+  hostId?: number;
 }
 
 /** Which dimensions the cells are split by besides the bucket and currency (unsplit ones are 0). */
 export interface UsageGrouping {
   model?: boolean;
   project?: boolean;
+  host?: boolean;
 }
 
 export interface BucketSpec {
@@ -32,8 +36,29 @@ export interface UsageCell {
   bucket: number;
   modelId: number;
   projectId: number;
+  hostId: number;
   currencyId: number;
   sums: number[];
+}
+
+/**
+ * The one dimension set a read needs (a filter or a split by project or by host), or null for the
+ * plain rollups. Each set sums its own requests, so project and host together cannot be answered
+ * from the rollups: that is refused rather than approximated.
+ */
+export function dimensionOf(filter: UsageFilter, group: UsageGrouping): Dimension | null {
+  const project = filter.projectId !== undefined || group.project === true;
+  const host = filter.hostId !== undefined || group.host === true;
+  if (project && host) {
+    throw new ApiError('bad_request', 'project and host cannot be combined (as filters, or one with a split by the other): use one of them', [
+      { field: 'host', reason: 'not together with project' },
+    ]);
+  }
+  return project ? PROJECTS : host ? HOSTS : null;
+}
+
+function newCell(bucket: number, modelId: number, currencyId: number): UsageCell {
+  return { bucket, modelId, projectId: 0, hostId: 0, currencyId, sums: new Array<number>(SUM_COUNT).fill(0) };
 }
 
 const RAW_SUMS = [
@@ -61,10 +86,11 @@ export class UsageQuery {
   }
 
   /**
-   * Unfiltered reads use the plain rollups only. A project filter reads the project rollups; "no
-   * project" (filter 0, or the null row of a per-project split) is the plain sums less the projects'
-   * sums, so the rows of a split always add up to the unsplit total. `plain` may pass cells already
-   * read from the plain rollups with the same spec and filter (any grouping) to save reading them again.
+   * Unfiltered reads use the plain rollups only. A project (or host) filter reads that dimension's
+   * rollups; "none" (filter 0, or the null row of a split: no project, this machine) is the plain
+   * sums less the dimension's sums, so the rows of a split always add up to the unsplit total.
+   * `plain` may pass cells already read from the plain rollups with the same spec and filter (any
+   * grouping) to save reading them again.
    */
   run(spec: BucketSpec, filter: UsageFilter, grouping: boolean | UsageGrouping, plain?: readonly UsageCell[]): UsageCell[] {
     const group = typeof grouping === 'boolean' ? { model: grouping } : grouping;
@@ -76,45 +102,48 @@ export class UsageQuery {
       pieces.push(...planPieces(from, to, this.ctx.coverage, this.ctx.calendar));
     }
     const merged = mergePieces(pieces);
-    const { projectId, ...unsplit } = filter;
-    if (projectId === undefined && !group.project) return this.read(merged, spec, unsplit, { model: group.model }, 'plain');
-    if (projectId !== undefined && projectId !== 0) {
-      const cells = this.read(merged, spec, filter, group, 'project');
-      for (const cell of cells) cell.projectId = projectId;
+    const dim = dimensionOf(filter, group);
+    const { projectId: _project, hostId: _host, ...unsplit } = filter;
+    if (dim === null) return this.read(merged, spec, unsplit, { model: group.model }, null);
+    const value = filter[dim.keyField];
+    if (value !== undefined && value !== 0) {
+      const cells = this.read(merged, spec, { ...unsplit, [dim.keyField]: value }, { model: group.model, [dim.name]: group[dim.name] }, dim);
+      for (const cell of cells) cell[dim.keyField] = value;
       return cells;
     }
-    const projects = this.read(merged, spec, unsplit, { model: group.model, project: true }, 'project');
+    const split = this.read(merged, spec, unsplit, { model: group.model, [dim.name]: true }, dim);
     const none = new Map<string, UsageCell>();
     const cellOf = (bucket: number, modelId: number, currencyId: number) => {
       const key = `${bucket}|${modelId}|${currencyId}`;
       let cell = none.get(key);
-      if (!cell) none.set(key, (cell = { bucket, modelId, projectId: 0, currencyId, sums: new Array<number>(SUM_COUNT).fill(0) }));
+      if (!cell) none.set(key, (cell = newCell(bucket, modelId, currencyId)));
       return cell;
     };
-    for (const cell of plain ?? this.read(merged, spec, unsplit, { model: group.model }, 'plain')) {
+    for (const cell of plain ?? this.read(merged, spec, unsplit, { model: group.model }, null)) {
       const target = cellOf(cell.bucket, group.model ? cell.modelId : 0, cell.currencyId).sums;
       for (let i = 0; i < SUM_COUNT; i++) target[i]! += cell.sums[i]!;
     }
-    for (const cell of projects) {
+    for (const cell of split) {
       const target = cellOf(cell.bucket, cell.modelId, cell.currencyId).sums;
       for (let i = 0; i < SUM_COUNT; i++) target[i]! -= cell.sums[i]!;
     }
     const rest = [...none.values()].filter((cell) => cell.sums[S_REQUESTS] !== 0);
-    return projectId === 0 ? rest : [...projects, ...rest];
+    return value === 0 ? rest : [...split, ...rest];
   }
 
-  private read(pieces: readonly Piece[], spec: BucketSpec, filter: UsageFilter, group: UsageGrouping, set: 'plain' | 'project'): UsageCell[] {
+  /** `set` null: the plain rollups. */
+  private read(pieces: readonly Piece[], spec: BucketSpec, filter: UsageFilter, group: UsageGrouping, set: Dimension | null): UsageCell[] {
     const cells = new Map<string, UsageCell>();
     for (const piece of pieces) this.readPiece(piece, spec, filter, group, set, cells);
     return [...cells.values()];
   }
 
-  private readPiece(piece: Piece, spec: BucketSpec, filter: UsageFilter, group: UsageGrouping, set: 'plain' | 'project', cells: Map<string, UsageCell>): void {
+  private readPiece(piece: Piece, spec: BucketSpec, filter: UsageFilter, group: UsageGrouping, set: Dimension | null, cells: Map<string, UsageCell>): void {
     const raw = piece.source === 'requests';
-    // A split by project alone reads the per-project totals (a few rows per project and bucket).
-    const totals = set === 'project' && !group.model && filter.modelId === undefined && filter.apiTypeId === undefined && filter.channelIds === undefined;
+    // A split by a dimension alone reads its totals (a few rows per value and bucket).
+    const totals = set !== null && !group.model && filter.modelId === undefined && filter.apiTypeId === undefined && filter.channelIds === undefined;
     const source = piece.source;
-    const table = source === 'requests' || set === 'plain' ? source : totals ? PROJECT_TOTAL_TABLE[source] : PROJECT_TABLE[source];
+    const table = source === 'requests' || set === null ? source : totals ? set.totals[source] : set.tables[source];
     const time = raw ? '(id >> 10)' : 'bucket';
     const params: unknown[] = [];
     const where: string[] = [];
@@ -133,11 +162,12 @@ export class UsageQuery {
       where.push(raw ? 'coalesce(api_type_id, 0) = ?' : 'api_type_id = ?');
       params.push(filter.apiTypeId);
     }
-    if (filter.projectId !== undefined) {
-      where.push('project_id = ?');
-      params.push(filter.projectId);
-    } else if (raw && set === 'project') {
-      where.push('project_id IS NOT NULL');
+    const value = set === null ? undefined : filter[set.keyField];
+    if (set !== null && value !== undefined) {
+      where.push(`${set.column} = ?`);
+      params.push(value);
+    } else if (raw && set !== null) {
+      where.push(`${set.column} IS NOT NULL`);
     }
     if (filter.channelIds !== undefined) {
       where.push(`${raw ? 'coalesce(channel_id, 0)' : 'channel_id'} IN (${filter.channelIds.map(() => '?').join(', ')})`);
@@ -178,21 +208,25 @@ export class UsageQuery {
 
     const currency = raw ? 'coalesce(currency_id, 0)' : 'currency_id';
     const model = group.model ? 'model_id' : '0';
-    const project = group.project ? (raw ? 'coalesce(project_id, 0)' : 'project_id') : '0';
+    const splitBy = set !== null && group[set.name] ? set.column : null;
+    const dimension = splitBy === null ? '0' : raw ? `coalesce(${splitBy}, 0)` : splitBy;
     const sums = (raw ? RAW_SUMS : ROLLUP_SUMS).join(', ');
     const sql =
-      `SELECT ${bucketExpr} AS b, ${model} AS m, ${project} AS p, ${currency} AS c, ${sums} FROM ${table} ` +
+      `SELECT ${bucketExpr} AS b, ${model} AS m, ${dimension} AS p, ${currency} AS c, ${sums} FROM ${table} ` +
       `WHERE ${where.join(' AND ')} GROUP BY b, m, p, c`;
     const statement = this.cache.get(sql).raw(true);
     for (const row of statement.iterate(...bucketParams, ...params) as Iterable<number[]>) {
       const bucketStart = row[0]!;
       const bucket = spec.starts.length === 1 ? 0 : bucketIndex(spec.starts, bucketStart);
       const modelId = row[1]!;
-      const projectId = row[2]!;
+      const dimensionId = row[2]!;
       const currencyId = row[3]!;
-      const key = `${bucket}|${modelId}|${projectId}|${currencyId}`;
+      const key = `${bucket}|${modelId}|${dimensionId}|${currencyId}`;
       let cell = cells.get(key);
-      if (!cell) cells.set(key, (cell = { bucket, modelId, projectId, currencyId, sums: new Array<number>(SUM_COUNT).fill(0) }));
+      if (!cell) {
+        cells.set(key, (cell = newCell(bucket, modelId, currencyId)));
+        if (set !== null) cell[set.keyField] = dimensionId;
+      }
       for (let i = 0; i < SUM_COUNT; i++) cell.sums[i]! += row[4 + i] ?? 0;
     }
   }

@@ -115,6 +115,13 @@ describe('ModelMeterClient against a real server', () => {
     expect(await api.listBudgetAlerts({ budgetId: 'month' })).toEqual([]);
     expect((await api.getForecast()).daily.length).toBeGreaterThan(27);
     expect(await api.deleteBudget({ id: 'month' })).toEqual({ id: 'month' });
+    expect(await api.getForwarding()).toMatchObject({ enabled: false, state: 'off', fromCommandLine: false, tokenMask: null });
+    expect((await rejection(api.setForwarding({ enabled: true }))).code).toBe('validation_failed');
+    const forwarding = await api.setForwarding({ enabled: false, targetUrl: 'http://127.0.0.1:9', token: 'target-token-0123456789', hostName: 'ts-client' });
+    expect(forwarding).toMatchObject({ enabled: false, targetUrl: 'http://127.0.0.1:9', hostName: 'ts-client', state: 'off', tokenMask: 'tar…89' });
+    const forwarded = await api.ingestForwarded({ host: 'gpu-box', requests: [{ model: 'remote', inputTokens: 3, requestId: 'gpu-1' }] });
+    expect(forwarded).toEqual({ host: 'gpu-box', requests: { accepted: 1, duplicates: 0 }, runs: 0, circuits: 0 });
+    expect((await api.listHosts()).map((host) => [host.name, host.requests])).toContainEqual(['gpu-box', 1]);
 
     expect([...called].sort()).toEqual([...LEDGER_OPERATIONS].sort());
   });

@@ -92,6 +92,7 @@ export class DesktopHost implements AppApi {
       ...(query.to === undefined ? {} : { to: query.to }),
       ...(query.model === undefined ? {} : { model: query.model }),
       ...(query.project === undefined ? {} : { project: query.project }),
+      ...(query.host === undefined ? {} : { host: query.host }),
     });
     // Written next to the target and renamed at the end: a failed export leaves no half file.
     const partial = `${file}.partial`;

@@ -26,6 +26,8 @@ export interface TrayState {
   runningModels: RunningModel[];
   openCircuits: number;
   halfOpen: number;
+  /** Machines with records here, this one included; the tooltip counts them once another forwards here (2 or more). */
+  machines?: number;
   /** The language chosen in the app; null follows the OS. */
   language: Language | null;
   /** Null where the platform cannot start the app at login. */
@@ -118,9 +120,10 @@ export function renderTray(state: TrayState, context: RenderContext): TrayView {
     { label: s.quit, click: () => actions.quit() },
   ];
 
+  const machines = state.machines ?? 1;
   const tooltip = [
     'ModelMeter',
-    costLine,
+    machines > 1 ? `${costLine} · ${s.machines(machines)}` : costLine,
     ...(budgetLine === null ? [] : [budgetLine]),
     ...(state.runningModels.length > 0 ? [s.running(state.runningModels.length)] : []),
     ...(state.openCircuits > 0 ? [circuitLine] : []),

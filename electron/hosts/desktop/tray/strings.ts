@@ -29,6 +29,8 @@ export interface TrayStrings {
   budgetOver(name: string, percent: number): string;
   budgetAlertTitle(name: string, threshold: number): string;
   budgetAlertBody(spent: string, projected: string): string;
+  /** How many machines this ledger holds records of (this one and those forwarding here). */
+  machines(count: number): string;
 }
 
 export const TRAY_STRINGS: Record<Language, TrayStrings> = {
@@ -58,6 +60,7 @@ export const TRAY_STRINGS: Record<Language, TrayStrings> = {
     budgetOver: (name, percent) => `Budget "${name}" exceeded: ${percent}% used`,
     budgetAlertTitle: (name, threshold) => `Budget "${name}" passed ${threshold}%`,
     budgetAlertBody: (spent, projected) => `Spent ${spent} this period; forecast ${projected} by its end.`,
+    machines: (count) => `${count} machines`,
   },
   'zh-CN': {
     today: (cost) => `今日：${cost}`,
@@ -85,6 +88,7 @@ export const TRAY_STRINGS: Record<Language, TrayStrings> = {
     budgetOver: (name, percent) => `预算「${name}」已超支：已用 ${percent}%`,
     budgetAlertTitle: (name, threshold) => `预算「${name}」已超过 ${threshold}%`,
     budgetAlertBody: (spent, projected) => `本期已花费 ${spent}，预计期末 ${projected}。`,
+    machines: (count) => `${count} 台机器`,
   },
 };
 

@@ -72,6 +72,13 @@ export class TrayController {
     this.render();
   }
 
+  /** Machines with records here, this one included (1 while nobody forwards here). */
+  setMachines(count: number): void {
+    if (count === (this.state.machines ?? 1)) return;
+    this.state = { ...this.state, machines: count };
+    this.render();
+  }
+
   setLanguage(language: Language | null): void {
     if (language === this.state.language) return;
     this.state = { ...this.state, language };

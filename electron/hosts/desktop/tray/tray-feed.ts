@@ -8,11 +8,13 @@ export interface TrayTarget {
   setRunningModels(models: RunningModel[]): void;
   setCircuits(open: number, halfOpen: number): void;
   setBudget(budget: TrayBudget | null): void;
+  /** Machines with records here, this one included. */
+  setMachines(count: number): void;
   tick(): void;
 }
 
 export interface TrayFeedOptions {
-  service: Pick<LedgerApi, 'getSummary' | 'listRuns' | 'listBudgets'> & { events: { subscribe(listener: (event: LedgerEvent) => void): () => void } };
+  service: Pick<LedgerApi, 'getSummary' | 'listRuns' | 'listBudgets' | 'listHosts'> & { events: { subscribe(listener: (event: LedgerEvent) => void): () => void } };
   target: TrayTarget;
   log: (message: string) => void;
   /** At most one reload per this many ms, however many events arrive. */
@@ -21,6 +23,11 @@ export interface TrayFeedOptions {
   tickMs?: number;
   /** Budgets are also reloaded on this clock: hourly cost grows while no event arrives. */
   budgetRefreshMs?: number;
+}
+
+/** This machine plus every other that forwards here (listHosts names this one null). */
+export function machineCount(hosts: readonly { name: string | null }[]): number {
+  return 1 + new Set(hosts.flatMap((host) => (host.name === null ? [] : [host.name]))).size;
 }
 
 /** The enabled budget furthest through its amount, if it reached the warning level. */
@@ -53,6 +60,13 @@ export class TrayFeed {
    * that), not on every burst of requests.
    */
   private budgetsStale = true;
+  /**
+   * The machine count changes when a machine forwards here for the first time (a `hosts` event) or
+   * data is deleted; request events mark it stale at most once per budgetRefreshMs, the pace the
+   * budgets are read at, so a flood of forwarded requests never lists hosts on every burst.
+   */
+  private hostsStale = true;
+  private hostsReadAt = 0;
 
   constructor(private readonly options: TrayFeedOptions) {}
 
@@ -60,6 +74,8 @@ export class TrayFeed {
     this.unsubscribe = this.options.service.events.subscribe((event) => {
       if (event.type === 'runs' || event.type === 'data') this.runsStale = true;
       if (event.type === 'budgets' || event.type === 'budget-alert' || event.type === 'pricing' || event.type === 'data') this.budgetsStale = true;
+      if (event.type === 'hosts' || event.type === 'data') this.hostsStale = true;
+      else if (event.type === 'requests' && Date.now() - this.hostsReadAt >= (this.options.budgetRefreshMs ?? 60_000)) this.hostsStale = true;
       this.schedule();
     });
     this.ticker = setInterval(() => this.options.target.tick(), this.options.tickMs ?? 30_000);
@@ -102,7 +118,16 @@ export class TrayFeed {
     const { service, target } = this.options;
     const reloadRuns = this.runsStale;
     const reloadBudgets = this.budgetsStale;
-    this.runsStale = this.budgetsStale = false;
+    const reloadHosts = this.hostsStale;
+    this.runsStale = this.budgetsStale = this.hostsStale = false;
+    if (reloadHosts) {
+      this.hostsReadAt = Date.now();
+      // Apart from the rest: a ledger that cannot list hosts still shows today's numbers.
+      void service.listHosts().then(
+        (hosts) => target.setMachines(machineCount(hosts)),
+        (error: unknown) => this.options.log(`tray: cannot list machines: ${(error as Error).message}`),
+      );
+    }
     try {
       const [summary, runs, budgets] = await Promise.all([
         service.getSummary({ range: 'today' }),

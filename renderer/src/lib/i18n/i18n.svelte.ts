@@ -10,9 +10,10 @@ import { settings } from './messages/settings.js';
 import { budgets } from './messages/budgets.js';
 import { agents } from './messages/agents.js';
 import { monitoring } from './messages/monitoring.js';
+import { forwarding } from './messages/forwarding.js';
 
-const en = { ...common.en, ...overview.en, ...quick.en, ...models.en, ...channels.en, ...pricing.en, ...data.en, ...settings.en, ...budgets.en, ...agents.en, ...monitoring.en };
-const zh = { ...common.zh, ...overview.zh, ...quick.zh, ...models.zh, ...channels.zh, ...pricing.zh, ...data.zh, ...settings.zh, ...budgets.zh, ...agents.zh, ...monitoring.zh };
+const en = { ...common.en, ...overview.en, ...quick.en, ...models.en, ...channels.en, ...pricing.en, ...data.en, ...settings.en, ...budgets.en, ...agents.en, ...monitoring.en, ...forwarding.en };
+const zh = { ...common.zh, ...overview.zh, ...quick.zh, ...models.zh, ...channels.zh, ...pricing.zh, ...data.zh, ...settings.zh, ...budgets.zh, ...agents.zh, ...monitoring.zh, ...forwarding.zh };
 
 export type MessageKey = keyof typeof en;
 export type MessageParams = Record<string, string | number>;

@@ -168,6 +168,7 @@ describe('GET /api/v1/export', () => {
     'branch',
     'sessionId',
     'responseId',
+    'host',
   ];
 
   it('streams CSV with a header and one line per request, oldest first, then the runs', async () => {

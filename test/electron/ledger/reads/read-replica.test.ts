@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RequestRecordInput } from '../../../../shared/schemas/request-record.js';
+import type { History } from '../../../../shared/types.js';
 import type { ReadCall } from '../../../../electron/ledger/reads/protocol.js';
 import type { SummaryCore } from '../../../../electron/ledger/reads/protocol.js';
 import { answerCall } from '../../../../electron/ledger/reads/read-queries.js';
@@ -92,10 +93,10 @@ describe('a read replica answers what the writer would', () => {
     await h.service.putCircuits({ metricsKey: KEY_C, apiType: 'gemini', state: 'open', reason: 'test' });
     await h.service.ingestRequests([req(NOW - 5 * MINUTE, 'beta', { channel: KEY_C, apiType: 'gemini' })]);
     const call: ReadCall = { op: 'history', args: { range: { from: NOW - DAY, to: NOW }, interval: 3_600, groupByModel: false, metricsKey: KEY_C } };
-    const buckets = replica.answer(call, h.now) as { requests: number }[];
-    expect(buckets.reduce((sum, bucket) => sum + bucket.requests, 0)).toBe(1);
+    const history = replica.answer(call, h.now) as History;
+    expect(history.buckets.reduce((sum, bucket) => sum + bucket.requests, 0)).toBe(1);
     expect(summaryOf().circuits.open).toBe(1);
-    expect(buckets).toEqual(answerCall(h.ledger, call));
+    expect(history).toEqual(answerCall(h.ledger, call));
     expectSameAnswers();
   });
 

@@ -33,6 +33,10 @@ class CountingReads implements ReadExecutor {
     this.calls++;
     return this.inner.run(call, now);
   }
+  runJson(call: ReadCall, now: number) {
+    this.calls++;
+    return this.inner.runJson(call, now);
+  }
   close() {
     return this.inner.close();
   }

@@ -2,7 +2,7 @@ import { addDays, startOfDay } from 'date-fns';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../../../shared/errors.js';
-import { MAX_BUCKETS } from '../../../../shared/schemas/queries.js';
+import { LOCAL_HOST, MAX_BUCKETS } from '../../../../shared/schemas/queries.js';
 import type { FailureClass, RequestRecordInput } from '../../../../shared/schemas/request-record.js';
 import type { History, Summary, UsageTotals } from '../../../../shared/types.js';
 import { useTimeZone } from '../time/tz.js';
@@ -26,6 +26,8 @@ const MODELS = ['alpha', 'beta', 'gamma', 'hourly-box', '模型-ü'];
 const CHANNELS = ['0123456789abcdef', 'fedcba9876543210', undefined];
 const API_TYPES = ['openai', 'anthropic', undefined];
 const PROJECTS = ['/home/me/src/app', 'C:\\work\\api', 'scratch', undefined];
+// Machines that forwarded a record (as records carry them); undefined is this machine.
+const HOSTS = ['gpu-box', 'lab', undefined, undefined];
 const FAILURES: FailureClass[] = ['retryable', 'overloaded', 'quota'];
 // Around the end and the start of summer time in Europe, and an ordinary day.
 const ANCHORS = [Date.UTC(2024, 9, 26, 21, 30), Date.UTC(2024, 2, 30, 22, 45), Date.UTC(2024, 5, 12, 23, 59, 59, 500)];
@@ -74,11 +76,13 @@ const scenario: fc.Arbitrary<Scenario> = fc
         channel: fc.constantFrom(...CHANNELS),
         apiType: fc.constantFrom(...API_TYPES),
         project: fc.constantFrom(...PROJECTS),
+        host: fc.constantFrom(...HOSTS),
       })
-      .map(({ at, failure, channel, apiType, project, ...rest }): RequestRecordInput & { ts: number } => ({
+      .map(({ at, failure, channel, apiType, project, host, ...rest }): RequestRecordInput & { ts: number } => ({
         ...rest,
         ts: start + at,
         ...(project === undefined ? {} : { project, branch: 'main' }),
+        ...(host === undefined ? {} : { host }),
         ...(rest.success ? {} : { failureClass: failure }),
         ...(channel === undefined ? {} : { channel }),
         ...(apiType === undefined ? {} : { apiType }),
@@ -272,6 +276,7 @@ async function check(h: Harness, s: Scenario, exact: boolean): Promise<void> {
     // Every grouped row belongs to a model of the summary (or is all zero).
     for (const model of models) expect(add(byModel.buckets.filter((b) => b.model === model)), model).toEqual(add([]));
     await checkProjects(h, s, { from, to, interval: q.interval }, summary, buckets, exact, label);
+    await checkHosts(h, s, { from, to, interval: q.interval }, summary, buckets, exact, label);
   }
 }
 
@@ -321,6 +326,41 @@ async function checkProjects(
       const mine = s.records.filter((r) => r.project === project && r.ts >= query.from && r.ts < query.to);
       expect(entry?.requests ?? 0, `records of ${project} ${label}`).toBe(mine.length);
       expect(entry?.inputTokens ?? 0).toBe(mine.reduce((sum, r) => sum + (r.inputTokens ?? 0), 0));
+    }
+  }
+}
+
+/**
+ * The host dimension (issue 17), checked as projects are: history grouped by host, the summary's
+ * byHost and the summary filtered by a host (LOCAL_HOST for this machine) agree, and equal the
+ * records where nothing expired. Runs are all this machine's here, so requests are compared.
+ */
+async function checkHosts(
+  h: Harness,
+  s: Scenario,
+  query: { from: number; to: number; interval: number | 'auto' },
+  summary: Summary,
+  buckets: number,
+  exact: boolean,
+  label: string,
+): Promise<void> {
+  if (!s.records.some((r) => r.host !== undefined)) {
+    expect(summary.byHost, label).toBeUndefined();
+    return;
+  }
+  const entries = summary.byHost ?? [];
+  expect(requestFigures(entries), `byHost adds up to the totals ${label}`).toEqual(requestFigures([summary.totals]));
+  const byHost = await h.service.getHistory({ ...query, groupBy: 'host' });
+  for (const host of HOSTS.slice(0, 3)) {
+    const name = host ?? null;
+    const entry = entries.find((e) => e.host === name);
+    const expected = entry ? requestFigures([entry]) : requestFigures([]);
+    expectSameFigures(requestFigures(byHost.buckets.filter((b) => b.host === name)), expected, buckets + 4, `history of host ${name} ${label}`);
+    const filtered = await h.service.getSummary({ from: query.from, to: query.to, host: host ?? LOCAL_HOST });
+    expect(requestFigures([filtered.totals]), `summary filtered by host ${name} ${label}`).toEqual(expected);
+    if (exact) {
+      const mine = s.records.filter((r) => r.host === host && r.ts >= query.from && r.ts < query.to);
+      expect(entry?.requests ?? 0, `records of host ${name} ${label}`).toBe(mine.length);
     }
   }
 }

@@ -176,6 +176,19 @@ const earlier = MIGRATIONS.filter((step) => step.version < SCHEMA_VERSION);
  * current one and undoing the later steps. Each step needs its undo here, the newest first.
  */
 const UNDO: Record<number, (db: BetterSqlite3.Database) => void> = {
+  // Hosts: no row of an older database came from another machine, so the columns and tables go whole.
+  8: (db) =>
+    db.exec(`
+      DROP INDEX runs_host_origin;
+      ALTER TABLE runs DROP COLUMN origin_id;
+      ALTER TABLE runs DROP COLUMN host_id;
+      ALTER TABLE requests DROP COLUMN host_id;
+      DROP TABLE hosts;
+      DROP TABLE rollup_host_minute; DROP TABLE rollup_host_hour; DROP TABLE rollup_host_day;
+      DROP TABLE rollup_host_total_hour; DROP TABLE rollup_host_total_day;
+    `),
+  // sqlite_sequence (made by the outbox's AUTOINCREMENT) cannot be dropped; it is in both dumps.
+  7: (db) => db.exec(`DROP TABLE forward_outbox;`),
   6: (db) => db.exec(`DROP TABLE webhook_deliveries; DROP TABLE budget_alerts; DROP TABLE budgets;`),
   5: (db) => db.exec(`DROP TABLE agent_cursors; DROP TABLE agent_stats;`),
   4: (db) => {
@@ -305,6 +318,33 @@ function withoutNewTables(dump: Record<string, string[]>, tables: string[], inde
 const withoutV5 = (dump: Record<string, string[]>) => withoutNewTables(dump, ['agent_cursors', 'agent_stats']);
 
 /** Version 6: the budget tables, empty after an upgrade, with their indexes. */
+/** Version 7: the forwarding outbox, empty after an upgrade (forwarding starts off). */
+const withoutV7 = (dump: Record<string, string[]>) => withoutNewTables(dump, ['forward_outbox'], ['forward_outbox_ref']);
+
+/**
+ * Version 8: the hosts and host rollup tables (empty after an upgrade), the runs' host and origin
+ * columns and the requests' host column (null on every upgraded row: all of them are this machine's).
+ */
+function withoutV8(dump: Record<string, string[]>): Record<string, string[]> {
+  const HOST_TABLES = ['hosts', 'rollup_host_minute', 'rollup_host_hour', 'rollup_host_day', 'rollup_host_total_hour', 'rollup_host_total_day'];
+  const out = withoutNewTables(dump, HOST_TABLES, ['runs_host_origin', 'rollup_host_hour_host', 'rollup_host_hour_model']);
+  const strip = (table: string, columns: string[]) => {
+    out[table] = out[table]!.map((json) => {
+      const row = JSON.parse(json) as Record<string, unknown>;
+      for (const column of columns) {
+        expect(row[column], `${table}.${column}`).toBeNull();
+        delete row[column];
+      }
+      return JSON.stringify(row);
+    });
+  };
+  strip('requests', ['host_id']);
+  strip('runs', ['host_id', 'origin_id']);
+  // The runs table's definition grew by the two columns (the requests table's is compared by its rows).
+  out['(schema)'] = out['(schema)']!.filter((json) => (JSON.parse(json) as { name: string }).name !== 'runs');
+  return out;
+}
+
 const withoutV6 = (dump: Record<string, string[]>) => withoutNewTables(dump, ['budgets', 'budget_alerts', 'webhook_deliveries'], ['webhook_deliveries_due']);
 
 describe('a database from each earlier schema version', () => {
@@ -348,12 +388,15 @@ describe('a database from each earlier schema version', () => {
         try {
           expect(ledger.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
           expect(ledger.db.pragma('integrity_check', { simple: true })).toBe('ok');
-          const newest = step.version < 6 ? withoutV6(dumpAll(ledger.db)) : dumpAll(ledger.db);
+          const hostless = withoutV8(dumpAll(ledger.db));
+          const all = step.version < 7 ? withoutV7(hostless) : hostless;
+          const newest = step.version < 6 ? withoutV6(all) : all;
           const current = step.version < 5 ? withoutV5(newest) : newest;
           const upgraded = step.version < 4 ? withoutV4(current) : current;
           const after = step.version < 3 ? withoutV3(upgraded) : upgraded;
           // The requests table's definition grows with added columns whatever the step; its rows are compared.
-          before['(schema)'] = before['(schema)']!.filter((json) => (JSON.parse(json) as { name: string }).name !== 'requests');
+          // So does the runs table's at version 8 (every step here is older).
+          before['(schema)'] = before['(schema)']!.filter((json) => !['requests', 'runs'].includes((JSON.parse(json) as { name: string }).name));
           after['(schema)'] = after['(schema)']!.filter((json) => (JSON.parse(json) as { name: string }).name !== 'requests');
           if (step.version < 4) before['(schema)'] = withoutV4Schema(before['(schema)']);
           // What the later steps add, and nothing else: version 2 adds api type 0.

@@ -126,6 +126,13 @@ describe('the browser transport over HTTP API v1', () => {
     expect((await call('getForecast')).daily.length).toBeGreaterThan(27);
     expect(await call('deleteBudget', { id: 'month' })).toEqual({ id: 'month' });
 
+    // Forwarding between ModelMeters: a batch from another machine, the machines, this one's sender (left off).
+    const batch = await call('ingestForwarded', { host: 'gpu-box', requests: [{ model: 'forwarded-model', inputTokens: 10, outputTokens: 5, requestId: 'fwd-1' }] });
+    expect([batch.host, batch.requests.accepted]).toEqual(['gpu-box', 1]);
+    expect((await call('listHosts')).map((host) => host.name)).toContain('gpu-box');
+    expect((await call('getForwarding')).enabled).toBe(false);
+    expect((await call('setForwarding', { enabled: false, targetUrl: 'http://127.0.0.1:9' })).enabled).toBe(false);
+
     const missing = LEDGER_OPERATIONS.filter((operation) => !called.has(operation));
     expect(missing).toEqual([]);
   });

@@ -57,6 +57,7 @@ export function requestRow(id: string, ts: number, overrides: Partial<RequestRow
     branch: null,
     sessionId: null,
     responseId: null,
+    host: null,
     ...overrides,
   };
 }

@@ -75,9 +75,9 @@ describe('DesktopHost', () => {
     const { dir, host, dialog, seen } = setup();
     const file = path.join(dir, 'out.csv');
     dialog.saveAnswer = { canceled: false, filePath: file };
-    expect(await host.saveExport({ format: 'csv', from: 1, model: 'm', project: '/srv/shop' })).toEqual({ file });
+    expect(await host.saveExport({ format: 'csv', from: 1, model: 'm', project: '/srv/shop', host: 'gpu-box' })).toEqual({ file });
     expect(dialog.saveRequests[0]).toMatchObject({ defaultPath: path.join(dir, 'modelmeter-requests-2025-06-01.csv') });
-    expect(seen.filters).toEqual([{ from: 1, model: 'm', project: '/srv/shop' }]);
+    expect(seen.filters).toEqual([{ from: 1, model: 'm', project: '/srv/shop', host: 'gpu-box' }]);
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
     expect(lines[0]).toMatch(/^time,ts,model,/);
     expect(lines).toHaveLength(4);

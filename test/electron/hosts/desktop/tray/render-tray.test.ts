@@ -43,6 +43,13 @@ describe('renderTray', () => {
     expect(view.tooltip.split('\n')).toEqual(['ModelMeter', 'Today: CN¥12.00 · $1.50', 'Running models (2)', '2 channel circuits open']);
   });
 
+  it('adds the machine count to the tooltip only when another machine forwards here', () => {
+    const context = { language: 'en' as const, darkTheme: false, now: NOW, actions: actions() };
+    expect(renderTray({ ...busy, machines: 1 }, context).tooltip).toBe(renderTray(busy, context).tooltip);
+    expect(renderTray({ ...busy, machines: 2 }, context).tooltip.split('\n')[1]).toBe('Today: CN¥12.00 · $1.50 · 2 machines');
+    expect(renderTray({ ...busy, todayCost: {}, machines: 4 }, { ...context, language: 'zh-CN' }).tooltip).toContain('今日：暂无计价用量 · 4 台机器');
+  });
+
   it('speaks Simplified Chinese when asked', () => {
     const view = renderTray(busy, { language: 'zh-CN', darkTheme: false, now: NOW, actions: actions() });
     const labels = view.menu.map((item) => item.label);

@@ -71,6 +71,23 @@ describe('TrayController', () => {
     expect(tray.tooltip).not.toContain('Budget');
   });
 
+  it('counts the machines in the tooltip once another forwards here, redrawing only when the count changes', () => {
+    const { tray, controller } = setup();
+    const before = controller.renders;
+    controller.setMachines(1);
+    expect(controller.renders).toBe(before);
+    expect(tray.tooltip).not.toContain('machines');
+    controller.setTodayCost({ USD: 2 });
+    controller.setMachines(3);
+    controller.setMachines(3);
+    expect(controller.renders).toBe(before + 2);
+    expect(tray.tooltip.split('\n')[1]).toBe('Today: $2.00 · 3 machines');
+    controller.setLanguage('zh-CN');
+    expect(tray.tooltip).toContain('3 台机器');
+    controller.setMachines(1);
+    expect(tray.tooltip).not.toContain('台机器');
+  });
+
   it('puts the rebuilt menu on the tray, in the language set last', () => {
     const { tray, controller } = setup();
     controller.setLanguage('zh-CN');

@@ -1,0 +1,103 @@
+import { buildCatalogue, recordBatches, toWire } from './dataset.js';
+
+/**
+ * P2's load generator, in its own process so it shares no event loop with the bench runner: an
+ * ordinary `fetch` client (Node's built-in, keep-alive by default) posting request records to
+ * /api/v1/requests, `clients` posts in flight. The records are generated before the clock starts
+ * (they stand for what a reporter has in memory); each post's JSON is built when it is sent, as a
+ * real client does. Started with fork(); takes one `P2ClientJob` message, answers with a
+ * `P2ClientResult` and exits.
+ */
+export interface P2ClientJob {
+  port: number;
+  token: string;
+  seed: number;
+  /** Records per post: 1 sends the record itself, more send an array. */
+  perPost: number;
+  posts: number;
+  /** Posts sent (and checked) before the clock starts. */
+  warmupPosts: number;
+  clients: number;
+  /** Records per day of the generated data (its density). */
+  recordsPerDay: number;
+}
+
+export interface P2ClientResult {
+  seconds: number;
+  accepted: number;
+  latenciesMs: number[];
+  /** CPU this process used while the clock ran (user + system). */
+  cpuSeconds: number;
+  /** Mean size of a post's JSON body. */
+  meanBodyBytes: number;
+}
+
+type Wire = Record<string, unknown>;
+
+function generate(job: P2ClientJob): Wire[][] {
+  const total = (job.posts + job.warmupPosts) * job.perPost;
+  const catalogue = buildCatalogue(job.seed);
+  const posts: Wire[][] = [];
+  for (const batch of recordBatches({ records: total, endTs: Date.now(), days: total / job.recordsPerDay, seed: job.seed }, catalogue, job.perPost)) {
+    posts.push(batch.map(toWire));
+  }
+  return posts;
+}
+
+async function send(url: string, token: string, records: Wire[], single: boolean): Promise<{ accepted: number; bytes: number }> {
+  const body = JSON.stringify(single ? records[0] : records);
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body,
+  });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`ingest answered ${response.status}: ${text.slice(0, 300)}`);
+  const result = JSON.parse(text) as { accepted: number; duplicates: number };
+  if (result.accepted !== records.length) throw new Error(`ingest accepted ${result.accepted} of ${records.length} records`);
+  return { accepted: result.accepted, bytes: body.length };
+}
+
+/** `clients` loops, each posting the next unsent batch until none are left. */
+async function drive(url: string, job: P2ClientJob, posts: readonly Wire[][], latencies: number[] | null): Promise<{ accepted: number; bytes: number }> {
+  let next = 0;
+  let accepted = 0;
+  let bytes = 0;
+  const single = job.perPost === 1;
+  await Promise.all(
+    Array.from({ length: job.clients }, async () => {
+      for (;;) {
+        const index = next++;
+        if (index >= posts.length) return;
+        const sent = performance.now();
+        const result = await send(url, job.token, posts[index]!, single);
+        latencies?.push(performance.now() - sent);
+        accepted += result.accepted;
+        bytes += result.bytes;
+      }
+    }),
+  );
+  return { accepted, bytes };
+}
+
+async function run(job: P2ClientJob): Promise<P2ClientResult> {
+  const url = `http://127.0.0.1:${job.port}/api/v1/requests`;
+  const posts = generate(job);
+  await drive(url, job, posts.slice(0, job.warmupPosts), null);
+  const measured = posts.slice(job.warmupPosts);
+  const latenciesMs: number[] = [];
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const { accepted, bytes } = await drive(url, job, measured, latenciesMs);
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { seconds, accepted, latenciesMs, cpuSeconds: (cpu.user + cpu.system) / 1e6, meanBodyBytes: bytes / Math.max(1, measured.length) };
+}
+
+process.once('message', (job: P2ClientJob) => {
+  run(job).then(
+    (result) => process.send?.({ ok: true, result }, () => process.exit(0)),
+    (error: unknown) => process.send?.({ ok: false, error: error instanceof Error ? error.message : String(error) }, () => process.exit(1)),
+  );
+});
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,264 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { ApiError } from '../../../../shared/errors.js';
+import type { RequestRecord } from '../../../../shared/schemas/request-record.js';
+import type { CatalogueMatcher } from '../../pricing/catalogue.js';
+import { decodeError } from '../../reads/protocol.js';
+import type { Ledger } from '../../store/ledger.js';
+import type { WriteResult } from '../../store/request-writer.js';
+import type { GroupCommitWriter } from '../group-commit.js';
+import { SharedWriteGate } from './write-gate.js';
+import { calendarById, SIGNAL_INDEX, type WriteMessage, type WriteWorkerData, type WriterMessage } from './protocol.js';
+
+export interface WriteWorkerOptions {
+  /** The main connection: its file, durability, calendar and catalogue are the thread's. */
+  ledger: Ledger;
+  /** The compiled worker entry; see compiledWriteWorker(). */
+  workerUrl: URL;
+  /** Electron's better-sqlite3 build, passed on to the thread's connection. */
+  nativeBinding?: string;
+  /** The inline path: used when the thread cannot run at all, and after close(). */
+  fallback: GroupCommitWriter;
+  /** Told of every transaction's committed batches, as the inline path's onCommit is. */
+  onCommit(results: WriteResult[]): void;
+  log?: (message: string) => void;
+  /** How long flush() waits for the thread at most (it blocks the main thread: shutdown only). */
+  drainTimeoutMs?: number;
+}
+
+/** A thread that died this many times in a row without committing anything is not started again. */
+export const MAX_WRITER_CRASHES = 3;
+
+/**
+ * The compiled writer thread next to this file, or null when running from TypeScript sources (tests),
+ * where a worker thread cannot load the entry.
+ */
+export function compiledWriteWorker(): URL | null {
+  if (!import.meta.url.endsWith('.js')) return null;
+  const url = new URL('./write-worker.js', import.meta.url);
+  return fs.existsSync(fileURLToPath(url)) ? url : null;
+}
+
+/** Why the thread cannot serve this ledger (then the inline path is used), or null when it can. */
+export function writeWorkerUnusable(ledger: Ledger): string | null {
+  if (ledger.db.memory) return 'the database is in memory';
+  if (ledger.db.readonly) return 'the database is read-only';
+  if (calendarById(ledger.ctx.calendar.id) === null) return `the calendar ${ledger.ctx.calendar.id} cannot be rebuilt in a thread`;
+  return null;
+}
+
+interface Pending {
+  records: RequestRecord[];
+  resolve(result: WriteResult): void;
+  reject(error: Error): void;
+}
+
+/**
+ * The committed write path with its transactions in the writer thread (write-worker.ts): submit()
+ * resolves once the thread committed the batch (fsync included), so an HTTP 2xx still means
+ * committed, while the main thread's event loop never waits for the disk.
+ *
+ * If the thread dies with batches in hand, they are rejected (`unavailable`: the client sends them
+ * again; a requestId makes that safe even if the commit had happened) and the next batch starts a new
+ * thread. A thread that never opened its connection is not retried: its batches, and all later ones,
+ * go to the inline path (logged once); so do they after MAX_WRITER_CRASHES deaths in a row.
+ */
+export class WriteWorkerClient {
+  private worker: Worker | null = null;
+  private port: MessagePort | null = null;
+  private readonly signal = new Int32Array(new SharedArrayBuffer(4));
+  private readonly gateCells = SharedWriteGate.buffer();
+  private readonly gate = new SharedWriteGate(this.gateCells, 'main');
+  private ready = false;
+  private readonly pending = new Map<number, Pending>();
+  private next = 1;
+  private crashes = 0;
+  private inline = false;
+  private closed = false;
+  /** The catalogue matcher the thread prices with (undefined: not started). */
+  private sentCatalogue: CatalogueMatcher | null | undefined = undefined;
+
+  constructor(private readonly options: WriteWorkerOptions) {
+    this.start();
+  }
+
+  /** Whether batches go to the thread (false once it gave up, or after close()). */
+  get usingWorker(): boolean {
+    return !this.inline && !this.closed;
+  }
+
+  submit(records: RequestRecord[]): Promise<WriteResult> {
+    if (this.inline || this.closed) return this.options.fallback.submit(records);
+    if (this.worker === null) this.start();
+    const port = this.port!;
+    // A catalogue replaced on the main connection prices every batch sent from now on.
+    const catalogue = this.options.ledger.ctx.catalogue;
+    if (catalogue !== this.sentCatalogue) {
+      port.postMessage({ type: 'catalogue', data: catalogue?.data ?? null } satisfies WriteMessage);
+      this.sentCatalogue = catalogue;
+    }
+    return new Promise<WriteResult>((resolve, reject) => {
+      const id = this.next++;
+      this.pending.set(id, { records, resolve, reject });
+      // Keep the process alive while a commit is due, and only then.
+      if (this.pending.size === 1) this.hold(true);
+      port.postMessage({ type: 'batch', id, now: this.options.ledger.ctx.now(), records } satisfies WriteMessage);
+    });
+  }
+
+  /**
+   * Waits, blocking the main thread, until every batch sent so far is committed and answered (their
+   * promises settle and their events go out), then commits what the inline path holds. For shutdown,
+   * before the ledger closes; bounded by drainTimeoutMs.
+   */
+  flush(): void {
+    this.waitFor(() => this.pending.size === 0);
+    if (this.pending.size > 0) this.failPending(new ApiError('unavailable', 'the writer thread did not answer before shutdown; send the records again'));
+    this.options.fallback.flush();
+  }
+
+  /** Drains, closes the thread's connection and ends it; later batches take the inline path. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    const worker = this.worker;
+    if (worker === null) return;
+    let closed = false;
+    this.onClosed = () => (closed = true);
+    this.port!.postMessage({ type: 'close' } satisfies WriteMessage);
+    this.waitFor(() => closed);
+    this.worker = null;
+    this.options.ledger.ctx.gate = null;
+    this.port?.close();
+    this.port = null;
+    if (!closed) void worker.terminate();
+  }
+
+  private onClosed: () => void = () => {};
+
+  private waitFor(done: () => boolean): void {
+    const deadline = Date.now() + (this.options.drainTimeoutMs ?? 30_000);
+    while (!done() && this.port !== null) {
+      const seen = Atomics.load(this.signal, SIGNAL_INDEX);
+      for (let message = receiveMessageOnPort(this.port); message; message = this.port && receiveMessageOnPort(this.port)) {
+        this.receive(message.message as WriterMessage);
+      }
+      if (done()) return;
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      // A thread that died cannot notify: wake now and then to give up at the deadline.
+      Atomics.wait(this.signal, SIGNAL_INDEX, seen, Math.min(left, 200));
+    }
+  }
+
+  private start(): void {
+    const data = this.workerData();
+    const worker = new Worker(this.options.workerUrl, { workerData: data, transferList: [data.port] });
+    this.worker = worker;
+    this.ready = false;
+    // From now on the main connection's writes take turns with the thread's.
+    this.options.ledger.ctx.gate = this.gate;
+    worker.unref();
+    this.port!.on('message', (message: WriterMessage) => this.receive(message));
+    this.port!.unref();
+    worker.on('error', (error) => this.lost(worker, error));
+    worker.on('exit', (code) => this.lost(worker, new Error(`the writer thread exited with code ${code}`)));
+  }
+
+  private workerData(): WriteWorkerData {
+    const { ledger, nativeBinding } = this.options;
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    const catalogue = ledger.ctx.catalogue;
+    this.sentCatalogue = catalogue;
+    return {
+      file: ledger.db.name,
+      durability: ledger.db.pragma('synchronous', { simple: true }) === 2 ? 'full' : 'normal',
+      calendar: ledger.ctx.calendar.id,
+      catalogue: catalogue?.data ?? null,
+      signal: this.signal.buffer as SharedArrayBuffer,
+      gate: this.gateCells,
+      port: port2,
+      ...(nativeBinding ? { nativeBinding } : {}),
+    };
+  }
+
+  private hold(on: boolean): void {
+    if (on) {
+      this.worker?.ref();
+      this.port?.ref();
+    } else {
+      this.worker?.unref();
+      this.port?.unref();
+    }
+  }
+
+  private receive(message: WriterMessage): void {
+    if (message.type === 'ready') {
+      this.ready = true;
+      return;
+    }
+    if (message.type === 'closed') {
+      this.onClosed();
+      return;
+    }
+    const committed: WriteResult[] = [];
+    const settle: (() => void)[] = [];
+    for (const outcome of message.outcomes) {
+      const waiting = this.pending.get(outcome.id);
+      if (!waiting) continue;
+      this.pending.delete(outcome.id);
+      if (outcome.ok) {
+        committed.push(outcome.result);
+        settle.push(() => waiting.resolve(outcome.result));
+      } else {
+        settle.push(() => waiting.reject(decodeError(outcome.error)));
+      }
+    }
+    this.crashes = 0;
+    if (this.pending.size === 0) this.hold(false);
+    for (const done of settle) done();
+    if (committed.length > 0) this.options.onCommit(committed);
+  }
+
+  private lost(worker: Worker, error: Error): void {
+    // 'error' is followed by 'exit': handle the first one only, and none after close().
+    if (this.worker !== worker || this.closed) return;
+    // Commits the thread answered before it died are still in the port: settle them first.
+    if (this.port) for (let message = receiveMessageOnPort(this.port); message; message = receiveMessageOnPort(this.port)) this.receive(message.message as WriterMessage);
+    this.worker = null;
+    this.port?.close();
+    this.port = null;
+    this.sentCatalogue = undefined;
+    // A turn the thread held when it died is not coming back.
+    this.gate.release('thread');
+    const log = this.options.log ?? (() => {});
+    if (!this.ready) {
+      this.options.ledger.ctx.gate = null;
+      // Nothing was committed there: the batches can be written here, and starting again would fail again.
+      this.inline = true;
+      log(`writer thread could not start (${error.message}); committing requests on the main thread`);
+      const waiting = [...this.pending.values()];
+      this.pending.clear();
+      for (const batch of waiting) this.options.fallback.submit(batch.records).then(batch.resolve, batch.reject);
+      return;
+    }
+    this.crashes++;
+    log(`writer thread stopped (${error.message})`);
+    this.failPending(new ApiError('unavailable', 'the writer thread stopped before committing; send the records again'));
+    if (this.crashes >= MAX_WRITER_CRASHES) {
+      this.inline = true;
+      this.options.ledger.ctx.gate = null;
+      log(`writer thread stopped ${this.crashes} times in a row; committing requests on the main thread`);
+    }
+  }
+
+  private failPending(error: ApiError): void {
+    const waiting = [...this.pending.values()];
+    this.pending.clear();
+    this.hold(false);
+    for (const batch of waiting) batch.reject(error);
+  }
+}

@@ -1,0 +1,80 @@
+import { workerData } from 'node:worker_threads';
+import { CatalogueMatcher } from '../../pricing/catalogue.js';
+import { encodeError } from '../../reads/protocol.js';
+import { Ledger } from '../../store/ledger.js';
+import { GroupCommitWriter } from '../group-commit.js';
+import { SharedWriteGate } from './write-gate.js';
+import { calendarById, SIGNAL_INDEX, type BatchOutcome, type WriteMessage, type WriteWorkerData, type WriterMessage } from './protocol.js';
+
+/**
+ * The writer thread's entry (started by WriteWorkerClient): commits request batches on its own
+ * connection to the ledger file with the same store code as the main thread (RequestWriter, rollups,
+ * pricing), grouped as the inline path groups them (GroupCommitWriter), so the fsync of each commit
+ * and the rollup upserts never hold the main thread's event loop. Everything else the ledger writes
+ * stays on the main connection; SQLite serialises the two, and StoreContext re-reads its mirrors when
+ * the other connection committed.
+ */
+const data = workerData as WriteWorkerData;
+const { port } = data;
+const signal = new Int32Array(data.signal);
+let now = Date.now();
+const calendar = calendarById(data.calendar);
+if (calendar === null) throw new Error(`the writer thread cannot use the calendar ${data.calendar}`);
+const ledger = Ledger.open(data.file, {
+  durability: data.durability,
+  now: () => now,
+  calendar,
+  ...(data.nativeBinding ? { nativeBinding: data.nativeBinding } : {}),
+});
+ledger.ctx.gate = new SharedWriteGate(data.gate, 'thread');
+ledger.ctx.catalogue = data.catalogue === null ? null : new CatalogueMatcher(data.catalogue);
+
+function send(message: WriterMessage): void {
+  port.postMessage(message);
+  // A main thread draining synchronously (flush at shutdown) sleeps on this counter.
+  Atomics.add(signal, SIGNAL_INDEX, 1);
+  Atomics.notify(signal, SIGNAL_INDEX);
+}
+
+// One `committed` message per transaction: GroupCommitWriter resolves a transaction's batches in one
+// go, and their outcomes are gathered until the microtasks of that turn have run.
+let outbox: BatchOutcome[] = [];
+function reply(outcome: BatchOutcome): void {
+  if (outbox.length === 0) {
+    queueMicrotask(() => {
+      const outcomes = outbox;
+      outbox = [];
+      send({ type: 'committed', outcomes });
+    });
+  }
+  outbox.push(outcome);
+}
+
+const committer = new GroupCommitWriter(ledger);
+
+port.on('message', (message: WriteMessage) => {
+  switch (message.type) {
+    case 'batch':
+      now = message.now;
+      committer.submit(message.records).then(
+        (result) => reply({ id: message.id, ok: true, result }),
+        (error: unknown) => reply({ id: message.id, ok: false, error: encodeError(error) }),
+      );
+      return;
+    case 'catalogue':
+      // Batches already queued were sent before the change: they are committed with the old data.
+      committer.flush();
+      ledger.ctx.catalogue = message.data === null ? null : new CatalogueMatcher(message.data);
+      return;
+    case 'close':
+      committer.flush();
+      // Let the replies of that last commit go out before the connection closes.
+      setImmediate(() => {
+        ledger.close();
+        send({ type: 'closed' });
+        port.close();
+      });
+      return;
+  }
+});
+send({ type: 'ready' });

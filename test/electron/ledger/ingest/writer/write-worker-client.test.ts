@@ -1,0 +1,195 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LedgerService } from '../../../../../electron/app/ledger-service.js';
+import { GroupCommitWriter } from '../../../../../electron/ledger/ingest/group-commit.js';
+import { MAX_WRITER_CRASHES, WriteWorkerClient } from '../../../../../electron/ledger/ingest/writer/write-worker-client.js';
+import type { WriteResult } from '../../../../../electron/ledger/store/request-writer.js';
+import type { RequestRecord, RequestRecordInput } from '../../../../../shared/schemas/request-record.js';
+import type { LedgerEvent } from '../../../../../shared/types.js';
+import { ensureBuiltCore, ROOT } from '../../../../support/built-core.js';
+import { errorCode, Harness } from '../../store/harness.js';
+
+/** The thread runs compiled JavaScript: these tests use dist/, rebuilt first when older than the sources. */
+const WORKER = pathToFileURL(path.join(ROOT, 'dist/electron/ledger/ingest/writer/write-worker.js'));
+
+beforeAll(ensureBuiltCore, 180_000);
+
+const MINUTE = 60_000;
+const DAY0 = Date.UTC(2024, 5, 3);
+const NOW = DAY0 + 3 * 86_400_000;
+
+const req = (ts: number, model: string, extra: Partial<RequestRecordInput> = {}): RequestRecordInput => ({ ts, model, inputTokens: 700, outputTokens: 300, ...extra });
+const BATCHES: RequestRecordInput[][] = Array.from({ length: 6 }, (_, b) =>
+  Array.from({ length: 40 }, (_, i) =>
+    req(DAY0 + (b * 40 + i) * 7 * MINUTE, ['alpha', 'beta', 'gamma'][i % 3]!, { project: i % 4 === 0 ? '/src/p' : undefined, channel: `00000000000000a${i % 2}`, apiType: 'openai', success: i % 9 !== 0 }),
+  ),
+);
+
+let h: Harness;
+let threaded: LedgerService;
+let events: LedgerEvent[];
+const closers: (() => void)[] = [];
+beforeEach(() => {
+  h = new Harness(NOW);
+  threaded = new LedgerService(h.ledger, { writes: 'worker', writeWorker: WORKER });
+  events = [];
+  threaded.events.subscribe((event) => events.push(event));
+});
+afterEach(() => {
+  for (const close of closers.splice(0)) close();
+  threaded.flush();
+  h.close();
+});
+
+function stored(harness: Harness): { n: number; cost: number | null } {
+  return harness.ledger.db.prepare<[], { n: number; cost: number | null }>(`SELECT count(*) AS n, sum(cost_nanos) AS cost FROM requests`).get()!;
+}
+
+describe('the service with writes in the writer thread', () => {
+  it('stores the same rows and rollups as the inline path, and announces each commit', async () => {
+    expect((threaded as unknown as { ingest: { writesInThread: boolean } }).ingest.writesInThread).toBe(true);
+    const inline = new Harness(NOW);
+    try {
+      for (const batch of BATCHES) {
+        expect(await threaded.ingestRequests(batch)).toEqual(await inline.service.ingestRequests(batch));
+      }
+      // Posted at once: they share transactions in the thread, as inline.
+      const together = await Promise.all(BATCHES.map((batch) => threaded.ingestRequests(batch.map((r) => ({ ...r, ts: (r.ts as number) + 1 })))));
+      for (const batch of BATCHES) await inline.service.ingestRequests(batch.map((r) => ({ ...r, ts: (r.ts as number) + 1 })));
+      expect(together.every((result) => result.accepted === 40)).toBe(true);
+      expect(h.dump()).toEqual(inline.dump());
+      const announced = events.filter((event) => event.type === 'requests');
+      expect(announced.reduce((sum, event) => sum + (event.type === 'requests' ? event.count : 0), 0)).toBe(480);
+      expect(announced[0]).toEqual({ type: 'requests', count: 40, models: expect.arrayContaining(['alpha', 'beta', 'gamma']) });
+    } finally {
+      inline.close();
+    }
+  });
+
+  it('prices with a version the main connection added just before', async () => {
+    await threaded.ingestRequests([req(NOW - 1000, 'alpha')]);
+    expect(stored(h).cost).toBeNull();
+    await threaded.addPriceVersion({ model: 'alpha', version: { method: 'tokens', currency: 'USD', effectiveFrom: DAY0, tiers: [{ maxPromptTokens: null, input: 1, output: 1 }] } });
+    await threaded.ingestRequests([req(NOW - 500, 'alpha')]);
+    // 1,000 tokens at 1 per 1M: 1,000,000 nanos each, the first re-priced on main, the second in the thread.
+    expect(stored(h)).toEqual({ n: 2, cost: 2_000_000 });
+  });
+
+  it('prices with the catalogue the main connection uses when the batch is sent', async () => {
+    const cloud = { model: 'gpt-4o', apiType: 'openai', inputTokens: 1_000_000, outputTokens: 0 };
+    await threaded.ingestRequests([{ ts: NOW - 3000, ...cloud }]);
+    expect(stored(h).cost).toBeGreaterThan(0);
+    h.ledger.ctx.catalogue = null;
+    await threaded.ingestRequests([{ ts: NOW - 2000, ...cloud }]);
+    const costs = h.ledger.db.prepare<[], number | null>(`SELECT cost_nanos FROM requests ORDER BY id`).pluck().all();
+    expect(costs[1]).toBeNull();
+  });
+
+  it('shares names and request ids with writes on the main connection, in the same milliseconds', async () => {
+    const ts = NOW - 10_000;
+    for (let round = 0; round < 5; round++) {
+      const viaThread = threaded.ingestRequests(Array.from({ length: 30 }, (_, i) => req(ts + (i % 3), `shared-${i % 4}`, { project: '/src/q' })));
+      // Same names, same milliseconds, on the main connection (an importer's direct write).
+      const direct: RequestRecord[] = Array.from({ length: 30 }, (_, i) => ({
+        ts: ts + (i % 3),
+        model: `shared-${(i + round) % 5}`,
+        apiType: null, inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0, success: true, failureClass: null,
+        statusCode: null, latencyMs: null, ttftMs: null, channel: null, source: null, requestId: null, project: '/src/q',
+      }));
+      expect(threaded.writeRecords(direct).accepted).toBe(30);
+      expect((await viaThread).accepted).toBe(30);
+    }
+    expect(stored(h).n).toBe(300);
+    const names = h.ledger.db.prepare<[], string>(`SELECT name FROM models ORDER BY name`).pluck().all();
+    expect(names).toEqual(['shared-0', 'shared-1', 'shared-2', 'shared-3', 'shared-4']);
+    const rolled = h.ledger.db.prepare<[], number>(`SELECT sum(requests) FROM rollup_minute`).pluck().get();
+    expect(rolled).toBe(300);
+  });
+
+  it('flush() waits for every batch in the thread, and later batches are committed on the main connection', async () => {
+    const posted = BATCHES.map((batch) => threaded.ingestRequests(batch));
+    await new Promise((resolve) => setImmediate(resolve));
+    threaded.flush();
+    expect(stored(h).n).toBe(240);
+    expect((await Promise.all(posted)).map((result) => result.accepted)).toEqual([40, 40, 40, 40, 40, 40]);
+    expect(await threaded.ingestRequests([req(NOW - 1, 'late')])).toEqual({ accepted: 1, duplicates: 0 });
+    expect(stored(h).n).toBe(241);
+  });
+
+  it('the proxy path (buffered writer) commits through the thread', async () => {
+    const writer = threaded.createBufferedWriter({ batchSize: 10, intervalMs: 20 });
+    const record = (i: number): RequestRecord => ({
+      ts: NOW - 100 + i, model: 'proxied', apiType: 'openai', inputTokens: i, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0, success: true,
+      failureClass: null, statusCode: 200, latencyMs: 5, ttftMs: null, channel: '00000000000000ff', source: null, requestId: null,
+    });
+    for (let i = 0; i < 25; i++) writer.add(record(i));
+    writer.close();
+    threaded.flush();
+    expect(stored(h).n).toBe(25);
+    // The writer counts a batch once its promise settled.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writer.stats).toMatchObject({ pending: 0, written: 25, failedFlushes: 0 });
+  });
+});
+
+/** A worker script written for the test: `body` runs in the thread, with `port` and `signal` from workerData. */
+function script(name: string, body: string): URL {
+  const file = path.join(h.dir, name);
+  fs.writeFileSync(
+    file,
+    `import { workerData } from 'node:worker_threads';\nconst { port } = workerData;\nconst send = (m) => { port.postMessage(m); const s = new Int32Array(workerData.signal); Atomics.add(s, 0, 1); Atomics.notify(s, 0); };\n${body}\n`,
+  );
+  return pathToFileURL(file);
+}
+
+function client(workerUrl: URL): { client: WriteWorkerClient; inline: GroupCommitWriter; committed: WriteResult[]; log: string[] } {
+  const committed: WriteResult[] = [];
+  const log: string[] = [];
+  const inline = new GroupCommitWriter(h.ledger, (results) => committed.push(...results));
+  const made = new WriteWorkerClient({ ledger: h.ledger, workerUrl, fallback: inline, onCommit: (results) => committed.push(...results), log: (line) => log.push(line), drainTimeoutMs: 2_000 });
+  closers.push(() => made.close());
+  return { client: made, inline, committed, log };
+}
+
+const RECORD: RequestRecord = {
+  ts: NOW - 5, model: 'm', apiType: null, inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0, success: true,
+  failureClass: null, statusCode: null, latencyMs: null, ttftMs: null, channel: null, source: null, requestId: null,
+};
+
+describe('when the writer thread fails', () => {
+  it('a thread that dies with batches in hand rejects them as unavailable (nothing acknowledged), and the next batch starts a new one', async () => {
+    const dying = script('dies.mjs', `send({ type: 'ready' }); port.on('message', (m) => { if (m.type === 'batch') process.exit(3); });`);
+    const { client: c, log } = client(dying);
+    expect(await errorCode(c.submit([RECORD]))).toBe('unavailable');
+    expect(stored(h).n).toBe(0);
+    expect(log.join('\n')).toContain('writer thread stopped');
+    expect(await errorCode(c.submit([RECORD]))).toBe('unavailable');
+    // After MAX_WRITER_CRASHES deaths in a row the main connection commits.
+    for (let i = 2; i < MAX_WRITER_CRASHES; i++) await errorCode(c.submit([RECORD]));
+    expect(c.usingWorker).toBe(false);
+    expect((await c.submit([RECORD])).accepted).toBe(1);
+    expect(stored(h).n).toBe(1);
+  });
+
+  it('a thread that cannot start leaves its batches to the main connection', async () => {
+    const broken = script('broken.mjs', `throw new Error('no addon here');`);
+    const { client: c, log } = client(broken);
+    const result = await c.submit([RECORD]);
+    expect(result.accepted).toBe(1);
+    expect(stored(h).n).toBe(1);
+    expect(c.usingWorker).toBe(false);
+    expect(log.join('\n')).toContain('could not start');
+  });
+
+  it('an error in a batch reaches its caller with the ApiError the inline path throws, and the others commit', async () => {
+    const { client: c, committed } = client(WORKER);
+    const good = c.submit([RECORD]);
+    const bad = c.submit([{ ...RECORD, model: 'x', inputTokens: Number.NaN }]);
+    expect((await good).accepted).toBe(1);
+    await expect(bad).rejects.toBeInstanceOf(Error);
+    expect(committed.map((result) => result.accepted)).toEqual([1]);
+    expect(stored(h).n).toBe(1);
+  });
+});

@@ -1,0 +1,239 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LedgerService } from '../../../../electron/app/ledger-service.js';
+import type { JsonAnswer, ReadCall } from '../../../../electron/ledger/reads/protocol.js';
+import { MAX_READ_WORKERS, readWorkerCount, ReadWorkerPool } from '../../../../electron/ledger/reads/read-pool.js';
+import { InlineReads, type ReadExecutor } from '../../../../electron/ledger/reads/reads.js';
+import { ApiError } from '../../../../shared/errors.js';
+import type { RequestRecordInput } from '../../../../shared/schemas/request-record.js';
+import { ensureBuiltCore, ROOT } from '../../../support/built-core.js';
+import { Harness } from '../store/harness.js';
+
+/** The worker runs compiled JavaScript: these tests use dist/, rebuilt first when older than the sources. */
+const WORKER = pathToFileURL(path.join(ROOT, 'dist/electron/ledger/reads/read-worker.js'));
+
+beforeAll(ensureBuiltCore, 180_000);
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const DAY0 = Date.UTC(2024, 5, 3);
+const NOW = DAY0 + 4 * DAY + 5 * HOUR + 11 * MINUTE;
+
+const req = (ts: number, model: string, extra: Partial<RequestRecordInput> = {}): RequestRecordInput => ({ ts, model, inputTokens: 700, outputTokens: 300, ...extra });
+const SEED = Array.from({ length: 300 }, (_, i) => req(DAY0 + i * 19 * MINUTE, i % 4 === 0 ? 'alpha' : 'beta', { success: i % 7 !== 0, project: i % 2 ? '/p/one' : '/p/two' }));
+
+const SUMMARY: ReadCall = { op: 'summary', range: { from: 0, to: NOW } };
+const REQUESTS: ReadCall = { op: 'requests', args: { from: 0, to: NOW + 1, limit: 5 } };
+
+/** Counts what reaches it: a fallback the pool must (or must not) leave calls to. */
+class CountingReads implements ReadExecutor {
+  calls = 0;
+  constructor(private readonly inner: ReadExecutor) {}
+  run<C extends ReadCall>(call: C, now: number) {
+    this.calls++;
+    return this.inner.run(call, now);
+  }
+  runJson(call: ReadCall, now: number) {
+    this.calls++;
+    return this.inner.runJson(call, now);
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+let h: Harness;
+let fallback: CountingReads;
+const pools: ReadWorkerPool[] = [];
+beforeEach(async () => {
+  h = new Harness(NOW);
+  await h.service.ingestRequests(SEED);
+  fallback = new CountingReads(new InlineReads(h.ledger));
+});
+afterEach(async () => {
+  for (const pool of pools.splice(0)) await pool.close();
+  h.close();
+});
+
+function pool(workerUrl: URL, size: number): ReadWorkerPool {
+  const made = new ReadWorkerPool({ file: h.file, workerUrl, fallback, size });
+  pools.push(made);
+  return made;
+}
+
+/** A worker script written for the test: `body` runs in the worker thread. */
+function script(name: string, body: string): URL {
+  const file = path.join(h.dir, name);
+  fs.writeFileSync(file, `import fs from 'node:fs';\nimport { parentPort, threadId } from 'node:worker_threads';\n${body}\n`);
+  return pathToFileURL(file);
+}
+
+/** The lines a fake worker appended to `file` so far. */
+function lines(file: string): string[] {
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+}
+
+/**
+ * A slowed worker: logs "<threadId> <op>" when a call reaches it, and holds summary calls until the
+ * release file exists (a synchronous wait, as a long query is), answering with its thread id.
+ */
+function heldWorker(log: string, release: string): URL {
+  return script(
+    'held.mjs',
+    `const nap = new Int32Array(new SharedArrayBuffer(4));
+process.on('exit', () => fs.appendFileSync(${JSON.stringify(log)}, threadId + ' exit\\n'));
+parentPort.postMessage({ type: 'ready' });
+parentPort.on('message', (message) => {
+  if (message === 'close') return parentPort.close();
+  fs.appendFileSync(${JSON.stringify(log)}, threadId + ' ' + message.call.op + '\\n');
+  if (message.call.op === 'summary') while (!fs.existsSync(${JSON.stringify(release)})) Atomics.wait(nap, 0, 0, 2);
+  parentPort.postMessage({ type: 'reply', id: message.id, ok: true, value: { json: String(threadId) } });
+});`,
+  );
+}
+
+describe('the read worker pool', () => {
+  it('serves parallel calls at the same time, each in its own worker', async () => {
+    const log = path.join(h.dir, 'log.txt');
+    const release = path.join(h.dir, 'release');
+    const reads = pool(heldWorker(log, release), 2);
+    const first = reads.runJson(SUMMARY, NOW);
+    const second = reads.runJson(SUMMARY, NOW);
+    // Both long calls are under way before either is answered: no call waits behind the other.
+    await vi.waitFor(() => expect(lines(log)).toHaveLength(2), { timeout: 10_000, interval: 10 });
+    const threads = lines(log).map((line) => line.split(' ')[0]);
+    expect(new Set(threads).size).toBe(2);
+    fs.writeFileSync(release, '');
+    const answers = (await Promise.all([first, second])).map((answer) => answer.json);
+    expect(answers.sort()).toEqual([...threads].sort());
+    expect(fallback.calls).toBe(0);
+  });
+
+  it('sends a call to an idle worker before a busy one, and starts no more than its size', async () => {
+    const log = path.join(h.dir, 'log.txt');
+    const release = path.join(h.dir, 'release');
+    const reads = pool(heldWorker(log, release), 2);
+    const held = reads.runJson(SUMMARY, NOW);
+    await vi.waitFor(() => expect(lines(log)).toHaveLength(1), { timeout: 10_000, interval: 10 });
+    const busy = lines(log)[0]!.split(' ')[0];
+    const quick: JsonAnswer[] = [];
+    for (let i = 0; i < 4; i++) quick.push(await reads.runJson(REQUESTS, NOW));
+    // The first worker holds its call: every later one went to the other, started for them.
+    expect(quick.map((answer) => answer.json).filter((thread) => thread === busy)).toEqual([]);
+    expect(new Set(quick.map((answer) => answer.json)).size).toBe(1);
+    expect(reads.started).toBe(2);
+    fs.writeFileSync(release, '');
+    expect((await held).json).toBe(busy);
+  });
+
+  it('starts one worker while calls come one at a time', async () => {
+    const reads = pool(WORKER, 2);
+    for (let i = 0; i < 5; i++) expect((await reads.run(SUMMARY, NOW)).totals.requests).toBe(SEED.length);
+    expect(reads.started).toBe(1);
+  });
+
+  it('answers a dashboard burst from real workers exactly as the inline reads do, as data and as JSON text', async () => {
+    const reads = pool(WORKER, 2);
+    const inline = new InlineReads(h.ledger);
+    const calls: ReadCall[] = [
+      SUMMARY,
+      { op: 'summary', range: { from: DAY0, to: NOW }, project: '/p/one' },
+      { op: 'history', args: { range: { from: DAY0, to: NOW }, interval: 3_600, groupByModel: true } },
+      { op: 'history', args: { range: { from: DAY0, to: NOW }, interval: 86_400, groupByModel: false, groupByProject: true } },
+      REQUESTS,
+      { op: 'projects', limit: 10 },
+    ];
+    const [texts, objects] = await Promise.all([Promise.all(calls.map((call) => reads.runJson(call, NOW))), Promise.all(calls.map((call) => reads.run(call, NOW)))]);
+    for (const [i, call] of calls.entries()) {
+      const expected = await inline.runJson(call);
+      expect(texts[i], call.op).toEqual(expected);
+      expect(texts[i]!.json).toBe(JSON.stringify(objects[i]));
+    }
+    expect(reads.started).toBe(2);
+    expect(fallback.calls).toBe(0);
+  });
+
+  it('fails the calls of a worker that dies with unavailable, and starts a new one for the next call', async () => {
+    const starts = path.join(h.dir, 'starts.txt');
+    const reads = pool(
+      script(
+        'dies-on-requests.mjs',
+        `fs.appendFileSync(${JSON.stringify(starts)}, 'x');
+parentPort.postMessage({ type: 'ready' });
+parentPort.on('message', (message) => {
+  if (message === 'close') return parentPort.close();
+  if (message.call.op === 'requests') process.exit(3);
+  parentPort.postMessage({ type: 'reply', id: message.id, ok: true, value: { json: 'alive' } });
+});`,
+      ),
+      2,
+    );
+    expect((await reads.runJson(SUMMARY, NOW)).json).toBe('alive');
+    const failed = await reads.runJson(REQUESTS, NOW).catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(ApiError);
+    expect((failed as ApiError).code).toBe('unavailable');
+    expect(fs.readFileSync(starts, 'utf8')).toBe('x');
+    expect((await reads.runJson(SUMMARY, NOW)).json).toBe('alive');
+    expect(fs.readFileSync(starts, 'utf8')).toBe('xx');
+    expect(fallback.calls).toBe(0);
+  });
+
+  it('answers what it was sent, then stops every worker on close; later calls are answered here', async () => {
+    const log = path.join(h.dir, 'log.txt');
+    const release = path.join(h.dir, 'release');
+    const reads = pool(heldWorker(log, release), 2);
+    const held = reads.runJson(SUMMARY, NOW);
+    await vi.waitFor(() => expect(lines(log)).toHaveLength(1), { timeout: 10_000, interval: 10 });
+    await reads.runJson(REQUESTS, NOW);
+    expect(reads.started).toBe(2);
+    fs.writeFileSync(release, '');
+    await reads.close();
+    expect((await held).json).toMatch(/^\d+$/);
+    expect(lines(log).filter((line) => line.endsWith(' exit'))).toHaveLength(2);
+    expect(reads.usingWorkers).toBe(false);
+    expect((await reads.run(SUMMARY, NOW)).totals.requests).toBe(SEED.length);
+    expect(fallback.calls).toBe(1);
+  });
+});
+
+describe('the service with a pool of read workers', () => {
+  it('answers the JSON text its objects serialise to, as the inline service does', async () => {
+    const inWorker = new LedgerService(h.ledger, { reads: 'worker', readWorker: WORKER, readWorkers: 2 });
+    try {
+      await h.service.updateSettings({ displayCurrency: 'EUR', currencyRates: { USD: 0.9 } });
+      const range = { from: DAY0, to: NOW };
+      const [summary, history, requests, projects] = await Promise.all([
+        inWorker.getSummaryJson(range),
+        inWorker.getHistoryJson({ ...range, groupBy: 'model' }),
+        inWorker.listRequestsJson({ limit: 9 }),
+        inWorker.listProjectsJson({}),
+      ]);
+      expect(summary.json).toBe(JSON.stringify(await h.service.getSummary(range)));
+      expect(summary.json).toContain('"converted":{"currency":"EUR"');
+      expect(history.json).toBe(JSON.stringify(await h.service.getHistory({ ...range, groupBy: 'model' })));
+      expect(requests.json).toBe(JSON.stringify(await h.service.listRequests({ limit: 9 })));
+      expect(projects.json).toBe(JSON.stringify(await h.service.listProjects({})));
+      expect(summary).toEqual(await h.service.getSummaryJson(range));
+    } finally {
+      await inWorker.closeReads();
+    }
+  });
+});
+
+describe('readWorkerCount', () => {
+  it('takes MODELMETER_READ_WORKERS, else one per core up to 2', () => {
+    expect(readWorkerCount({}, 1)).toBe(1);
+    expect(readWorkerCount({}, 2)).toBe(2);
+    expect(readWorkerCount({}, 16)).toBe(2);
+    expect(readWorkerCount({ MODELMETER_READ_WORKERS: '3' }, 2)).toBe(3);
+  });
+
+  it('refuses a value that is not a whole number in range, naming the variable', () => {
+    for (const bad of ['0', '-1', '1.5', 'two', String(MAX_READ_WORKERS + 1)]) {
+      expect(() => readWorkerCount({ MODELMETER_READ_WORKERS: bad }, 2)).toThrow(/MODELMETER_READ_WORKERS must be a whole number from 1 to 8/);
+    }
+  });
+});

@@ -1,0 +1,180 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LedgerService } from '../../../../electron/app/ledger-service.js';
+import { Ledger } from '../../../../electron/ledger/store/ledger.js';
+import { DIMENSIONS, type Dimension } from '../../../../electron/ledger/store/rollups.js';
+import { zoneCalendar } from '../../../../electron/ledger/time/day-calendar.js';
+import type { PriceTier, PriceVersionInput } from '../../../../shared/schemas/pricing.js';
+import type { RequestRecordInput } from '../../../../shared/schemas/request-record.js';
+import { Harness } from './harness.js';
+
+/**
+ * The host rollups are a dimension set like the project ones (rollups.ts): every write path must keep
+ * each set consistent with itself, with the plain rollups and with the raw rows, for records that
+ * carry a host, a project, both or neither: ingest, a response id that brings a project later,
+ * re-pricing (raw and expired hours), deletes, minute trimming and the day rebuild under another
+ * calendar. The checks are the project test's, run for every dimension.
+ */
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const DAY0 = Date.UTC(2024, 5, 3);
+const NOW = DAY0 + 5 * DAY + 3 * HOUR;
+const K1 = '00000000000000aa';
+const K2 = '00000000000000bb';
+const HOSTS = ['gpu-box', 'lab', undefined, undefined];
+const PROJECTS = ['/src/shop', undefined, '/src/blog'];
+const FLAT: PriceTier[] = [{ maxPromptTokens: null, input: 1, output: 4 }];
+const DOUBLE: PriceTier[] = [{ maxPromptTokens: null, input: 2, output: 8 }];
+const tokens = (tiers: PriceTier[], effectiveFrom: number): PriceVersionInput => ({ method: 'tokens', currency: 'USD', tiers, effectiveFrom });
+const SUMS = 'sum(requests) AS requests, sum(failures) AS failures, sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cost_nanos) AS cost';
+
+let h: Harness;
+beforeEach(() => {
+  h = new Harness(NOW);
+});
+afterEach(() => h.close());
+
+function rows(ledger: Ledger, sql: string): string[] {
+  return ledger.db
+    .prepare(sql)
+    .all()
+    .map((row) => JSON.stringify(row))
+    .sort();
+}
+
+function expectConsistent(ledger: Ledger, label: string, rawFrom: number | null): void {
+  for (const dim of DIMENSIONS) expectSetConsistent(ledger, dim, `${label} (${dim.name})`, rawFrom);
+}
+
+function expectSetConsistent(ledger: Ledger, dim: Dimension, label: string, rawFrom: number | null): void {
+  const column = dim.column;
+  const whole = (table: string) => rows(ledger, `SELECT ${column}, currency_id, ${SUMS} FROM ${table} GROUP BY 1, 2`);
+  const days = whole(dim.tables.rollup_day);
+  expect(days.length, label).toBeGreaterThan(0);
+  for (const table of [dim.tables.rollup_hour, dim.totals.rollup_hour, dim.totals.rollup_day]) expect(whole(table), `${label}: ${table}`).toEqual(days);
+  for (const grain of ['rollup_hour', 'rollup_day'] as const) {
+    const perBucket = (table: string) => rows(ledger, `SELECT bucket, ${column}, currency_id, ${SUMS} FROM ${table} GROUP BY 1, 2, 3`);
+    expect(perBucket(dim.totals[grain]), `${label}: totals by ${grain}`).toEqual(perBucket(dim.tables[grain]));
+  }
+  for (const grain of ['rollup_minute', 'rollup_hour', 'rollup_day'] as const) {
+    const over = ledger.db
+      .prepare<[], { n: number }>(
+        `SELECT count(*) AS n FROM (SELECT bucket, model_id, channel_id, api_type_id, currency_id, sum(requests) AS r FROM ${dim.tables[grain]} GROUP BY 1, 2, 3, 4, 5) d
+         LEFT JOIN ${grain} USING (bucket, model_id, channel_id, api_type_id, currency_id)
+         WHERE requests IS NULL OR requests < d.r`,
+      )
+      .get()!.n;
+    expect(over, `${label}: ${dim.name} rows beyond plain ones at ${grain}`).toBe(0);
+    expect(ledger.db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${dim.tables[grain]} WHERE requests <= 0`).get()!.n, `${label}: ${grain}`).toBe(0);
+  }
+  if (rawFrom === null) return;
+  const fromRaw = rows(
+    ledger,
+    `SELECT ((id >> 10) / ${HOUR}) * ${HOUR} AS bucket, ${column}, model_id, coalesce(currency_id, 0) AS currency_id, count(*) AS requests,
+            sum(success = 0) AS failures, sum(input_tokens) AS input, sum(output_tokens) AS output, coalesce(sum(cost_nanos), 0) AS cost
+     FROM requests WHERE ${column} IS NOT NULL AND id >= ${rawFrom * 1024} GROUP BY 1, 2, 3, 4`,
+  );
+  const fromRollup = rows(ledger, `SELECT bucket, ${column}, model_id, currency_id, ${SUMS} FROM ${dim.tables.rollup_hour} WHERE bucket >= ${rawFrom} GROUP BY 1, 2, 3, 4`);
+  expect(fromRollup, `${label}: hours against raw rows`).toEqual(fromRaw);
+}
+
+/** Requests every 37 minutes over five days: two models, two channels, hosts and projects crossed. */
+function records(): RequestRecordInput[] {
+  return Array.from({ length: 190 }, (_, i) => {
+    const host = HOSTS[i % 4];
+    const project = PROJECTS[i % 3];
+    return {
+      ts: DAY0 + i * 37 * MINUTE + 11_000,
+      model: `m${i % 2}`,
+      channel: i % 5 === 0 ? K2 : K1,
+      apiType: 'openai',
+      inputTokens: 100 + i,
+      outputTokens: 10 + (i % 7),
+      success: i % 11 !== 0,
+      requestId: `r-${i}`,
+      ...(host === undefined ? {} : { host }),
+      ...(project === undefined ? {} : { project }),
+    };
+  });
+}
+
+const hostSum = (summary: { byHost?: { requests: number }[] }) => summary.byHost!.reduce((sum, row) => sum + row.requests, 0);
+
+describe('plain, project and host rollups', () => {
+  it('stay consistent through ingest, a late project, re-pricing, expiry, trimming, deletes and another calendar', async () => {
+    await h.service.addPriceVersion({ model: 'm0', version: tokens(FLAT, DAY0) });
+    await h.service.ingestRequests(records());
+    expectConsistent(h.ledger, 'ingest', DAY0);
+
+    // A forwarded call without a project, then the agent's log naming one: hosts unchanged, project filled.
+    const call = { ts: DAY0 + 2 * DAY + 5 * MINUTE, model: 'm0', inputTokens: 1_000, outputTokens: 5, responseId: 'msg_1', requestId: 'late-1' };
+    await h.service.ingestForwarded({ host: 'gpu-box', requests: [call] });
+    const before = await h.service.getSummary({ from: DAY0, to: NOW });
+    await h.service.ingestRequests([{ ...call, requestId: 'late-2', project: '/src/late' }]);
+    expectConsistent(h.ledger, 'late project', DAY0);
+    const after = await h.service.getSummary({ from: DAY0, to: NOW });
+    expect(after.totals).toEqual(before.totals);
+    expect(after.byHost).toEqual(before.byHost);
+
+    await h.service.addPriceVersion({ model: 'm0', version: tokens(DOUBLE, DAY0 + DAY) });
+    expectConsistent(h.ledger, 're-priced raw rows', DAY0);
+
+    // Raw rows of the first two days expire; a new price for m1 is applied from the rollups there.
+    await h.service.cleanup({ before: DAY0 + 2 * DAY });
+    await h.service.addPriceVersion({ model: 'm1', version: tokens(FLAT, DAY0) });
+    expectConsistent(h.ledger, 're-priced expired hours', DAY0 + 2 * DAY);
+    const m1Hosts = h.ledger.db
+      .prepare<[], { n: number }>(`SELECT count(*) AS n FROM rollup_host_hour r JOIN models m ON m.id = r.model_id WHERE m.name = 'm1' AND currency_id <> 0 AND bucket < ${DAY0 + 2 * DAY}`)
+      .get()!.n;
+    expect(m1Hosts).toBeGreaterThan(0);
+
+    // Minute rollups older than two days go, in every set alike.
+    h.ledger.maintenance.trimMinuteRollups(NOW);
+    for (const table of ['rollup_minute', ...DIMENSIONS.map((d) => d.tables.rollup_minute)]) {
+      expect(h.ledger.db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table} WHERE bucket < ${NOW - 3 * DAY}`).get()!.n, table).toBe(0);
+    }
+
+    await h.service.deleteChannels({ metricsKeys: [K2], apiType: 'openai' });
+    expectConsistent(h.ledger, 'channel deleted', DAY0 + 2 * DAY);
+    await h.service.deleteModel({ model: 'm1' });
+    expectConsistent(h.ledger, 'model deleted', DAY0 + 2 * DAY);
+
+    const summary = await h.service.getSummary({ from: DAY0, to: NOW });
+    expect(hostSum(summary)).toBe(summary.totals.requests);
+    expect(summary.byHost!.reduce((sum, p) => sum + (p.cost['USD'] ?? 0), 0)).toBeCloseTo(summary.totals.cost['USD'] ?? 0, 9);
+    const gpu = await h.service.getSummary({ from: DAY0, to: NOW, host: 'gpu-box' });
+    expect(gpu.totals.requests).toBe(summary.byHost!.find((row) => row.host === 'gpu-box')!.requests);
+
+    // Opened under a zone whose midnight is not on the hour: every set's days are rebuilt alike.
+    h.service.flush();
+    h.ledger.close();
+    const kolkata = zoneCalendar('Asia/Kolkata');
+    h.ledger = Ledger.open(h.file, { now: () => NOW, calendar: kolkata });
+    h.service = new LedgerService(h.ledger);
+    for (const table of ['rollup_day', ...DIMENSIONS.flatMap((d) => [d.tables.rollup_day, d.totals.rollup_day])]) {
+      const buckets = h.ledger.db.prepare<[], { bucket: number }>(`SELECT DISTINCT bucket FROM ${table}`).all();
+      expect(buckets.length, table).toBeGreaterThan(0);
+      expect(buckets.every(({ bucket }) => kolkata.dayStart(bucket) === bucket), table).toBe(true);
+    }
+    expectConsistent(h.ledger, 'another calendar', DAY0 + 2 * DAY);
+    const history = await h.service.getHistory({ from: DAY0, to: NOW, groupBy: 'host' });
+    expect(history.buckets.reduce((sum, b) => sum + b.requests, 0)).toBe(summary.totals.requests);
+  });
+
+  it('answer unfiltered reads from the plain rollups alone', async () => {
+    // 'ghost' has a request before the range only.
+    await h.service.ingestRequests([...records(), { ts: DAY0 - DAY, model: 'ghost', inputTokens: 1, outputTokens: 1 }]);
+    const summary = await h.service.getSummary({ from: DAY0, to: NOW });
+    const history = await h.service.getHistory({ from: DAY0, to: NOW, groupBy: 'model' });
+    // Host rollups replaced by a row of 'ghost' inside the range: reads that touched them would list it.
+    for (const table of [...Object.values(DIMENSIONS[1]!.tables), ...Object.values(DIMENSIONS[1]!.totals)]) h.ledger.db.exec(`DELETE FROM ${table}`);
+    h.ledger.db.exec(`INSERT INTO rollup_host_day SELECT ${DAY0 + DAY}, 1, id, 0, 0, 0, 5, 0, 5, 5, 0, 0, 0, 0, 0 FROM models WHERE name = 'ghost'`);
+    const again = await h.service.getSummary({ from: DAY0, to: NOW });
+    expect(again.totals).toEqual(summary.totals);
+    expect(again.models).toEqual(summary.models);
+    expect((await h.service.getHistory({ from: DAY0, to: NOW, groupBy: 'model' })).buckets).toEqual(history.buckets);
+    // The split now says everything is this machine's: the plain total less the (now empty) host sums.
+    expect(again.byHost).toEqual([expect.objectContaining({ host: null, requests: summary.totals.requests })]);
+  });
+});
