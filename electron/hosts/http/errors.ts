@@ -5,6 +5,11 @@ import { ApiError } from '../../../shared/errors.js';
 
 /** The largest JSON body the API routes read (the metering proxy has its own limit). */
 export const BODY_LIMIT = 2 * 1024 * 1024;
+/**
+ * A forwarded batch may hold 5,000 full request records (with project paths, session and response
+ * ids, about 500 bytes each) plus runs and circuit states: more than the 2 MiB of other bodies.
+ */
+export const FORWARD_BODY_LIMIT = 4 * BODY_LIMIT;
 
 /** Everything that goes wrong leaves as `{ error: { code, message, details? } }` with its status. */
 export function toApiError(error: unknown): ApiError {
@@ -12,7 +17,10 @@ export function toApiError(error: unknown): ApiError {
   const fastifyError = error as Partial<FastifyError>;
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiError('payload_too_large', `the request body is larger than the server accepts (${BODY_LIMIT / 1_048_576} MiB); send smaller batches`);
+      return new ApiError(
+        'payload_too_large',
+        `the request body is larger than the server accepts (${BODY_LIMIT / 1_048_576} MiB, ${FORWARD_BODY_LIMIT / 1_048_576} MiB for POST /forward); send smaller batches`,
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ApiError('unsupported_media_type', 'send the body as JSON with Content-Type: application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
