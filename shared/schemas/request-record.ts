@@ -38,42 +38,35 @@ export const apiTypeSchema = z
 
 export const sourceSchema = z.string().min(1).max(64);
 
+/**
+ * A free-text field such as a project path, a branch or an id: 1 to `max` characters, never control
+ * characters or bidirectional overrides; `notBlank` also refuses text of spaces alone.
+ */
+function textField(field: string, max: number, notBlank: boolean) {
+  const text = z
+    .string()
+    .min(1, `${field} must not be empty`)
+    .max(max, `${field} is longer than ${max} characters`);
+  return (notBlank ? text.refine((value) => value.trim().length > 0, `${field} must not be blank`) : text).refine(
+    (value) => !CONTROL_OR_BIDI.test(value),
+    `${field} must not hold control characters (NUL, newlines) or bidirectional overrides`,
+  );
+}
+
 /** The working folder a request was made for: an absolute path or a bare name. */
-export const projectSchema = z
-  .string()
-  .min(1, 'project must not be empty')
-  .max(1024, 'project is longer than 1024 characters')
-  .refine((name) => name.trim().length > 0, 'project must not be blank')
-  .refine((name) => !CONTROL_OR_BIDI.test(name), 'project must not hold control characters (NUL, newlines) or bidirectional overrides');
+export const projectSchema = textField('project', 1024, true);
 
 /** A git branch name. */
-export const branchSchema = z
-  .string()
-  .min(1, 'branch must not be empty')
-  .max(256, 'branch is longer than 256 characters')
-  .refine((name) => !CONTROL_OR_BIDI.test(name), 'branch must not hold control characters (NUL, newlines) or bidirectional overrides');
+export const branchSchema = textField('branch', 256, false);
 
 /** An agent's session id. */
-export const sessionIdSchema = z
-  .string()
-  .min(1, 'sessionId must not be empty')
-  .max(128, 'sessionId is longer than 128 characters')
-  .refine((id) => !CONTROL_OR_BIDI.test(id), 'sessionId must not hold control characters');
+export const sessionIdSchema = textField('sessionId', 128, false);
 
 /** The upstream's own id for the response (msg_..., chatcmpl-..., resp_..., Gemini responseId). */
-export const responseIdSchema = z
-  .string()
-  .min(1, 'responseId must not be empty')
-  .max(256, 'responseId is longer than 256 characters')
-  .refine((id) => !CONTROL_OR_BIDI.test(id), 'responseId must not hold control characters');
+export const responseIdSchema = textField('responseId', 256, false);
 
 /** The machine a record came from (forwarding between ModelMeters); absent: this machine. */
-export const hostSchema = z
-  .string()
-  .min(1, 'host must not be empty')
-  .max(64, 'host is longer than 64 characters')
-  .refine((name) => name.trim().length > 0, 'host must not be blank')
-  .refine((name) => !CONTROL_OR_BIDI.test(name), 'host must not hold control characters (NUL, newlines) or bidirectional overrides');
+export const hostSchema = textField('host', 64, true);
 
 /** Who served a cloud request ("openai", "anthropic", "google"...): picks the catalogue's prices. */
 export const providerSchema = z

@@ -189,37 +189,9 @@ export const MIGRATIONS: readonly Migration[] = [
       // The plain rollups stay as they are (no project: unfiltered reads scan no more rows than
       // before); requests that name a project are summed again in rollups of their own, keyed by
       // project. Existing requests name none, so these start empty.
-      for (const table of ['rollup_project_minute', 'rollup_project_hour', 'rollup_project_day']) {
-        db.exec(`
-          CREATE TABLE ${table} (
-            bucket INTEGER NOT NULL,
-            project_id INTEGER NOT NULL,
-            model_id INTEGER NOT NULL,
-            channel_id INTEGER NOT NULL,
-            api_type_id INTEGER NOT NULL,
-            currency_id INTEGER NOT NULL,
-            ${ROLLUP_SUMS.map((column) => `${column} INTEGER NOT NULL`).join(', ')},
-            PRIMARY KEY (bucket, project_id, model_id, channel_id, api_type_id, currency_id)
-          ) STRICT, WITHOUT ROWID;
-        `);
-      }
-      // Each project's hourly and daily sums per currency alone, for splits by project (rollups.ts).
-      for (const table of ['rollup_project_total_hour', 'rollup_project_total_day']) {
-        db.exec(`
-          CREATE TABLE ${table} (
-            bucket INTEGER NOT NULL,
-            project_id INTEGER NOT NULL,
-            currency_id INTEGER NOT NULL,
-            ${ROLLUP_SUMS.map((column) => `${column} INTEGER NOT NULL`).join(', ')},
-            PRIMARY KEY (bucket, project_id, currency_id)
-          ) STRICT, WITHOUT ROWID;
-        `);
-      }
-      // The request log and re-pricing of one project or model find its hours here, as for the plain rollups.
-      db.exec(`
-        CREATE INDEX rollup_project_hour_project ON rollup_project_hour(project_id, bucket);
-        CREATE INDEX rollup_project_hour_model ON rollup_project_hour(model_id, bucket);
-      `);
+      // Each project's hourly and daily sums per currency alone serve splits by project (rollups.ts); the
+      // request log and re-pricing of one project or model find its hours through the indexes.
+      createDimensionRollups(db, 'project');
     },
   },
   {
@@ -331,38 +303,49 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
       // A third set of rollups, like the project ones (rollups.ts): only forwarded requests, keyed by
       // host; unfiltered reads never touch them and "this machine" is the plain total less the hosts'.
-      for (const table of ['rollup_host_minute', 'rollup_host_hour', 'rollup_host_day']) {
-        db.exec(`
-          CREATE TABLE ${table} (
-            bucket INTEGER NOT NULL,
-            host_id INTEGER NOT NULL,
-            model_id INTEGER NOT NULL,
-            channel_id INTEGER NOT NULL,
-            api_type_id INTEGER NOT NULL,
-            currency_id INTEGER NOT NULL,
-            ${ROLLUP_SUMS.map((column) => `${column} INTEGER NOT NULL`).join(', ')},
-            PRIMARY KEY (bucket, host_id, model_id, channel_id, api_type_id, currency_id)
-          ) STRICT, WITHOUT ROWID;
-        `);
-      }
-      for (const table of ['rollup_host_total_hour', 'rollup_host_total_day']) {
-        db.exec(`
-          CREATE TABLE ${table} (
-            bucket INTEGER NOT NULL,
-            host_id INTEGER NOT NULL,
-            currency_id INTEGER NOT NULL,
-            ${ROLLUP_SUMS.map((column) => `${column} INTEGER NOT NULL`).join(', ')},
-            PRIMARY KEY (bucket, host_id, currency_id)
-          ) STRICT, WITHOUT ROWID;
-        `);
-      }
-      db.exec(`
-        CREATE INDEX rollup_host_hour_host ON rollup_host_hour(host_id, bucket);
-        CREATE INDEX rollup_host_hour_model ON rollup_host_hour(model_id, bucket);
-      `);
+      createDimensionRollups(db, 'host');
     },
   },
 ];
+
+/**
+ * The rollups of one dimension (project, host): the plain rollups' keys plus the dimension's id at
+ * three grains, each dimension's hourly and daily sums per currency alone, and the indexes by which one
+ * dimension value or model finds its hours. Migrations 4 and 8 create them; their DDL must not change.
+ */
+function createDimensionRollups(db: Database, dimension: 'project' | 'host'): void {
+  const id = `${dimension}_id`;
+  const sums = ROLLUP_SUMS.map((column) => `${column} INTEGER NOT NULL`).join(', ');
+  for (const grain of ['minute', 'hour', 'day']) {
+    db.exec(`
+      CREATE TABLE rollup_${dimension}_${grain} (
+        bucket INTEGER NOT NULL,
+        ${id} INTEGER NOT NULL,
+        model_id INTEGER NOT NULL,
+        channel_id INTEGER NOT NULL,
+        api_type_id INTEGER NOT NULL,
+        currency_id INTEGER NOT NULL,
+        ${sums},
+        PRIMARY KEY (bucket, ${id}, model_id, channel_id, api_type_id, currency_id)
+      ) STRICT, WITHOUT ROWID;
+    `);
+  }
+  for (const grain of ['hour', 'day']) {
+    db.exec(`
+      CREATE TABLE rollup_${dimension}_total_${grain} (
+        bucket INTEGER NOT NULL,
+        ${id} INTEGER NOT NULL,
+        currency_id INTEGER NOT NULL,
+        ${sums},
+        PRIMARY KEY (bucket, ${id}, currency_id)
+      ) STRICT, WITHOUT ROWID;
+    `);
+  }
+  db.exec(`
+    CREATE INDEX rollup_${dimension}_hour_${dimension} ON rollup_${dimension}_hour(${id}, bucket);
+    CREATE INDEX rollup_${dimension}_hour_model ON rollup_${dimension}_hour(model_id, bucket);
+  `);
+}
 
 const ROLLUP_SUMS = [
   'requests',

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LedgerService } from '../../../../electron/app/ledger-service.js';
 import { Ledger } from '../../../../electron/ledger/store/ledger.js';
-import { DIMENSIONS, type Dimension } from '../../../../electron/ledger/store/rollups.js';
+import { DIMENSIONS } from '../../../../electron/ledger/store/rollups.js';
 import { zoneCalendar } from '../../../../electron/ledger/time/day-calendar.js';
 import type { PriceTier, PriceVersionInput } from '../../../../shared/schemas/pricing.js';
 import type { RequestRecordInput } from '../../../../shared/schemas/request-record.js';
+import { expectSetConsistent } from './dimension-rollups.js';
 import { Harness } from './harness.js';
 
 /**
@@ -27,7 +28,6 @@ const PROJECTS = ['/src/shop', undefined, '/src/blog'];
 const FLAT: PriceTier[] = [{ maxPromptTokens: null, input: 1, output: 4 }];
 const DOUBLE: PriceTier[] = [{ maxPromptTokens: null, input: 2, output: 8 }];
 const tokens = (tiers: PriceTier[], effectiveFrom: number): PriceVersionInput => ({ method: 'tokens', currency: 'USD', tiers, effectiveFrom });
-const SUMS = 'sum(requests) AS requests, sum(failures) AS failures, sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cost_nanos) AS cost';
 
 let h: Harness;
 beforeEach(() => {
@@ -35,48 +35,8 @@ beforeEach(() => {
 });
 afterEach(() => h.close());
 
-function rows(ledger: Ledger, sql: string): string[] {
-  return ledger.db
-    .prepare(sql)
-    .all()
-    .map((row) => JSON.stringify(row))
-    .sort();
-}
-
 function expectConsistent(ledger: Ledger, label: string, rawFrom: number | null): void {
   for (const dim of DIMENSIONS) expectSetConsistent(ledger, dim, `${label} (${dim.name})`, rawFrom);
-}
-
-function expectSetConsistent(ledger: Ledger, dim: Dimension, label: string, rawFrom: number | null): void {
-  const column = dim.column;
-  const whole = (table: string) => rows(ledger, `SELECT ${column}, currency_id, ${SUMS} FROM ${table} GROUP BY 1, 2`);
-  const days = whole(dim.tables.rollup_day);
-  expect(days.length, label).toBeGreaterThan(0);
-  for (const table of [dim.tables.rollup_hour, dim.totals.rollup_hour, dim.totals.rollup_day]) expect(whole(table), `${label}: ${table}`).toEqual(days);
-  for (const grain of ['rollup_hour', 'rollup_day'] as const) {
-    const perBucket = (table: string) => rows(ledger, `SELECT bucket, ${column}, currency_id, ${SUMS} FROM ${table} GROUP BY 1, 2, 3`);
-    expect(perBucket(dim.totals[grain]), `${label}: totals by ${grain}`).toEqual(perBucket(dim.tables[grain]));
-  }
-  for (const grain of ['rollup_minute', 'rollup_hour', 'rollup_day'] as const) {
-    const over = ledger.db
-      .prepare<[], { n: number }>(
-        `SELECT count(*) AS n FROM (SELECT bucket, model_id, channel_id, api_type_id, currency_id, sum(requests) AS r FROM ${dim.tables[grain]} GROUP BY 1, 2, 3, 4, 5) d
-         LEFT JOIN ${grain} USING (bucket, model_id, channel_id, api_type_id, currency_id)
-         WHERE requests IS NULL OR requests < d.r`,
-      )
-      .get()!.n;
-    expect(over, `${label}: ${dim.name} rows beyond plain ones at ${grain}`).toBe(0);
-    expect(ledger.db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${dim.tables[grain]} WHERE requests <= 0`).get()!.n, `${label}: ${grain}`).toBe(0);
-  }
-  if (rawFrom === null) return;
-  const fromRaw = rows(
-    ledger,
-    `SELECT ((id >> 10) / ${HOUR}) * ${HOUR} AS bucket, ${column}, model_id, coalesce(currency_id, 0) AS currency_id, count(*) AS requests,
-            sum(success = 0) AS failures, sum(input_tokens) AS input, sum(output_tokens) AS output, coalesce(sum(cost_nanos), 0) AS cost
-     FROM requests WHERE ${column} IS NOT NULL AND id >= ${rawFrom * 1024} GROUP BY 1, 2, 3, 4`,
-  );
-  const fromRollup = rows(ledger, `SELECT bucket, ${column}, model_id, currency_id, ${SUMS} FROM ${dim.tables.rollup_hour} WHERE bucket >= ${rawFrom} GROUP BY 1, 2, 3, 4`);
-  expect(fromRollup, `${label}: hours against raw rows`).toEqual(fromRaw);
 }
 
 /** Requests every 37 minutes over five days: two models, two channels, hosts and projects crossed. */

@@ -4,6 +4,8 @@ import { Ledger } from '../../../../electron/ledger/store/ledger.js';
 import { zoneCalendar } from '../../../../electron/ledger/time/day-calendar.js';
 import type { PriceTier, PriceVersionInput } from '../../../../shared/schemas/pricing.js';
 import type { RequestRecordInput } from '../../../../shared/schemas/request-record.js';
+import { PROJECTS as PROJECTS_SET } from '../../../../electron/ledger/store/rollups.js';
+import { expectSetConsistent } from './dimension-rollups.js';
 import { Harness } from './harness.js';
 
 /**
@@ -26,7 +28,6 @@ const FLAT: PriceTier[] = [{ maxPromptTokens: null, input: 1, output: 4 }];
 const DOUBLE: PriceTier[] = [{ maxPromptTokens: null, input: 2, output: 8 }];
 const tokens = (tiers: PriceTier[], effectiveFrom: number): PriceVersionInput => ({ method: 'tokens', currency: 'USD', tiers, effectiveFrom });
 
-const SUMS = 'sum(requests) AS requests, sum(failures) AS failures, sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cost_nanos) AS cost';
 const TABLES = [
   'rollup_minute',
   'rollup_hour',
@@ -44,49 +45,9 @@ beforeEach(() => {
 });
 afterEach(() => h.close());
 
-function rows(ledger: Ledger, sql: string): string[] {
-  return ledger.db
-    .prepare(sql)
-    .all()
-    .map((row) => JSON.stringify(row))
-    .sort();
-}
-
-/** The invariants between the sets; `rawFrom`: raw rows at or after it are all kept and must match the project hours. */
+/** The invariants between the plain and the project sets (dimension-rollups.ts). */
 function expectConsistent(ledger: Ledger, label: string, rawFrom: number | null): void {
-  // Every grain and both project sets hold the same per-project sums...
-  const whole = (table: string) => rows(ledger, `SELECT project_id, currency_id, ${SUMS} FROM ${table} GROUP BY 1, 2`);
-  const days = whole('rollup_project_day');
-  expect(days.length, label).toBeGreaterThan(0);
-  for (const table of ['rollup_project_hour', 'rollup_project_total_hour', 'rollup_project_total_day']) expect(whole(table), `${label}: ${table}`).toEqual(days);
-  // ...and the totals are the full-key rows summed per bucket.
-  for (const grain of ['hour', 'day']) {
-    const perBucket = (table: string) => rows(ledger, `SELECT bucket, project_id, currency_id, ${SUMS} FROM ${table} GROUP BY 1, 2, 3`);
-    expect(perBucket(`rollup_project_total_${grain}`), `${label}: totals by ${grain}`).toEqual(perBucket(`rollup_project_${grain}`));
-  }
-  // A project row never holds more than the plain row of the same key: "no project" is never negative.
-  for (const grain of ['minute', 'hour', 'day']) {
-    const over = ledger.db
-      .prepare<[], { n: number }>(
-        `SELECT count(*) AS n FROM (SELECT bucket, model_id, channel_id, api_type_id, currency_id, sum(requests) AS r FROM rollup_project_${grain} GROUP BY 1, 2, 3, 4, 5) p
-         LEFT JOIN rollup_${grain} USING (bucket, model_id, channel_id, api_type_id, currency_id)
-         WHERE requests IS NULL OR requests < p.r`,
-      )
-      .get()!.n;
-    expect(over, `${label}: project rows beyond plain ones at ${grain} grain`).toBe(0);
-  }
-  for (const table of TABLES) {
-    expect(ledger.db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table} WHERE requests <= 0`).get()!.n, `${label}: ${table}`).toBe(0);
-  }
-  if (rawFrom === null) return;
-  const fromRaw = rows(
-    ledger,
-    `SELECT ((id >> 10) / ${HOUR}) * ${HOUR} AS bucket, project_id, model_id, coalesce(currency_id, 0) AS currency_id, count(*) AS requests,
-            sum(success = 0) AS failures, sum(input_tokens) AS input, sum(output_tokens) AS output, coalesce(sum(cost_nanos), 0) AS cost
-     FROM requests WHERE project_id IS NOT NULL AND id >= ${rawFrom * 1024} GROUP BY 1, 2, 3, 4`,
-  );
-  const fromRollup = rows(ledger, `SELECT bucket, project_id, model_id, currency_id, ${SUMS} FROM rollup_project_hour WHERE bucket >= ${rawFrom} GROUP BY 1, 2, 3, 4`);
-  expect(fromRollup, `${label}: project hours against raw rows`).toEqual(fromRaw);
+  expectSetConsistent(ledger, PROJECTS_SET, label, rawFrom);
 }
 
 /** Requests every 37 minutes over five days: two models, two channels, two projects and none. */
