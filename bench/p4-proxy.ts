@@ -136,6 +136,22 @@ async function summary(port: number): Promise<{ requests: number; failures: numb
   return (JSON.parse(reply) as { totals: { requests: number; failures: number; inputTokens: number; cacheReadTokens: number } }).totals;
 }
 
+/**
+ * CPU time (user + system, all threads) a child process has used so far, in ms; null where /proc is
+ * not there. Breakdown only: per request it tells what each server costs, which wall-clock
+ * throughput on a shared machine cannot.
+ */
+function cpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
 /** Issue 18: the proxy's overhead over calling the upstream directly (ms), and its saturated throughput vs a plain pass-through. */
 export const P4_TARGETS = { p50OverheadMs: 0.5, p99OverheadMs: 2, throughputRatio: 0.8 };
 
@@ -184,8 +200,18 @@ export async function runP4(options: P4Options): Promise<Measured> {
     const saturatedPlain: number[] = [];
     // Wall time of the saturated rounds per path: throughput is requests / time.
     const saturatedSeconds = { direct: 0, proxied: 0, plain: 0 };
+    // CPU the serving process used during its saturated rounds (the proxy: ModelMeter's core, writer thread included).
+    const saturatedCpuMs = { proxied: 0 as number | null, plain: 0 as number | null };
+    const servers = { proxied: core, plain: passthrough };
     const saturated = async (path: { port: number; route: string }, into: number[], key: keyof typeof saturatedSeconds) => {
+      const server = key === 'direct' ? null : servers[key];
+      const cpuBefore = server ? cpuMs(server.child.pid) : null;
       const result = await timedLoad(path.port, path.route, instant, options.requests / 4, options.concurrency);
+      if (key !== 'direct') {
+        const cpuAfter = server ? cpuMs(server.child.pid) : null;
+        const used = saturatedCpuMs[key];
+        saturatedCpuMs[key] = used === null || cpuBefore === null || cpuAfter === null ? null : used + cpuAfter - cpuBefore;
+      }
       into.push(...result.latencies);
       saturatedSeconds[key] += result.seconds;
     };
@@ -227,6 +253,12 @@ export async function runP4(options: P4Options): Promise<Measured> {
       `streaming, first chunk: direct p50 ${fmtMs(p(firstDirect, 50))} / proxied p50 ${fmtMs(p(firstProxied, 50))} p99 ${fmtMs(p(firstProxied, 99))}; later chunks behind their schedule: direct p50 ${fmtMs(p(lateDirect, 50))} p99 ${fmtMs(p(lateDirect, 99))}, proxied p50 ${fmtMs(p(lateProxied, 50))} p99 ${fmtMs(p(lateProxied, 99))}`,
       `recorded ${fmtInt(recorded)} of ${fmtInt(sent)} proxied requests, ${after.failures - before.failures} failures`,
     ];
+    if (saturatedCpuMs.proxied !== null && saturatedCpuMs.plain !== null) {
+      const perRequest = (ms: number, count: number) => `${Math.round((ms * 1000) / count)} µs`;
+      notes.push(
+        `CPU per request, saturated rounds (the serving process, all its threads): proxied ${perRequest(saturatedCpuMs.proxied, saturatedProxied.length)}, pass-through ${perRequest(saturatedCpuMs.plain, saturatedPlain.length)}`,
+      );
+    }
     if (recorded !== sent) notes.push(`WARNING: the ledger recorded ${recorded} proxied requests, ${sent} were sent`);
     const figures: Figure[] = [
       { id: 'P4', what: `proxied latency p50, ${options.concurrency} concurrent, upstream ${options.upstreamDelayMs} ms`, value: p(proxiedMs, 50), unit: 'ms', target: null, better: 'lower', notes },

@@ -133,7 +133,9 @@ export class ServerProbe {
         return write(work);
       } finally {
         depth--;
-        this.note('write', performance.now() - started, []);
+        const ms = performance.now() - started;
+        // A slow write is named by its caller, so what still writes on the main connection shows.
+        this.note('write', ms, ms < this.slowMs ? [] : [writeCaller(new Error().stack)]);
       }
     };
   }
@@ -149,7 +151,8 @@ export class ServerProbe {
     if (ms > entry.maxMs) entry.maxMs = ms;
     if (ms < this.slowMs) return;
     // Ingest bodies are large: only a query's parameters say which query it was.
-    const detail = name === 'service.ingestRequests' ? `${Array.isArray(args[0]) ? args[0].length : 1} record(s)` : safeJson(args[0]).slice(0, 160);
+    const detail =
+      name === 'service.ingestRequests' ? `${Array.isArray(args[0]) ? args[0].length : 1} record(s)` : name === 'write' ? String(args[0] ?? '') : safeJson(args[0]).slice(0, 160);
     this.slow.push({ name, ms, endedAt: wallClock(), detail });
   }
 
@@ -170,6 +173,13 @@ export class ServerProbe {
       heapUsedBytes: memory.heapUsed,
     };
   }
+}
+
+/** The first caller of a write outside the store's own write plumbing and this probe ("from runs.js:88 via ..."). */
+function writeCaller(stack: string | undefined): string {
+  const frames = (stack ?? '').split('\n').slice(1).map((line) => line.trim().replace(/^at /, ''));
+  const outside = frames.filter((frame) => !/server-probe|store\/context\.|store\/ledger\.|node:internal/.test(frame));
+  return outside.length === 0 ? '' : `from ${outside.slice(0, 2).map((frame) => frame.replace(/\(?file:\/\/.*\/(dist|\.il-dist)\//, '(')).join(' < ')}`;
 }
 
 function safeJson(value: unknown): string {

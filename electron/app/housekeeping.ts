@@ -18,6 +18,8 @@ export class Housekeeping {
   private timers: NodeJS.Timeout[] = [];
   private programRunId: number | null = null;
   private retentionRunning: Promise<void> | null = null;
+  /** Periodic writes waiting for their turn (writeOffLoop), by name; stop() lets them finish. */
+  private readonly waiting = new Map<string, Promise<void>>();
 
   constructor(
     private readonly service: LedgerService,
@@ -43,6 +45,8 @@ export class Housekeeping {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     await this.retentionRunning;
+    // A heartbeat or sweep still waiting for its turn lands before the program run is closed.
+    await Promise.all(this.waiting.values());
     if (this.programRunId !== null) {
       const ledger = this.service.ledger;
       const id = this.programRunId;
@@ -55,15 +59,16 @@ export class Housekeeping {
     if (this.programRunId === null) return;
     const ledger = this.service.ledger;
     const id = this.programRunId;
-    this.guard('program heartbeat', () => ledger.write(() => ledger.programRuns.heartbeat(id)));
+    this.writeOffLoop('program heartbeat', () => ledger.programRuns.heartbeat(id), () => {});
   }
 
   sweepStale(): void {
     const ledger = this.service.ledger;
     this.guard('stale run sweep', () => {
       const staleMs = ledger.settings.get().runStaleSeconds * 1000;
-      const closed = ledger.write(() => ledger.runs.closeStale(staleMs));
-      for (const run of closed) this.service.events.emit({ type: 'runs', model: run.model, run });
+      this.writeOffLoop('stale run sweep', () => ledger.runs.closeStale(staleMs), (closed) => {
+        for (const run of closed) this.service.events.emit({ type: 'runs', model: run.model, run });
+      });
     });
   }
 
@@ -91,6 +96,26 @@ export class Housekeeping {
       }
     })();
     return this.retentionRunning;
+  }
+
+  /**
+   * A periodic write. While the writer thread shares the file (ctx.gate), it waits for the thread's
+   * transaction in progress without holding the event loop (writeWhenFree), and a tick whose write is
+   * still waiting is skipped; without a thread it runs at once, as before.
+   */
+  private writeOffLoop<T>(what: string, work: () => T, then: (result: T) => void): void {
+    const ctx = this.service.ledger.ctx;
+    if (ctx.gate === null) {
+      this.guard(what, () => then(ctx.write(work)));
+      return;
+    }
+    if (this.waiting.has(what)) return;
+    const done = ctx
+      .writeWhenFree(work)
+      .then(then)
+      .catch((error: unknown) => this.options.log?.(`${what} failed: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => this.waiting.delete(what));
+    this.waiting.set(what, done);
   }
 
   private guard(what: string, task: () => void): void {

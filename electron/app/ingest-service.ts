@@ -96,8 +96,14 @@ export class IngestService extends DomainService {
 
   async reportRun(input: RunEventInput): Promise<Run> {
     const event = parseInput(runEventSchema, input, 'run event');
-    // A heartbeat must not hold the event loop while the writer thread commits a batch.
-    const run = await this.ledger.ctx.writeWhenFree(() => this.ledger.runs.report(event));
+    // A heartbeat must not hold the event loop: committed in the writer thread when there is one
+    // (no fsync here), else on the main connection once the thread's transaction is done.
+    const inline = () => this.ledger.ctx.writeWhenFree(() => this.ledger.runs.report(event));
+    const run = await (this.thread === null ? inline() : this.thread.reportRun(event, inline));
+    // The main connection's mirror learns of the run at once, as when the run was written here
+    // (budgets ask it which models are local).
+    const modelId = this.ledger.ctx.models.find(run.model);
+    if (modelId !== undefined) this.ledger.ctx.localModels.noteRun(modelId);
     this.events.emit({ type: 'runs', model: run.model, run });
     return run;
   }

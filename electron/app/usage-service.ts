@@ -2,7 +2,7 @@ import { historyQuerySchema, programRunsQuerySchema, projectsQuerySchema, reques
 import type { CurrencyConversion, ExportRow, History, ProgramRun, ProjectInfo, RequestPage, Run, Savings, Summary } from '../../shared/types.js';
 import { parseInput } from '../ledger/input/validation.js';
 import { appendFields } from '../ledger/reads/json-answers.js';
-import type { HistoryArgs, JsonAnswer, ReadCall, RequestsArgs, SummaryFacts } from '../ledger/reads/protocol.js';
+import { jsonText, type HistoryArgs, type JsonAnswer, type ReadCall, type RequestsArgs, type SummaryFacts } from '../ledger/reads/protocol.js';
 import { readWorkerCount, ReadWorkerPool } from '../ledger/reads/read-pool.js';
 import { compiledReadWorker } from '../ledger/reads/read-worker-client.js';
 import { hostIdOf } from '../ledger/reads/read-queries.js';
@@ -85,9 +85,10 @@ export class UsageService extends DomainService {
    */
   async getSummaryJson(query: SummaryQuery, savingsOf: (facts: SummaryFacts) => Promise<Savings | undefined>): Promise<JsonAnswer> {
     const { call, now } = this.summaryCall(query);
-    const { json, facts } = await this.reads.runJson(call, now);
-    if (!facts) throw new Error('a summary answer carries its facts');
-    return { json: appendFields(json, { converted: this.convert(facts.cost), savings: await savingsOf(facts) }) };
+    const answer = await this.reads.runJson(call, now);
+    if (!answer.facts) throw new Error('a summary answer carries its facts');
+    const { facts } = answer;
+    return { json: appendFields(jsonText(answer), { converted: this.convert(facts.cost), savings: await savingsOf(facts) }) };
   }
 
   private summaryCall(query: SummaryQuery): { call: ReadCall & { op: 'summary' }; now: number } {

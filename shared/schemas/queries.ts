@@ -30,6 +30,10 @@ export const MAX_BUCKETS = 5_000;
 
 export const historyQuerySchema = z.strictObject({
   ...rangeFields,
+  /**
+   * Bucket width in seconds, or 'auto': about 150 buckets of a nice width, whole hours at least past
+   * 12 hours (24 h: hourly), whole local days past 10 days (docs/design.md).
+   */
   interval: z
     .union([z.literal('auto'), z.coerce.number().int().min(1).max(366 * 86_400)])
     .default('auto'),

@@ -39,16 +39,15 @@ export function jsonShapeProblem(text: string, limits: JsonLimits = JSON_LIMITS)
   let values = 0;
   // Members of the open objects, innermost last (-1 for arrays, which are counted in `values` only).
   const members: number[] = [];
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-      continue;
-    }
     if (c === QUOTE) {
-      inString = true;
+      // Most of a body is string contents: jump to the closing quote (one not escaped by an odd
+      // run of backslashes) with indexOf, which is several times faster than stepping through it.
+      let end = text.indexOf('"', i + 1);
+      while (end !== -1 && escaped(text, end)) end = text.indexOf('"', end + 1);
+      if (end === -1) return null;
+      i = end;
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       if (++depth > limits.depth) return `the JSON is nested deeper than ${limits.depth} levels`;
       if (++containers > limits.containers) return `the JSON holds more than ${limits.containers} objects and arrays`;
@@ -66,4 +65,11 @@ export function jsonShapeProblem(text: string, limits: JsonLimits = JSON_LIMITS)
     }
   }
   return null;
+}
+
+/** Whether the quote at `at` is escaped: preceded by an odd number of backslashes. */
+function escaped(text: string, at: number): boolean {
+  let backslashes = 0;
+  while (at - backslashes - 1 >= 0 && text.charCodeAt(at - backslashes - 1) === BACKSLASH) backslashes++;
+  return backslashes % 2 === 1;
 }

@@ -62,6 +62,11 @@ export function recordResult(
     // A result that arrives while open (a request started before it opened) changes nothing.
     return { state: current, transition: null };
   }
+  // The common case on a healthy channel: a success on a full window of successes changes nothing,
+  // so the same state is kept rather than copied on every proxied request.
+  if (result.success && current.consecutiveFailures === 0 && current.window.length === settings.windowSize && !current.window.includes(true)) {
+    return { state: current, transition: null };
+  }
   const window = [...current.window, !result.success].slice(-settings.windowSize);
   if (result.success) return { state: { ...current, consecutiveFailures: 0, window }, transition: null };
   const next: BreakerState = { ...current, consecutiveFailures: current.consecutiveFailures + 1, window };

@@ -4,7 +4,7 @@ import type { JsonAnswer, ReadCall, ReadOp, ReadResults, SummaryCore, SummaryFac
  * An answer as the HTTP server sends it: JSON.stringify, byte for byte what Fastify's default
  * serializer makes of the same object, done on the thread that read it.
  */
-export function toJsonAnswer(call: ReadCall, value: ReadResults[ReadOp]): JsonAnswer {
+export function toJsonAnswer(call: ReadCall, value: ReadResults[ReadOp]): JsonAnswer & { json: string } {
   const json = JSON.stringify(value);
   return call.op === 'summary' ? { json, facts: summaryFacts(value as SummaryCore) } : { json };
 }

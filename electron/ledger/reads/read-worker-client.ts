@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ApiError } from '../../../shared/errors.js';
-import { decodeError, type AnswerForm, type JsonAnswer, type MainMessage, type ReadCall, type ReadResults, type ReadWorkerData, type WorkerMessage } from './protocol.js';
+import { decodeError, type AnswerForm, type JsonAnswer, type JsonBytes, type MainMessage, type ReadCall, type ReadResults, type ReadWorkerData, type WorkerMessage } from './protocol.js';
 import type { ReadExecutor } from './reads.js';
 
 export interface ReadWorkerOptions {
@@ -28,6 +28,13 @@ export function compiledReadWorker(): URL | null {
   if (!import.meta.url.endsWith('.js')) return null;
   const url = new URL('./read-worker.js', import.meta.url);
   return fs.existsSync(fileURLToPath(url)) ? url : null;
+}
+
+/** A transferred answer in bytes as the JsonAnswer it stands for (a Buffer over the same memory). */
+function fromWire(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || !('jsonBytes' in value)) return value;
+  const bytes = (value as JsonBytes).jsonBytes;
+  return { json: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) } satisfies JsonAnswer;
 }
 
 interface Pending {
@@ -132,7 +139,7 @@ export class ReadWorkerClient implements ReadExecutor {
     this.pending.delete(message.id);
     this.crashes = 0;
     if (this.pending.size === 0) this.worker?.unref();
-    if (message.ok) waiting.resolve(message.value as never);
+    if (message.ok) waiting.resolve(fromWire(message.value) as never);
     else waiting.reject(decodeError(message.error));
   }
 

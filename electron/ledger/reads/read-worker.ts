@@ -13,7 +13,8 @@ const port = parentPort;
 if (!port) throw new Error('read-worker.js runs as a worker thread');
 const { file, nativeBinding } = workerData as ReadWorkerData;
 const replica = ReadReplica.open(file, nativeBinding ? { nativeBinding } : {});
-const send = (message: WorkerMessage) => port.postMessage(message);
+const send = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+const encoder = new TextEncoder();
 
 port.on('message', (message: MainMessage) => {
   if (message === 'close') {
@@ -24,7 +25,16 @@ port.on('message', (message: MainMessage) => {
   }
   try {
     const value = replica.answer(message.call, message.now);
-    send({ type: 'reply', id: message.id, ok: true, value: message.form === 'json' ? toJsonAnswer(message.call, value) : value });
+    if (message.form === 'object') {
+      send({ type: 'reply', id: message.id, ok: true, value });
+    } else if (message.call.op === 'summary') {
+      // The main thread appends the conversion and savings to a summary's text: it stays a string.
+      send({ type: 'reply', id: message.id, ok: true, value: toJsonAnswer(message.call, value) });
+    } else {
+      // Its own fresh buffer (TextEncoder never pools): transferred, the main thread gets it uncopied.
+      const jsonBytes = encoder.encode(toJsonAnswer(message.call, value).json);
+      send({ type: 'reply', id: message.id, ok: true, value: { jsonBytes } }, [jsonBytes.buffer as ArrayBuffer]);
+    }
   } catch (error) {
     send({ type: 'reply', id: message.id, ok: false, error: encodeError(error) });
   }

@@ -180,12 +180,13 @@ export class BreakerRegistry {
 
   private apply(ref: ChannelRef, entry: Entry, step: BreakerStep, now: number): void {
     entry.state = step.state;
-    const fields = storedFields(step.state);
     if (step.transition) {
       const name = ref.label ?? ref.baseUrl;
       this.options.log(`circuit ${ref.apiType} ${ref.metricsKey} (${name}): ${step.transition.from} -> ${step.transition.to} (${step.transition.reason})`);
     }
-    if (sameStored(fields, entry.stored)) return;
+    // Compared before copying: on a healthy channel nothing changes, request after request.
+    if (sameStored(step.state, entry.stored)) return;
+    const fields = storedFields(step.state);
     entry.stored = fields;
     this.queue({
       metricsKey: ref.metricsKey,

@@ -290,8 +290,9 @@ function passThrough(
     let settled = false;
     let timer: NodeJS.Timeout | null = null;
     const armTimer = () => {
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(() => fail('retryable', `no data for ${Math.round(exchange.timeoutMs / 1000)} s`), exchange.timeoutMs);
+      // Restarted per chunk: refresh() moves the live timer instead of making a new one.
+      if (timer) timer.refresh();
+      else timer = setTimeout(() => fail('retryable', `no data for ${Math.round(exchange.timeoutMs / 1000)} s`), exchange.timeoutMs);
     };
     const stopTimer = () => {
       if (timer) clearTimeout(timer);
@@ -302,10 +303,15 @@ function passThrough(
       settled = true;
       stopTimer();
       const ttft = firstByteAt;
-      void tap.finish().then(
-        (result) => finishAttempt(exchange, attempt, context, { statusCode: status, failureClass, tap: result, ttft }),
-        () => finishAttempt(exchange, attempt, context, { statusCode: status, failureClass, tap: null, ttft }),
-      );
+      // Recorded at once unless a compressed body is still being decoded.
+      const result = tap.finishNow();
+      if (result !== null) recordAttempt(exchange, attempt, context, { statusCode: status, failureClass, tap: result, ttft });
+      else {
+        void tap.finish().then(
+          (later) => recordAttempt(exchange, attempt, context, { statusCode: status, failureClass, tap: later, ttft }),
+          () => recordAttempt(exchange, attempt, context, { statusCode: status, failureClass, tap: null, ttft }),
+        );
+      }
       resolve(finish);
     };
     const fail = (failureClass: FailureClass, reason: string) => {
@@ -331,11 +337,20 @@ function passThrough(
     });
 
     client.writeHead(status, response.statusMessage ?? '', responseRawHeaders(response.rawHeaders, response.headers));
-    client.flushHeaders();
+    // The headers leave with the first chunk (one write, not two) when it is already here, as it is
+    // for most answers; otherwise once this turn of the event loop is over, so that a stream's
+    // client sees them before the first event.
+    let wroteBody = false;
+    if (response.readableLength === 0) {
+      setImmediate(() => {
+        if (!wroteBody && !settled && !client.destroyed) client.flushHeaders();
+      });
+    }
     armTimer();
     response.on('data', (chunk: Buffer) => {
       if (settled) return;
       firstByteAt ??= performance.now();
+      wroteBody = true;
       tap.push(chunk);
       if (client.write(chunk)) armTimer();
       else {
@@ -359,6 +374,28 @@ function passThrough(
       if (!response.complete) fail('retryable', 'the upstream connection broke');
     });
   });
+}
+
+const sources = new Map<string, string>();
+
+/** `proxy:<route>`, made once per route rather than once per record (records wait in memory until committed). */
+function sourceOf(routeName: string): string {
+  let source = sources.get(routeName);
+  if (source === undefined) {
+    if (sources.size > 1_000) sources.clear();
+    source = `proxy:${routeName}`.slice(0, 64);
+    sources.set(routeName, source);
+  }
+  return source;
+}
+
+/** finishAttempt from a stream's event handler: a mistake there is logged, never thrown into the socket's events. */
+function recordAttempt(exchange: Exchange, attempt: Attempt, context: ExchangeContext, outcome: Parameters<typeof finishAttempt>[3]): void {
+  try {
+    finishAttempt(exchange, attempt, context, outcome);
+  } catch (error) {
+    context.log(`proxy ${exchange.routeName}: the request could not be recorded: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 function finishAttempt(
@@ -396,7 +433,7 @@ function finishAttempt(
     latencyMs,
     ttftMs: exchange.info.stream && outcome.ttft !== null ? Math.min(clampMs(outcome.ttft - attempt.startedAt), latencyMs) : null,
     channel: attempt.target.ref.metricsKey,
-    source: `proxy:${exchange.routeName}`.slice(0, 64),
+    source: sourceOf(exchange.routeName),
     // Written in-process exactly once, so no idempotency key: an id would double the cost of the
     // write and add ~50 bytes per request on disk.
     requestId: null,

@@ -5,6 +5,9 @@
  * So a segment that is `.` or `..` under any of those readings is refused, not only the literal one.
  */
 export function climbsOut(rest: string): boolean {
+  // Without a dot or an escape no reading can produce a `.` segment: the usual API path is
+  // answered without splitting it (this runs on every proxied request).
+  if (!rest.includes('.') && !rest.includes('%')) return false;
   let path = rest;
   // Up to three rounds of percent-decoding (`%252e%252e` is `..` to a server that decodes twice).
   for (let round = 0; round < 3; round++) {

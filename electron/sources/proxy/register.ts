@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { ApiError, type ErrorCode } from '../../../shared/errors.js';
 import { maskKey, metricsKey } from '../../ledger/channels/metrics-key.js';
 import type { RuntimeRoute } from '../integrations/integration-config.js';
@@ -138,11 +138,20 @@ export function registerProxy(app: FastifyInstance, options: ProxyOptions): void
    * Everything that can refuse a request, decided from its head alone: it runs before the body is
    * read, so a caller without the token cannot make the proxy buffer an upload (or wait for one).
    */
-  const gate = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const refuse = async (code: ErrorCode, message: string): Promise<void> => {
-      if (closeInsteadOfDiscard(request)) reply.header('connection', 'close');
-      await deny(reply, code, message);
-    };
+  const gate = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    const problem = refusal(request, reply);
+    if (problem === null) return done();
+    // A refused request is answered here, and done() is not called: its handler never runs.
+    if (closeInsteadOfDiscard(request)) reply.header('connection', 'close');
+    deny(reply, problem.code, problem.message);
+  };
+
+  /**
+   * Why a request may not pass, or null once it is admitted (recorded for its handler). Synchronous,
+   * like the hook that calls it: no promise per proxied request.
+   */
+  const refusal = (request: FastifyRequest, reply: FastifyReply): { code: ErrorCode; message: string } | null => {
+    const refuse = (code: ErrorCode, message: string) => ({ code, message });
     // A web page must not drive the proxy: not through a rebound DNS name, not by a cross-origin call.
     if (!isLoopbackHost(request.headers.host)) return refuse('forbidden', 'the proxy answers only requests addressed to 127.0.0.1, localhost or [::1]');
     const origin = request.headers.origin;
@@ -166,6 +175,7 @@ export function registerProxy(app: FastifyInstance, options: ProxyOptions): void
       return refuse('unauthorized', `route "${name}" uses API keys that ModelMeter holds: send the ModelMeter API token or proxy token as the key (Authorization: Bearer <token>)`);
     }
     admitted.set(request, { route, rest, query, credential, presentsToken, project: attribution.project, branch: attribution.branch });
+    return null;
   };
 
   const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {

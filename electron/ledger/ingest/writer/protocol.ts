@@ -1,5 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { RequestRecord } from '../../../../shared/schemas/request-record.js';
+import type { RunEvent } from '../../../../shared/schemas/run-event.js';
+import type { Run } from '../../../../shared/types.js';
 import type { CatalogueData } from '../../pricing/catalogue-data.js';
 import { UTC_CALENDAR, zoneCalendar, type DayCalendar } from '../../time/day-calendar.js';
 import type { WireError } from '../../reads/protocol.js';
@@ -29,6 +31,11 @@ export interface WriteWorkerData {
 export type WriteMessage =
   /** Records to commit; `now` is the main thread's clock for what the store stamps (a new model's created_at). */
   | { type: 'batch'; id: number; now: number; records: RequestRecord[] }
+  /**
+   * A launcher's run event (start / heartbeat / stop), validated on the main thread: committed here so
+   * its fsync does not hold the main thread's event loop; `now` as for a batch.
+   */
+  | { type: 'run'; id: number; now: number; event: RunEvent }
   /** Catalogue data now in use on the main connection (null: off); batches after it are priced with it. */
   | { type: 'catalogue'; data: CatalogueData | null }
   /** Commit what is queued, close the connection, end. */
@@ -36,12 +43,18 @@ export type WriteMessage =
 
 export type BatchOutcome = { id: number; ok: true; result: WriteResult } | { id: number; ok: false; error: WireError };
 
+export type RunOutcome = { id: number; ok: true; run: Run } | { id: number; ok: false; error: WireError };
+
 /**
  * From the thread: `ready` once its connection is open; `committed` once per transaction, with the
  * outcome of every batch it held (an event is emitted per message, as the inline path does per
- * transaction); `closed` after the connection is closed.
+ * transaction); `run` once a run event is committed (or refused); `closed` after the connection is closed.
  */
-export type WriterMessage = { type: 'ready' } | { type: 'committed'; outcomes: BatchOutcome[] } | { type: 'closed' };
+export type WriterMessage =
+  | { type: 'ready' }
+  | { type: 'committed'; outcomes: BatchOutcome[] }
+  | { type: 'run'; outcome: RunOutcome }
+  | { type: 'closed' };
 
 /** The index of the counter in `signal`. */
 export const SIGNAL_INDEX = 0;

@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ApiError } from '../../../../shared/errors.js';
 import type { RequestRecord } from '../../../../shared/schemas/request-record.js';
+import type { RunEvent } from '../../../../shared/schemas/run-event.js';
+import type { Run } from '../../../../shared/types.js';
 import type { CatalogueMatcher } from '../../pricing/catalogue.js';
 import { decodeError } from '../../reads/protocol.js';
 import type { Ledger } from '../../store/ledger.js';
@@ -49,8 +51,9 @@ export function writeWorkerUnusable(ledger: Ledger): string | null {
 }
 
 interface Pending {
-  records: RequestRecord[];
-  resolve(result: WriteResult): void;
+  /** The same work on the main connection, for a thread that never opened its own. */
+  inline(): Promise<unknown>;
+  resolve(value: unknown): void;
   reject(error: Error): void;
 }
 
@@ -98,12 +101,28 @@ export class WriteWorkerClient {
       port.postMessage({ type: 'catalogue', data: catalogue?.data ?? null } satisfies WriteMessage);
       this.sentCatalogue = catalogue;
     }
-    return new Promise<WriteResult>((resolve, reject) => {
+    return this.send<WriteResult>(() => this.options.fallback.submit(records), (id) => ({ type: 'batch', id, now: this.options.ledger.ctx.now(), records }));
+  }
+
+  /**
+   * Commits a validated run event in the thread (resolves with the run as stored), so a launcher's
+   * heartbeat costs the main thread no fsync; `inline` does it on the main connection where the
+   * thread is not in use.
+   */
+  reportRun(event: RunEvent, inline: () => Promise<Run>): Promise<Run> {
+    if (this.inline || this.closed) return inline();
+    if (this.worker === null) this.start();
+    return this.send<Run>(inline, (id) => ({ type: 'run', id, now: this.options.ledger.ctx.now(), event }));
+  }
+
+  private send<T>(inline: () => Promise<T>, message: (id: number) => WriteMessage): Promise<T> {
+    const port = this.port!;
+    return new Promise<T>((resolve, reject) => {
       const id = this.next++;
-      this.pending.set(id, { records, resolve, reject });
+      this.pending.set(id, { inline, resolve: resolve as (value: unknown) => void, reject });
       // Keep the process alive while a commit is due, and only then.
       if (this.pending.size === 1) this.hold(true);
-      port.postMessage({ type: 'batch', id, now: this.options.ledger.ctx.now(), records } satisfies WriteMessage);
+      port.postMessage(message(id));
     });
   }
 
@@ -204,6 +223,17 @@ export class WriteWorkerClient {
       this.onClosed();
       return;
     }
+    if (message.type === 'run') {
+      const { outcome } = message;
+      const waiting = this.pending.get(outcome.id);
+      if (!waiting) return;
+      this.pending.delete(outcome.id);
+      this.crashes = 0;
+      if (this.pending.size === 0) this.hold(false);
+      if (outcome.ok) waiting.resolve(outcome.run);
+      else waiting.reject(decodeError(outcome.error));
+      return;
+    }
     const committed: WriteResult[] = [];
     const settle: (() => void)[] = [];
     for (const outcome of message.outcomes) {
@@ -242,7 +272,7 @@ export class WriteWorkerClient {
       log(`writer thread could not start (${error.message}); committing requests on the main thread`);
       const waiting = [...this.pending.values()];
       this.pending.clear();
-      for (const batch of waiting) this.options.fallback.submit(batch.records).then(batch.resolve, batch.reject);
+      for (const work of waiting) work.inline().then(work.resolve, work.reject);
       return;
     }
     this.crashes++;

@@ -4,13 +4,14 @@ import { encodeError } from '../../reads/protocol.js';
 import { Ledger } from '../../store/ledger.js';
 import { GroupCommitWriter } from '../group-commit.js';
 import { SharedWriteGate } from './write-gate.js';
-import { calendarById, SIGNAL_INDEX, type BatchOutcome, type WriteMessage, type WriteWorkerData, type WriterMessage } from './protocol.js';
+import { calendarById, SIGNAL_INDEX, type BatchOutcome, type RunOutcome, type WriteMessage, type WriteWorkerData, type WriterMessage } from './protocol.js';
 
 /**
  * The writer thread's entry (started by WriteWorkerClient): commits request batches on its own
  * connection to the ledger file with the same store code as the main thread (RequestWriter, rollups,
  * pricing), grouped as the inline path groups them (GroupCommitWriter), so the fsync of each commit
- * and the rollup upserts never hold the main thread's event loop. Everything else the ledger writes
+ * and the rollup upserts never hold the main thread's event loop; launchers' run events too (each in
+ * its own transaction: a heartbeat every few seconds per run). Everything else the ledger writes
  * stays on the main connection; SQLite serialises the two, and StoreContext re-reads its mirrors when
  * the other connection committed.
  */
@@ -61,6 +62,18 @@ port.on('message', (message: WriteMessage) => {
         (error: unknown) => reply({ id: message.id, ok: false, error: encodeError(error) }),
       );
       return;
+    case 'run': {
+      now = message.now;
+      // Its own transaction, at once: batches queued before it commit in the next group.
+      let outcome: RunOutcome;
+      try {
+        outcome = { id: message.id, ok: true, run: ledger.write(() => ledger.runs.report(message.event)) };
+      } catch (error) {
+        outcome = { id: message.id, ok: false, error: encodeError(error) };
+      }
+      send({ type: 'run', outcome });
+      return;
+    }
     case 'catalogue':
       // Batches already queued were sent before the change: they are committed with the old data.
       committer.flush();

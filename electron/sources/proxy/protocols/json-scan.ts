@@ -83,7 +83,8 @@ export interface ScanResult {
 }
 
 /** Null when `buf` is not a JSON object (as far as the scan can tell). */
-export function scanTopLevel(buf: Buffer, wanted: readonly string[]): ScanResult | null {
+export function scanTopLevel(buf: Buffer, wanted: readonly string[] | ReadonlySet<string>): ScanResult | null {
+  const isWanted = (key: string) => ('has' in wanted ? wanted.has(key) : wanted.includes(key));
   let pos = skipSpace(buf, 0);
   if (buf[pos] !== OPEN_BRACE) return null;
   const objectStart = pos;
@@ -100,7 +101,7 @@ export function scanTopLevel(buf: Buffer, wanted: readonly string[]): ScanResult
     pos = skipSpace(buf, pos + 1);
     const valueEnd = skipValue(buf, pos);
     if (valueEnd < 0) return null;
-    if (key !== null && wanted.includes(key)) values.set(key, { start: pos, end: valueEnd });
+    if (key !== null && isWanted(key)) values.set(key, { start: pos, end: valueEnd });
     pos = skipSpace(buf, valueEnd);
     if (buf[pos] === COMMA) {
       pos = skipSpace(buf, pos + 1);

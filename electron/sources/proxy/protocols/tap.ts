@@ -4,6 +4,7 @@ import type { Transform } from 'node:stream';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import type { ProxyProtocol } from '../../../../shared/schemas/integrations.js';
 import { createReader, type UsageReader } from './readers.js';
+import { parseRange, scanTopLevel } from './json-scan.js';
 import type { TapResult, UsageTap } from './types.js';
 
 export interface TapInput {
@@ -131,6 +132,21 @@ class NdjsonAnalyzer implements Analyzer {
 }
 
 /**
+ * Every top-level field of a JSON answer that a reader (readers.ts) looks at, in any protocol; the
+ * others (the generated text, embeddings) are skipped unparsed.
+ */
+const READ_KEYS: ReadonlySet<string> = new Set([
+  'type', 'error', 'message', 'code', 'response', 'model', 'object', 'id', 'usage', 'timings', 'done',
+  'prompt_eval_count', 'eval_count', 'modelVersion', 'responseId', 'usageMetadata',
+]);
+
+/**
+ * Below this an answer is parsed whole: JSON.parse is native and its garbage short-lived. Above it the
+ * answer's text is skipped (the scan finds the fields; strings are jumped over with indexOf).
+ */
+export const SCAN_JSON_ABOVE_BYTES = 8 * 1024;
+
+/**
  * Plain JSON, buffered and read at the end. Also Gemini's streamed JSON array (read element by
  * element, so a cut array still yields what arrived) and, leniently, an untyped body that turns out
  * to be SSE or NDJSON.
@@ -155,8 +171,21 @@ class JsonAnalyzer implements Analyzer {
 
   end(): void {
     if (this.abandoned || this.size === 0) return;
-    const text = (this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks)).toString('utf8');
+    const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
     this.chunks = [];
+    // One JSON object, as most answers are: only the top-level fields a reader looks at are parsed,
+    // never the answer's text (choices, content, candidates, embeddings...).
+    const scan = body.length > SCAN_JSON_ABOVE_BYTES ? scanTopLevel(body, READ_KEYS) : null;
+    if (scan !== null) {
+      const fields: Record<string, unknown> = {};
+      for (const [key, range] of scan.values) {
+        const value = parseRange(body, range);
+        if (value !== undefined) fields[key] = value;
+      }
+      this.reader.take(fields, undefined);
+      return;
+    }
+    const text = body.toString('utf8');
     const first = firstNonSpace(text);
     if (first === '[') {
       for (const element of arrayElements(text)) feedText(this.reader, element, undefined);
@@ -303,15 +332,28 @@ class Tap implements UsageTap {
         await this.decompressionDone;
         this.decompressor.destroy();
       }
-      if (!this.unreadable) {
-        try {
-          this.analyzer.end();
-        } catch {
-          this.unreadable = true;
-        }
-      }
+      this.endAnalyzer();
     }
     return this.result();
+  }
+
+  finishNow(): TapResult | null {
+    // A compressed body is decoded by a stream: only the asynchronous finish() can wait for it.
+    if (this.decompressor !== null) return null;
+    if (!this.finished) {
+      this.finished = true;
+      this.endAnalyzer();
+    }
+    return this.result();
+  }
+
+  private endAnalyzer(): void {
+    if (this.unreadable) return;
+    try {
+      this.analyzer.end();
+    } catch {
+      this.unreadable = true;
+    }
   }
 
   private result(): TapResult {

@@ -37,4 +37,9 @@ export interface UsageTap {
   push(chunk: Buffer): void;
   /** Called once at the end, also after a cut stream: reports what was seen. */
   finish(): Promise<TapResult>;
+  /**
+   * finish() at once, when nothing is left to decompress (no compressed body): the answer's usage is
+   * recorded without a promise per request. Null when finish() must be awaited.
+   */
+  finishNow(): TapResult | null;
 }

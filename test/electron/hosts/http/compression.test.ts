@@ -32,12 +32,30 @@ describe('compression', () => {
     const auth = { authorization: 'Bearer t' };
     expect((await app.inject({ method: 'POST', url: '/api/v1/requests', headers: auth, payload: records })).statusCode).toBe(200);
 
-    const list = await app.inject({ method: 'GET', url: '/api/v1/requests?limit=300', headers: { ...auth, 'accept-encoding': 'gzip' } });
+    // From another machine (the server was started with --bind).
+    const remote = '192.168.1.20';
+    const list = await app.inject({ method: 'GET', url: '/api/v1/requests?limit=300', remoteAddress: remote, headers: { ...auth, 'accept-encoding': 'gzip' } });
     expect(list.headers['content-encoding']).toBe('gzip');
     expect(JSON.parse(zlib.gunzipSync(list.rawPayload).toString('utf8')).requests).toHaveLength(300);
 
-    const health = await app.inject({ method: 'GET', url: '/healthz', headers: { 'accept-encoding': 'gzip' } });
+    const health = await app.inject({ method: 'GET', url: '/healthz', remoteAddress: remote, headers: { 'accept-encoding': 'gzip' } });
     expect(health.headers['content-encoding']).toBeUndefined();
+  });
+
+  it('sends API answers to this machine plain: over loopback compressing costs CPU and saves nothing', async () => {
+    const app = serverWith(null);
+    const records = Array.from({ length: 300 }, (_, i) => ({ model: `model-${i % 30}`, inputTokens: 10, outputTokens: 5, ts: Date.now() - i * 1000 }));
+    const auth = { authorization: 'Bearer t' };
+    expect((await app.inject({ method: 'POST', url: '/api/v1/requests', headers: auth, payload: records })).statusCode).toBe(200);
+    for (const remoteAddress of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) {
+      const list = await app.inject({ method: 'GET', url: '/api/v1/requests?limit=300', remoteAddress, headers: { ...auth, 'accept-encoding': 'br, gzip' } });
+      expect(list.headers['content-encoding']).toBeUndefined();
+      expect(JSON.parse(list.body).requests).toHaveLength(300);
+    }
+    // The dashboard's files still are (the browser keeps them).
+    const script = serverWith(builtDashboard(SCRIPT));
+    const br = await script.inject({ method: 'GET', url: '/assets/index-abc.js', remoteAddress: '127.0.0.1', headers: { 'accept-encoding': 'br' } });
+    expect(br.headers['content-encoding']).toBe('br');
   });
 
   describe('the proxy and the event stream', () => {

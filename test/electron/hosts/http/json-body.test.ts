@@ -35,4 +35,47 @@ describe('jsonShapeProblem', () => {
       { seed: 115, numRuns: 300 },
     );
   });
+
+  it('counts exactly what a character-by-character scan counts, whatever the quotes and backslashes (also in broken JSON)', () => {
+    // The plain scan the fast one (indexOf over string contents) must agree with.
+    const plain = (text: string, limits = { depth: 3, containers: 6, values: 8, members: 3 }): string | null => {
+      let depth = 0;
+      let containers = 0;
+      let values = 0;
+      const members: number[] = [];
+      let inString = false;
+      for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (inString) {
+          if (c === '\\') i++;
+          else if (c === '"') inString = false;
+          continue;
+        }
+        if (c === '"') inString = true;
+        else if (c === '{' || c === '[') {
+          if (++depth > limits.depth) return 'depth';
+          if (++containers > limits.containers) return 'containers';
+          values++;
+          members.push(c === '{' ? 1 : -1);
+        } else if (c === '}' || c === ']') {
+          depth--;
+          members.pop();
+        } else if (c === ',') {
+          if (++values > limits.values) return 'values';
+          const top = members.length - 1;
+          if (top >= 0 && members[top]! >= 0 && ++members[top]! > limits.members) return 'members';
+        }
+      }
+      return null;
+    };
+    const limits = { depth: 3, containers: 6, values: 8, members: 3 };
+    const kind = (problem: string | null) => (problem === null ? null : /nested/.test(problem) ? 'depth' : /objects and arrays/.test(problem) ? 'containers' : /values/.test(problem) ? 'values' : 'members');
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('"', '\\', '\\\\', '\\\\"', '{', '}', '[', ']', ',', 'a', ':'), { maxLength: 60 }), (chars) => {
+        const text = chars.join('');
+        expect(kind(jsonShapeProblem(text, limits))).toBe(plain(text, limits));
+      }),
+      { seed: 1_812, numRuns: 5_000 },
+    );
+  });
 });

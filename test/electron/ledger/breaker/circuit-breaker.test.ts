@@ -77,3 +77,28 @@ describe('circuit breaker', () => {
     expect(step.transition).toMatchObject({ from: 'open', to: 'closed', reason: 'manual reset' });
   });
 });
+
+describe('circuit breaker: the window kept on a healthy channel', () => {
+  it('is always the last windowSize counted results, whatever mix of successes and failures came before', () => {
+    // A deterministic mix: long runs of successes (the path that keeps the state as it is) between failures.
+    let seed = 7;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    let state = closedBreaker();
+    const counted: boolean[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      const failed = random() < 0.08;
+      state = recordResult(state, failed ? fail('retryable') : ok, 1_000, { ...settings, consecutiveFailures: 1_000, failureRate: 1.01 }).state;
+      counted.push(failed);
+      expect(state.window).toEqual(counted.slice(-settings.windowSize));
+      expect(state.consecutiveFailures).toBe(counted.length - 1 - counted.lastIndexOf(false));
+    }
+  });
+
+  it('a failure that has left the window no longer counts toward the failure rate', () => {
+    const strict = { ...settings, minResults: settings.windowSize, failureRate: 1 / settings.windowSize };
+    let state = recordResult(closedBreaker(), fail('retryable'), 1_000, { ...strict, minResults: 1_000 }).state;
+    for (let i = 0; i < settings.windowSize; i++) state = recordResult(state, ok, 1_000, strict).state;
+    expect(state.window.includes(true)).toBe(false);
+    expect(state.state).toBe('closed');
+  });
+});

@@ -16,9 +16,18 @@ describe('autoInterval', () => {
     expect(span(150 * MINUTE_MS)).toBe(60);
     expect(span(150 * MINUTE_MS + 1)).toBe(300);
     expect(span(6 * HOUR_MS)).toBe(300);
-    expect(span(DAY_MS)).toBe(600);
+    expect(span(12 * HOUR_MS)).toBe(300);
     expect(span(7 * DAY_MS)).toBe(7200);
     expect(span(10 * DAY_MS)).toBe(7200);
+  });
+
+  it('shows ranges longer than twelve hours by whole hours at least (read from hour rollups)', () => {
+    // 12 h + 1 ms would fit in 150 five-minute buckets: the hour floor is what makes it hourly.
+    expect(span(12 * HOUR_MS + 1)).toBe(3600);
+    expect(span(DAY_MS)).toBe(3600);
+    expect(span(DAY_MS + 90 * MINUTE_MS)).toBe(3600);
+    expect(span(150 * HOUR_MS)).toBe(3600);
+    expect(span(150 * HOUR_MS + 1)).toBe(7200);
   });
 
   it('shows ranges longer than ten days by whole days', () => {

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { metricsKey } from '../../../../electron/ledger/channels/metrics-key.js';
 import { startFakeUpstream, type FakeUpstream } from './support/upstreams.js';
@@ -98,6 +99,43 @@ describe('metering proxy: pass-through', () => {
     expect(record).toMatchObject({ success: true, inputTokens: 12, outputTokens: 2, statusCode: 200 });
     expect(record!.ttftMs).not.toBeNull();
     expect(record!.ttftMs!).toBeLessThanOrEqual(record!.latencyMs!);
+  });
+
+  it('passes the headers on at once when the upstream sends them alone, before its first chunk', async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const upstream = track(
+      await startScriptedUpstream(async (_request, response) => {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        response.flushHeaders();
+        // The body waits until the client has the headers: a proxy holding them back would wait forever.
+        await held;
+        response.end('data: {"id":"c1","object":"chat.completion.chunk","model":"gpt-test","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1}}\n\ndata: [DONE]\n\n');
+      }),
+    );
+    await server.saveRoute('early', { protocol: 'openai', channels: [{ baseUrl: upstream.url }] });
+    const target = new URL(`${server.url}/r/early/v1/chat/completions`);
+    const body = Buffer.from(chatBody({ stream: true }));
+    const text = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the headers did not arrive before the first chunk')), 5_000);
+      const request = http.request(
+        { hostname: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': String(body.length) } },
+        (response) => {
+          clearTimeout(timer);
+          expect(response.headers['content-type']).toBe('text/event-stream');
+          release();
+          const parts: Buffer[] = [];
+          response.on('data', (part: Buffer) => parts.push(part));
+          response.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
+    release();
+    expect(text).toContain('[DONE]');
+    const [record] = await server.records(1);
+    expect(record).toMatchObject({ success: true, inputTokens: 3, outputTokens: 1 });
   });
 
   it('passes every protocol fake answer through and records the tokens the upstream reported', async () => {

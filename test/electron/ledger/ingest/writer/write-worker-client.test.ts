@@ -132,6 +132,39 @@ describe('the service with writes in the writer thread', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(writer.stats).toMatchObject({ pending: 0, written: 25, failedFlushes: 0 });
   });
+
+  it('commits launchers\' run events in the thread: the same runs and refusals as inline, no write on the main connection', async () => {
+    const inline = new Harness(NOW);
+    const ctx = h.ledger.ctx;
+    const write = ctx.write.bind(ctx);
+    let mainWrites = 0;
+    ctx.write = <T>(work: () => T): T => {
+      mainWrites++;
+      return write(work);
+    };
+    closers.push(() => (ctx.write = write));
+    try {
+      const steps = [
+        { at: NOW, event: { model: 'qwen', event: 'start', source: 'llama-swap' } },
+        { at: NOW + 30_000, event: { model: 'qwen', event: 'heartbeat', source: 'llama-swap' } },
+        { at: NOW + 60_000, event: { model: 'llama', event: 'heartbeat', source: 'ollama' } },
+        { at: NOW + 90_000, event: { model: 'qwen', event: 'stop', source: 'llama-swap', ts: NOW + 80_000 } },
+      ] as const;
+      for (const step of steps) {
+        h.now = inline.now = step.at;
+        expect(await threaded.reportRun(step.event)).toEqual(await inline.service.reportRun(step.event));
+      }
+      const unknown = { model: 'qwen', event: 'heartbeat', runId: 999 } as const;
+      const [fromThread, fromInline] = await Promise.all([threaded.reportRun(unknown).catch((e: unknown) => e), inline.service.reportRun(unknown).catch((e: unknown) => e)]);
+      expect(fromThread).toMatchObject({ code: 'not_found' });
+      expect((fromThread as { toBody(): unknown }).toBody()).toEqual((fromInline as { toBody(): unknown }).toBody());
+      expect(mainWrites).toBe(0);
+      expect(await threaded.listRuns({})).toEqual(await inline.service.listRuns({}));
+      expect(events.filter((event) => event.type === 'runs')).toHaveLength(steps.length);
+    } finally {
+      inline.close();
+    }
+  });
 });
 
 /** A worker script written for the test: `body` runs in the thread, with `port` and `signal` from workerData. */
@@ -171,6 +204,14 @@ describe('when the writer thread fails', () => {
     expect(c.usingWorker).toBe(false);
     expect((await c.submit([RECORD])).accepted).toBe(1);
     expect(stored(h).n).toBe(1);
+  });
+
+  it('a run event sent to a thread that dies is refused as unavailable and not stored', async () => {
+    const dying = script('dies-on-run.mjs', `send({ type: 'ready' }); port.on('message', (m) => { if (m.type === 'run') process.exit(3); });`);
+    const { client: c } = client(dying);
+    const inline = () => Promise.reject(new Error('not the inline path'));
+    expect(await errorCode(c.reportRun({ model: 'qwen', event: 'start' } as never, inline))).toBe('unavailable');
+    expect(h.ledger.db.prepare('SELECT count(*) AS n FROM runs').get()).toEqual({ n: 0 });
   });
 
   it('a thread that cannot start leaves its batches to the main connection', async () => {

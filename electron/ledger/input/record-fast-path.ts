@@ -1,0 +1,102 @@
+import {
+  FAILURE_CLASSES,
+  MAX_FUTURE_MS,
+  MAX_TOKENS,
+  toRequestRecord,
+  type RequestRecord,
+  type RequestRecordParsed,
+} from '../../../shared/schemas/request-record.js';
+import { MAX_TIME_MS, MIN_TIME_MS } from '../../../shared/schemas/time.js';
+
+/**
+ * A cheaper way through requestRecordSchema for the records reporters send every day: zod spends
+ * ~10 µs and a few dozen allocations on each (most of a batch's validation time, and the main cost
+ * of HTTP ingest after the commit). This path accepts only what it can prove the schema accepts,
+ * with plain checks, and builds the same RequestRecord; anything else (an ISO-8601 `ts`, non-ASCII
+ * text, a value out of range, an unknown field, a broken rule) returns null and goes through the
+ * schema, which decides and words every error. It never refuses, so it cannot change an answer:
+ * test/electron/ledger/input/record-fast-path.test.ts compares it with the schema on generated
+ * records and on every field's edges, and fails when the schema gains a field this path ignores.
+ */
+
+/** Every field of requestRecordSchema, with the check that proves the schema accepts its value. */
+const FIELDS: Record<string, (value: unknown) => boolean> = {
+  ts: (v) => typeof v === 'number' && Number.isInteger(v) && v >= MIN_TIME_MS && v <= MAX_TIME_MS,
+  model: (v) => printable(v, 256, true),
+  apiType: (v) => typeof v === 'string' && LOWER_NAME.test(v),
+  inputTokens: tokenCount,
+  outputTokens: tokenCount,
+  cacheReadTokens: tokenCount,
+  cacheWriteTokens: tokenCount,
+  cacheWrite1hTokens: tokenCount,
+  provider: (v) => typeof v === 'string' && LOWER_NAME.test(v),
+  success: (v) => typeof v === 'boolean',
+  failureClass: (v) => typeof v === 'string' && (FAILURE_CLASSES as readonly string[]).includes(v),
+  statusCode: (v) => integerIn(v, 100, 599),
+  latencyMs: (v) => integerIn(v, 0, 86_400_000),
+  ttftMs: (v) => integerIn(v, 0, 86_400_000),
+  channel: (v) => typeof v === 'string' && METRICS_KEY.test(v),
+  source: (v) => typeof v === 'string' && v.length >= 1 && v.length <= 64,
+  requestId: (v) => typeof v === 'string' && v.length >= 1 && v.length <= 128,
+  project: (v) => printable(v, 1024, true),
+  branch: (v) => printable(v, 256, false),
+  sessionId: (v) => printable(v, 128, false),
+  responseId: (v) => printable(v, 256, false),
+  host: (v) => printable(v, 64, true),
+};
+
+/** The fields this path knows: the test checks they are exactly the schema's. */
+export const FAST_PATH_FIELDS: readonly string[] = Object.keys(FIELDS);
+
+const LOWER_NAME = /^[a-z0-9][a-z0-9._-]{0,31}$/;
+const METRICS_KEY = /^[0-9a-f]{16}$/;
+/**
+ * Printable ASCII only: no control characters and no bidirectional overrides (both outside it), and
+ * a text that is not all spaces has a visible character; other text goes through the schema.
+ */
+const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
+
+function printable(value: unknown, max: number, notBlank: boolean): boolean {
+  if (typeof value !== 'string' || value.length > max || !PRINTABLE_ASCII.test(value)) return false;
+  return !notBlank || value.trim().length > 0;
+}
+
+function integerIn(value: unknown, min: number, max: number): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
+function tokenCount(value: unknown): boolean {
+  return integerIn(value, 0, MAX_TOKENS);
+}
+
+/**
+ * The stored form of `item` when it is a record the schema certainly accepts (and not more than
+ * MAX_FUTURE_MS ahead of `now`), else null: then the schema decides.
+ */
+export function fastRequestRecord(item: unknown, now: number): RequestRecord | null {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) return null;
+  // JSON.parse builds plain objects; anything else (a class instance, inherited fields) is the schema's to judge.
+  const prototype = Object.getPrototypeOf(item) as unknown;
+  if (prototype !== Object.prototype && prototype !== null) return null;
+  const record = item as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const check = Object.prototype.hasOwnProperty.call(FIELDS, key) ? FIELDS[key] : undefined;
+    // An unknown field, or undefined (an in-process caller's "absent"), is the schema's to judge.
+    if (check === undefined || !check(record[key])) return null;
+  }
+  if (record['model'] === undefined) return null;
+  const parsed = {
+    ...(record as Partial<RequestRecordParsed>),
+    inputTokens: (record['inputTokens'] as number | undefined) ?? 0,
+    outputTokens: (record['outputTokens'] as number | undefined) ?? 0,
+    cacheReadTokens: (record['cacheReadTokens'] as number | undefined) ?? 0,
+    cacheWriteTokens: (record['cacheWriteTokens'] as number | undefined) ?? 0,
+    success: (record['success'] as boolean | undefined) ?? true,
+  } as RequestRecordParsed;
+  // The schema's cross-field rules: a record that breaks one gets the schema's words.
+  if (parsed.success && parsed.failureClass !== undefined) return null;
+  if (parsed.cacheWrite1hTokens !== undefined && parsed.cacheWrite1hTokens > parsed.cacheWriteTokens) return null;
+  if (parsed.ttftMs !== undefined && parsed.latencyMs !== undefined && parsed.ttftMs > parsed.latencyMs) return null;
+  if (parsed.ts !== undefined && parsed.ts > now + MAX_FUTURE_MS) return null;
+  return toRequestRecord(parsed, now);
+}
