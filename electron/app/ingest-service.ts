@@ -82,11 +82,19 @@ export class IngestService extends DomainService {
     return result;
   }
 
-  async ingestRequests(body: IngestBody | unknown): Promise<IngestResult> {
-    const records = await parseIngestBodyInChunks(body, this.now);
-    if (records.length === 0) return { accepted: 0, duplicates: 0 };
-    const result = await (this.thread ?? this.inline).submit(records);
-    return { accepted: result.accepted, duplicates: result.duplicates };
+  /**
+   * Not async, nor is the step after validation: a suspended async frame would keep the parsed body
+   * and the validated records alive until the commit answers (tens of ms), so that a scavenge in
+   * between copies and promotes them, on the event loop. With the writer thread nothing here holds
+   * either once the batch is sent (the caller holds the body until it lets go of it).
+   */
+  ingestRequests(body: IngestBody | unknown): Promise<IngestResult> {
+    return parseIngestBodyInChunks(body, this.now).then((records) => this.commitValidated(records));
+  }
+
+  private commitValidated(records: RequestRecord[]): Promise<IngestResult> {
+    if (records.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0 });
+    return (this.thread ?? this.inline).submit(records).then((result) => ({ accepted: result.accepted, duplicates: result.duplicates }));
   }
 
   /** Validated records through the committed path (group commit, or the writer thread): resolves once they are committed. */

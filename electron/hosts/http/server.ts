@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createSession } from 'better-sse';
 import type { AppInfo } from '../../../shared/app.js';
@@ -48,6 +48,18 @@ function modelParam(request: FastifyRequest, suffix = ''): string {
 }
 
 /**
+ * Request ids shaped like a UUID (8-4-4-4-12 hex digits): the first 20 digits random, new for each
+ * server, the last 12 a counter. Unique for what they serve (finding a logged error), without a
+ * CSPRNG call per request.
+ */
+function requestIds(): () => string {
+  const hex = randomBytes(10).toString('hex');
+  const prefix = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-`;
+  let next = 0;
+  return () => prefix + (++next).toString(16).padStart(12, '0');
+}
+
+/**
  * HTTP API v1: a thin transport over the service. Auth, JSON errors and body limits live here; what
  * the data means lives in the service.
  */
@@ -65,7 +77,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     requestTimeout: CONNECTION_LIMITS.requestTimeoutMs,
     http: { headersTimeout: CONNECTION_LIMITS.headersTimeoutMs, connectionsCheckingInterval: CONNECTION_LIMITS.checkIntervalMs },
     // Internal errors are logged under this id and the answer carries it.
-    genReqId: () => randomUUID(),
+    genReqId: requestIds(),
     clientErrorHandler,
     frameworkErrors: (error, _request, reply) => sendError(reply, toApiError(error)),
   });
@@ -91,19 +103,25 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   );
 
   const uploads = new UploadGate();
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks with a callback, not async: every request (the proxy's too) passes them, and an async hook
+  // costs a promise and a microtask turn each.
+  app.addHook('onRequest', (request, reply, done) => {
     // Decide on the route that matched, not on the raw URL: "/%61pi/v1/..." or an absolute-form
     // request target ("GET http://host/api/v1/...") reach API routes without starting with "/api/".
     const path = request.routeOptions.url ?? request.url;
-    if (!path.startsWith('/api/')) return;
+    if (!path.startsWith('/api/')) return done();
+    // A refused request is answered here and done() is not called: nothing after this hook runs.
     if (!tokenMatches(token, request.headers.authorization)) {
       reply.header('WWW-Authenticate', 'Bearer realm="modelmeter"');
-      return sendError(reply, new ApiError('unauthorized', 'missing or wrong token: send Authorization: Bearer <token> (the token is printed at start and shown in Settings)'));
+      sendError(reply, new ApiError('unauthorized', 'missing or wrong token: send Authorization: Bearer <token> (the token is printed at start and shown in Settings)'));
+      return;
     }
     if (!uploads.admit(request, reply)) {
       reply.header('Retry-After', '1');
-      return sendError(reply, new ApiError('unavailable', 'too many large uploads at once; retry in a moment'));
+      sendError(reply, new ApiError('unavailable', 'too many large uploads at once; retry in a moment'));
+      return;
     }
+    done();
   });
 
   // A route that takes a body and got none (or an empty one) says so before the service sees it.
@@ -114,11 +132,11 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     `/api/v1/catalogue/reprice/preview`,
     `/api/v1/catalogue/reprice`,
   ]);
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     const route = request.routeOptions.url ?? '';
-    if (request.body !== undefined || !route.startsWith('/api/') || bodyless.has(route)) return;
-    if (request.method !== 'POST' && request.method !== 'PUT' && request.method !== 'PATCH') return;
-    throw new ApiError('bad_request', 'the body is empty; send a JSON document');
+    if (request.body !== undefined || !route.startsWith('/api/') || bodyless.has(route)) return done();
+    if (request.method !== 'POST' && request.method !== 'PUT' && request.method !== 'PATCH') return done();
+    done(new ApiError('bad_request', 'the body is empty; send a JSON document'));
   });
 
   registerCompression(app);
@@ -128,7 +146,13 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   const v1 = '/api/v1';
   const q = (request: FastifyRequest) => request.query as Query;
 
-  app.post(`${v1}/requests`, async (request) => service.ingestRequests(request.body));
+  app.post(`${v1}/requests`, async (request) => {
+    // A parsed batch (thousands of objects) is garbage once validated: the request must not keep it
+    // alive until the commit answers, where a scavenge would copy it on the event loop.
+    const body = request.body;
+    request.body = undefined;
+    return service.ingestRequests(body);
+  });
   app.post(`${v1}/runs`, async (request) => service.reportRun(request.body as never));
   app.put(`${v1}/circuits`, async (request) => service.putCircuits(request.body));
 

@@ -263,9 +263,17 @@ export function regrain(entries: readonly Entry[], bucketOf: (start: number) => 
       for (let i = 0; i < SUM_COUNT; i++) existing.sums[i]! += entry.sums[i]!;
       continue;
     }
-    const coarse = totals
-      ? { minute: bucket, modelId: 0, channelId: 0, apiTypeId: 0, currencyId: entry.currencyId, dimensionId: entry.dimensionId, sums: [...entry.sums] }
-      : { ...entry, minute: bucket, sums: [...entry.sums] };
+    // Written out in Entry's field order (not a spread): every entry keeps one shape, which the hot
+    // loops over entries rely on.
+    const coarse: Entry = {
+      minute: bucket,
+      modelId: totals ? 0 : entry.modelId,
+      channelId: totals ? 0 : entry.channelId,
+      apiTypeId: totals ? 0 : entry.apiTypeId,
+      currencyId: entry.currencyId,
+      dimensionId: entry.dimensionId,
+      sums: entry.sums.slice(),
+    };
     inValue.set(key, coarse);
     out.push(coarse);
   }

@@ -60,6 +60,8 @@ export class IntegrationConfig {
   private routes: StoredRoute[];
   private watchers: StoredWatcher[];
   private watcherStatus: (id: string) => WatcherStatus = () => OFF_STATUS;
+  /** route()'s answers by name; null until asked for after a change. */
+  private runtime: Map<string, Readonly<RuntimeRoute>> | null = null;
 
   constructor(
     private readonly ledger: Ledger,
@@ -78,10 +80,21 @@ export class IntegrationConfig {
     return this.routes.map((route) => this.describeRoute(route));
   }
 
-  route(name: string): RuntimeRoute | undefined {
-    const route = this.routes.find((candidate) => candidate.name === name);
-    if (!route) return undefined;
-    return { ...route, channels: route.channels.map((channel) => ({ ...channel, apiKey: this.vault.get(channel.id) ?? null })) };
+  /**
+   * The route as the proxy uses it, on every proxied request: built once per configuration (routes
+   * and keys change only through commitRoutes) and shared, frozen, by the requests that use it.
+   */
+  route(name: string): Readonly<RuntimeRoute> | undefined {
+    let runtime = this.runtime;
+    if (runtime === null) {
+      runtime = new Map();
+      for (const route of this.routes) {
+        const channels = route.channels.map((channel) => Object.freeze({ ...channel, apiKey: this.vault.get(channel.id) ?? null }));
+        runtime.set(route.name, Object.freeze({ ...route, channels: Object.freeze(channels) as RuntimeChannel[] }));
+      }
+      this.runtime = runtime;
+    }
+    return runtime.get(name);
   }
 
   saveRoute(nameInput: string, input: ProxyRouteInput): ProxyRoute {
@@ -180,6 +193,8 @@ export class IntegrationConfig {
     for (const id of keys.keys()) if (!live.has(id)) keys.delete(id);
     // Keys first: if the database write then fails, the vault holds a key nobody refers to, which the
     // next save drops; the other order could leave a channel that claims a key the vault lacks.
+    // Dropped before the writes: if one fails, the next route() reads what the vault and routes hold.
+    this.runtime = null;
     this.vault.replaceAll(keys);
     this.ledger.write(() => this.ledger.config.write(ROUTES_KEY, routes));
     this.routes = routes;

@@ -11,10 +11,20 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'pro
 /** Credential headers a client may present; all of them are replaced when the app holds the key. */
 const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'x-goog-api-key'] as const;
 
-function connectionTokens(headers: IncomingHttpHeaders): Set<string> | null {
+/** Parsed Connection header values: nearly every request and answer says `keep-alive`, parsed once. */
+const connectionValues = new Map<string, ReadonlySet<string>>();
+
+function connectionTokens(headers: IncomingHttpHeaders): ReadonlySet<string> | null {
   const value = headers.connection;
   if (!value) return null;
-  return new Set(value.split(',').map((token) => token.trim().toLowerCase()).filter(Boolean));
+  let tokens = connectionValues.get(value);
+  if (tokens === undefined) {
+    tokens = new Set(value.split(',').map((token) => token.trim().toLowerCase()).filter(Boolean));
+    // Values come from clients and upstreams: bounded, so odd ones cannot grow it without end.
+    if (connectionValues.size >= 64) connectionValues.clear();
+    connectionValues.set(value, tokens);
+  }
+  return tokens;
 }
 
 /** A copy of the headers without hop-by-hop ones (including those the Connection header names). */
@@ -35,11 +45,21 @@ function isLoopbackHostname(host: string): boolean {
   return name === '127.0.0.1' || name === 'localhost' || name === '[::1]';
 }
 
+/** isLoopbackHost's answers by Host header value. */
+const loopbackHosts = new Map<string, boolean>();
+
 /** `127.0.0.1:7423`, `localhost`, `[::1]:80` ... : a Host header naming this machine's loopback. */
 export function isLoopbackHost(host: string | undefined): boolean {
   if (!host) return false;
-  const match = /^(\[[^\]]*\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(host.trim());
-  return match !== null && isLoopbackHostname(match[1]!);
+  // Clients send the same Host header request after request: the answer is kept per value.
+  let loopback = loopbackHosts.get(host);
+  if (loopback === undefined) {
+    const match = /^(\[[^\]]*\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(host.trim());
+    loopback = match !== null && isLoopbackHostname(match[1]!);
+    if (loopbackHosts.size >= 64) loopbackHosts.clear();
+    loopbackHosts.set(host, loopback);
+  }
+  return loopback;
 }
 
 /** An Origin header of a page served from loopback (any port); "null" and remote origins are not. */

@@ -40,6 +40,10 @@ const PROXY_BODY_LIMIT = 32 * 1024 * 1024;
 const DROP_ALWAYS: ReadonlySet<string> = new Set(['host', 'cookie', ...ATTRIBUTION_HEADERS]);
 const DROP_REWRITTEN: ReadonlySet<string> = new Set(['host', 'cookie', 'content-length', ...ATTRIBUTION_HEADERS]);
 
+/** The request decoration where the gate leaves its Admission for the handler. */
+const ADMISSION = 'modelmeterProxyAdmission';
+type AdmittedRequest = FastifyRequest & { [ADMISSION]: Admission | null };
+
 interface Admission {
   route: RuntimeRoute;
   rest: string;
@@ -131,8 +135,34 @@ export function registerProxy(app: FastifyInstance, options: ProxyOptions): void
     context.agents.destroy();
   });
 
-  /** What the gate decided for a request it let through, for its handler. */
-  const admitted = new WeakMap<FastifyRequest, Admission>();
+  /**
+   * A route's channels ready to call, for the key the client sent (used where the app holds none):
+   * built once per route and key, not per request. Routes are new objects after every change of the
+   * configuration (IntegrationConfig.route), so an edited route starts afresh.
+   */
+  const targetsByRoute = new WeakMap<RuntimeRoute, Map<string, Target[]>>();
+  const targetsFor = (route: RuntimeRoute, clientKey: string): Target[] => {
+    let byKey = targetsByRoute.get(route);
+    if (byKey === undefined) {
+      byKey = new Map();
+      targetsByRoute.set(route, byKey);
+    }
+    let targets = byKey.get(clientKey);
+    if (targets === undefined) {
+      targets = route.channels.map((channel) => {
+        const key = channel.apiKey ?? clientKey;
+        return {
+          ref: { metricsKey: channelKey(channel.baseUrl, key), apiType: route.protocol, baseUrl: channel.baseUrl, keyMask: key ? maskKey(key) : null, label: channel.label },
+          base: parseBase(channel.baseUrl),
+          apiKey: channel.apiKey,
+        };
+      });
+      // Clients with keys of their own each add an entry: bounded like the metrics keys above.
+      if (byKey.size > 1_000) byKey.clear();
+      byKey.set(clientKey, targets);
+    }
+    return targets;
+  };
 
   /**
    * Everything that can refuse a request, decided from its head alone: it runs before the body is
@@ -174,14 +204,15 @@ export function registerProxy(app: FastifyInstance, options: ProxyOptions): void
       reply.header('WWW-Authenticate', 'Bearer realm="modelmeter"');
       return refuse('unauthorized', `route "${name}" uses API keys that ModelMeter holds: send the ModelMeter API token or proxy token as the key (Authorization: Bearer <token>)`);
     }
-    admitted.set(request, { route, rest, query, credential, presentsToken, project: attribution.project, branch: attribution.branch });
+    (request as AdmittedRequest)[ADMISSION] = { route, rest, query, credential, presentsToken, project: attribution.project, branch: attribution.branch };
     return null;
   };
 
-  const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const admission = admitted.get(request);
+  /** Not async: the exchange runs on its own once the reply is hijacked, and Fastify need not wait for it. */
+  const handle = (request: FastifyRequest, reply: FastifyReply): void => {
+    const admission = (request as AdmittedRequest)[ADMISSION];
     if (!admission) {
-      await deny(reply, 'internal', 'the proxy gate did not run');
+      deny(reply, 'internal', 'the proxy gate did not run');
       return;
     }
     const { route, rest, query, credential, presentsToken, project, branch } = admission;
@@ -202,15 +233,7 @@ export function registerProxy(app: FastifyInstance, options: ProxyOptions): void
       stripCredentials(headers);
       if (protocol === 'gemini') upstreamQuery = withoutQueryKey(query);
     }
-    const clientKey = presentsToken ? '' : (credential ?? '');
-    const targets: Target[] = route.channels.map((channel) => {
-      const key = channel.apiKey ?? clientKey;
-      return {
-        ref: { metricsKey: channelKey(channel.baseUrl, key), apiType: protocol, baseUrl: channel.baseUrl, keyMask: key ? maskKey(key) : null, label: channel.label },
-        base: parseBase(channel.baseUrl),
-        apiKey: channel.apiKey,
-      };
-    });
+    const targets = targetsFor(route, presentsToken ? '' : (credential ?? ''));
     const exchange: Exchange = {
       routeName: route.name,
       protocol,
@@ -227,20 +250,21 @@ export function registerProxy(app: FastifyInstance, options: ProxyOptions): void
     };
 
     reply.hijack();
-    try {
-      await runExchange(exchange, reply.raw, context);
-    } catch (error) {
+    runExchange(exchange, reply.raw, context).catch((error: unknown) => {
       log(`proxy ${route.name}: ${error instanceof Error ? error.message : String(error)}`);
       if (!reply.raw.headersSent) {
         reply.raw.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
         reply.raw.end(JSON.stringify({ error: { code: 'internal', message: 'internal error in the proxy; see the server log' } }));
       } else reply.raw.destroy();
-    }
+    });
   };
 
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: PROXY_BODY_LIMIT }, (_request, payload, done) => done(null, payload));
+    // A slot on every request of this scope (Fastify builds its request objects with it), so that
+    // setting it keeps their shape; cheaper than a WeakMap from request to admission.
+    scope.decorateRequest(ADMISSION, null);
     scope.addHook('onRequest', gate);
     scope.all('/r/:route', handle);
     scope.all('/r/:route/*', handle);

@@ -1,11 +1,11 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { RequestRecord } from '../../../../shared/schemas/request-record.js';
 import type { RunEvent } from '../../../../shared/schemas/run-event.js';
 import type { Run } from '../../../../shared/types.js';
 import type { CatalogueData } from '../../pricing/catalogue-data.js';
 import { UTC_CALENDAR, zoneCalendar, type DayCalendar } from '../../time/day-calendar.js';
 import type { WireError } from '../../reads/protocol.js';
 import type { WriteResult } from '../../store/request-writer.js';
+import type { EncodedBatch } from './batch-codec.js';
 
 /**
  * What crosses between the main thread and the writer thread (write-worker.ts). Messages are handled
@@ -29,8 +29,11 @@ export interface WriteWorkerData {
 }
 
 export type WriteMessage =
-  /** Records to commit; `now` is the main thread's clock for what the store stamps (a new model's created_at). */
-  | { type: 'batch'; id: number; now: number; records: RequestRecord[] }
+  /**
+   * Records to commit, encoded (batch-codec.ts: their arrays are transferred); `now` is the main
+   * thread's clock for what the store stamps (a new model's created_at).
+   */
+  | { type: 'batch'; id: number; now: number; records: EncodedBatch }
   /**
    * A launcher's run event (start / heartbeat / stop), validated on the main thread: committed here so
    * its fsync does not hold the main thread's event loop; `now` as for a batch.

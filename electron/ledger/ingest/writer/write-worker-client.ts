@@ -10,6 +10,7 @@ import { decodeError } from '../../reads/protocol.js';
 import type { Ledger } from '../../store/ledger.js';
 import type { WriteResult } from '../../store/request-writer.js';
 import type { GroupCommitWriter } from '../group-commit.js';
+import { batchTransferList, encodeBatch } from './batch-codec.js';
 import { SharedWriteGate } from './write-gate.js';
 import { calendarById, SIGNAL_INDEX, type WriteMessage, type WriteWorkerData, type WriterMessage } from './protocol.js';
 
@@ -51,8 +52,11 @@ export function writeWorkerUnusable(ledger: Ledger): string | null {
 }
 
 interface Pending {
-  /** The same work on the main connection, for a thread that never opened its own. */
-  inline(): Promise<unknown>;
+  /**
+   * The same work on the main connection, for a thread that never opened its own; null when the
+   * thread was ready when the work was sent (then it is never needed).
+   */
+  inline: (() => Promise<unknown>) | null;
   resolve(value: unknown): void;
   reject(error: Error): void;
 }
@@ -101,7 +105,12 @@ export class WriteWorkerClient {
       port.postMessage({ type: 'catalogue', data: catalogue?.data ?? null } satisfies WriteMessage);
       this.sentCatalogue = catalogue;
     }
-    return this.send<WriteResult>(() => this.options.fallback.submit(records), (id) => ({ type: 'batch', id, now: this.options.ledger.ctx.now(), records }));
+    // Once the thread is up the records are not needed here again (a thread that dies after that
+    // fails the batch; only one that never opened its connection hands it to the inline path), so
+    // they are not kept alive until the commit answers: a batch in flight survives no scavenge.
+    const inline = this.ready ? null : () => this.options.fallback.submit(records);
+    const batch = encodeBatch(records);
+    return this.send<WriteResult>(inline, (id) => ({ type: 'batch', id, now: this.options.ledger.ctx.now(), records: batch }), batchTransferList(batch));
   }
 
   /**
@@ -115,14 +124,14 @@ export class WriteWorkerClient {
     return this.send<Run>(inline, (id) => ({ type: 'run', id, now: this.options.ledger.ctx.now(), event }));
   }
 
-  private send<T>(inline: () => Promise<T>, message: (id: number) => WriteMessage): Promise<T> {
+  private send<T>(inline: (() => Promise<T>) | null, message: (id: number) => WriteMessage, transfer: ArrayBuffer[] = []): Promise<T> {
     const port = this.port!;
     return new Promise<T>((resolve, reject) => {
       const id = this.next++;
       this.pending.set(id, { inline, resolve: resolve as (value: unknown) => void, reject });
       // Keep the process alive while a commit is due, and only then.
       if (this.pending.size === 1) this.hold(true);
-      port.postMessage(message(id));
+      port.postMessage(message(id), transfer);
     });
   }
 
@@ -272,7 +281,10 @@ export class WriteWorkerClient {
       log(`writer thread could not start (${error.message}); committing requests on the main thread`);
       const waiting = [...this.pending.values()];
       this.pending.clear();
-      for (const work of waiting) work.inline().then(work.resolve, work.reject);
+      for (const work of waiting) {
+        if (work.inline) work.inline().then(work.resolve, work.reject);
+        else work.reject(new ApiError('unavailable', 'the writer thread stopped before committing; send the records again'));
+      }
       return;
     }
     this.crashes++;

@@ -3,6 +3,7 @@ import { CatalogueMatcher } from '../../pricing/catalogue.js';
 import { encodeError } from '../../reads/protocol.js';
 import { Ledger } from '../../store/ledger.js';
 import { GroupCommitWriter } from '../group-commit.js';
+import { decodeBatch } from './batch-codec.js';
 import { SharedWriteGate } from './write-gate.js';
 import { calendarById, SIGNAL_INDEX, type BatchOutcome, type RunOutcome, type WriteMessage, type WriteWorkerData, type WriterMessage } from './protocol.js';
 
@@ -57,7 +58,7 @@ port.on('message', (message: WriteMessage) => {
   switch (message.type) {
     case 'batch':
       now = message.now;
-      committer.submit(message.records).then(
+      committer.submit(decodeBatch(message.records)).then(
         (result) => reply({ id: message.id, ok: true, result }),
         (error: unknown) => reply({ id: message.id, ok: false, error: encodeError(error) }),
       );

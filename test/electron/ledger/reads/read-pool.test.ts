@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LedgerService } from '../../../../electron/app/ledger-service.js';
 import { jsonText, type JsonAnswer, type ReadCall } from '../../../../electron/ledger/reads/protocol.js';
-import { MAX_READ_WORKERS, readWorkerCount, ReadWorkerPool } from '../../../../electron/ledger/reads/read-pool.js';
+import { MAX_READ_WORKERS, readWorkerCount, ReadWorkerPool, WORKER_DEPTH } from '../../../../electron/ledger/reads/read-pool.js';
 import { InlineReads, type ReadExecutor } from '../../../../electron/ledger/reads/reads.js';
 import { ApiError } from '../../../../shared/errors.js';
 import type { RequestRecordInput } from '../../../../shared/schemas/request-record.js';
@@ -95,6 +95,27 @@ parentPort.on('message', (message) => {
   );
 }
 
+/**
+ * A worker that logs "<threadId> <op>" when a call reaches it and holds a summary whose range starts
+ * at N (N > 0) until the file release-N exists in `dir`; it answers with its thread id.
+ */
+function gatedWorker(log: string, dir: string): URL {
+  return script(
+    'gated.mjs',
+    `const nap = new Int32Array(new SharedArrayBuffer(4));
+parentPort.postMessage({ type: 'ready' });
+parentPort.on('message', (message) => {
+  if (message === 'close') return parentPort.close();
+  fs.appendFileSync(${JSON.stringify(log)}, threadId + ' ' + message.call.op + '\\n');
+  const gate = message.call.op === 'summary' && message.call.range.from > 0 ? ${JSON.stringify(dir)} + '/release-' + message.call.range.from : null;
+  if (gate) while (!fs.existsSync(gate)) Atomics.wait(nap, 0, 0, 2);
+  parentPort.postMessage({ type: 'reply', id: message.id, ok: true, value: { json: String(threadId) } });
+});`,
+  );
+}
+
+const gatedSummary = (n: number): ReadCall => ({ op: 'summary', range: { from: n, to: NOW } });
+
 describe('the read worker pool', () => {
   it('serves parallel calls at the same time, each in its own worker', async () => {
     const log = path.join(h.dir, 'log.txt');
@@ -127,6 +148,43 @@ describe('the read worker pool', () => {
     expect(reads.started).toBe(2);
     fs.writeFileSync(release, '');
     expect((await held).json).toBe(busy);
+  });
+
+  it('queues a call while every worker holds its most and gives it to the first with room', async () => {
+    const log = path.join(h.dir, 'log.txt');
+    const reads = pool(gatedWorker(log, h.dir), 2);
+    // Two held calls each (WORKER_DEPTH): the first worker holds 1 and 3, the second 2 and 4.
+    const held = [1, 2, 3, 4].map((n) => reads.runJson(gatedSummary(n), NOW));
+    await vi.waitFor(() => expect(lines(log)).toHaveLength(2), { timeout: 10_000, interval: 10 });
+    expect(WORKER_DEPTH).toBe(2);
+    const waiting = reads.runJson(REQUESTS, NOW);
+    expect(reads.queued).toBe(1);
+    // The second worker gets room first: the waiting call goes there, not behind the first's 1 and 3.
+    fs.writeFileSync(path.join(h.dir, 'release-2'), '');
+    const secondThread = (await held[1]!).json;
+    expect(reads.queued).toBe(0);
+    fs.writeFileSync(path.join(h.dir, 'release-4'), '');
+    expect((await waiting).json).toBe(secondThread);
+    expect(lines(log).slice(2).map((line) => line.split(' ')[1])).toEqual(['summary', 'requests']);
+    fs.writeFileSync(path.join(h.dir, 'release-1'), '');
+    fs.writeFileSync(path.join(h.dir, 'release-3'), '');
+    expect((await held[0]!).json).not.toBe(secondThread);
+    expect((await held[2]!).json).not.toBe(secondThread);
+    expect(reads.started).toBe(2);
+  });
+
+  it('sends a waiting request log page before waiting sums, the sums in arrival order', async () => {
+    const log = path.join(h.dir, 'log.txt');
+    const reads = pool(gatedWorker(log, h.dir), 1);
+    const held = reads.runJson(gatedSummary(1), NOW);
+    await vi.waitFor(() => expect(lines(log)).toHaveLength(1), { timeout: 10_000, interval: 10 });
+    const history: ReadCall = { op: 'history', args: { range: { from: DAY0, to: NOW }, interval: 3_600, groupByModel: true } };
+    // The worker holds the gated summary and the history (WORKER_DEPTH): the rest wait here.
+    const later = [reads.runJson(history, NOW), reads.runJson(SUMMARY, NOW), reads.runJson(REQUESTS, NOW), reads.runJson({ op: 'projects', limit: 3 }, NOW)];
+    expect(reads.queued).toBe(3);
+    fs.writeFileSync(path.join(h.dir, 'release-1'), '');
+    await Promise.all([held, ...later]);
+    expect(lines(log).map((line) => line.split(' ')[1])).toEqual(['summary', 'history', 'requests', 'projects', 'summary']);
   });
 
   it('starts one worker while calls come one at a time', async () => {

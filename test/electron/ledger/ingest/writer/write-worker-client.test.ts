@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LedgerService } from '../../../../../electron/app/ledger-service.js';
@@ -222,6 +224,36 @@ describe('when the writer thread fails', () => {
     expect(stored(h).n).toBe(1);
     expect(c.usingWorker).toBe(false);
     expect(log.join('\n')).toContain('could not start');
+  });
+
+  it('holds neither a batch\'s parsed body nor its records while the thread commits them', async () => {
+    // Whatever is still referenced when a scavenge runs is copied on the event loop: a batch kept
+    // alive until its commit answers costs every scavenge in between.
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    // Answers each batch a second after it arrives (the records' count, decoded from the batch).
+    const slow = script(
+      'slow.mjs',
+      `send({ type: 'ready' }); port.on('message', (m) => { if (m.type === 'batch') setTimeout(() => send({ type: 'committed', outcomes: [{ id: m.id, ok: true, result: { accepted: m.records.count, duplicates: 0, models: new Set() } }] }), 1_000); if (m.type === 'close') { send({ type: 'closed' }); port.close(); } });`,
+    );
+    const service = new LedgerService(h.ledger, { writes: 'worker', writeWorker: slow });
+    closers.push(() => service.flush());
+    // Once up: a batch sent before the thread is ready is kept for the main connection.
+    await service.ingestRequests([req(NOW - 3, 'warm')]);
+    const watched: WeakRef<object>[] = [];
+    const send = (): { viaService: Promise<unknown>; viaClient: Promise<unknown> } => {
+      const body = Array.from({ length: 50 }, (_, i) => req(NOW - 10 - i, 'held', { requestId: `held-${i}` }));
+      const records: RequestRecord[] = Array.from({ length: 50 }, (_, i) => ({ ...RECORD, requestId: `direct-${i}` }));
+      watched.push(new WeakRef(body), new WeakRef(body[0]!), new WeakRef(records), new WeakRef(records[0]!));
+      return { viaService: service.ingestRequests(body), viaClient: (service as unknown as { ingest: { thread: WriteWorkerClient } }).ingest.thread.submit(records) };
+    };
+    const { viaService, viaClient } = send();
+    // Validation takes a few turns of the event loop; the thread answers a second later.
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(watched.map((ref) => ref.deref() === undefined)).toEqual([true, true, true, true]);
+    expect(await viaService).toEqual({ accepted: 50, duplicates: 0 });
+    expect(await viaClient).toMatchObject({ accepted: 50 });
   });
 
   it('an error in a batch reaches its caller with the ApiError the inline path throws, and the others commit', async () => {
