@@ -1,5 +1,6 @@
 import { ApiError } from '../../../shared/errors.js';
 import { bucketIndex } from '../time/buckets.js';
+import { MINUTE_MS } from '../time/ranges.js';
 import type { StoreContext } from './context.js';
 import { HOSTS, PROJECTS, S_REQUESTS, SUM_COLUMNS, SUM_COUNT, type Dimension } from './rollups.js';
 import { StatementCache } from './statement-cache.js';
@@ -99,7 +100,10 @@ export class UsageQuery {
     for (let i = 0; i < spec.starts.length; i++) {
       const from = Math.max(spec.starts[i]!, spec.from);
       const to = Math.min(spec.starts[i + 1] ?? spec.to, spec.to);
-      pieces.push(...planPieces(from, to, this.ctx.coverage, this.ctx.calendar));
+      const planned = planPieces(from, to, this.ctx.coverage, this.ctx.calendar);
+      const last = planned.pop();
+      pieces.push(...planned);
+      if (last) pieces.push(...this.closeLastMinute(last, spec.starts[i]!));
     }
     const merged = mergePieces(pieces);
     const dim = dimensionOf(filter, group);
@@ -129,6 +133,35 @@ export class UsageQuery {
     }
     const rest = [...none.values()].filter((cell) => cell.sums[S_REQUESTS] !== 0);
     return value === 0 ? rest : [...split, ...rest];
+  }
+
+  /**
+   * A bucket's last piece, when raw rows that end inside a minute, is answered from that minute's
+   * rollup instead where no request is stored from its end to the end of that minute (the rollup then
+   * sums exactly the piece's rows) and the whole minute falls in this bucket (`bucketStart` at or
+   * before the minute: the rollup's rows are placed by the minute's start). A range ending "now" always
+   * ends so; under sustained ingest its current minute holds thousands of rows that every summary and
+   * history would otherwise scan (in each dimension set), while the minute rollup is a few rows per
+   * model. Rows stamped after the range's end (a clock ahead) keep the raw read.
+   */
+  private closeLastMinute(piece: Piece, bucketStart: number): Piece[] {
+    const minute = Math.floor(piece.to / MINUTE_MS) * MINUTE_MS;
+    const end = minute + MINUTE_MS;
+    const closable =
+      piece.source === 'requests' &&
+      piece.at === undefined &&
+      minute !== piece.to &&
+      minute >= piece.from &&
+      minute >= bucketStart &&
+      minute >= this.ctx.coverage.minuteFrom &&
+      this.rowsBetween.get(piece.to * 1024, end * 1024) === undefined;
+    if (!closable) return [piece];
+    const closed: Piece = { source: 'rollup_minute', from: minute, to: end };
+    return minute > piece.from ? [{ source: 'requests', from: piece.from, to: minute }, closed] : [closed];
+  }
+
+  private get rowsBetween() {
+    return this.cache.get('SELECT 1 FROM requests WHERE id >= ? AND id < ? LIMIT 1');
   }
 
   /** `set` null: the plain rollups. */
