@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { fmtInt, fmtMs, log, percentile, type Figure, type Measured, type Ratio } from './util.js';
+import { fmtInt, fmtMs, log, percentile, processCpuSeconds, type Figure, type Measured, type Ratio } from './util.js';
 import { forkChild, serverExecArgv, stopChild } from './children.js';
 
 /**
@@ -142,14 +142,8 @@ async function summary(port: number): Promise<{ requests: number; failures: numb
  * throughput on a shared machine cannot.
  */
 function cpuMs(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return null;
-  }
+  const seconds = pid === undefined ? null : processCpuSeconds(pid);
+  return seconds === null ? null : seconds * 1000;
 }
 
 /** Issue 18: the proxy's overhead over calling the upstream directly (ms), and its saturated throughput vs a plain pass-through. */

@@ -179,7 +179,7 @@ export class ServerProbe {
 function writeCaller(stack: string | undefined): string {
   const frames = (stack ?? '').split('\n').slice(1).map((line) => line.trim().replace(/^at /, ''));
   const outside = frames.filter((frame) => !/server-probe|store\/context\.|store\/ledger\.|node:internal/.test(frame));
-  return outside.length === 0 ? '' : `from ${outside.slice(0, 2).map((frame) => frame.replace(/\(?file:\/\/.*\/(dist|\.il-dist)\//, '(')).join(' < ')}`;
+  return outside.length === 0 ? '' : `from ${outside.slice(0, 2).map((frame) => frame.replace(/\(?file:\/\/.*\/dist\//, '(')).join(' < ')}`;
 }
 
 function safeJson(value: unknown): string {

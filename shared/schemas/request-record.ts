@@ -10,8 +10,17 @@ export const MAX_TOKENS = 100_000_000;
 /** Clock skew allowed for reporters; a request timestamped later than this is a mistake. */
 export const MAX_FUTURE_MS = 24 * 3_600_000;
 
+/** Latency and time to first token: at most a day. */
+export const MAX_DURATION_MS = 86_400_000;
+export const STATUS_CODE_RANGE = { min: 100, max: 599 } as const;
+/** Api types and providers: 1-32 characters of a-z, 0-9, ".", "_" or "-". */
+export const LOWER_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,31}$/;
+export const METRICS_KEY_PATTERN = /^[0-9a-f]{16}$/;
+/** The longest text of each text field, in characters. */
+export const TEXT_LIMITS = { model: 256, source: 64, requestId: 128, project: 1024, branch: 256, sessionId: 128, responseId: 256, host: 64 } as const;
+
 const tokenCount = z.number().int().min(0).max(MAX_TOKENS);
-const milliseconds = z.number().int().min(0).max(86_400_000);
+const milliseconds = z.number().int().min(0).max(MAX_DURATION_MS);
 
 // Control characters (NUL included) and the bidirectional overrides and isolates, which make a name
 // display as a different one ("Trojan Source"): never part of a real model name.
@@ -23,20 +32,20 @@ const INVISIBLE = /[\s\p{Z}\p{Cf}\p{M}\u115F\u1160\u3164\uFFA0]/gu;
 /** Model names are data, never SQL identifiers: any visible Unicode text up to 256 characters. */
 export const modelNameSchema = z
   .string()
-  .max(256, 'model name is longer than 256 characters')
+  .max(TEXT_LIMITS.model, `model name is longer than ${TEXT_LIMITS.model} characters`)
   .refine((name) => name.trim().length > 0, 'model name must not be empty or blank')
   .refine((name) => !CONTROL_OR_BIDI.test(name), 'model name must not hold control characters (NUL, newlines) or bidirectional overrides')
   .refine((name) => name.replace(INVISIBLE, '').length > 0, 'model name must hold a visible character');
 
 export const metricsKeySchema = z
   .string()
-  .regex(/^[0-9a-f]{16}$/, 'metricsKey is the first 16 lower-case hex characters of sha256(baseUrl|apiKey)');
+  .regex(METRICS_KEY_PATTERN, 'metricsKey is the first 16 lower-case hex characters of sha256(baseUrl|apiKey)');
 
 export const apiTypeSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,31}$/, 'apiType is 1-32 characters of a-z, 0-9, ".", "_" or "-"');
+  .regex(LOWER_NAME_PATTERN, 'apiType is 1-32 characters of a-z, 0-9, ".", "_" or "-"');
 
-export const sourceSchema = z.string().min(1).max(64);
+export const sourceSchema = z.string().min(1).max(TEXT_LIMITS.source);
 
 /**
  * A free-text field such as a project path, a branch or an id: 1 to `max` characters, never control
@@ -54,24 +63,24 @@ function textField(field: string, max: number, notBlank: boolean) {
 }
 
 /** The working folder a request was made for: an absolute path or a bare name. */
-export const projectSchema = textField('project', 1024, true);
+export const projectSchema = textField('project', TEXT_LIMITS.project, true);
 
 /** A git branch name. */
-export const branchSchema = textField('branch', 256, false);
+export const branchSchema = textField('branch', TEXT_LIMITS.branch, false);
 
 /** An agent's session id. */
-export const sessionIdSchema = textField('sessionId', 128, false);
+export const sessionIdSchema = textField('sessionId', TEXT_LIMITS.sessionId, false);
 
 /** The upstream's own id for the response (msg_..., chatcmpl-..., resp_..., Gemini responseId). */
-export const responseIdSchema = textField('responseId', 256, false);
+export const responseIdSchema = textField('responseId', TEXT_LIMITS.responseId, false);
 
 /** The machine a record came from (forwarding between ModelMeters); absent: this machine. */
-export const hostSchema = textField('host', 64, true);
+export const hostSchema = textField('host', TEXT_LIMITS.host, true);
 
 /** Who served a cloud request ("openai", "anthropic", "google"...): picks the catalogue's prices. */
 export const providerSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,31}$/, 'provider is 1-32 characters of a-z, 0-9, ".", "_" or "-"');
+  .regex(LOWER_NAME_PATTERN, 'provider is 1-32 characters of a-z, 0-9, ".", "_" or "-"');
 
 /**
  * One LLM request as reported by a launcher, a script or the proxy. Unknown fields are rejected so a
@@ -91,12 +100,12 @@ export const requestRecordSchema = z
     provider: providerSchema.optional(),
     success: z.boolean().default(true),
     failureClass: z.enum(FAILURE_CLASSES).optional(),
-    statusCode: z.number().int().min(100).max(599).optional(),
+    statusCode: z.number().int().min(STATUS_CODE_RANGE.min).max(STATUS_CODE_RANGE.max).optional(),
     latencyMs: milliseconds.optional(),
     ttftMs: milliseconds.optional(),
     channel: metricsKeySchema.optional(),
     source: sourceSchema.optional(),
-    requestId: z.string().min(1).max(128).optional(),
+    requestId: z.string().min(1).max(TEXT_LIMITS.requestId).optional(),
     project: projectSchema.optional(),
     branch: branchSchema.optional(),
     sessionId: sessionIdSchema.optional(),
@@ -104,16 +113,33 @@ export const requestRecordSchema = z
     host: hostSchema.optional(),
   })
   .superRefine((record, ctx) => {
-    if (record.success && record.failureClass !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['failureClass'], message: 'failureClass is only allowed on failed requests (success: false)' });
-    }
-    if (record.cacheWrite1hTokens !== undefined && record.cacheWrite1hTokens > record.cacheWriteTokens) {
-      ctx.addIssue({ code: 'custom', path: ['cacheWrite1hTokens'], message: 'cacheWrite1hTokens is part of cacheWriteTokens and must not exceed it' });
-    }
-    if (record.ttftMs !== undefined && record.latencyMs !== undefined && record.ttftMs > record.latencyMs) {
-      ctx.addIssue({ code: 'custom', path: ['ttftMs'], message: 'ttftMs must not exceed latencyMs' });
-    }
+    for (const { field, message } of recordRuleProblems(record)) ctx.addIssue({ code: 'custom', path: [field], message });
   });
+
+/**
+ * The rules between a record's fields (its fields each valid): what breaks them, worded for the
+ * schema's errors. The ingest fast path (electron/ledger/input/record-fast-path.ts) asks the same.
+ */
+export function recordRuleProblems(record: {
+  success: boolean;
+  failureClass?: FailureClass | undefined;
+  cacheWriteTokens: number;
+  cacheWrite1hTokens?: number | undefined;
+  latencyMs?: number | undefined;
+  ttftMs?: number | undefined;
+}): { field: string; message: string }[] {
+  const problems: { field: string; message: string }[] = [];
+  if (record.success && record.failureClass !== undefined) {
+    problems.push({ field: 'failureClass', message: 'failureClass is only allowed on failed requests (success: false)' });
+  }
+  if (record.cacheWrite1hTokens !== undefined && record.cacheWrite1hTokens > record.cacheWriteTokens) {
+    problems.push({ field: 'cacheWrite1hTokens', message: 'cacheWrite1hTokens is part of cacheWriteTokens and must not exceed it' });
+  }
+  if (record.ttftMs !== undefined && record.latencyMs !== undefined && record.ttftMs > record.latencyMs) {
+    problems.push({ field: 'ttftMs', message: 'ttftMs must not exceed latencyMs' });
+  }
+  return problems;
+}
 
 export type RequestRecordInput = z.input<typeof requestRecordSchema>;
 export type RequestRecordParsed = z.output<typeof requestRecordSchema>;

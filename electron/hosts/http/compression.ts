@@ -1,14 +1,9 @@
 import fastifyCompress from '@fastify/compress';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { fromLoopback } from './peer.js';
 
 /** Answers smaller than this go as they are: compressing them costs more than it saves. */
 const THRESHOLD_BYTES = 1024;
-
-/** The peer is this machine (the server binds loopback unless told otherwise with --bind). */
-function fromLoopback(request: FastifyRequest): boolean {
-  const address = request.socket.remoteAddress ?? '';
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
 
 /**
  * Compresses the dashboard's files and the API's answers (brotli or gzip, as the client accepts).

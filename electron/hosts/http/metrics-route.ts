@@ -1,20 +1,15 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../../../shared/errors.js';
 import type { LedgerService } from '../../app/ledger-service.js';
 import { tokenMatches } from './auth.js';
 import { sendError } from './errors.js';
+import { fromLoopback } from './peer.js';
 
 export interface MetricsRouteOptions {
   service: LedgerService;
   token: string;
   version: string;
   log: (message: string) => void;
-}
-
-/** The peer is this machine (the server binds loopback, but a host may be given another address). */
-function fromLoopback(request: FastifyRequest): boolean {
-  const address = request.socket.remoteAddress ?? '';
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
 /**

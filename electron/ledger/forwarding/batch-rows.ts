@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { CircuitUpdateInput } from '../../../shared/schemas/circuit.js';
 import type { ForwardedRun } from '../../../shared/schemas/forwarding.js';
-import type { RequestRecordInput } from '../../../shared/schemas/request-record.js';
+import { METRICS_KEY_PATTERN, type RequestRecordInput } from '../../../shared/schemas/request-record.js';
 import { tsOfId } from '../store/request-ids.js';
 import { failureClassName } from '../store/request-writer.js';
 
@@ -57,8 +57,6 @@ interface CircuitJoined {
   last_failure_at: number | null;
   label: string | null;
 }
-
-const METRICS_KEY = /^[0-9a-f]{16}$/;
 
 export class BatchRows {
   private readonly requests: Statement<[string], RequestJoined>;
@@ -124,7 +122,7 @@ export class BatchRows {
     if (channelIds.length === 0) return [];
     return this.circuits
       .all(JSON.stringify(channelIds))
-      .filter((row) => row.api_type !== '' && METRICS_KEY.test(row.metrics_key))
+      .filter((row) => row.api_type !== '' && METRICS_KEY_PATTERN.test(row.metrics_key))
       .map((row) => ({
         metricsKey: row.metrics_key,
         apiType: row.api_type,

@@ -1,7 +1,13 @@
 import {
   FAILURE_CLASSES,
+  LOWER_NAME_PATTERN,
+  MAX_DURATION_MS,
   MAX_FUTURE_MS,
   MAX_TOKENS,
+  METRICS_KEY_PATTERN,
+  recordRuleProblems,
+  STATUS_CODE_RANGE,
+  TEXT_LIMITS,
   toRequestRecord,
   type RequestRecord,
   type RequestRecordParsed,
@@ -22,34 +28,32 @@ import { MAX_TIME_MS, MIN_TIME_MS } from '../../../shared/schemas/time.js';
 /** Every field of requestRecordSchema, with the check that proves the schema accepts its value. */
 const FIELDS: Record<string, (value: unknown) => boolean> = {
   ts: (v) => typeof v === 'number' && Number.isInteger(v) && v >= MIN_TIME_MS && v <= MAX_TIME_MS,
-  model: (v) => printable(v, 256, true),
-  apiType: (v) => typeof v === 'string' && LOWER_NAME.test(v),
+  model: (v) => printable(v, TEXT_LIMITS.model, true),
+  apiType: (v) => typeof v === 'string' && LOWER_NAME_PATTERN.test(v),
   inputTokens: tokenCount,
   outputTokens: tokenCount,
   cacheReadTokens: tokenCount,
   cacheWriteTokens: tokenCount,
   cacheWrite1hTokens: tokenCount,
-  provider: (v) => typeof v === 'string' && LOWER_NAME.test(v),
+  provider: (v) => typeof v === 'string' && LOWER_NAME_PATTERN.test(v),
   success: (v) => typeof v === 'boolean',
   failureClass: (v) => typeof v === 'string' && (FAILURE_CLASSES as readonly string[]).includes(v),
-  statusCode: (v) => integerIn(v, 100, 599),
-  latencyMs: (v) => integerIn(v, 0, 86_400_000),
-  ttftMs: (v) => integerIn(v, 0, 86_400_000),
-  channel: (v) => typeof v === 'string' && METRICS_KEY.test(v),
-  source: (v) => typeof v === 'string' && v.length >= 1 && v.length <= 64,
-  requestId: (v) => typeof v === 'string' && v.length >= 1 && v.length <= 128,
-  project: (v) => printable(v, 1024, true),
-  branch: (v) => printable(v, 256, false),
-  sessionId: (v) => printable(v, 128, false),
-  responseId: (v) => printable(v, 256, false),
-  host: (v) => printable(v, 64, true),
+  statusCode: (v) => integerIn(v, STATUS_CODE_RANGE.min, STATUS_CODE_RANGE.max),
+  latencyMs: (v) => integerIn(v, 0, MAX_DURATION_MS),
+  ttftMs: (v) => integerIn(v, 0, MAX_DURATION_MS),
+  channel: (v) => typeof v === 'string' && METRICS_KEY_PATTERN.test(v),
+  source: (v) => typeof v === 'string' && v.length >= 1 && v.length <= TEXT_LIMITS.source,
+  requestId: (v) => typeof v === 'string' && v.length >= 1 && v.length <= TEXT_LIMITS.requestId,
+  project: (v) => printable(v, TEXT_LIMITS.project, true),
+  branch: (v) => printable(v, TEXT_LIMITS.branch, false),
+  sessionId: (v) => printable(v, TEXT_LIMITS.sessionId, false),
+  responseId: (v) => printable(v, TEXT_LIMITS.responseId, false),
+  host: (v) => printable(v, TEXT_LIMITS.host, true),
 };
 
 /** The fields this path knows: the test checks they are exactly the schema's. */
 export const FAST_PATH_FIELDS: readonly string[] = Object.keys(FIELDS);
 
-const LOWER_NAME = /^[a-z0-9][a-z0-9._-]{0,31}$/;
-const METRICS_KEY = /^[0-9a-f]{16}$/;
 /**
  * Printable ASCII only: no control characters and no bidirectional overrides (both outside it), and
  * a text that is not all spaces has a visible character; other text goes through the schema.
@@ -93,10 +97,8 @@ export function fastRequestRecord(item: unknown, now: number): RequestRecord | n
     cacheWriteTokens: (record['cacheWriteTokens'] as number | undefined) ?? 0,
     success: (record['success'] as boolean | undefined) ?? true,
   } as RequestRecordParsed;
-  // The schema's cross-field rules: a record that breaks one gets the schema's words.
-  if (parsed.success && parsed.failureClass !== undefined) return null;
-  if (parsed.cacheWrite1hTokens !== undefined && parsed.cacheWrite1hTokens > parsed.cacheWriteTokens) return null;
-  if (parsed.ttftMs !== undefined && parsed.latencyMs !== undefined && parsed.ttftMs > parsed.latencyMs) return null;
+  // The schema's rules between fields: a record that breaks one gets the schema's words.
+  if (recordRuleProblems(parsed).length > 0) return null;
   if (parsed.ts !== undefined && parsed.ts > now + MAX_FUTURE_MS) return null;
   return toRequestRecord(parsed, now);
 }

@@ -47,6 +47,11 @@ function isLight(call: ReadCall): boolean {
   return call.op === 'requests' || call.op === 'projects';
 }
 
+/** A call put to one worker, in the form it was asked in. */
+function ask(client: ReadWorkerClient, job: Pick<Queued, 'call' | 'now' | 'form'>): Promise<unknown> {
+  return job.form === 'json' ? client.runJson(job.call, job.now) : client.run(job.call, job.now);
+}
+
 /**
  * Calls a worker holds at once: the one it runs and the next, so it starts the next without waiting
  * for the main thread to take an answer and hand out another (under load the event loop can take
@@ -139,7 +144,7 @@ export class ReadWorkerPool implements ReadExecutor {
   }
 
   private send(client: ReadWorkerClient, job: Pick<Queued, 'call' | 'now' | 'form'>): Promise<unknown> {
-    const answer = job.form === 'json' ? client.runJson(job.call, job.now) : client.run(job.call, job.now);
+    const answer = ask(client, job);
     // The worker is free again once its answer (or failure) is in: the next queued call goes there.
     const next = () => this.dispatch();
     answer.then(next, next);
@@ -148,9 +153,7 @@ export class ReadWorkerPool implements ReadExecutor {
 
   private drainTo(pick: () => ReadWorkerClient): void {
     for (const job of this.light.splice(0).concat(this.heavy.splice(0))) {
-      const client = pick();
-      const answer = job.form === 'json' ? client.runJson(job.call, job.now) : client.run(job.call, job.now);
-      answer.then(job.resolve as (value: unknown) => void, job.reject);
+      ask(pick(), job).then(job.resolve as (value: unknown) => void, job.reject);
     }
   }
 

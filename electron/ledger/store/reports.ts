@@ -100,11 +100,13 @@ export class Reports {
     private readonly ctx: StoreContext,
     private readonly usage: UsageQuery,
     private readonly runs: RunStore,
-  ) {}
+  ) {
+    this.anyHost = ctx.db.prepare('SELECT 1 FROM hosts LIMIT 1');
+  }
 
   private readonly versionsOf = (modelId: number) => this.ctx.prices.versions(modelId);
   /** Prepared once: preparing it per summary cost ~0.1 ms, 5 % of a summary of today. */
-  private anyHostStatement: Statement | null = null;
+  private readonly anyHost: Statement;
 
   /**
    * `filter.projectId` narrows it to one project's requests (-1 matches none); runs belong to no
@@ -198,8 +200,7 @@ export class Reports {
 
   /** Whether any machine has forwarded here (one indexed row read). */
   private hasHosts(): boolean {
-    this.anyHostStatement ??= this.ctx.db.prepare('SELECT 1 FROM hosts LIMIT 1');
-    return this.anyHostStatement.get() !== undefined;
+    return this.anyHost.get() !== undefined;
   }
 
   history(request: HistoryRequest): HistoryBucket[] {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CircuitUpdateInput } from '../../../shared/schemas/circuit.js';
 import { CIRCUIT_STATES, type CircuitStateName } from '../../../shared/schemas/circuit.js';
-import { FAILURE_CLASSES, MAX_FUTURE_MS, type FailureClass, type RequestRecordInput } from '../../../shared/schemas/request-record.js';
+import { FAILURE_CLASSES, LOWER_NAME_PATTERN, MAX_FUTURE_MS, METRICS_KEY_PATTERN, type FailureClass, type RequestRecordInput } from '../../../shared/schemas/request-record.js';
 import type { CircuitReporter, ImportPorts } from '../ports.js';
 import { cell, ident, NUMBER_CHARS, requireSmallCells, type SourceDb } from './source.js';
 import { MAX_MODEL_CHARS, modelName, toMs, tokens, type ImportWriter } from './writer.js';
@@ -9,8 +9,6 @@ import { MAX_MODEL_CHARS, modelName, toMs, tokens, type ImportWriter } from './w
 export const CCX_SOURCE = 'ccx';
 /** ccx rows written before it recorded the model (its schema v0). */
 export const CCX_UNKNOWN_MODEL = 'unknown';
-const API_TYPE = /^[a-z0-9][a-z0-9._-]{0,31}$/;
-const METRICS_KEY = /^[0-9a-f]{16}$/;
 /** Longest cells read (see cell()): a key is 16 characters, an api type 32, a URL rarely past 2,000. */
 const MAX_KEY = 1024;
 const MAX_SHORT = 64;
@@ -183,13 +181,13 @@ function latestOutcomes(source: SourceDb): Map<string, { success: number | null;
 /** ccx keys are ModelMeter keys; anything else (a hand-edited file) is hashed into one, stably. */
 function channelKey(value: unknown): string {
   const key = String(value ?? '').trim().toLowerCase();
-  return METRICS_KEY.test(key) ? key : createHash('sha256').update(`ccx|${String(value ?? '')}`).digest('hex').slice(0, 16);
+  return METRICS_KEY_PATTERN.test(key) ? key : createHash('sha256').update(`ccx|${String(value ?? '')}`).digest('hex').slice(0, 16);
 }
 
 function apiTypeOf(value: unknown): string | null {
   // ccx's column default: rows from before it had more than one api type were all Claude messages.
   const text = value === null || value === undefined || value === '' ? 'messages' : String(value).trim().toLowerCase();
-  return API_TYPE.test(text) ? text : null;
+  return LOWER_NAME_PATTERN.test(text) ? text : null;
 }
 
 function failureClass(value: unknown): FailureClass | null {

@@ -4,6 +4,7 @@ import { ApiError } from '../../../shared/errors.js';
 import type { ProxyProtocol } from '../../../shared/schemas/integrations.js';
 import { MAX_TOKENS, type FailureClass, type RequestRecord } from '../../../shared/schemas/request-record.js';
 import type { BufferedWriter } from '../../ledger/ingest/buffered-writer.js';
+import { boundedMemo } from './bounded-memo.js';
 import type { BreakerRegistry, ChannelRef, Lease } from './breakers.js';
 import { classifyStatus, isRetryableStatus, isSuccessStatus } from './classify.js';
 import { responseRawHeaders, setCredential } from './headers.js';
@@ -376,18 +377,8 @@ function passThrough(
   });
 }
 
-const sources = new Map<string, string>();
-
 /** `proxy:<route>`, made once per route rather than once per record (records wait in memory until committed). */
-function sourceOf(routeName: string): string {
-  let source = sources.get(routeName);
-  if (source === undefined) {
-    if (sources.size > 1_000) sources.clear();
-    source = `proxy:${routeName}`.slice(0, 64);
-    sources.set(routeName, source);
-  }
-  return source;
-}
+const sourceOf = boundedMemo(1_000, (routeName: string): string => `proxy:${routeName}`.slice(0, 64));
 
 /** finishAttempt from a stream's event handler: a mistake there is logged, never thrown into the socket's events. */
 function recordAttempt(exchange: Exchange, attempt: Attempt, context: ExchangeContext, outcome: Parameters<typeof finishAttempt>[3]): void {

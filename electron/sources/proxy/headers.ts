@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { ProxyProtocol } from '../../../shared/schemas/integrations.js';
+import { boundedMemo } from './bounded-memo.js';
 
 /**
  * Headers that describe one connection, not the message (RFC 9110 section 7.6.1): they never cross
@@ -11,20 +12,12 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'pro
 /** Credential headers a client may present; all of them are replaced when the app holds the key. */
 const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'x-goog-api-key'] as const;
 
-/** Parsed Connection header values: nearly every request and answer says `keep-alive`, parsed once. */
-const connectionValues = new Map<string, ReadonlySet<string>>();
+/** A Connection header's tokens: nearly every request and answer says `keep-alive`, parsed once. */
+const parseConnection = boundedMemo(64, (value: string): ReadonlySet<string> => new Set(value.split(',').map((token) => token.trim().toLowerCase()).filter(Boolean)));
 
 function connectionTokens(headers: IncomingHttpHeaders): ReadonlySet<string> | null {
   const value = headers.connection;
-  if (!value) return null;
-  let tokens = connectionValues.get(value);
-  if (tokens === undefined) {
-    tokens = new Set(value.split(',').map((token) => token.trim().toLowerCase()).filter(Boolean));
-    // Values come from clients and upstreams: bounded, so odd ones cannot grow it without end.
-    if (connectionValues.size >= 64) connectionValues.clear();
-    connectionValues.set(value, tokens);
-  }
-  return tokens;
+  return value ? parseConnection(value) : null;
 }
 
 /** A copy of the headers without hop-by-hop ones (including those the Connection header names). */
@@ -45,21 +38,15 @@ function isLoopbackHostname(host: string): boolean {
   return name === '127.0.0.1' || name === 'localhost' || name === '[::1]';
 }
 
-/** isLoopbackHost's answers by Host header value. */
-const loopbackHosts = new Map<string, boolean>();
+/** Clients send the same Host header request after request: the answer is kept per value. */
+const namesLoopback = boundedMemo(64, (host: string): boolean => {
+  const match = /^(\[[^\]]*\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(host.trim());
+  return match !== null && isLoopbackHostname(match[1]!);
+});
 
 /** `127.0.0.1:7423`, `localhost`, `[::1]:80` ... : a Host header naming this machine's loopback. */
 export function isLoopbackHost(host: string | undefined): boolean {
-  if (!host) return false;
-  // Clients send the same Host header request after request: the answer is kept per value.
-  let loopback = loopbackHosts.get(host);
-  if (loopback === undefined) {
-    const match = /^(\[[^\]]*\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(host.trim());
-    loopback = match !== null && isLoopbackHostname(match[1]!);
-    if (loopbackHosts.size >= 64) loopbackHosts.clear();
-    loopbackHosts.set(host, loopback);
-  }
-  return loopback;
+  return host ? namesLoopback(host) : false;
 }
 
 /** An Origin header of a page served from loopback (any port); "null" and remote origins are not. */

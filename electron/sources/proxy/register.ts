@@ -3,6 +3,7 @@ import { ApiError, type ErrorCode } from '../../../shared/errors.js';
 import { maskKey, metricsKey } from '../../ledger/channels/metrics-key.js';
 import type { RuntimeRoute } from '../integrations/integration-config.js';
 import type { ProxyPorts } from '../ports.js';
+import { boundedMemo } from './bounded-memo.js';
 import { BreakerRegistry } from './breakers.js';
 import { runExchange, type Exchange, type ExchangeContext, type Target } from './exchange.js';
 import { clientCredential, endToEndHeaders, isLoopbackHost, isLoopbackOrigin, sameSecret, stripCredentials, withoutQueryKey } from './headers.js';
@@ -113,17 +114,6 @@ export function registerProxy(app: FastifyInstance, options: ProxyOptions): void
     log,
     live: new Set(),
   };
-  const keys = new Map<string, string>();
-  const channelKey = (baseUrl: string, key: string): string => {
-    const cacheKey = `${baseUrl}|${key}`;
-    let found = keys.get(cacheKey);
-    if (found === undefined) {
-      if (keys.size > 10_000) keys.clear();
-      found = metricsKey(baseUrl, key);
-      keys.set(cacheKey, found);
-    }
-    return found;
-  };
 
   // Open streams are cut when the server closes, or close() would wait for them to end.
   app.addHook('preClose', async () => {
@@ -140,28 +130,24 @@ export function registerProxy(app: FastifyInstance, options: ProxyOptions): void
    * built once per route and key, not per request. Routes are new objects after every change of the
    * configuration (IntegrationConfig.route), so an edited route starts afresh.
    */
-  const targetsByRoute = new WeakMap<RuntimeRoute, Map<string, Target[]>>();
+  const targetsByRoute = new WeakMap<RuntimeRoute, (clientKey: string) => Target[]>();
   const targetsFor = (route: RuntimeRoute, clientKey: string): Target[] => {
-    let byKey = targetsByRoute.get(route);
-    if (byKey === undefined) {
-      byKey = new Map();
-      targetsByRoute.set(route, byKey);
+    let forKey = targetsByRoute.get(route);
+    if (forKey === undefined) {
+      // Clients with keys of their own each add an entry: bounded, as keys come from outside.
+      forKey = boundedMemo(1_000, (key: string): Target[] =>
+        route.channels.map((channel) => {
+          const apiKey = channel.apiKey ?? key;
+          return {
+            ref: { metricsKey: metricsKey(channel.baseUrl, apiKey), apiType: route.protocol, baseUrl: channel.baseUrl, keyMask: apiKey ? maskKey(apiKey) : null, label: channel.label },
+            base: parseBase(channel.baseUrl),
+            apiKey: channel.apiKey,
+          };
+        }),
+      );
+      targetsByRoute.set(route, forKey);
     }
-    let targets = byKey.get(clientKey);
-    if (targets === undefined) {
-      targets = route.channels.map((channel) => {
-        const key = channel.apiKey ?? clientKey;
-        return {
-          ref: { metricsKey: channelKey(channel.baseUrl, key), apiType: route.protocol, baseUrl: channel.baseUrl, keyMask: key ? maskKey(key) : null, label: channel.label },
-          base: parseBase(channel.baseUrl),
-          apiKey: channel.apiKey,
-        };
-      });
-      // Clients with keys of their own each add an entry: bounded like the metrics keys above.
-      if (byKey.size > 1_000) byKey.clear();
-      byKey.set(clientKey, targets);
-    }
-    return targets;
+    return forKey(clientKey);
   };
 
   /**
