@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { toJsonAnswer } from './json-answers.js';
+import { jsonBytes, toJsonAnswer } from './json-answers.js';
 import { encodeError, type MainMessage, type ReadWorkerData, type WorkerMessage } from './protocol.js';
 import { ReadReplica } from './read-replica.js';
 
@@ -14,7 +14,6 @@ if (!port) throw new Error('read-worker.js runs as a worker thread');
 const { file, nativeBinding } = workerData as ReadWorkerData;
 const replica = ReadReplica.open(file, nativeBinding ? { nativeBinding } : {});
 const send = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
-const encoder = new TextEncoder();
 
 port.on('message', (message: MainMessage) => {
   if (message === 'close') {
@@ -31,9 +30,9 @@ port.on('message', (message: MainMessage) => {
       // The main thread appends the conversion and savings to a summary's text: it stays a string.
       send({ type: 'reply', id: message.id, ok: true, value: toJsonAnswer(message.call, value) });
     } else {
-      // Its own fresh buffer (TextEncoder never pools): transferred, the main thread gets it uncopied.
-      const jsonBytes = encoder.encode(toJsonAnswer(message.call, value).json);
-      send({ type: 'reply', id: message.id, ok: true, value: { jsonBytes } }, [jsonBytes.buffer as ArrayBuffer]);
+      // A buffer of its own (never pooled): transferred, the main thread gets it uncopied.
+      const bytes = jsonBytes(value);
+      send({ type: 'reply', id: message.id, ok: true, value: { jsonBytes: bytes } }, [bytes.buffer as ArrayBuffer]);
     }
   } catch (error) {
     send({ type: 'reply', id: message.id, ok: false, error: encodeError(error) });

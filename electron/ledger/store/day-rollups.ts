@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { DayCalendar } from '../time/day-calendar.js';
 import { HOUR_MS } from '../time/ranges.js';
+import { RollupVersions } from './rollup-versions.js';
 import { DIMENSIONS, KEY_COLUMNS, SUM_COLUMNS, SUM_COUNT } from './rollups.js';
 
 const META_KEY = 'day_rollup_calendar';
@@ -28,6 +29,7 @@ export function alignDayRollups(db: Database, calendar: DayCalendar, rawFrom: nu
       rebuildDays(db, calendar, rawFrom, { hours: dim.tables.rollup_hour, days: dim.tables.rollup_day, keys: dim.keyColumns, raw });
       rebuildDays(db, calendar, rawFrom, { hours: dim.totals.rollup_hour, days: dim.totals.rollup_day, keys: dim.totalKeyColumns, raw });
     }
+    new RollupVersions(db).touchAll();
   }
   db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(META_KEY, calendar.id);
   return hasDays;

@@ -83,6 +83,7 @@ export class Maintenance {
     db.prepare<[number]>(`DELETE FROM requests WHERE model_id = ?`).run(modelId);
     subtractFromDimensionTotals(db, 'model_id = ?', [modelId]);
     for (const table of ALL_FULL_KEY_TABLES) db.prepare<[number]>(`DELETE FROM ${table} WHERE model_id = ?`).run(modelId);
+    this.ctx.rollups.versions.touchAll();
     const runs = db.prepare<[number]>(`DELETE FROM runs WHERE model_id = ?`).run(modelId).changes;
     const priceVersions = db.prepare<[number]>(`DELETE FROM price_versions WHERE model_id = ?`).run(modelId).changes;
     db.prepare<[number]>(`DELETE FROM models WHERE id = ?`).run(modelId);
@@ -105,6 +106,7 @@ export class Maintenance {
     for (const table of ALL_FULL_KEY_TABLES) {
       db.prepare<number[]>(`DELETE FROM ${table} WHERE channel_id IN (${list})`).run(...channelIds);
     }
+    this.ctx.rollups.versions.touchAll();
     const { circuits, events } = this.circuits.deleteFor(channelIds);
     db.prepare<number[]>(`DELETE FROM channels WHERE id IN (${list})`).run(...channelIds);
     return { requests, circuits, circuitEvents: events };

@@ -306,6 +306,22 @@ export const MIGRATIONS: readonly Migration[] = [
       createDimensionRollups(db, 'host');
     },
   },
+  {
+    version: 9,
+    name: 'hour and day rollup versions',
+    up(db) {
+      // A number per hour and per day bucket that grows whenever any rollup row of that bucket changes
+      // (in the same transaction): readers keep the rows they summed and reuse them while the number
+      // holds (electron/ledger/store/bucket-cache.ts). Rows are never deleted, so a number is never
+      // reused. Every set's buckets are in the plain rollups (every request is), so those number all.
+      db.exec(`
+        CREATE TABLE rollup_hour_versions (bucket INTEGER PRIMARY KEY, version INTEGER NOT NULL) STRICT;
+        CREATE TABLE rollup_day_versions (bucket INTEGER PRIMARY KEY, version INTEGER NOT NULL) STRICT;
+        INSERT INTO rollup_hour_versions (bucket, version) SELECT DISTINCT bucket, 1 FROM rollup_hour;
+        INSERT INTO rollup_day_versions (bucket, version) SELECT DISTINCT bucket, 1 FROM rollup_day;
+      `);
+    },
+  },
 ];
 
 /**

@@ -4,7 +4,7 @@ import { requestCostNanos, versionAt } from '../pricing/rules.js';
 import { CatalogueCosts } from './catalogue-costs.js';
 import type { StoreContext } from './context.js';
 import { tsOfId } from './request-ids.js';
-import { requestSums, RollupDelta, zeroSums, type RollupKey } from './rollups.js';
+import { requestSums, RollupDelta, zeroSums } from './rollups.js';
 import { ResponseIds } from './response-ids.js';
 
 export interface WriteResult {
@@ -59,8 +59,6 @@ export class RequestWriter {
     const result: WriteResult = { accepted: 0, duplicates: 0, models: new Set() };
     const outcomes = new Map<number, { success: number | null; failure: number | null }>();
     const sums = zeroSums();
-    // Filled per record: RollupDelta copies what it keeps, so one object serves the whole batch.
-    const key: RollupKey = { modelId: 0, channelId: 0, apiTypeId: 0, currencyId: 0, projectId: 0, hostId: 0 };
     const projectsSeen = new Map<number, { first: number; last: number }>();
     const hostsSeen = new Map<number, { first: number; last: number }>();
     const noteSeen = (spans: Map<number, { first: number; last: number }>, id: number, ts: number): void => {
@@ -136,13 +134,7 @@ export class RequestWriter {
       result.accepted++;
       result.models.add(record.model);
 
-      key.modelId = modelId;
-      key.channelId = channelId;
-      key.apiTypeId = apiTypeId;
-      key.currencyId = currencyId;
-      key.projectId = projectId;
-      key.hostId = hostId;
-      delta.add(ts, key, requestSums(sums, record, cost));
+      delta.addRequest(ts, modelId, channelId, apiTypeId, currencyId, projectId, hostId, requestSums(sums, record, cost));
       if (projectId !== 0) projectSeen(projectId, ts);
       if (hostId !== 0) noteSeen(hostsSeen, hostId, ts);
 

@@ -2,6 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { TokenTotals } from '../../../shared/types.js';
 import type { DayCalendar } from '../time/day-calendar.js';
 import { HOUR_MS, MINUTE_MS } from '../time/ranges.js';
+import { RollupVersions, type VersionedGrain } from './rollup-versions.js';
 
 /**
  * The three grains of pre-summed usage, coarsest first. Day buckets start where the store's
@@ -119,22 +120,26 @@ export const DIMENSIONS: readonly Dimension[] = [PROJECTS, HOSTS];
 /** Every rollup table: the plain ones and each dimension's full-key ones (totals apart). */
 export const ALL_FULL_KEY_TABLES: readonly string[] = ROLLUP_LEVELS.flatMap(({ table }) => [table, ...DIMENSIONS.map((d) => d.tables[table])]);
 
-/** The key's ids in KEY_COLUMNS order (or with `dimensionId` first). */
-export function keyValues(key: Pick<RollupKey, 'modelId' | 'channelId' | 'apiTypeId' | 'currencyId'>, dimensionId?: number): number[] {
-  const plain = [key.modelId, key.channelId, key.apiTypeId, key.currencyId];
-  return dimensionId === undefined ? plain : [dimensionId, ...plain];
+/**
+ * The ids other than the dimension as one Map key. Small ids (always, in practice: 12 + 10 + 4 + 4 bits)
+ * pack into a non-negative integer under 2^30, a Smi in V8, so the ingest path neither allocates a
+ * HeapNumber nor hashes a double per request; larger ones into a negative exact number (20 + 16 + 8 + 8
+ * bits, minus one), else a string. The forms never collide (non-negative, negative, string), and
+ * each is exact within its bounds. The dimension value is a map level of its own (see RollupDelta).
+ */
+export function packKey(modelId: number, channelId: number, apiTypeId: number, currencyId: number): number | string {
+  if (modelId < 4096 && channelId < 1024 && apiTypeId < 16 && currencyId < 16) {
+    return (((modelId << 10) | channelId) << 8) | (apiTypeId << 4) | currencyId;
+  }
+  if (modelId < 1 << 20 && channelId < 1 << 16 && apiTypeId < 256 && currencyId < 256) {
+    return -(((modelId * 65_536 + channelId) * 256 + apiTypeId) * 256 + currencyId) - 1;
+  }
+  return `${modelId}|${channelId}|${apiTypeId}|${currencyId}`;
 }
 
-/**
- * The ids other than the dimension in one exact number (20 + 16 + 8 + 8 bits) when they are small
- * (always, in practice), else a string: the ingest path stays free of string building. The dimension
- * value is a map level of its own (see RollupDelta).
- */
-function packKey(key: Pick<RollupKey, 'modelId' | 'channelId' | 'apiTypeId' | 'currencyId'>): number | string {
-  if (key.modelId < 1 << 20 && key.channelId < 1 << 16 && key.apiTypeId < 256 && key.currencyId < 256) {
-    return ((key.modelId * 65_536 + key.channelId) * 256 + key.apiTypeId) * 256 + key.currencyId;
-  }
-  return `${key.modelId}|${key.channelId}|${key.apiTypeId}|${key.currencyId}`;
+/** A minute-aligned bucket start as a Map key: its minute number, a Smi (below 2^30 until the year 4011). */
+function minuteKey(bucket: number): number {
+  return Math.floor(bucket / MINUTE_MS);
 }
 
 export interface RollupKey {
@@ -163,121 +168,285 @@ export interface Entry {
 /** Which set of rollups a change goes to: all of them (a request), or one (a row of that set, re-priced or moved). */
 export type RollupSet = 'all' | 'plain' | DimensionName;
 
-type KeyedEntries = Map<number | string, Entry>;
+/** Ids kept per entry in EntryPool.ids: model, channel, api type, currency, dimension value. */
+const ID_COUNT = 5;
+
+/**
+ * Entries of one set at one grain, held column-wise in typed arrays. A delta gains an entry for most
+ * requests ingested (a new minute and key); as objects with arrays of sums they were several
+ * allocations each, kept alive until the batch commits and so copied by every young-generation GC.
+ */
+export class EntryPool {
+  size = 0;
+  /** Bucket start per entry. */
+  buckets = new Float64Array(64);
+  /** ID_COUNT ids per entry. */
+  ids = new Float64Array(64 * ID_COUNT);
+  /** SUM_COUNT sums per entry, in SUM_COLUMNS order (exact: every sum stays below 2^53, as in any number). */
+  sums = new Float64Array(64 * SUM_COUNT);
+
+  /** A new entry with zero sums; its index. */
+  push(bucket: number, modelId: number, channelId: number, apiTypeId: number, currencyId: number, dimensionId: number): number {
+    if (this.size === this.buckets.length) this.grow();
+    const slot = this.size++;
+    this.buckets[slot] = bucket;
+    const ids = this.ids;
+    const at = slot * ID_COUNT;
+    ids[at] = modelId;
+    ids[at + 1] = channelId;
+    ids[at + 2] = apiTypeId;
+    ids[at + 3] = currencyId;
+    ids[at + 4] = dimensionId;
+    const sums = this.sums;
+    const from = slot * SUM_COUNT;
+    for (let i = 0; i < SUM_COUNT; i++) sums[from + i] = 0;
+    return slot;
+  }
+
+  /** `sums` (SUM_COLUMNS order) times `sign` added to entry `slot`. */
+  add(slot: number, sums: ArrayLike<number>, sign: number, offset = 0): void {
+    const target = this.sums;
+    const at = slot * SUM_COUNT;
+    if (sign === 1) for (let i = 0; i < SUM_COUNT; i++) target[at + i]! += sums[offset + i]!;
+    else for (let i = 0; i < SUM_COUNT; i++) target[at + i]! -= sums[offset + i]!;
+  }
+
+  id(slot: number, field: number): number {
+    return this.ids[slot * ID_COUNT + field]!;
+  }
+
+  entry(slot: number): Entry {
+    const at = slot * ID_COUNT;
+    const ids = this.ids;
+    const from = slot * SUM_COUNT;
+    return {
+      minute: this.buckets[slot]!,
+      modelId: ids[at]!,
+      channelId: ids[at + 1]!,
+      apiTypeId: ids[at + 2]!,
+      currencyId: ids[at + 3]!,
+      dimensionId: ids[at + 4]!,
+      sums: Array.from(this.sums.subarray(from, from + SUM_COUNT)),
+    };
+  }
+
+  clear(): void {
+    this.size = 0;
+  }
+
+  private grow(): void {
+    const capacity = this.buckets.length * 2;
+    const buckets = new Float64Array(capacity);
+    buckets.set(this.buckets);
+    const ids = new Float64Array(capacity * ID_COUNT);
+    ids.set(this.ids);
+    const sums = new Float64Array(capacity * SUM_COUNT);
+    sums.set(this.sums);
+    this.buckets = buckets;
+    this.ids = ids;
+    this.sums = sums;
+  }
+}
+
+const F_MODEL = 0;
+const F_CHANNEL = 1;
+const F_API_TYPE = 2;
+const F_CURRENCY = 3;
+const F_DIMENSION = 4;
+
+/** Entry indexes in a pool per packed key (see packKey). */
+type KeyedSlots = Map<number | string, number>;
+/** Per minute number (see minuteKey), then per packed key. */
+type MinuteSlots = Map<number, KeyedSlots>;
+/** Per minute number, then per dimension value, then per packed key. */
+type DimensionSlots = Map<number, Map<number, KeyedSlots>>;
+
+// RollupDelta reads the dimension values by field (a string-indexed read per request would be
+// megamorphic): a dimension added to DIMENSIONS must be added there too.
+if (DIMENSIONS.length !== 2 || DIMENSIONS[0] !== PROJECTS || DIMENSIONS[1] !== HOSTS) throw new Error('RollupDelta knows projects and hosts only');
 
 /**
  * Signed changes to the rollups, gathered in memory per minute and key while a transaction writes raw
  * rows, then written once per key and grain. Adding a request adds its sums; removing or re-pricing
  * one adds the negation, so every write path keeps the rollups equal to the raw rows.
+ *
+ * This runs for every request ingested, so its map keys are small integers (minute numbers, dimension
+ * ids, packed keys: Smis, no HeapNumber per request), its entries live in typed arrays (EntryPool),
+ * and the last minute's map of each set is kept at hand, since a batch arrives mostly in time order.
  */
 export class RollupDelta {
-  // Per minute (then per dimension value), then per key: a number packing the four ids when they are
-  // small (always, in practice), which is cheaper on the ingest path than building a string per request.
-  private readonly plain = new Map<number, KeyedEntries>();
-  private readonly byDimension = DIMENSIONS.map(() => new Map<number, Map<number, KeyedEntries>>());
-  private count = 0;
+  private readonly plain = new EntryPool();
+  private readonly projects = new EntryPool();
+  private readonly hosts = new EntryPool();
+  private readonly plainSlots: MinuteSlots = new Map();
+  private readonly projectSlots: DimensionSlots = new Map();
+  private readonly hostSlots: DimensionSlots = new Map();
+  private lastMinute = -1;
+  private plainInMinute: KeyedSlots | undefined;
+  private projectsInMinute: Map<number, KeyedSlots> | undefined;
+  private hostsInMinute: Map<number, KeyedSlots> | undefined;
 
   get size(): number {
-    return this.count;
+    return this.plain.size + this.projects.size + this.hosts.size;
   }
 
   /** A request's project and host (if any) also count in their sets, unless `into` names one set. */
   add(ts: number, key: RollupKey, sums: readonly number[], sign: 1 | -1 = 1, into: RollupSet = 'all'): void {
-    const minute = ts - (ts % MINUTE_MS);
-    const packed = packKey(key);
-    if (into === 'all' || into === 'plain') {
-      let inMinute = this.plain.get(minute);
-      if (!inMinute) this.plain.set(minute, (inMinute = new Map()));
-      this.addTo(inMinute, packed, minute, key, 0, sums, sign);
+    const all = into === 'all';
+    this.addSplit(
+      ts,
+      key.modelId,
+      key.channelId,
+      key.apiTypeId,
+      key.currencyId,
+      all || into === 'plain',
+      all || into === 'project' ? key.projectId : 0,
+      all || into === 'host' ? key.hostId : 0,
+      sums,
+      sign,
+    );
+  }
+
+  /** One request into every set (the ingest path's add, with the key's fields passed one by one). */
+  addRequest(ts: number, modelId: number, channelId: number, apiTypeId: number, currencyId: number, projectId: number, hostId: number, sums: readonly number[]): void {
+    this.addSplit(ts, modelId, channelId, apiTypeId, currencyId, true, projectId, hostId, sums, 1);
+  }
+
+  private addSplit(
+    ts: number,
+    modelId: number,
+    channelId: number,
+    apiTypeId: number,
+    currencyId: number,
+    plain: boolean,
+    projectId: number,
+    hostId: number,
+    sums: readonly number[],
+    sign: number,
+  ): void {
+    const minuteNumber = Math.floor(ts / MINUTE_MS);
+    if (minuteNumber !== this.lastMinute) {
+      this.lastMinute = minuteNumber;
+      this.plainInMinute = undefined;
+      this.projectsInMinute = undefined;
+      this.hostsInMinute = undefined;
     }
-    if (into === 'plain') return;
-    for (let d = 0; d < DIMENSIONS.length; d++) {
-      const dim = DIMENSIONS[d]!;
-      const value = key[dim.keyField];
-      if (value === 0 || (into !== 'all' && into !== dim.name)) continue;
-      const sets = this.byDimension[d]!;
-      let inMinute = sets.get(minute);
-      if (!inMinute) sets.set(minute, (inMinute = new Map()));
-      let inValue = inMinute.get(value);
-      if (!inValue) inMinute.set(value, (inValue = new Map()));
-      this.addTo(inValue, packed, minute, key, value, sums, sign);
+    // The minute's start (a double) is built only with a new entry: passed on per request, it would
+    // be boxed into a fresh HeapNumber at every call.
+    const packed = packKey(modelId, channelId, apiTypeId, currencyId);
+    if (plain) {
+      let inMinute = this.plainInMinute;
+      if (inMinute === undefined) {
+        inMinute = this.plainSlots.get(minuteNumber);
+        if (inMinute === undefined) this.plainSlots.set(minuteNumber, (inMinute = new Map()));
+        this.plainInMinute = inMinute;
+      }
+      addTo(this.plain, inMinute, packed, minuteNumber, modelId, channelId, apiTypeId, currencyId, 0, sums, sign);
+    }
+    if (projectId !== 0) {
+      let inMinute = this.projectsInMinute;
+      if (inMinute === undefined) this.projectsInMinute = inMinute = inMinuteOf(this.projectSlots, minuteNumber);
+      addTo(this.projects, inValueOf(inMinute, projectId), packed, minuteNumber, modelId, channelId, apiTypeId, currencyId, projectId, sums, sign);
+    }
+    if (hostId !== 0) {
+      let inMinute = this.hostsInMinute;
+      if (inMinute === undefined) this.hostsInMinute = inMinute = inMinuteOf(this.hostSlots, minuteNumber);
+      addTo(this.hosts, inValueOf(inMinute, hostId), packed, minuteNumber, modelId, channelId, apiTypeId, currencyId, hostId, sums, sign);
     }
   }
 
-  private addTo(entries: KeyedEntries, packed: number | string, minute: number, key: RollupKey, dimensionId: number, sums: readonly number[], sign: number): void {
-    let entry = entries.get(packed);
-    if (!entry) {
-      entry = {
-        minute,
-        modelId: key.modelId,
-        channelId: key.channelId,
-        apiTypeId: key.apiTypeId,
-        currencyId: key.currencyId,
-        dimensionId,
-        sums: zeroSums(),
-      };
-      entries.set(packed, entry);
-      this.count++;
-    }
-    const target = entry.sums;
-    if (sign === 1) for (let i = 0; i < SUM_COUNT; i++) target[i]! += sums[i]!;
-    else for (let i = 0; i < SUM_COUNT; i++) target[i]! -= sums[i]!;
+  /** The minute entries of the plain set or of one dimension's, as they are kept (read by RollupWriter). */
+  pool(set: 'plain' | DimensionName): EntryPool {
+    return set === 'plain' ? this.plain : set === 'project' ? this.projects : this.hosts;
   }
 
-  /** Minute entries of the plain set or of one dimension's. */
+  /** Minute entries of the plain set or of one dimension's, as objects. */
   entries(set: 'plain' | DimensionName = 'plain'): Entry[] {
-    const all: Entry[] = [];
-    if (set === 'plain') {
-      for (const inMinute of this.plain.values()) for (const entry of inMinute.values()) all.push(entry);
-      return all;
-    }
-    const sets = this.byDimension[DIMENSIONS.findIndex((d) => d.name === set)]!;
-    for (const inMinute of sets.values()) for (const inValue of inMinute.values()) for (const entry of inValue.values()) all.push(entry);
-    return all;
+    const pool = this.pool(set);
+    return Array.from({ length: pool.size }, (_, slot) => pool.entry(slot));
   }
 
   clear(): void {
     this.plain.clear();
-    for (const sets of this.byDimension) sets.clear();
-    this.count = 0;
+    this.projects.clear();
+    this.hosts.clear();
+    this.plainSlots.clear();
+    this.projectSlots.clear();
+    this.hostSlots.clear();
+    this.lastMinute = -1;
+    this.plainInMinute = undefined;
+    this.projectsInMinute = undefined;
+    this.hostsInMinute = undefined;
   }
 }
 
-/**
- * Entries summed to a coarser grain (`bucketOf` maps an entry's bucket start to the coarser one);
- * `totals` sums them per dimension value and currency only (model, channel and api type left 0).
- * Nested maps on numbers, no key strings: this runs for every grain of every write.
- */
-export function regrain(entries: readonly Entry[], bucketOf: (start: number) => number, totals = false): Entry[] {
-  const out: Entry[] = [];
-  const byBucket = new Map<number, Map<number, Map<number | string, Entry>>>();
-  for (const entry of entries) {
-    const bucket = bucketOf(entry.minute);
-    let inBucket = byBucket.get(bucket);
-    if (!inBucket) byBucket.set(bucket, (inBucket = new Map()));
-    let inValue = inBucket.get(entry.dimensionId);
-    if (!inValue) inBucket.set(entry.dimensionId, (inValue = new Map()));
-    const key = totals ? entry.currencyId : packKey(entry);
-    const existing = inValue.get(key);
-    if (existing) {
-      for (let i = 0; i < SUM_COUNT; i++) existing.sums[i]! += entry.sums[i]!;
-      continue;
-    }
-    // Written out in Entry's field order (not a spread): every entry keeps one shape, which the hot
-    // loops over entries rely on.
-    const coarse: Entry = {
-      minute: bucket,
-      modelId: totals ? 0 : entry.modelId,
-      channelId: totals ? 0 : entry.channelId,
-      apiTypeId: totals ? 0 : entry.apiTypeId,
-      currencyId: entry.currencyId,
-      dimensionId: entry.dimensionId,
-      sums: entry.sums.slice(),
-    };
-    inValue.set(key, coarse);
-    out.push(coarse);
+function addTo(
+  pool: EntryPool,
+  slots: KeyedSlots,
+  packed: number | string,
+  minuteNumber: number,
+  modelId: number,
+  channelId: number,
+  apiTypeId: number,
+  currencyId: number,
+  dimensionId: number,
+  sums: readonly number[],
+  sign: number,
+): void {
+  let slot = slots.get(packed);
+  if (slot === undefined) {
+    slot = pool.push(minuteNumber * MINUTE_MS, modelId, channelId, apiTypeId, currencyId, dimensionId);
+    slots.set(packed, slot);
   }
-  return out;
+  pool.add(slot, sums, sign);
+}
+
+function inMinuteOf(sets: DimensionSlots, minuteNumber: number): Map<number, KeyedSlots> {
+  let inMinute = sets.get(minuteNumber);
+  if (inMinute === undefined) sets.set(minuteNumber, (inMinute = new Map()));
+  return inMinute;
+}
+
+function inValueOf(inMinute: Map<number, KeyedSlots>, value: number): KeyedSlots {
+  let inValue = inMinute.get(value);
+  if (inValue === undefined) inMinute.set(value, (inValue = new Map()));
+  return inValue;
+}
+
+/**
+ * `from`'s entries summed to a coarser grain into `into` (cleared first; `bucketOf` maps an entry's
+ * bucket start to the coarser one); `totals` sums them per dimension value and currency only (model,
+ * channel and api type left 0). Nested maps on small integers (minute numbers, ids, packed keys), no
+ * key strings: this runs for every grain of every write.
+ */
+export function regrain(from: EntryPool, bucketOf: (start: number) => number, totals: boolean, into: EntryPool): EntryPool {
+  into.clear();
+  const byBucket = new Map<number, Map<number, KeyedSlots>>();
+  let lastBucket = -1;
+  let inBucket: Map<number, KeyedSlots> | undefined;
+  for (let slot = 0; slot < from.size; slot++) {
+    const bucket = bucketOf(from.buckets[slot]!);
+    if (bucket !== lastBucket || inBucket === undefined) {
+      lastBucket = bucket;
+      const number = minuteKey(bucket);
+      inBucket = byBucket.get(number);
+      if (inBucket === undefined) byBucket.set(number, (inBucket = new Map()));
+    }
+    const dimensionId = from.id(slot, F_DIMENSION);
+    const currencyId = from.id(slot, F_CURRENCY);
+    const inValue = inValueOf(inBucket, dimensionId);
+    const modelId = totals ? 0 : from.id(slot, F_MODEL);
+    const channelId = totals ? 0 : from.id(slot, F_CHANNEL);
+    const apiTypeId = totals ? 0 : from.id(slot, F_API_TYPE);
+    const key = totals ? currencyId : packKey(modelId, channelId, apiTypeId, currencyId);
+    let coarse = inValue.get(key);
+    if (coarse === undefined) {
+      coarse = into.push(bucket, modelId, channelId, apiTypeId, currencyId, dimensionId);
+      inValue.set(key, coarse);
+    }
+    into.add(coarse, from.sums, 1, slot * SUM_COUNT);
+  }
+  return into;
 }
 
 const PLAIN_TABLES: Record<RollupTable, string> = { rollup_minute: 'rollup_minute', rollup_hour: 'rollup_hour', rollup_day: 'rollup_day' };
@@ -291,16 +460,35 @@ const UPSERT_TARGETS: readonly { table: string; keys: readonly string[] }[] = [
   ]),
 ];
 
+/** Which columns key a table's rows after the bucket: KEY_COLUMNS, the dimension then KEY_COLUMNS, or the dimension and currency. */
+type KeyShape = 'plain' | 'dimension' | 'total';
+
 /** Writes deltas into every set of rollup tables; rows whose request count drops to zero are removed. */
 export class RollupWriter {
   private readonly upserts = new Map<string, Statement<unknown[]>>();
   private readonly prunes = new Map<string, Statement<unknown[]>>();
   private readonly bucketOf: Record<RollupTable, (minute: number) => number>;
-  /** The parameters of one upsert, filled in place per row (better-sqlite3 binds an array's elements in order). */
-  private readonly params: number[] = [];
+  /**
+   * The parameters of one upsert per key shape, filled in place per row and spread into run() (which
+   * binds arguments faster than an array's elements): no array is built per row.
+   */
+  private readonly params: Record<KeyShape, number[]> = {
+    plain: new Array<number>(1 + KEY_COLUMNS.length + SUM_COUNT).fill(0),
+    dimension: new Array<number>(2 + KEY_COLUMNS.length + SUM_COUNT).fill(0),
+    total: new Array<number>(3 + SUM_COUNT).fill(0),
+  };
+  /** The coarser grains of the set being written, reused from write to write. */
+  private readonly hours = new EntryPool();
+  private readonly days = new EntryPool();
+  private readonly totals = new EntryPool();
+
+  /** The bucket versions readers check their kept rows against (bucket-cache.ts). */
+  readonly versions: RollupVersions;
+  private readonly touched: Record<VersionedGrain, Set<number>> = { rollup_hour: new Set(), rollup_day: new Set() };
 
   constructor(db: Database, calendar: DayCalendar) {
     this.bucketOf = bucketFunctions(calendar);
+    this.versions = new RollupVersions(db);
     const assignments = SUM_COLUMNS.map((column) => `${column} = ${column} + excluded.${column}`).join(', ');
     for (const { table, keys } of UPSERT_TARGETS) {
       this.upserts.set(
@@ -318,41 +506,58 @@ export class RollupWriter {
   /** Minute rows older than `minuteFrom` are not kept (see Coverage), so none are written. */
   apply(delta: RollupDelta, minuteFrom: number): void {
     if (delta.size === 0) return;
-    this.applySet(PLAIN_TABLES, delta.entries('plain'), (entry) => keyValues(entry), minuteFrom);
+    this.applySet(PLAIN_TABLES, delta.pool('plain'), 'plain', minuteFrom);
+    const same = (start: number) => start;
     for (const dim of DIMENSIONS) {
-      const written = this.applySet(dim.tables, delta.entries(dim.name), (entry) => keyValues(entry, entry.dimensionId), minuteFrom);
-      if (!written) continue;
-      const totalKey = (entry: Entry) => [entry.dimensionId, entry.currencyId];
-      this.write(dim.totals.rollup_hour, regrain(written.hours, (start) => start, true), totalKey);
-      this.write(dim.totals.rollup_day, regrain(written.days, (start) => start, true), totalKey);
+      if (!this.applySet(dim.tables, delta.pool(dim.name), 'dimension', minuteFrom)) continue;
+      this.write(dim.totals.rollup_hour, regrain(this.hours, same, true, this.totals), 'total');
+      this.write(dim.totals.rollup_day, regrain(this.days, same, true, this.totals), 'total');
+    }
+    for (const grain of ['rollup_hour', 'rollup_day'] as const) {
+      this.versions.touch(grain, this.touched[grain]);
+      this.touched[grain].clear();
     }
     delta.clear();
   }
 
-  private applySet(tables: Record<RollupTable, string>, minutes: Entry[], keyOf: (entry: Entry) => number[], minuteFrom: number): { hours: Entry[]; days: Entry[] } | null {
-    if (minutes.length === 0) return null;
-    this.write(tables.rollup_minute, minutes, keyOf, minuteFrom);
+  /** Leaves the set's hours and days in this.hours and this.days; false when the set has no entries. */
+  private applySet(tables: Record<RollupTable, string>, minutes: EntryPool, shape: KeyShape, minuteFrom: number): boolean {
+    if (minutes.size === 0) return false;
+    this.write(tables.rollup_minute, minutes, shape, minuteFrom);
     // Days from minutes, not hours: in a zone whose midnight is not on the hour a day starts mid-hour.
-    const hours = regrain(minutes, this.bucketOf.rollup_hour);
-    const days = regrain(minutes, this.bucketOf.rollup_day);
-    this.write(tables.rollup_hour, hours, keyOf);
-    this.write(tables.rollup_day, days, keyOf);
-    return { hours, days };
+    this.write(tables.rollup_hour, regrain(minutes, this.bucketOf.rollup_hour, false, this.hours), shape);
+    this.write(tables.rollup_day, regrain(minutes, this.bucketOf.rollup_day, false, this.days), shape);
+    for (let slot = 0; slot < this.hours.size; slot++) this.touched.rollup_hour.add(this.hours.buckets[slot]!);
+    for (let slot = 0; slot < this.days.size; slot++) this.touched.rollup_day.add(this.days.buckets[slot]!);
+    return true;
   }
 
-  private write(table: string, entries: readonly Entry[], keyOf: (entry: Entry) => number[], from = -Infinity): void {
+  private write(table: string, entries: EntryPool, shape: KeyShape, from = -Infinity): void {
     const upsert = this.upserts.get(table)!;
-    const prune = this.prunes.get(table)!;
-    const params = this.params;
-    for (const entry of entries) {
-      if (entry.minute < from) continue;
-      const key = keyOf(entry);
-      params.length = 0;
-      params.push(entry.minute);
-      for (let i = 0; i < key.length; i++) params.push(key[i]!);
-      for (let i = 0; i < SUM_COUNT; i++) params.push(entry.sums[i]!);
-      upsert.run(params);
-      if (entry.sums[S_REQUESTS]! < 0) prune.run(entry.minute, ...key);
+    const params = this.params[shape];
+    // Where the sums start: after the bucket and the key's columns.
+    const sumsAt = params.length - SUM_COUNT;
+    const { buckets, ids, sums } = entries;
+    for (let slot = 0; slot < entries.size; slot++) {
+      const bucket = buckets[slot]!;
+      if (bucket < from) continue;
+      params[0] = bucket;
+      const at = slot * ID_COUNT;
+      if (shape === 'total') {
+        params[1] = ids[at + F_DIMENSION]!;
+        params[2] = ids[at + F_CURRENCY]!;
+      } else {
+        let k = 1;
+        if (shape === 'dimension') params[k++] = ids[at + F_DIMENSION]!;
+        params[k] = ids[at + F_MODEL]!;
+        params[k + 1] = ids[at + F_CHANNEL]!;
+        params[k + 2] = ids[at + F_API_TYPE]!;
+        params[k + 3] = ids[at + F_CURRENCY]!;
+      }
+      const first = slot * SUM_COUNT;
+      for (let i = 0; i < SUM_COUNT; i++) params[sumsAt + i] = sums[first + i]!;
+      upsert.run(...params);
+      if (sums[first + S_REQUESTS]! < 0) this.prunes.get(table)!.run(...params.slice(0, sumsAt));
     }
   }
 }

@@ -3,6 +3,8 @@ import { bucketIndex } from '../time/buckets.js';
 import { MINUTE_MS } from '../time/ranges.js';
 import type { StoreContext } from './context.js';
 import { HOSTS, PROJECTS, S_REQUESTS, SUM_COLUMNS, SUM_COUNT, type Dimension } from './rollups.js';
+import { BucketCache } from './bucket-cache.js';
+import { VERSION_TABLES } from './rollup-versions.js';
 import { StatementCache } from './statement-cache.js';
 import { mergePieces, planPieces, type Piece } from './usage-plan.js';
 
@@ -75,12 +77,39 @@ const RAW_SUMS = [
 ];
 const ROLLUP_SUMS = SUM_COLUMNS.map((column) => `sum(${column})`);
 
+/** The WHERE terms (and their values) of a filter, for raw rows or one set's rollups. */
+function filterClause(raw: boolean, filter: UsageFilter, set: Dimension | null): { where: string[]; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.modelId !== undefined) {
+    where.push('model_id = ?');
+    params.push(filter.modelId);
+  }
+  if (filter.apiTypeId !== undefined) {
+    where.push(raw ? 'coalesce(api_type_id, 0) = ?' : 'api_type_id = ?');
+    params.push(filter.apiTypeId);
+  }
+  const value = set === null ? undefined : filter[set.keyField];
+  if (set !== null && value !== undefined) {
+    where.push(`${set.column} = ?`);
+    params.push(value);
+  } else if (raw && set !== null) {
+    where.push(`${set.column} IS NOT NULL`);
+  }
+  if (filter.channelIds !== undefined) {
+    where.push(`${raw ? 'coalesce(channel_id, 0)' : 'channel_id'} IN (${filter.channelIds.map(() => '?').join(', ')})`);
+    params.push(...filter.channelIds);
+  }
+  return { where, params };
+}
+
 /**
  * Sums of requests per bucket (and per model when grouped) and per currency, read from the coarsest
  * rollups that fit and raw rows only at the edges. Both the summary (one bucket) and the history use it.
  */
 export class UsageQuery {
   private readonly cache: StatementCache;
+  private readonly kept = new BucketCache();
 
   constructor(private readonly ctx: StoreContext) {
     this.cache = new StatementCache(ctx.db);
@@ -178,38 +207,47 @@ export class UsageQuery {
     const source = piece.source;
     const table = source === 'requests' || set === null ? source : totals ? set.totals[source] : set.tables[source];
     const time = raw ? '(id >> 10)' : 'bucket';
-    const params: unknown[] = [];
-    const where: string[] = [];
-    if (raw) {
-      where.push('id >= ? AND id < ?');
-      params.push(piece.from * 1024, piece.to * 1024);
-    } else {
-      where.push('bucket >= ? AND bucket < ?');
-      params.push(piece.from, piece.to);
-    }
-    if (filter.modelId !== undefined) {
-      where.push('model_id = ?');
-      params.push(filter.modelId);
-    }
-    if (filter.apiTypeId !== undefined) {
-      where.push(raw ? 'coalesce(api_type_id, 0) = ?' : 'api_type_id = ?');
-      params.push(filter.apiTypeId);
-    }
-    const value = set === null ? undefined : filter[set.keyField];
-    if (set !== null && value !== undefined) {
-      where.push(`${set.column} = ?`);
-      params.push(value);
-    } else if (raw && set !== null) {
-      where.push(`${set.column} IS NOT NULL`);
-    }
-    if (filter.channelIds !== undefined) {
-      where.push(`${raw ? 'coalesce(channel_id, 0)' : 'channel_id'} IN (${filter.channelIds.map(() => '?').join(', ')})`);
-      params.push(...filter.channelIds);
-    }
+    const { where, params } = filterClause(raw, filter, set);
+    const currency = raw ? 'coalesce(currency_id, 0)' : 'currency_id';
+    const model = group.model ? 'model_id' : '0';
+    const splitBy = set !== null && group[set.name] ? set.column : null;
+    const dimension = splitBy === null ? '0' : raw ? `coalesce(${splitBy}, 0)` : splitBy;
+    const sums = (raw ? RAW_SUMS : ROLLUP_SUMS).join(', ');
+    const select = (bucketExpr: string, range: string) =>
+      `SELECT ${bucketExpr} AS b, ${model} AS m, ${dimension} AS p, ${currency} AS c, ${sums} FROM ${table} ` +
+      `WHERE ${[range, ...where].join(' AND ')} GROUP BY b, m, p, c`;
+    const add = (row: readonly number[]) => {
+      const bucketStart = row[0]!;
+      const bucket = spec.starts.length === 1 ? 0 : bucketIndex(spec.starts, bucketStart);
+      const modelId = row[1]!;
+      const dimensionId = row[2]!;
+      const currencyId = row[3]!;
+      const key = `${bucket}|${modelId}|${dimensionId}|${currencyId}`;
+      let cell = cells.get(key);
+      if (!cell) {
+        cells.set(key, (cell = newCell(bucket, modelId, currencyId)));
+        if (set !== null) cell[set.keyField] = dimensionId;
+      }
+      for (let i = 0; i < SUM_COUNT; i++) cell.sums[i]! += row[4 + i] ?? 0;
+    };
 
-    // Which bucket a row falls in: one bucket needs no expression; epoch-aligned widths are a modulo;
-    // local days are a day row's own start (placed by bucketIndex below), or a CASE over the few
-    // boundaries inside this piece.
+    if ((source === 'rollup_day' || source === 'rollup_hour') && piece.at === undefined) {
+      // Each row placed by its own start: the planner gives hours and days only whole inside one
+      // bucket (a CASE over a month's boundaries, evaluated per row, cost more than the rest of the
+      // read). Kept between calls while their bucket's version holds (bucket-cache.ts).
+      const statement = this.cache.get(select('bucket', 'bucket >= ? AND bucket < ?')).raw(true);
+      const shape = `${statement.source}\u0000${params.join(',')}`;
+      const versions = this.cache.get(`SELECT bucket, version FROM ${VERSION_TABLES[source]} WHERE bucket >= ? AND bucket < ? ORDER BY bucket`).raw(true);
+      this.kept.rows(shape, piece.from, piece.to, versions.all(piece.from, piece.to) as [number, number][], (from, to) => statement.all(from, to, ...params) as number[][], add);
+      return;
+    }
+    if (raw) params.unshift(piece.from * 1024, piece.to * 1024);
+    else params.unshift(piece.from, piece.to);
+    const range = raw ? 'id >= ? AND id < ?' : 'bucket >= ? AND bucket < ?';
+
+    // Which bucket a minute or raw row falls in: one bucket needs no expression; epoch-aligned widths
+    // are a modulo; local days a CASE over the few boundaries inside this piece (minutes are only at
+    // the edges, where grouping by each row's start would return many times the rows).
     let bucketExpr: string;
     const bucketParams: unknown[] = [];
     if (spec.starts.length === 1) {
@@ -220,12 +258,6 @@ export class UsageQuery {
     } else if (spec.widthMs !== null) {
       bucketExpr = `${time} - (${time} % ?)`;
       bucketParams.push(spec.widthMs);
-    } else if (source === 'rollup_day') {
-      // The planner gives day rows only whole inside one bucket, so a row's own start places it. A
-      // CASE over a month's boundaries, evaluated per row, cost more than the rest of the read (~4 ms
-      // of ~7 for 30 days by model). Hours and minutes are only at the edges, where the CASE has a
-      // boundary or none and grouping by each row's start would return ~20x the rows.
-      bucketExpr = 'bucket';
     } else {
       const inside = spec.starts.filter((start) => start > piece.from && start < piece.to);
       const first = spec.starts[bucketIndex(spec.starts, piece.from)] ?? spec.starts[0]!;
@@ -246,28 +278,7 @@ export class UsageQuery {
       }
     }
 
-    const currency = raw ? 'coalesce(currency_id, 0)' : 'currency_id';
-    const model = group.model ? 'model_id' : '0';
-    const splitBy = set !== null && group[set.name] ? set.column : null;
-    const dimension = splitBy === null ? '0' : raw ? `coalesce(${splitBy}, 0)` : splitBy;
-    const sums = (raw ? RAW_SUMS : ROLLUP_SUMS).join(', ');
-    const sql =
-      `SELECT ${bucketExpr} AS b, ${model} AS m, ${dimension} AS p, ${currency} AS c, ${sums} FROM ${table} ` +
-      `WHERE ${where.join(' AND ')} GROUP BY b, m, p, c`;
-    const statement = this.cache.get(sql).raw(true);
-    for (const row of statement.iterate(...bucketParams, ...params) as Iterable<number[]>) {
-      const bucketStart = row[0]!;
-      const bucket = spec.starts.length === 1 ? 0 : bucketIndex(spec.starts, bucketStart);
-      const modelId = row[1]!;
-      const dimensionId = row[2]!;
-      const currencyId = row[3]!;
-      const key = `${bucket}|${modelId}|${dimensionId}|${currencyId}`;
-      let cell = cells.get(key);
-      if (!cell) {
-        cells.set(key, (cell = newCell(bucket, modelId, currencyId)));
-        if (set !== null) cell[set.keyField] = dimensionId;
-      }
-      for (let i = 0; i < SUM_COUNT; i++) cell.sums[i]! += row[4 + i] ?? 0;
-    }
+    const statement = this.cache.get(select(bucketExpr, range)).raw(true);
+    for (const row of statement.iterate(...bucketParams, ...params) as Iterable<number[]>) add(row);
   }
 }

@@ -176,6 +176,7 @@ const earlier = MIGRATIONS.filter((step) => step.version < SCHEMA_VERSION);
  * current one and undoing the later steps. Each step needs its undo here, the newest first.
  */
 const UNDO: Record<number, (db: BetterSqlite3.Database) => void> = {
+  9: (db) => db.exec(`DROP TABLE rollup_day_versions; DROP TABLE rollup_hour_versions;`),
   // Hosts: no row of an older database came from another machine, so the columns and tables go whole.
   8: (db) =>
     db.exec(`
@@ -321,6 +322,20 @@ const withoutV5 = (dump: Record<string, string[]>) => withoutNewTables(dump, ['a
 /** Version 7: the forwarding outbox, empty after an upgrade (forwarding starts off). */
 const withoutV7 = (dump: Record<string, string[]>) => withoutNewTables(dump, ['forward_outbox'], ['forward_outbox_ref']);
 
+/** Version 9: the hour and day versions, one per bucket of the plain rollups (all 1) after an upgrade. */
+function withoutV9(dump: Record<string, string[]>): Record<string, string[]> {
+  const tables = ['rollup_hour_versions', 'rollup_day_versions'];
+  for (const grain of ['hour', 'day']) {
+    const buckets = [...new Set(dump[`rollup_${grain}`]!.map((json) => (JSON.parse(json) as { bucket: number }).bucket))].sort((a, b) => a - b);
+    const versions = dump[`rollup_${grain}_versions`]!.map((json) => JSON.parse(json) as { bucket: number; version: number });
+    expect(versions.map((row) => row.bucket).sort((a, b) => a - b), grain).toEqual(buckets);
+    expect(new Set(versions.map((row) => row.version))).toEqual(new Set([1]));
+  }
+  const emptied = { ...dump };
+  for (const table of tables) emptied[table] = [];
+  return withoutNewTables(emptied, tables);
+}
+
 /**
  * Version 8: the hosts and host rollup tables (empty after an upgrade), the runs' host and origin
  * columns and the requests' host column (null on every upgraded row: all of them are this machine's).
@@ -388,16 +403,17 @@ describe('a database from each earlier schema version', () => {
         try {
           expect(ledger.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
           expect(ledger.db.pragma('integrity_check', { simple: true })).toBe('ok');
-          const hostless = withoutV8(dumpAll(ledger.db));
+          const dayless = withoutV9(dumpAll(ledger.db));
+          const hostless = step.version < 8 ? withoutV8(dayless) : dayless;
           const all = step.version < 7 ? withoutV7(hostless) : hostless;
           const newest = step.version < 6 ? withoutV6(all) : all;
           const current = step.version < 5 ? withoutV5(newest) : newest;
           const upgraded = step.version < 4 ? withoutV4(current) : current;
           const after = step.version < 3 ? withoutV3(upgraded) : upgraded;
           // The requests table's definition grows with added columns whatever the step; its rows are compared.
-          // So does the runs table's at version 8 (every step here is older).
+          // So does the runs table's at version 8 (its text after an ALTER differs from a fresh CREATE's).
           before['(schema)'] = before['(schema)']!.filter((json) => !['requests', 'runs'].includes((JSON.parse(json) as { name: string }).name));
-          after['(schema)'] = after['(schema)']!.filter((json) => (JSON.parse(json) as { name: string }).name !== 'requests');
+          after['(schema)'] = after['(schema)']!.filter((json) => !['requests', 'runs'].includes((JSON.parse(json) as { name: string }).name));
           if (step.version < 4) before['(schema)'] = withoutV4Schema(before['(schema)']);
           // What the later steps add, and nothing else: version 2 adds api type 0.
           const added = step.version < 2 ? [JSON.stringify({ id: 0, name: '' })] : [];
