@@ -88,12 +88,15 @@ export class SqlReference {
    */
   summary(window: Window): Map<string, number[]> {
     const cells = new Map<string, number[]>();
+    // A piece with sign -1 (the rest of an hour read whole for an edge) is taken out.
+    let sign = 1;
     const add = (key: string, row: number[], from: number) => {
-      const sums = cells.get(key);
-      if (!sums) cells.set(key, row.slice(from));
-      else for (let i = from; i < row.length; i++) sums[i - from]! += row[i] ?? 0;
+      let sums = cells.get(key);
+      if (!sums) cells.set(key, (sums = new Array<number>(row.length - from).fill(0)));
+      for (let i = from; i < row.length; i++) sums[i - from]! += sign * (row[i] ?? 0);
     };
     for (const piece of this.pieces(window)) {
+      sign = piece.sign ?? 1;
       for (const row of this.piece(piece, 'model_id, currency_id', 'model_id, coalesce(currency_id, 0)', (source) => source)) add(`m${row[0]}|${row[1]}`, row, 2);
       for (const { name, column, totals } of this.dimensions) {
         for (const row of this.piece(piece, `${column}, currency_id`, `${column}, coalesce(currency_id, 0)`, (source) => totals[source]!, ` AND ${column} IS NOT NULL`)) {
@@ -112,17 +115,19 @@ export class SqlReference {
       pieces.push(...planPieces(Math.max(start, window.from), Math.min(this.calendar.nextDay(start), window.to), this.coverage, this.calendar));
     }
     for (const piece of mergePieces(pieces)) {
-      const day = this.calendar.dayStart(piece.from);
-      // Day rows carry their own day; every finer piece lies inside one day.
+      // Day rows carry their own day; every finer piece counts in the day it lies in, or where `at` says
+      // (an hour read whole for an edge, and the rest of the hour taken out: sign -1).
+      const day = this.calendar.dayStart(piece.at ?? piece.from);
+      const sign = piece.sign ?? 1;
       const rows =
         piece.source === 'rollup_day'
           ? this.rows(`SELECT bucket, model_id, currency_id, ${SUMS} FROM rollup_day WHERE bucket >= ? AND bucket < ? GROUP BY bucket, model_id, currency_id`, [piece.from, piece.to])
           : this.piece(piece, `${day}, model_id, currency_id`, `${day}, model_id, coalesce(currency_id, 0)`, (source) => source);
       for (const row of rows) {
         const key = `${row[0]}|${row[1]}|${row[2]}`;
-        const sums = cells.get(key);
-        if (!sums) cells.set(key, row.slice(3));
-        else for (let i = 3; i < row.length; i++) sums[i - 3]! += row[i] ?? 0;
+        let sums = cells.get(key);
+        if (!sums) cells.set(key, (sums = new Array<number>(row.length - 3).fill(0)));
+        for (let i = 3; i < row.length; i++) sums[i - 3]! += sign * (row[i] ?? 0);
       }
     }
     return cells;

@@ -6,6 +6,7 @@ import { fromNanos, versionAt } from '../pricing/rules.js';
 import { bucketStarts, isCalendarInterval } from '../time/buckets.js';
 import type { TimeRange } from '../time/ranges.js';
 import type { StoreContext } from './context.js';
+import { RawEdges } from './raw-edges.js';
 import { S_CACHE_READ, S_CACHE_WRITE, S_COST, S_FAILURES, S_INPUT, S_OUTPUT, S_REQUESTS } from './rollups.js';
 import type { RunStore } from './runs.js';
 import { runtimeCells } from './runtime.js';
@@ -127,13 +128,15 @@ export class Reports {
       ...(filter.projectId === undefined ? {} : { projectId: filter.projectId }),
       ...(filter.hostId === undefined ? {} : { hostId: filter.hostId }),
     };
-    const cells = this.usage.run(spec, usageFilter, { model: true });
+    // The raw rows at the range's edges are read once for the model rows and both splits.
+    const edges = new RawEdges();
+    const cells = this.usage.run(spec, usageFilter, { model: true }, undefined, edges);
     for (const cell of cells) of(cell.modelId).addSums(cell.currencyId, cell.sums);
     // Unfiltered, a split reads only its dimension's rollups; "none" is what the model cells hold
     // beyond them. Filtered by the same dimension, the cells already are the one value's. A split by
     // the other dimension of a filtered summary cannot be answered from the rollups and is left out.
     const split = (by: 'project' | 'host', own: number | undefined, other: number | undefined) =>
-      other !== undefined ? null : own === undefined ? this.usage.run(spec, {}, { [by]: true }, cells) : cells;
+      other !== undefined ? null : own === undefined ? this.usage.run(spec, {}, { [by]: true }, cells, edges) : cells;
     const projectCells = split('project', filter.projectId, filter.hostId);
     for (const cell of projectCells ?? []) {
       let acc = perProject.get(cell.projectId);

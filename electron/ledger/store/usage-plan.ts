@@ -15,6 +15,8 @@ export interface Piece {
    * middle of the bucket, inside the part of the range that asked for it), not at the bucket's start.
    */
   at?: number;
+  /** -1: the piece's rows are taken out (the rest of an hour read whole from its rollup; see pushEdge). */
+  sign?: -1;
 }
 
 type CoverageView = Pick<Coverage, 'minuteFrom' | 'rawFrom'>;
@@ -74,7 +76,7 @@ function splitFine(from: number, to: number, out: Piece[], coverage: CoverageVie
     const last = Math.floor(to / MINUTE_MS) * MINUTE_MS;
     if (first < last) {
       pushEdge(from, first, MINUTE_MS, out, coverage);
-      out.push({ source: 'rollup_minute', from: first, to: last });
+      pushMinutes(first, last, out, coverage);
       pushEdge(last, to, MINUTE_MS, out, coverage);
     } else if (from < first && first < to) {
       pushEdge(from, first, MINUTE_MS, out, coverage);
@@ -88,15 +90,43 @@ function splitFine(from: number, to: number, out: Piece[], coverage: CoverageVie
 }
 
 /**
+ * Whole minutes [first, last) within one hour: their rollup rows, or, when they are more than half the
+ * hour and the whole hour has minute rollups, the hour's rollup less the minutes of the rest of the
+ * hour, all counted where the minutes are. A dimension split then reads its hourly totals (a few rows)
+ * instead of every minute row of every key (~1,500 rows for 40 minutes of projects at 10M a month).
+ */
+function pushMinutes(first: number, last: number, out: Piece[], coverage: CoverageView): void {
+  const hour = first - (first % HOUR_MS);
+  if (last - first <= HOUR_MS / 2 || hour < coverage.minuteFrom) {
+    out.push({ source: 'rollup_minute', from: first, to: last });
+    return;
+  }
+  out.push({ source: 'rollup_hour', from: hour, to: hour + HOUR_MS, at: first });
+  if (hour < first) out.push({ source: 'rollup_minute', from: hour, to: first, at: first, sign: -1 });
+  if (last < hour + HOUR_MS) out.push({ source: 'rollup_minute', from: last, to: hour + HOUR_MS, at: first, sign: -1 });
+}
+
+/**
  * An edge within one bucket of `grain` (a minute, or an hour where minute rollups are gone): raw rows
  * while that whole bucket still has them, else the bucket's rollup, counted in the edge holding its
  * middle (rounding both ends to the nearest boundary). A bucket is raw or rolled up as a whole, so
  * every way of cutting a range agrees.
+ *
+ * An hour edge longer than half the hour is read as the whole hour's rollup less the raw rows of the
+ * rest of the hour, all counted where the edge is: exact as long as the hour has raw rows, and never
+ * more than half an hour of raw rows. The start of a 7- or 30-day range, older than the minute
+ * rollups, was up to an hour of raw rows (~14,000 at 10M requests a month) read for every summary.
  */
 function pushEdge(from: number, to: number, grain: number, out: Piece[], coverage: CoverageView): void {
   if (from >= to) return;
   const bucket = Math.floor(from / grain) * grain;
   if (bucket >= coverage.rawFrom) {
+    if (grain === HOUR_MS && to - from > HOUR_MS / 2) {
+      out.push({ source: 'rollup_hour', from: bucket, to: bucket + HOUR_MS, at: from });
+      if (bucket < from) out.push({ source: 'requests', from: bucket, to: from, at: from, sign: -1 });
+      if (to < bucket + HOUR_MS) out.push({ source: 'requests', from: to, to: bucket + HOUR_MS, at: from, sign: -1 });
+      return;
+    }
     out.push({ source: 'requests', from, to });
     return;
   }

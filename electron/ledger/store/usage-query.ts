@@ -4,6 +4,7 @@ import { MINUTE_MS } from '../time/ranges.js';
 import type { StoreContext } from './context.js';
 import { HOSTS, PROJECTS, S_REQUESTS, SUM_COLUMNS, SUM_COUNT, type Dimension } from './rollups.js';
 import { BucketCache } from './bucket-cache.js';
+import { EDGE_COLUMN, EDGE_SUMS_AT, type RawEdges } from './raw-edges.js';
 import { VERSION_TABLES } from './rollup-versions.js';
 import { StatementCache } from './statement-cache.js';
 import { mergePieces, planPieces, type Piece } from './usage-plan.js';
@@ -120,9 +121,10 @@ export class UsageQuery {
    * rollups; "none" (filter 0, or the null row of a split: no project, this machine) is the plain
    * sums less the dimension's sums, so the rows of a split always add up to the unsplit total.
    * `plain` may pass cells already read from the plain rollups with the same spec and filter (any
-   * grouping) to save reading them again.
+   * grouping) to save reading them again; `edges`, shared by the reads of one answer, reads the raw
+   * rows at a single bucket's edges once for every set.
    */
-  run(spec: BucketSpec, filter: UsageFilter, grouping: boolean | UsageGrouping, plain?: readonly UsageCell[]): UsageCell[] {
+  run(spec: BucketSpec, filter: UsageFilter, grouping: boolean | UsageGrouping, plain?: readonly UsageCell[], edges?: RawEdges): UsageCell[] {
     const group = typeof grouping === 'boolean' ? { model: grouping } : grouping;
     if (filter.channelIds && filter.channelIds.length === 0) return [];
     const pieces: Piece[] = [];
@@ -137,14 +139,15 @@ export class UsageQuery {
     const merged = mergePieces(pieces);
     const dim = dimensionOf(filter, group);
     const { projectId: _project, hostId: _host, ...unsplit } = filter;
-    if (dim === null) return this.read(merged, spec, unsplit, { model: group.model }, null);
+    const read = (readFilter: UsageFilter, readGroup: UsageGrouping, set: Dimension | null) => this.read(merged, spec, readFilter, readGroup, set, edges);
+    if (dim === null) return read(unsplit, { model: group.model }, null);
     const value = filter[dim.keyField];
     if (value !== undefined && value !== 0) {
-      const cells = this.read(merged, spec, { ...unsplit, [dim.keyField]: value }, { model: group.model, [dim.name]: group[dim.name] }, dim);
+      const cells = read({ ...unsplit, [dim.keyField]: value }, { model: group.model, [dim.name]: group[dim.name] }, dim);
       for (const cell of cells) cell[dim.keyField] = value;
       return cells;
     }
-    const split = this.read(merged, spec, unsplit, { model: group.model, [dim.name]: true }, dim);
+    const split = read(unsplit, { model: group.model, [dim.name]: true }, dim);
     const none = new Map<string, UsageCell>();
     const cellOf = (bucket: number, modelId: number, currencyId: number) => {
       const key = `${bucket}|${modelId}|${currencyId}`;
@@ -152,7 +155,7 @@ export class UsageQuery {
       if (!cell) none.set(key, (cell = newCell(bucket, modelId, currencyId)));
       return cell;
     };
-    for (const cell of plain ?? this.read(merged, spec, unsplit, { model: group.model }, null)) {
+    for (const cell of plain ?? read(unsplit, { model: group.model }, null)) {
       const target = cellOf(cell.bucket, group.model ? cell.modelId : 0, cell.currencyId).sums;
       for (let i = 0; i < SUM_COUNT; i++) target[i]! += cell.sums[i]!;
     }
@@ -189,18 +192,46 @@ export class UsageQuery {
     return minute > piece.from ? [{ source: 'requests', from: piece.from, to: minute }, closed] : [closed];
   }
 
+  /**
+   * A single bucket's raw piece from the rows every set shares (RawEdges): the set's own rows are
+   * those naming its dimension (or the filter's value), as the per-set SQL would select them.
+   */
+  private readSharedEdge(piece: Piece, filter: UsageFilter, group: UsageGrouping, set: Dimension | null, edges: RawEdges, add: (row: readonly number[]) => void): void {
+    const { where, params } = filterClause(true, filter, null);
+    const sql =
+      `SELECT model_id, coalesce(project_id, 0), coalesce(host_id, 0), coalesce(currency_id, 0), ${RAW_SUMS.join(', ')} FROM requests ` +
+      `WHERE ${['id >= ? AND id < ?', ...where].join(' AND ')} GROUP BY 1, 2, 3, 4`;
+    const rows = edges.rows(`${piece.from}|${piece.to}|${params.join(',')}|${where.join(' AND ')}`, () =>
+      this.cache.get(sql).raw(true).all(piece.from * 1024, piece.to * 1024, ...params) as number[][],
+    );
+    const column = set === null ? -1 : EDGE_COLUMN[set.name];
+    const value = set === null ? undefined : filter[set.keyField];
+    const split = set !== null && group[set.name] === true;
+    const row = new Array<number>(4 + SUM_COUNT).fill(0);
+    for (const edge of rows) {
+      const dimensionId = column < 0 ? 0 : edge[column]!;
+      if (column >= 0 && (value !== undefined ? dimensionId !== value : dimensionId === 0)) continue;
+      row[1] = group.model ? edge[0]! : 0;
+      row[2] = split ? dimensionId : 0;
+      row[3] = edge[3]!;
+      for (let i = 0; i < SUM_COUNT; i++) row[4 + i] = edge[EDGE_SUMS_AT + i]!;
+      add(row);
+    }
+  }
+
   private get rowsBetween() {
     return this.cache.get('SELECT 1 FROM requests WHERE id >= ? AND id < ? LIMIT 1');
   }
 
   /** `set` null: the plain rollups. */
-  private read(pieces: readonly Piece[], spec: BucketSpec, filter: UsageFilter, group: UsageGrouping, set: Dimension | null): UsageCell[] {
+  private read(pieces: readonly Piece[], spec: BucketSpec, filter: UsageFilter, group: UsageGrouping, set: Dimension | null, edges?: RawEdges): UsageCell[] {
     const cells = new Map<string, UsageCell>();
-    for (const piece of pieces) this.readPiece(piece, spec, filter, group, set, cells);
-    return [...cells.values()];
+    for (const piece of pieces) this.readPiece(piece, spec, filter, group, set, cells, edges);
+    // A key whose rows were all taken out again (a piece with sign -1) is no row at all.
+    return [...cells.values()].filter((cell) => cell.sums[S_REQUESTS] !== 0);
   }
 
-  private readPiece(piece: Piece, spec: BucketSpec, filter: UsageFilter, group: UsageGrouping, set: Dimension | null, cells: Map<string, UsageCell>): void {
+  private readPiece(piece: Piece, spec: BucketSpec, filter: UsageFilter, group: UsageGrouping, set: Dimension | null, cells: Map<string, UsageCell>, edges?: RawEdges): void {
     const raw = piece.source === 'requests';
     // A split by a dimension alone reads its totals (a few rows per value and bucket).
     const totals = set !== null && !group.model && filter.modelId === undefined && filter.apiTypeId === undefined && filter.channelIds === undefined;
@@ -228,7 +259,8 @@ export class UsageQuery {
         cells.set(key, (cell = newCell(bucket, modelId, currencyId)));
         if (set !== null) cell[set.keyField] = dimensionId;
       }
-      for (let i = 0; i < SUM_COUNT; i++) cell.sums[i]! += row[4 + i] ?? 0;
+      if (piece.sign === -1) for (let i = 0; i < SUM_COUNT; i++) cell.sums[i]! -= row[4 + i] ?? 0;
+      else for (let i = 0; i < SUM_COUNT; i++) cell.sums[i]! += row[4 + i] ?? 0;
     };
 
     if ((source === 'rollup_day' || source === 'rollup_hour') && piece.at === undefined) {
@@ -239,6 +271,10 @@ export class UsageQuery {
       const shape = `${statement.source}\u0000${params.join(',')}`;
       const versions = this.cache.get(`SELECT bucket, version FROM ${VERSION_TABLES[source]} WHERE bucket >= ? AND bucket < ? ORDER BY bucket`).raw(true);
       this.kept.rows(shape, piece.from, piece.to, versions.all(piece.from, piece.to) as [number, number][], (from, to) => statement.all(from, to, ...params) as number[][], add);
+      return;
+    }
+    if (raw && edges !== undefined && spec.starts.length === 1) {
+      this.readSharedEdge(piece, filter, group, set, edges, add);
       return;
     }
     if (raw) params.unshift(piece.from * 1024, piece.to * 1024);

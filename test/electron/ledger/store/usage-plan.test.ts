@@ -7,15 +7,31 @@ const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const BASE = Date.UTC(2024, 0, 1);
 
-/** The time each piece reads, as sorted disjoint intervals (touching ones joined); throws on overlap. */
+/**
+ * The time the pieces read, net of pieces taken out (sign -1), as sorted disjoint intervals (touching
+ * ones joined); throws where time would be read twice or taken out without being read.
+ */
 function covered(pieces: readonly Piece[]): [number, number][] {
-  const intervals = pieces.map((p) => [p.from, p.to] as [number, number]).sort((a, b) => a[0] - b[0]);
+  const steps = new Map<number, number>();
+  for (const p of pieces) {
+    const sign = p.sign ?? 1;
+    steps.set(p.from, (steps.get(p.from) ?? 0) + sign);
+    steps.set(p.to, (steps.get(p.to) ?? 0) - sign);
+  }
   const out: [number, number][] = [];
-  for (const [from, to] of intervals) {
-    const last = out[out.length - 1];
-    if (last && from < last[1]) throw new Error(`pieces overlap at ${from}`);
-    if (last && from === last[1]) last[1] = to;
-    else out.push([from, to]);
+  let depth = 0;
+  for (const at of [...steps.keys()].sort((a, b) => a - b)) {
+    const before = depth;
+    depth += steps.get(at)!;
+    if (depth > 1) throw new Error(`pieces overlap at ${at}`);
+    if (depth < 0) throw new Error(`time taken out but never read at ${at}`);
+    if (before === 0 && depth === 1) {
+      const last = out[out.length - 1];
+      if (last && last[1] === at) out.pop();
+      out.push([last && last[1] === at ? last[0] : at, at]);
+    } else if (before === 1 && depth === 0) {
+      out[out.length - 1]![1] = at;
+    }
   }
   return out;
 }
@@ -30,8 +46,12 @@ describe('planPieces with every grain kept', () => {
         const pieces = planPieces(from, from + span, { minuteFrom: 0, rawFrom: 0 });
         expect(covered(pieces)).toEqual([[from, from + span]]);
         for (const piece of pieces) {
-          expect(piece.at).toBeUndefined();
+          // Only an hour read whole for most of its minutes (and the minutes taken out of it) is
+          // counted elsewhere than where its rows are: where those minutes are, inside the range.
+          if (piece.at !== undefined) expect(piece.at >= from && piece.at < from + span).toBe(true);
           if (piece.source === 'requests') continue;
+          // Never more than half an hour of minute rows in one piece (before merging).
+          if (piece.source === 'rollup_minute') expect(piece.to - piece.from).toBeLessThanOrEqual(HOUR / 2);
           expect(piece.from % GRAIN[piece.source]).toBe(0);
           expect(piece.to % GRAIN[piece.source]).toBe(0);
         }
@@ -42,9 +62,11 @@ describe('planPieces with every grain kept', () => {
   it('reads a month as a few day pieces and small edges', () => {
     const from = BASE + 5 * HOUR + 7 * MINUTE + 5;
     const pieces = planPieces(from, from + 30 * DAY, { minuteFrom: 0, rawFrom: 0 });
-    expect(pieces.map((p) => p.source)).toEqual([
+    expect(pieces.map((p) => `${p.sign === -1 ? '-' : ''}${p.source}`)).toEqual([
       'requests',
-      'rollup_minute',
+      // 52 minutes of the first hour: the hour less its first 8 minutes.
+      'rollup_hour',
+      '-rollup_minute',
       'rollup_hour',
       'rollup_day',
       'rollup_hour',
@@ -102,6 +124,35 @@ describe('planPieces where fine data has expired', () => {
     expect(planPieces(hour + 30 * MINUTE, hour + HOUR, coverage)).toHaveLength(1);
     // An edge across an hour boundary is two edges.
     expect(planPieces(hour + 20 * MINUTE, hour + 100 * MINUTE, coverage).map((p) => p.from)).toEqual([hour, hour + HOUR]);
+  });
+
+  it('reads an edge longer than half an hour of raw rows as its hour less the rest of the hour, placed at the edge', () => {
+    const raw = { minuteFrom: BASE + 5 * DAY, rawFrom: BASE };
+    const hour = BASE + 10 * HOUR;
+    expect(planPieces(hour + 10 * MINUTE + 5, hour + HOUR, raw)).toEqual([
+      { source: 'rollup_hour', from: hour, to: hour + HOUR, at: hour + 10 * MINUTE + 5 },
+      { source: 'requests', from: hour, to: hour + 10 * MINUTE + 5, at: hour + 10 * MINUTE + 5, sign: -1 },
+    ]);
+    // Inside one hour: both ends of the hour taken out.
+    expect(planPieces(hour + 5 * MINUTE, hour + 50 * MINUTE, raw).map((p) => [p.source, p.from - hour, p.to - hour, p.sign])).toEqual([
+      ['rollup_hour', 0, HOUR, undefined],
+      ['requests', 0, 5 * MINUTE, -1],
+      ['requests', 50 * MINUTE, HOUR, -1],
+    ]);
+    // Half an hour or less stays raw rows.
+    expect(planPieces(hour + 30 * MINUTE, hour + HOUR, raw)).toEqual([{ source: 'requests', from: hour + 30 * MINUTE, to: hour + HOUR }]);
+  });
+
+  it('never reads more than half an hour of raw rows in one edge where minute rollups are gone', () => {
+    const raw = { minuteFrom: BASE + 5 * DAY, rawFrom: BASE };
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3 * DAY }), fc.integer({ min: 1, max: 2 * DAY }), (offset, span) => {
+        const pieces = planPieces(BASE + offset, BASE + offset + span, raw);
+        for (const piece of pieces) if (piece.source === 'requests') expect(piece.to - piece.from).toBeLessThanOrEqual(HOUR / 2);
+        expect(covered(pieces)).toEqual([[BASE + offset, BASE + offset + span]]);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('never merges a rounded hour with its neighbours', () => {
