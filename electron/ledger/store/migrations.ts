@@ -322,6 +322,25 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 10,
+    name: 'runs version',
+    up(db) {
+      // One number that grows, in the same transaction, whenever a run's span changes: added, deleted,
+      // or a new model, start, end or host (heartbeats touch none of these). Readers keep every run's
+      // span while it holds (electron/ledger/store/kept-runs.ts). Triggers, so no write path can miss it.
+      const raise = `BEGIN UPDATE runs_version SET version = version + 1; END`;
+      db.exec(`
+        CREATE TABLE runs_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL) STRICT;
+        INSERT INTO runs_version (id, version) VALUES (1, 1);
+        CREATE TRIGGER runs_version_insert AFTER INSERT ON runs ${raise};
+        CREATE TRIGGER runs_version_delete AFTER DELETE ON runs ${raise};
+        CREATE TRIGGER runs_version_update AFTER UPDATE OF model_id, start_at, end_at, host_id ON runs
+          WHEN old.model_id IS NOT new.model_id OR old.start_at IS NOT new.start_at OR old.end_at IS NOT new.end_at OR old.host_id IS NOT new.host_id
+          ${raise};
+      `);
+    },
+  },
 ];
 
 /**

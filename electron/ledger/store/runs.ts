@@ -3,6 +3,7 @@ import { ApiError } from '../../../shared/errors.js';
 import type { RunEvent } from '../../../shared/schemas/run-event.js';
 import type { ProgramRun, Run } from '../../../shared/types.js';
 import type { StoreContext } from './context.js';
+import { KeptRuns } from './kept-runs.js';
 
 /** A row of the runs table, as the stores that read it see it. */
 export interface RunRow {
@@ -44,8 +45,8 @@ export class RunStore {
   private readonly beat: Statement<[number, number, number]>;
   private readonly close: Statement<[number, number]>;
   private readonly selectStale: Statement<[number], RunRow>;
-  /** Raw rows [model_id, start_at, end_at, host id or 0]: the summary and history read every run in their range. */
-  private readonly overlapping: Statement<[number, number], [number, number, number | null, number]>;
+  /** The summary and history read every run in their range. */
+  private readonly spansKept: KeptRuns;
   private readonly openRuns: Statement<[], RunRow>;
 
   constructor(private readonly ctx: StoreContext) {
@@ -61,11 +62,7 @@ export class RunStore {
     this.beat = db.prepare(`UPDATE runs SET last_seen_at = max(last_seen_at, ?), last_heard_at = ? WHERE id = ?`);
     this.close = db.prepare(`UPDATE runs SET end_at = max(start_at, ?) WHERE id = ?`);
     this.selectStale = db.prepare(`SELECT * FROM runs WHERE end_at IS NULL AND last_heard_at < ?`);
-    this.overlapping = db
-      .prepare<[number, number], [number, number, number | null, number]>(
-        `SELECT model_id, start_at, end_at, coalesce(host_id, 0) FROM runs WHERE start_at < ? AND (end_at IS NULL OR end_at > ?) ORDER BY start_at`,
-      )
-      .raw(true);
+    this.spansKept = new KeptRuns(db);
     this.openRuns = db.prepare(`SELECT * FROM runs WHERE end_at IS NULL`);
   }
 
@@ -126,8 +123,7 @@ export class RunStore {
   /** Runs overlapping [from, to), oldest first; `hostId` 0 keeps this machine's own, -1 none. */
   spans(from: number, to: number, modelId?: number, hostId?: number): RunSpan[] {
     const spans: RunSpan[] = [];
-    // all() rather than iterate(): one call into SQLite instead of one per run.
-    for (const [rowModelId, start, end, rowHostId] of this.overlapping.all(to, from)) {
+    for (const [rowModelId, start, end, rowHostId] of this.spansKept.between(from, to)) {
       if (modelId !== undefined && rowModelId !== modelId) continue;
       if (hostId !== undefined && rowHostId !== hostId) continue;
       spans.push({ modelId: rowModelId, hostId: rowHostId, start, end });

@@ -176,6 +176,7 @@ const earlier = MIGRATIONS.filter((step) => step.version < SCHEMA_VERSION);
  * current one and undoing the later steps. Each step needs its undo here, the newest first.
  */
 const UNDO: Record<number, (db: BetterSqlite3.Database) => void> = {
+  10: (db) => db.exec(`DROP TRIGGER runs_version_insert; DROP TRIGGER runs_version_delete; DROP TRIGGER runs_version_update; DROP TABLE runs_version;`),
   9: (db) => db.exec(`DROP TABLE rollup_day_versions; DROP TABLE rollup_hour_versions;`),
   // Hosts: no row of an older database came from another machine, so the columns and tables go whole.
   8: (db) =>
@@ -322,6 +323,12 @@ const withoutV5 = (dump: Record<string, string[]>) => withoutNewTables(dump, ['a
 /** Version 7: the forwarding outbox, empty after an upgrade (forwarding starts off). */
 const withoutV7 = (dump: Record<string, string[]>) => withoutNewTables(dump, ['forward_outbox'], ['forward_outbox_ref']);
 
+/** Version 10: the runs version (1 after an upgrade) and the triggers that raise it. */
+function withoutV10(dump: Record<string, string[]>): Record<string, string[]> {
+  expect(dump['runs_version']).toEqual([JSON.stringify({ id: 1, version: 1 })]);
+  return withoutNewTables({ ...dump, runs_version: [] }, ['runs_version'], ['runs_version_insert', 'runs_version_delete', 'runs_version_update']);
+}
+
 /** Version 9: the hour and day versions, one per bucket of the plain rollups (all 1) after an upgrade. */
 function withoutV9(dump: Record<string, string[]>): Record<string, string[]> {
   const tables = ['rollup_hour_versions', 'rollup_day_versions'];
@@ -403,7 +410,8 @@ describe('a database from each earlier schema version', () => {
         try {
           expect(ledger.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
           expect(ledger.db.pragma('integrity_check', { simple: true })).toBe('ok');
-          const dayless = withoutV9(dumpAll(ledger.db));
+          const versionless = withoutV10(dumpAll(ledger.db));
+          const dayless = step.version < 9 ? withoutV9(versionless) : versionless;
           const hostless = step.version < 8 ? withoutV8(dayless) : dayless;
           const all = step.version < 7 ? withoutV7(hostless) : hostless;
           const newest = step.version < 6 ? withoutV6(all) : all;
