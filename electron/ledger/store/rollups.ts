@@ -215,6 +215,7 @@ export class EntryPool {
     return this.ids[slot * ID_COUNT + field]!;
   }
 
+  /** One entry as an object, for inspection (the write path reads the arrays). */
   entry(slot: number): Entry {
     const at = slot * ID_COUNT;
     const ids = this.ids;
@@ -331,8 +332,6 @@ export class RollupDelta {
       this.projectsInMinute = undefined;
       this.hostsInMinute = undefined;
     }
-    // The minute's start (a double) is built only with a new entry: passed on per request, it would
-    // be boxed into a fresh HeapNumber at every call.
     const packed = packKey(modelId, channelId, apiTypeId, currencyId);
     if (plain) {
       let inMinute = this.plainInMinute;
@@ -358,12 +357,6 @@ export class RollupDelta {
   /** The minute entries of the plain set or of one dimension's, as they are kept (read by RollupWriter). */
   pool(set: 'plain' | DimensionName): EntryPool {
     return set === 'plain' ? this.plain : set === 'project' ? this.projects : this.hosts;
-  }
-
-  /** Minute entries of the plain set or of one dimension's, as objects. */
-  entries(set: 'plain' | DimensionName = 'plain'): Entry[] {
-    const pool = this.pool(set);
-    return Array.from({ length: pool.size }, (_, slot) => pool.entry(slot));
   }
 
   clear(): void {
@@ -395,6 +388,8 @@ function addTo(
 ): void {
   let slot = slots.get(packed);
   if (slot === undefined) {
+    // The minute's start (a double) is built only with a new entry: passed on per request, it would
+    // be boxed into a fresh HeapNumber at every call.
     slot = pool.push(minuteNumber * MINUTE_MS, modelId, channelId, apiTypeId, currencyId, dimensionId);
     slots.set(packed, slot);
   }
