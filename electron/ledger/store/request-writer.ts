@@ -13,6 +13,13 @@ export interface WriteResult {
   models: Set<string>;
 }
 
+function noteSeen(spans: Map<number, { first: number; last: number }>, id: number, ts: number): void {
+  const span = spans.get(id);
+  if (!span) spans.set(id, { first: ts, last: ts });
+  else if (ts < span.first) span.first = ts;
+  else if (ts > span.last) span.last = ts;
+}
+
 export function failureClassCode(failureClass: FailureClass | null): number | null {
   return failureClass === null ? null : FAILURE_CLASSES.indexOf(failureClass) + 1;
 }
@@ -52,22 +59,38 @@ export class RequestWriter {
     this.seen = { projects: seen('projects'), hosts: seen('hosts') };
   }
 
+  /** Outcomes per channel, first and last request time per project and host: of the write in progress. */
+  private readonly outcomes = new Map<number, { success: number | null; failure: number | null }>();
+  private readonly projectsSeen = new Map<number, { first: number; last: number }>();
+  private readonly hostsSeen = new Map<number, { first: number; last: number }>();
+  private readonly sums = zeroSums();
+  private readonly projectSeen = (projectId: number, ts: number): void => noteSeen(this.projectsSeen, projectId, ts);
+
+  /** One batch in a write of its own: its rows, then its rollups. */
   write(records: readonly RequestRecord[]): WriteResult {
-    const { ctx, delta } = this;
+    this.begin();
+    const result = this.add(records);
+    this.finish();
+    return result;
+  }
+
+  /**
+   * Starts a write of one or more batches (add() each, then finish()), all in the caller's
+   * transaction: a group commit sums its batches' rollups once, so an hour or day row that every
+   * batch touches is written once per transaction rather than once per batch.
+   */
+  begin(): void {
     // A write that threw part-way (its transaction rolled back) may have left changes here.
-    delta.clear();
+    this.delta.clear();
+    this.outcomes.clear();
+    this.projectsSeen.clear();
+    this.hostsSeen.clear();
+  }
+
+  /** Stores one batch's rows and adds them to the rollups of the write begun. */
+  add(records: readonly RequestRecord[]): WriteResult {
+    const { ctx, delta, sums, outcomes, projectSeen } = this;
     const result: WriteResult = { accepted: 0, duplicates: 0, models: new Set() };
-    const outcomes = new Map<number, { success: number | null; failure: number | null }>();
-    const sums = zeroSums();
-    const projectsSeen = new Map<number, { first: number; last: number }>();
-    const hostsSeen = new Map<number, { first: number; last: number }>();
-    const noteSeen = (spans: Map<number, { first: number; last: number }>, id: number, ts: number): void => {
-      const span = spans.get(id);
-      if (!span) spans.set(id, { first: ts, last: ts });
-      else if (ts < span.first) span.first = ts;
-      else if (ts > span.last) span.last = ts;
-    };
-    const projectSeen = (projectId: number, ts: number): void => noteSeen(projectsSeen, projectId, ts);
 
     for (const record of records) {
       // The same upstream answer already stored (through the proxy or an agent's log, whichever came
@@ -136,7 +159,7 @@ export class RequestWriter {
 
       delta.addRequest(ts, modelId, channelId, apiTypeId, currencyId, projectId, hostId, requestSums(sums, record, cost));
       if (projectId !== 0) projectSeen(projectId, ts);
-      if (hostId !== 0) noteSeen(hostsSeen, hostId, ts);
+      if (hostId !== 0) noteSeen(this.hostsSeen, hostId, ts);
 
       if (channelId !== 0) {
         let outcome = outcomes.get(channelId);
@@ -146,10 +169,15 @@ export class RequestWriter {
       }
     }
 
-    ctx.rollups.apply(delta, ctx.coverage.minuteFrom);
-    for (const [id, span] of projectsSeen) this.seen.projects.run({ first: span.first, last: span.last, id });
-    for (const [id, span] of hostsSeen) this.seen.hosts.run({ first: span.first, last: span.last, id });
-    for (const [channelId, outcome] of outcomes) ctx.channels.recordOutcome(channelId, outcome.success, outcome.failure);
     return result;
+  }
+
+  /** Writes the rollups, request-time spans and channel outcomes of the batches added since begin(). */
+  finish(): void {
+    const { ctx } = this;
+    ctx.rollups.apply(this.delta, ctx.coverage.minuteFrom);
+    for (const [id, span] of this.projectsSeen) this.seen.projects.run({ first: span.first, last: span.last, id });
+    for (const [id, span] of this.hostsSeen) this.seen.hosts.run({ first: span.first, last: span.last, id });
+    for (const [channelId, outcome] of this.outcomes) ctx.channels.recordOutcome(channelId, outcome.success, outcome.failure);
   }
 }
