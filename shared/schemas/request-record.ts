@@ -120,25 +120,36 @@ export const requestRecordSchema = z
  * The rules between a record's fields (its fields each valid): what breaks them, worded for the
  * schema's errors. The ingest fast path (electron/ledger/input/record-fast-path.ts) asks the same.
  */
-export function recordRuleProblems(record: {
-  success: boolean;
-  failureClass?: FailureClass | undefined;
-  cacheWriteTokens: number;
-  cacheWrite1hTokens?: number | undefined;
-  latencyMs?: number | undefined;
-  ttftMs?: number | undefined;
-}): { field: string; message: string }[] {
-  const problems: { field: string; message: string }[] = [];
-  if (record.success && record.failureClass !== undefined) {
-    problems.push({ field: 'failureClass', message: 'failureClass is only allowed on failed requests (success: false)' });
-  }
-  if (record.cacheWrite1hTokens !== undefined && record.cacheWrite1hTokens > record.cacheWriteTokens) {
-    problems.push({ field: 'cacheWrite1hTokens', message: 'cacheWrite1hTokens is part of cacheWriteTokens and must not exceed it' });
-  }
-  if (record.ttftMs !== undefined && record.latencyMs !== undefined && record.ttftMs > record.latencyMs) {
-    problems.push({ field: 'ttftMs', message: 'ttftMs must not exceed latencyMs' });
-  }
-  return problems;
+/** What the rules read: a record's checked fields, its defaults applied (the schema's output) or not (the ingest fast path). */
+type RuleFields = Pick<CheckedRequestRecord, 'success' | 'failureClass' | 'cacheWriteTokens' | 'cacheWrite1hTokens' | 'latencyMs' | 'ttftMs'>;
+
+/** Each rule between fields: when it is broken, which field it names and how it is worded. */
+const RULES: readonly { field: string; message: string; broken: (record: RuleFields) => boolean }[] = [
+  {
+    field: 'failureClass',
+    message: 'failureClass is only allowed on failed requests (success: false)',
+    broken: (record) => (record.success ?? true) && record.failureClass !== undefined,
+  },
+  {
+    field: 'cacheWrite1hTokens',
+    message: 'cacheWrite1hTokens is part of cacheWriteTokens and must not exceed it',
+    broken: (record) => record.cacheWrite1hTokens !== undefined && record.cacheWrite1hTokens > (record.cacheWriteTokens ?? 0),
+  },
+  {
+    field: 'ttftMs',
+    message: 'ttftMs must not exceed latencyMs',
+    broken: (record) => record.ttftMs !== undefined && record.latencyMs !== undefined && record.ttftMs > record.latencyMs,
+  },
+];
+
+export function recordRuleProblems(record: RuleFields): { field: string; message: string }[] {
+  return RULES.filter((rule) => rule.broken(record)).map(({ field, message }) => ({ field, message }));
+}
+
+/** Whether any rule is broken: recordRuleProblems without building its answer (the ingest fast path asks per record). */
+export function recordRuleBroken(record: RuleFields): boolean {
+  for (const rule of RULES) if (rule.broken(record)) return true;
+  return false;
 }
 
 export type RequestRecordInput = z.input<typeof requestRecordSchema>;
@@ -173,17 +184,26 @@ export interface RequestRecord {
   host?: string | null;
 }
 
-export function toRequestRecord(parsed: RequestRecordParsed, now: number): RequestRecord {
+/** The fields that have defaults, absent or not. */
+type Defaulted = 'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheWriteTokens' | 'success';
+
+/**
+ * A record whose every field the schema would accept, its defaults applied (the schema's output) or
+ * not yet (the ingest fast path, which proves the fields valid without copying them).
+ */
+export type CheckedRequestRecord = Omit<RequestRecordParsed, Defaulted> & Partial<Pick<RequestRecordParsed, Defaulted>>;
+
+export function toRequestRecord(parsed: CheckedRequestRecord, now: number): RequestRecord {
   return {
     ts: parsed.ts ?? now,
     model: parsed.model,
     apiType: parsed.apiType ?? null,
-    inputTokens: parsed.inputTokens,
-    outputTokens: parsed.outputTokens,
-    cacheReadTokens: parsed.cacheReadTokens,
-    cacheWriteTokens: parsed.cacheWriteTokens,
-    success: parsed.success,
-    failureClass: parsed.success ? null : (parsed.failureClass ?? null),
+    inputTokens: parsed.inputTokens ?? 0,
+    outputTokens: parsed.outputTokens ?? 0,
+    cacheReadTokens: parsed.cacheReadTokens ?? 0,
+    cacheWriteTokens: parsed.cacheWriteTokens ?? 0,
+    success: parsed.success ?? true,
+    failureClass: (parsed.success ?? true) ? null : (parsed.failureClass ?? null),
     statusCode: parsed.statusCode ?? null,
     latencyMs: parsed.latencyMs ?? null,
     ttftMs: parsed.ttftMs ?? null,
