@@ -116,10 +116,6 @@ export const requestRecordSchema = z
     for (const { field, message } of recordRuleProblems(record)) ctx.addIssue({ code: 'custom', path: [field], message });
   });
 
-/**
- * The rules between a record's fields (its fields each valid): what breaks them, worded for the
- * schema's errors. The ingest fast path (electron/ledger/input/record-fast-path.ts) asks the same.
- */
 /** What the rules read: a record's checked fields, its defaults applied (the schema's output) or not (the ingest fast path). */
 type RuleFields = Pick<CheckedRequestRecord, 'success' | 'failureClass' | 'cacheWriteTokens' | 'cacheWrite1hTokens' | 'latencyMs' | 'ttftMs'>;
 
@@ -142,6 +138,10 @@ const RULES: readonly { field: string; message: string; broken: (record: RuleFie
   },
 ];
 
+/**
+ * The rules between a record's fields (its fields each valid): what breaks them, worded for the
+ * schema's errors. The ingest fast path (electron/ledger/input/record-fast-path.ts) asks the same.
+ */
 export function recordRuleProblems(record: RuleFields): { field: string; message: string }[] {
   return RULES.filter((rule) => rule.broken(record)).map(({ field, message }) => ({ field, message }));
 }

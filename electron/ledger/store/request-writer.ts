@@ -40,6 +40,13 @@ export class RequestWriter {
   /** First and last request time of each project and host written, kept on its dictionary row. */
   private readonly seen: Record<'projects' | 'hosts', Statement<[{ first: number; last: number; id: number }]>>;
 
+  /** Outcomes per channel, first and last request time per project and host: of the write in progress. */
+  private readonly outcomes = new Map<number, { success: number | null; failure: number | null }>();
+  private readonly projectsSeen = new Map<number, { first: number; last: number }>();
+  private readonly hostsSeen = new Map<number, { first: number; last: number }>();
+  private readonly sums = zeroSums();
+  private readonly projectSeen = (projectId: number, ts: number): void => noteSeen(this.projectsSeen, projectId, ts);
+
   constructor(private readonly ctx: StoreContext) {
     this.insert = ctx.db.prepare(
       `INSERT INTO requests (id, model_id, api_type_id, channel_id, source_id, input_tokens, output_tokens,
@@ -58,13 +65,6 @@ export class RequestWriter {
       );
     this.seen = { projects: seen('projects'), hosts: seen('hosts') };
   }
-
-  /** Outcomes per channel, first and last request time per project and host: of the write in progress. */
-  private readonly outcomes = new Map<number, { success: number | null; failure: number | null }>();
-  private readonly projectsSeen = new Map<number, { first: number; last: number }>();
-  private readonly hostsSeen = new Map<number, { first: number; last: number }>();
-  private readonly sums = zeroSums();
-  private readonly projectSeen = (projectId: number, ts: number): void => noteSeen(this.projectsSeen, projectId, ts);
 
   /** One batch in a write of its own: its rows, then its rollups. */
   write(records: readonly RequestRecord[]): WriteResult {
