@@ -69,7 +69,9 @@ async function walk(root: string, relative: string, depth: number, isLogFile: (r
       const identity = identityOf(stats);
       if (seen.has(identity)) continue;
       seen.add(identity);
-      out.push({ path: full, relativePath: rel, size: stats.size, mtimeMs: stats.mtimeMs, identity });
+      // Whole milliseconds, as Date.now() gives: a sub-millisecond stamp (recent kernels) would
+      // otherwise be ahead of the clock for the rest of its millisecond, and the file never "quiet".
+      out.push({ path: full, relativePath: rel, size: stats.size, mtimeMs: Math.floor(stats.mtimeMs), identity });
     } catch {
       // Gone between the listing and the stat: the next scan will not see it either.
     }

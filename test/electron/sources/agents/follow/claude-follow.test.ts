@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { JsonlFollower } from '../../../../../electron/sources/agents/follow/jsonl-follower.js';
 import type { LedgerEvent } from '../../../../../shared/types.js';
 import { claudeConfigCopy, closeService, independentTotals, jsonlFiles, ledgerTotals, openService, removeTempDirs, tempDir, type Opened } from '../support.js';
@@ -95,6 +95,25 @@ describe('following Claude Code logs', () => {
     fs.appendFileSync(path.join(config, S3), line.slice(100));
     await run.follower.poke();
     expect(ledgerTotals(run.ledger)['claude-haiku-4-5-20251001']!.outputTokens).toBe(before['claude-haiku-4-5-20251001']!.outputTokens + 55);
+  });
+
+  it('counts a file as quiet in the very millisecond of its modification time', async () => {
+    // Recent kernels stamp files with sub-millisecond times; Date.now() drops the fraction, so a look
+    // taken in that same millisecond must not find the file "modified in the future" and hold it.
+    const config = claudeConfigCopy();
+    const run = await start(tempDir(), config);
+    const before = ledgerTotals(run.ledger);
+    const file = path.join(config, S3);
+    fs.appendFileSync(file, message('msg_01SAMEMS', 'claude-haiku-4-5-20251001', [21], '2026-11-23T10:00:00.000Z'));
+    const millisecond = Date.now() - 1;
+    fs.utimesSync(file, millisecond / 1000, (millisecond + 0.75) / 1000);
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(millisecond);
+    try {
+      await run.follower.poke();
+    } finally {
+      clock.mockRestore();
+    }
+    expect(ledgerTotals(run.ledger)['claude-haiku-4-5-20251001']!.outputTokens).toBe(before['claude-haiku-4-5-20251001']!.outputTokens + 21);
   });
 
   it('resumes after a restart without reading the files again, and counts nothing twice', async () => {
