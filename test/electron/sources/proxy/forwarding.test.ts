@@ -31,6 +31,7 @@ describe('metering proxy: pass-through', () => {
     const got = await rawRequest(`${server.url}/r/main/v1/chat/completions`, { body: chatBody(), headers: { 'content-type': 'application/json', authorization: 'Bearer sk-client-key-0001' } });
 
     expect(got.status).toBe(201);
+    expect(got.statusMessage).toBe('Made It');
     expect(got.text).toBe(answer);
     expect(got.rawHeaders).toEqual(expect.arrayContaining(['X-Upstream-Trace', 'abc']));
     // Cookies would land on 127.0.0.1 for every local app: never passed back (hardening.test.ts).

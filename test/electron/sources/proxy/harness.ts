@@ -144,6 +144,7 @@ export function useProxyServerPerTest(set: (server: ProxyServer) => void, get: (
 /** What a raw HTTP exchange delivered, chunk by chunk, and whether it ended cleanly. */
 export interface RawAnswer {
   status: number;
+  statusMessage: string;
   headers: IncomingHttpHeaders;
   rawHeaders: string[];
   body: Buffer;
@@ -180,7 +181,7 @@ export function rawRequest(url: string, request: RawRequest = {}): Promise<RawAn
           if (settled) return;
           settled = true;
           const all = Buffer.concat(chunks);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body: all, text: all.toString('utf8'), complete });
+          resolve({ status: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', headers: res.headers, rawHeaders: res.rawHeaders, body: all, text: all.toString('utf8'), complete });
         };
         res.on('data', (chunk: Buffer) => {
           chunks.push(chunk);
