@@ -7,6 +7,7 @@ import type { BufferedWriter } from '../../ledger/ingest/buffered-writer.js';
 import { boundedMemo } from './bounded-memo.js';
 import type { BreakerRegistry, ChannelRef, Lease } from './breakers.js';
 import { classifyStatus, isRetryableStatus, isSuccessStatus } from './classify.js';
+import type { LiveExchanges } from './live-exchanges.js';
 import { responseRawHeaders, setCredential } from './headers.js';
 import { providerOfBaseUrl } from './provider.js';
 import { createUsageTap, type RequestInfo, type TapResult } from './protocols/index.js';
@@ -50,7 +51,7 @@ export interface ExchangeContext {
   now: () => number;
   log: (message: string) => void;
   /** Live exchanges, cut when the server closes. */
-  live: Set<() => void>;
+  live: LiveExchanges;
 }
 
 interface Attempt {

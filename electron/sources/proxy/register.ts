@@ -6,6 +6,7 @@ import type { ProxyPorts } from '../ports.js';
 import { boundedMemo } from './bounded-memo.js';
 import { BreakerRegistry } from './breakers.js';
 import { runExchange, type Exchange, type ExchangeContext, type Target } from './exchange.js';
+import { LiveExchanges } from './live-exchanges.js';
 import { clientCredential, endToEndHeaders, isLoopbackHost, isLoopbackOrigin, sameSecret, stripCredentials, withoutQueryKey } from './headers.js';
 import { inspectRequest, type RequestInfo } from './protocols/index.js';
 import { climbsOut } from './path-check.js';
@@ -112,12 +113,12 @@ export function registerProxy(app: FastifyInstance, options: ProxyOptions): void
     writer: service.createBufferedWriter({ batchSize: RECORD_BATCH, intervalMs: options.recordIntervalMs ?? RECORD_INTERVAL_MS }),
     now,
     log,
-    live: new Set(),
+    live: new LiveExchanges(),
   };
 
   // Open streams are cut when the server closes, or close() would wait for them to end.
   app.addHook('preClose', async () => {
-    for (const cut of context.live) cut();
+    context.live.cutAll();
   });
   app.addHook('onClose', async () => {
     breakers.stop();
