@@ -2,12 +2,13 @@
  * The exchanges in progress, each by the function that cuts it, so that closing the server ends open
  * streams instead of waiting for them.
  *
- * An array, not a Set: one entry comes and goes per request, and a Set under that churn keeps
- * rehashing into new tables while each dead table still points at its successor and the entries it
- * held. V8's scavenger treats those pointers as roots even when the table is garbage, so every
- * request's objects outlived two scavenges and were promoted: about 2 MB per scavenge, pauses of
- * 5-11 ms, the proxy's p99 (docs/performance.md, round 6). An array keeps its backing store while the
- * number in flight holds, and a removed slot is cleared at once.
+ * An array, not a Set. One entry comes and goes per request; with a Set the process soon fell into
+ * promoting every request's objects (about 2 MB per scavenge, pauses of 5-11 ms: the proxy's p99;
+ * measured in docs/performance.md, round 6), and with this array it did not. The likely reason: under
+ * that churn a Set keeps rehashing into new tables, and V8 keeps each obsolete table pointing at its
+ * successor and at the entries it held (for iterators), pointers the scavenger treats as roots even
+ * when the table is garbage. An array keeps its backing store while the number in flight holds, and a
+ * removed slot is cleared at once.
  */
 export class LiveExchanges {
   private readonly cuts: (() => void)[] = [];
