@@ -187,7 +187,7 @@ async function main(): Promise<void> {
     const copy = copyForHeadless(dataset, path.join(benchDir, 'tmp', 'headless'));
     try {
       if (selected.has('p3')) add(await runP3(copy, { iterations: sizes.p3Iterations, seed }));
-      if (selected.has('p5')) figures.push(await measureRss(copy));
+      if (selected.has('p5')) figures.push(...(await measureRss(copy)));
       if (selected.has('p6')) add(await runP6(copy, sizes.p6Starts, path.join(benchDir, 'tmp')));
     } finally {
       fs.rmSync(copy.dir, { recursive: true, force: true });
