@@ -502,20 +502,25 @@ class DataManager:
 
     def _run_sender(self) -> None:
         while True:
-            self._wake.wait(self.flush_interval)
+            woken = self._wake.wait(self.flush_interval)
             self._wake.clear()
             try:
-                self._send_buffer()
+                # Woken by a full buffer, only full batches go: what arrives while one is on its way
+                # waits for the flush interval (or a read, or the end), as a smaller buffer would.
+                self._send_buffer(only_full=woken and not self._stopping)
             except Exception as error:  # noqa: BLE001 - the sender thread must survive anything
                 logger.error("modelmeter: sending requests failed: %s", error)
             if self._stopping:
                 return
 
-    def _send_buffer(self) -> None:
-        """Sends the buffer in batches. A batch that fails to arrive goes back to the front for the
-        next try; one ModelMeter refuses is dropped (it would be refused forever) and reported."""
+    def _send_buffer(self, only_full: bool = False) -> None:
+        """Sends the buffer in batches (with ``only_full``, only while it holds batch_size or more). A
+        batch that fails to arrive goes back to the front for the next try; one ModelMeter refuses is
+        dropped (it would be refused forever) and reported."""
         while True:
             with self._lock:
+                if only_full and len(self._buffer) < self.batch_size:
+                    return
                 batch = self._buffer[: min(max(self.batch_size, 1000), MAX_BATCH)]
                 if not batch:
                     return

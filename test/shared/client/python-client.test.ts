@@ -221,6 +221,43 @@ print(json.dumps({"below": below, "full": full, "tail": tail, "read": read}))
     expect(out).toEqual({ below: 0, full: 100, tail: 100, read: 150 });
   });
 
+  it('sends only full batches when a full buffer wakes it: what arrives while a batch is on its way waits for the end', async () => {
+    // The batch's POST is held until 50 more requests are buffered; they must not follow it at once.
+    const sends = await pythonJson<[number, string][]>(
+      `
+import json, threading, time
+from modelmeter import DataManager
+M = ${JSON.stringify(MODEL)}
+sends = []
+phase = {"now": "in the block"}
+on_its_way, arrived = threading.Event(), threading.Event()
+def post(records):
+    sends.append([len(records), phase["now"]])
+    if len(sends) == 1:
+        on_its_way.set()
+        arrived.wait(5)
+now = time.time()
+dm = DataManager(batch_size=100, flush_interval=60)
+dm._post_records = post
+with dm:
+    for i in range(100):
+        dm.add_model_request(M, [now - 200 + i, 10, 1])
+    on_its_way.wait(5)
+    for i in range(50):
+        dm.add_model_request(M, [now - 40 + i * 0.1, 10, 1])
+    arrived.set()
+    time.sleep(0.3)
+    phase["now"] = "leaving"
+print(json.dumps(sends))
+`,
+      env,
+    );
+    expect(sends).toEqual([
+      [100, 'in the block'],
+      [50, 'leaving'],
+    ]);
+  });
+
   it('raises ModelMeterError with code, status and details, and ValueError for malformed data', async () => {
     const out = await pythonJson<Record<string, unknown>>(
       `
