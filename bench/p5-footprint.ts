@@ -59,7 +59,7 @@ export function measureDisk(dataset: Dataset): Figure {
 }
 
 /** How long the server is left idle after the reads before its settled footprint is taken. */
-export const SETTLE_MS = 90_000;
+const SETTLE_MS = 90_000;
 const SAMPLE_MS = 2_000;
 
 /**
@@ -100,33 +100,26 @@ export async function measureRss(dataset: Dataset, rounds = 5): Promise<Figure[]
       settled = now;
     }
     log(`P5: settled RSS ${fmtBytes(settled.rss)}`);
-    const mib = (bytes: number) => bytes / 1024 ** 2;
     const reads = `${rounds} rounds of ${paths.length} reads (summary 30d/today, history 30d by model and 7d, request log page, pricing)`;
+    const rows = `${shortCount(dataset.marker.records)}-row database`;
+    const fell = lastDropAt === null ? 'it never fell' : `last fell ${(lastDropAt / 1000).toFixed(0)} s after them`;
     return [
-      {
-        id: 'P5b',
-        what: `headless server RSS with the ${shortCount(dataset.marker.records)}-row database, just after the reads (MiB)`,
-        value: mib(memory.rss),
-        unit: 'MiB',
-        target: 200,
-        better: 'lower',
-        notes: [`VmRSS ${fmtBytes(memory.rss)}, VmHWM (peak) ${fmtBytes(memory.hwm)}, after ${reads}`],
-      },
-      {
-        id: 'P5c',
-        what: `headless server RSS with the ${shortCount(dataset.marker.records)}-row database, settled: ${SETTLE_MS / 1000} s idle after the reads (MiB)`,
-        value: mib(settled.rss),
-        unit: 'MiB',
-        target: 200,
-        better: 'lower',
-        notes: [
-          `VmRSS ${fmtBytes(settled.rss)} ${SETTLE_MS / 1000} s after the reads (sampled every ${SAMPLE_MS / 1000} s; ${lastDropAt === null ? 'it never fell' : `last fell ${(lastDropAt / 1000).toFixed(0)} s after them`}); just after them ${fmtBytes(memory.rss)}`,
-        ],
-      },
+      rssFigure('P5b', `headless server RSS with the ${rows}, just after the reads (MiB)`, memory.rss, `VmRSS ${fmtBytes(memory.rss)}, VmHWM (peak) ${fmtBytes(memory.hwm)}, after ${reads}`),
+      rssFigure(
+        'P5c',
+        `headless server RSS with the ${rows}, settled: ${SETTLE_MS / 1000} s idle after the reads (MiB)`,
+        settled.rss,
+        `VmRSS ${fmtBytes(settled.rss)} ${SETTLE_MS / 1000} s after the reads (sampled every ${SAMPLE_MS / 1000} s; ${fell}); just after them ${fmtBytes(memory.rss)}`,
+      ),
     ];
   } finally {
     await stopHeadless(server);
   }
+}
+
+/** An RSS figure in MiB against P5's 200 MB target. */
+function rssFigure(id: string, what: string, bytes: number, note: string): Figure {
+  return { id, what, value: bytes / 1024 ** 2, unit: 'MiB', target: 200, better: 'lower', notes: [note] };
 }
 
 function readMemory(pid: number): { rss: number; hwm: number } {
