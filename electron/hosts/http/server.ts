@@ -11,7 +11,8 @@ import { assertOrdered } from '../../ledger/time/ranges.js';
 import { tokenMatches } from './auth.js';
 import { BODY_LIMIT, clientErrorHandler, createErrorHandler, sendError, toApiError, type ErrorLog } from './errors.js';
 import { exportStream } from './export-stream.js';
-import { FORWARD_JSON_LIMITS, jsonShapeProblem } from './json-body.js';
+import { FORWARD_JSON_LIMITS } from './json-body.js';
+import { jsonBodyReader } from './json-reader.js';
 import { FORWARD_ROUTE, registerHostRoutes } from './hosts-routes.js';
 import { sendJsonText } from './json-text.js';
 import { registerCompression } from './compression.js';
@@ -84,16 +85,17 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.server.maxConnections = CONNECTION_LIMITS.maxConnections;
   const errorLog = options.errorLog ?? options.proxy?.log ?? ((message: string) => process.stderr.write(`${message}\n`));
 
-  // JSON bodies: empty is "no body" (a route that needs one says what is missing), and a shape that
-  // would keep JSON.parse busy for long is refused before parsing (json-body.ts).
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body, done) => {
-    const text = body as string;
-    if (text.trim() === '') return done(null, undefined);
-    const problem = jsonShapeProblem(text, request.routeOptions.url === FORWARD_ROUTE ? FORWARD_JSON_LIMITS : undefined);
-    if (problem) return done(new ApiError('payload_too_large', `${problem}; send smaller batches`), undefined);
-    return parseJson(request, text, done);
-  });
+  // JSON bodies: empty is "no body" (a route that needs one says what is missing), a shape that would
+  // keep JSON.parse busy for long is refused before parsing (json-body.ts), and a batch of records is
+  // parsed from its bytes in pieces (json-reader.ts).
+  app.addContentTypeParser(
+    'application/json',
+    jsonBodyReader({
+      parseWhole: app.getDefaultJsonParser('error', 'error'),
+      limitsFor: (request) => (request.routeOptions.url === FORWARD_ROUTE ? FORWARD_JSON_LIMITS : undefined),
+      bodyLimit: BODY_LIMIT,
+    }),
+  );
 
   // The API speaks JSON only: a text/plain body must answer 415, not reach the routes as a string.
   app.removeContentTypeParser('text/plain');

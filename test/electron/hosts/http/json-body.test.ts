@@ -1,8 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { JSON_LIMITS, jsonShapeProblem } from '../../../../electron/hosts/http/json-body.js';
+import { JSON_LIMITS, scanJson, type JsonLimits } from '../../../../electron/hosts/http/json-body.js';
 
-describe('jsonShapeProblem', () => {
+/** Why the text's shape is refused, or null (the scan of its bytes in one chunk). */
+const jsonShapeProblem = (text: string, limits?: JsonLimits): string | null => scanJson([Buffer.from(text)], limits).problem;
+
+describe('scanJson: the shape of a body', () => {
   it('passes every API body shape, a full ingest batch included', () => {
     const record = { ts: 1, model: 'a,b{[', inputTokens: 1, requestId: 'x"]}\\\\' };
     expect(jsonShapeProblem(JSON.stringify({ records: Array.from({ length: 5_000 }, () => record) }))).toBeNull();

@@ -1,0 +1,103 @@
+import type { Readable } from 'node:stream';
+import { errorCodes, type FastifyRequest } from 'fastify';
+import { ApiError } from '../../../shared/errors.js';
+import { bodyText, scanJson, type JsonLimits, type JsonPieces } from './json-body.js';
+
+/**
+ * Bytes per piece of a large body: each piece is decoded to a string below V8's 128 KiB bound for
+ * ordinary heap objects (past it, every string gets fresh pages of its own), then parsed.
+ */
+export const PIECE_BYTES = 64 * 1024;
+
+/** Fastify's own JSON parser for a whole text: it refuses prototype poisoning. */
+export type WholeTextParser = (request: FastifyRequest, text: string, done: (error: Error | null, body?: unknown) => void) => void;
+
+export interface JsonReaderOptions {
+  parseWhole: WholeTextParser;
+  limitsFor(request: FastifyRequest): JsonLimits | undefined;
+  /** The body limit of a route that sets none. */
+  bodyLimit: number;
+}
+
+/**
+ * The API's JSON body parser (a Fastify content-type parser that reads the stream itself). A batch
+ * of records is parsed in pieces straight from the bytes that arrived, never as one string or one
+ * buffer: the body's shape is checked in the same pass (json-body.ts). Every other body (small, of
+ * another shape, naming "__proto__" or "constructor", or not valid JSON) is decoded whole and goes
+ * to Fastify's parser, as before, so its answer and its error messages are Fastify's.
+ */
+export function jsonBodyReader(options: JsonReaderOptions) {
+  return (request: FastifyRequest, payload: Readable, done: (error: Error | null, body?: unknown) => void): void => {
+    collectBody(request, payload, request.routeOptions.bodyLimit ?? options.bodyLimit, (error, chunks, length) => {
+      if (error !== null) return done(error, undefined);
+      const scan = scanJson(chunks, options.limitsFor(request), PIECE_BYTES);
+      if (scan.problem !== null) return done(new ApiError('payload_too_large', `${scan.problem}; send smaller batches`), undefined);
+      if (scan.pieces !== null && !scan.reservedName) {
+        const value = parsePieces(chunks, scan.pieces);
+        if (value !== undefined) return done(null, value);
+      }
+      const text = bodyText(chunks, 0, length);
+      if (text.trim() === '') return done(null, undefined);
+      options.parseWhole(request, text, done);
+    });
+  };
+}
+
+/**
+ * The body's value from its pieces, each parsed as an array of the elements it holds; undefined when
+ * a piece is not a non-empty list of JSON values (then the whole text is parsed, for its error).
+ */
+export function parsePieces(chunks: readonly Uint8Array[], pieces: JsonPieces): unknown {
+  const records: unknown[] = [];
+  const { bounds } = pieces;
+  for (let i = 0; i < bounds.length; i += 2) {
+    let part: unknown[];
+    try {
+      part = JSON.parse(`[${bodyText(chunks, bounds[i]!, bounds[i + 1]!)}]`) as unknown[];
+    } catch {
+      return undefined;
+    }
+    // "[ ,1]" cut before its comma would read as two valid pieces, the first empty.
+    if (part.length === 0) return undefined;
+    for (const element of part) records.push(element);
+  }
+  return pieces.wrapped ? { records } : records;
+}
+
+type Collected = (error: Error | null, chunks: Uint8Array[], length: number) => void;
+
+/** The body's chunks as they arrived, within `limit` bytes and matching Content-Length (as Fastify checks them). */
+function collectBody(request: FastifyRequest, payload: Readable, limit: number, collected: Collected): void {
+  const declared = Number(request.headers['content-length']);
+  if (declared > limit) return collected(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), [], 0);
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  const stop = () => {
+    payload.removeListener('data', onData);
+    payload.removeListener('end', onEnd);
+    payload.removeListener('error', onEnd);
+  };
+  const onData = (chunk: Buffer | string) => {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    length += bytes.length;
+    if (length > limit) {
+      stop();
+      collected(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), [], 0);
+      return;
+    }
+    chunks.push(bytes);
+  };
+  const onEnd = (error?: Error & { statusCode?: number }) => {
+    stop();
+    if (error) {
+      if (!(typeof error.statusCode === 'number' && error.statusCode >= 400)) error.statusCode = 400;
+      return collected(error, [], 0);
+    }
+    if (!Number.isNaN(declared) && length !== declared) return collected(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH(), [], 0);
+    collected(null, chunks, length);
+  };
+  payload.on('data', onData);
+  payload.on('end', onEnd);
+  payload.on('error', onEnd);
+  payload.resume();
+}
