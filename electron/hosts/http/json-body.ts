@@ -34,6 +34,7 @@ const CLOSE_ARRAY = 0x5d;
 const COLON = 0x3a;
 const UNDERSCORE = 0x5f;
 const LOWER_C = 0x63;
+const RECORDS_KEY = Buffer.from('"records"');
 
 /**
  * Where a body may be parsed piece by piece (json-reader.ts): its top-level array, or the array of a
@@ -153,7 +154,7 @@ function arrayPrefix(chunk: Uint8Array | undefined): { depth: 1 | 2; open: numbe
   if (chunk[i] !== OPEN_OBJECT) return null;
   i++;
   skip();
-  for (const byte of Buffer.from('"records"')) if (chunk[i++] !== byte) return null;
+  for (const byte of RECORDS_KEY) if (chunk[i++] !== byte) return null;
   skip();
   if (chunk[i++] !== COLON) return null;
   skip();

@@ -15,8 +15,6 @@ export type WholeTextParser = (request: FastifyRequest, text: string, done: (err
 export interface JsonReaderOptions {
   parseWhole: WholeTextParser;
   limitsFor(request: FastifyRequest): JsonLimits | undefined;
-  /** The body limit of a route that sets none. */
-  bodyLimit: number;
 }
 
 /**
@@ -28,7 +26,8 @@ export interface JsonReaderOptions {
  */
 export function jsonBodyReader(options: JsonReaderOptions) {
   return (request: FastifyRequest, payload: Readable, done: (error: Error | null, body?: unknown) => void): void => {
-    collectBody(request, payload, request.routeOptions.bodyLimit ?? options.bodyLimit, (error, chunks, length) => {
+    // The route's own limit, else the server's (Fastify fills it in).
+    collectBody(request, payload, request.routeOptions.bodyLimit, (error, chunks, length) => {
       if (error !== null) return done(error, undefined);
       const scan = scanJson(chunks, options.limitsFor(request), PIECE_BYTES);
       if (scan.problem !== null) return done(new ApiError('payload_too_large', `${scan.problem}; send smaller batches`), undefined);

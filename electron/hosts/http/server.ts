@@ -93,7 +93,6 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     jsonBodyReader({
       parseWhole: app.getDefaultJsonParser('error', 'error'),
       limitsFor: (request) => (request.routeOptions.url === FORWARD_ROUTE ? FORWARD_JSON_LIMITS : undefined),
-      bodyLimit: BODY_LIMIT,
     }),
   );
 
