@@ -15,9 +15,9 @@ export function toJsonAnswer(call: ReadCall, value: ReadResults[ReadOp]): JsonAn
  * rope of parts that must be flattened before it can be encoded, and TextEncoder then allocates three
  * bytes per character; for a 365 KB history those two cost more than the stringify itself. Here each
  * element of a top-level array is stringified alone (a flat string), and the parts are written once
- * into a buffer of the exact size.
+ * into a buffer of the exact size, which `alloc` gives (the read worker's come from AnswerBuffers).
  */
-export function jsonBytes(value: unknown): Buffer {
+export function jsonBytes(value: unknown, alloc: (size: number) => Buffer = Buffer.allocUnsafeSlow): Buffer {
   const parts: string[] = [];
   const array = (items: readonly unknown[]) => {
     parts.push('[');
@@ -48,7 +48,7 @@ export function jsonBytes(value: unknown): Buffer {
   }
   let size = 0;
   for (const part of parts) size += Buffer.byteLength(part);
-  const out = Buffer.allocUnsafeSlow(size);
+  const out = alloc(size);
   let offset = 0;
   for (const part of parts) offset += out.write(part, offset, 'utf8');
   return out;

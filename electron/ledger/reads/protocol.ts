@@ -73,6 +73,12 @@ export interface SummaryFacts {
 export interface JsonAnswer {
   json: string | Buffer;
   facts?: SummaryFacts;
+  /**
+   * Set on bytes a read worker lent: call it once `json` has been sent and is not read again (a
+   * response's 'finish'), and the memory goes back to the worker for a later answer; `json` is empty
+   * from then on. Not calling it is safe: the memory is then freed as usual.
+   */
+  release?: () => void;
 }
 
 /** The JSON text of an answer, whichever form it came in. */
@@ -104,8 +110,13 @@ export type ReadReply = { id: number; ok: true; value: ReadResults[ReadOp] | Jso
 /** From the worker: `ready` once its connection is open, then one reply per call, in order. */
 export type WorkerMessage = { type: 'ready' } | ({ type: 'reply' } & ReadReply);
 
-/** To the worker: a call, or 'close' (answer what is queued, close the connection, end). */
-export type MainMessage = ReadMessage | 'close';
+/** An answer's buffer handed back (transferred) once the main thread has sent it. */
+export interface RecycleMessage {
+  recycle: ArrayBuffer;
+}
+
+/** To the worker: a call, a buffer back, or 'close' (answer what is queued, close the connection, end). */
+export type MainMessage = ReadMessage | RecycleMessage | 'close';
 
 export interface ReadWorkerData {
   file: string;

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ApiError } from '../../../shared/errors.js';
+import { recyclable } from './answer-buffers.js';
 import { decodeError, type AnswerForm, type JsonAnswer, type JsonBytes, type MainMessage, type ReadCall, type ReadResults, type ReadWorkerData, type WorkerMessage } from './protocol.js';
 import type { ReadExecutor } from './reads.js';
 
@@ -28,13 +29,6 @@ export function compiledReadWorker(): URL | null {
   if (!import.meta.url.endsWith('.js')) return null;
   const url = new URL('./read-worker.js', import.meta.url);
   return fs.existsSync(fileURLToPath(url)) ? url : null;
-}
-
-/** A transferred answer in bytes as the JsonAnswer it stands for (a Buffer over the same memory). */
-function fromWire(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || !('jsonBytes' in value)) return value;
-  const bytes = (value as JsonBytes).jsonBytes;
-  return { json: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) } satisfies JsonAnswer;
 }
 
 interface Pending {
@@ -139,8 +133,28 @@ export class ReadWorkerClient implements ReadExecutor {
     this.pending.delete(message.id);
     this.crashes = 0;
     if (this.pending.size === 0) this.worker?.unref();
-    if (message.ok) waiting.resolve(fromWire(message.value) as never);
+    if (message.ok) waiting.resolve(this.fromWire(message.value) as never);
     else waiting.reject(decodeError(message.error));
+  }
+
+  /**
+   * A transferred answer in bytes as the JsonAnswer it stands for (a Buffer over the same memory);
+   * a big one can be handed back to the worker that wrote it, once sent.
+   */
+  private fromWire(value: unknown): unknown {
+    if (typeof value !== 'object' || value === null || !('jsonBytes' in value)) return value;
+    const bytes = (value as JsonBytes).jsonBytes;
+    const json = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const worker = this.worker;
+    if (!recyclable(bytes.buffer)) return { json } satisfies JsonAnswer;
+    let released = false;
+    const release = () => {
+      // Only to the worker it came from, still running: a new one would keep memory it never lent.
+      if (released || worker === null || worker !== this.worker || this.closed) return;
+      released = true;
+      worker.postMessage({ recycle: bytes.buffer as ArrayBuffer } satisfies MainMessage, [bytes.buffer as ArrayBuffer]);
+    };
+    return { json, release } satisfies JsonAnswer;
   }
 
   private lost(worker: Worker, error: Error): void {

@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { AnswerBuffers } from './answer-buffers.js';
 import { jsonBytes, toJsonAnswer } from './json-answers.js';
 import { encodeError, type MainMessage, type ReadWorkerData, type WorkerMessage } from './protocol.js';
 import { ReadReplica } from './read-replica.js';
@@ -14,12 +15,18 @@ if (!port) throw new Error('read-worker.js runs as a worker thread');
 const { file, nativeBinding } = workerData as ReadWorkerData;
 const replica = ReadReplica.open(file, nativeBinding ? { nativeBinding } : {});
 const send = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+const buffers = new AnswerBuffers();
+const take = (size: number) => buffers.take(size);
 
 port.on('message', (message: MainMessage) => {
   if (message === 'close') {
     // Calls sent before 'close' were answered already (messages arrive in order): end cleanly.
     replica.close();
     port.close();
+    return;
+  }
+  if ('recycle' in message) {
+    buffers.give(message.recycle);
     return;
   }
   try {
@@ -30,8 +37,9 @@ port.on('message', (message: MainMessage) => {
       // The main thread appends the conversion and savings to a summary's text: it stays a string.
       send({ type: 'reply', id: message.id, ok: true, value: toJsonAnswer(message.call, value) });
     } else {
-      // A buffer of its own (never pooled): transferred, the main thread gets it uncopied.
-      const bytes = jsonBytes(value);
+      // A buffer of its own (never Buffer's shared pool): transferred, the main thread gets it
+      // uncopied; a big one comes back once sent (RecycleMessage).
+      const bytes = jsonBytes(value, take);
       send({ type: 'reply', id: message.id, ok: true, value: { jsonBytes: bytes } }, [bytes.buffer as ArrayBuffer]);
     }
   } catch (error) {

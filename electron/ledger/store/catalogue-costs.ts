@@ -22,8 +22,18 @@ export function recordProvider(record: Pick<RequestRecord, 'provider' | 'apiType
  * Which entry (or none) a request gets depends on its model, provider, api type, source and channel,
  * so that decision is kept per model name and those four; only a run noted since is checked each time.
  */
+interface Decision {
+  match: CatalogueMatch | null;
+  /**
+   * LocalModels.unknownEpoch when the channel's base URL was not known (decided as not local), else
+   * null: final. An open decision is made again once the epoch moves; until then every request of
+   * the route would get the same answer, so it is kept rather than made for each.
+   */
+  openAt: number | null;
+}
+
 export class CatalogueCosts {
-  private readonly decisions = new Map<string, Map<string, CatalogueMatch | null>>();
+  private readonly decisions = new Map<string, Map<string, Decision>>();
   /** The matcher the decisions were made with: newer catalogue data (ctx.catalogue replaced) drops them. */
   private decidedWith: CatalogueMatcher | null = null;
 
@@ -40,12 +50,13 @@ export class CatalogueCosts {
     let byRoute = this.decisions.get(record.model);
     if (!byRoute) this.decisions.set(record.model, (byRoute = new Map()));
     const key = `${record.provider ?? ''}\u0001${record.apiType ?? ''}\u0001${record.source ?? ''}\u0001${channelId}`;
-    let match = byRoute.get(key);
-    if (match === undefined) {
+    let decision = byRoute.get(key);
+    if (decision === undefined || (decision.openAt !== null && decision.openAt !== ctx.localModels.unknownEpoch)) {
       const local = ctx.localModels.servedLocally(record.model, record.apiType, record.source, channelId);
-      match = local === true ? null : matcher.match(record.model, recordProvider(record));
-      if (local !== null) byRoute.set(key, match);
+      decision = { match: local === true ? null : matcher.match(record.model, recordProvider(record)), openAt: local === null ? ctx.localModels.unknownEpoch : null };
+      byRoute.set(key, decision);
     }
+    const { match } = decision;
     if (match === null) return null;
     const cost = catalogueCostNanos(catalogueAt(match.compiled, ts), record);
     if (cost === null) return null;

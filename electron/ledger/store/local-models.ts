@@ -46,6 +46,7 @@ export class LocalModels {
   /** Channels without a base URL, and the ChannelDirectory.described count when that was seen. */
   private readonly undescribed = new Map<number, number>();
   private readonly hasRun: Statement<[number], { one: number }>;
+  private forgotten = 0;
 
   constructor(
     db: Database,
@@ -69,7 +70,16 @@ export class LocalModels {
     this.withRuns.set(modelId, true);
   }
 
+  /**
+   * Grows whenever a null from servedLocally may have become an answer: some channel was described
+   * here, or the mirrors were dropped (another connection may have described one).
+   */
+  get unknownEpoch(): number {
+    return this.channels.described + this.forgotten;
+  }
+
   forget(): void {
+    this.forgotten++;
     this.withRuns.clear();
     this.localChannels.clear();
     this.undescribed.clear();

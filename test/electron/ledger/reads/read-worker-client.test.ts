@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RECYCLED_MIN_BYTES } from '../../../../electron/ledger/reads/answer-buffers.js';
 import { MAX_CRASHES, ReadWorkerClient } from '../../../../electron/ledger/reads/read-worker-client.js';
 import type { ReadCall } from '../../../../electron/ledger/reads/protocol.js';
 import { InlineReads, type ReadExecutor } from '../../../../electron/ledger/reads/reads.js';
@@ -152,5 +153,46 @@ describe('the read worker client', () => {
     expect((await reads.run(call, NOW)).totals.requests).toBe(SEED.length);
     expect(reads.usingWorker).toBe(false);
     expect(fallback.calls).toBe(1);
+  });
+});
+
+describe("a big answer's bytes", () => {
+  const pageOf = (limit: number): ReadCall => ({ op: 'requests', args: { from: 0, to: NOW + 1, limit } });
+  const page = pageOf(SEED.length);
+  const expected = async (call = page) => JSON.stringify(await new InlineReads(h.ledger).run(call));
+
+  it('are lent by the worker and go back once released; every later answer is whole', async () => {
+    const reads = client(WORKER, new CountingReads(new InlineReads(h.ledger)));
+    const text = await expected();
+    const first = await reads.runJson(page, NOW);
+    expect(first.json.toString()).toBe(text);
+    expect(first.release).toBeTypeOf('function');
+    first.release!();
+    // Moved back to the worker: nothing is left here to read by mistake.
+    expect(first.json.length).toBe(0);
+    first.release!();
+    // Two different answers at a time, written into the memory given back: neither overwrites the other.
+    const calls = [pageOf(SEED.length), pageOf(SEED.length - 60)];
+    const texts = await Promise.all(calls.map((call) => expected(call)));
+    for (const text of texts) expect(Buffer.byteLength(text)).toBeGreaterThanOrEqual(RECYCLED_MIN_BYTES);
+    for (let round = 0; round < 3; round++) {
+      const answers = await Promise.all(calls.map((call) => reads.runJson(call, NOW)));
+      answers.forEach((answer, i) => expect(answer.json.toString()).toBe(texts[i]));
+      for (const answer of answers) answer.release!();
+    }
+  });
+
+  it('of a small answer are not lent', async () => {
+    const reads = client(WORKER, new CountingReads(new InlineReads(h.ledger)));
+    const answer = await reads.runJson({ op: 'requests', args: { from: 0, to: NOW + 1, limit: 5 } }, NOW);
+    expect(answer.release).toBeUndefined();
+  });
+
+  it('stay here when their worker has stopped: a new worker never gets memory it did not lend', async () => {
+    const reads = client(WORKER, new CountingReads(new InlineReads(h.ledger)));
+    const answer = await reads.runJson(page, NOW);
+    await reads.close();
+    answer.release!();
+    expect(answer.json.toString()).toBe(await expected());
   });
 });

@@ -195,6 +195,29 @@ describe('never a cloud price for a local model', () => {
     expect(costs.slice(0, 2)).toEqual([null, null]);
     expect(costs[2]).toBeGreaterThan(0);
   });
+
+  it('a channel named before its base URL is priced until it turns out local, here or through another connection', async () => {
+    const ctx = h.ledger.ctx;
+    const key = (n: number) => n.toString(16).padStart(16, '0');
+    let n = 0;
+    const send = async (channel: string) => {
+      await h.service.ingestRequests({ ts: NOW - 1000 + ++n, model: 'gpt-4o', apiType: 'openai', channel, ...cloudLike });
+      h.service.flush();
+    };
+    // An unknown upstream: the cloud model's name decides, and the route's decision is kept between requests.
+    await send(key(1));
+    await send(key(1));
+    h.ledger.write(() => ctx.channels.ensure(key(1), ctx.apiTypes.ensure('openai'), { baseUrl: 'http://127.0.0.1:8080/v1' }));
+    await send(key(1));
+    await send(key(2));
+    // Described by another connection (the proxy's, say): this one learns it when its mirrors are dropped.
+    h.ledger.db.prepare(`UPDATE channels SET base_url = ? WHERE metrics_key = ?`).run('http://192.168.1.9:8000/v1', key(2));
+    await send(key(2));
+    ctx.refreshMirrors();
+    await send(key(2));
+    const priced = storedCosts().map((row) => row.cost_nanos !== null);
+    expect(priced).toEqual([true, true, false, true, true, false]);
+  });
 });
 
 describe('the user always wins', () => {

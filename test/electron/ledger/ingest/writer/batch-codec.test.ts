@@ -74,16 +74,19 @@ describe('the batch codec of the writer thread', () => {
     expect(new Set(batch.strings).size).toBe(batch.strings.length);
   });
 
-  it('moves its arrays to the other side instead of copying them', async () => {
-    const records = [full({ model: 'a', latencyMs: 12 }), full({ model: 'b', success: false, failureClass: 'quota' })];
-    const batch = encodeBatch(records);
+  it('moves the arrays of a large batch to the other side instead of copying them, and copies a small one', async () => {
+    const small = [full({ model: 'a', latencyMs: 12 }), full({ model: 'b', success: false, failureClass: 'quota' })];
+    const large = Array.from({ length: 200 }, (_, i) => full({ model: `m${i % 7}`, latencyMs: i }));
     const { port1, port2 } = new MessageChannel();
     try {
-      const received = new Promise<EncodedBatch>((resolve) => port2.once('message', resolve));
-      port1.postMessage(batch, batchTransferList(batch));
-      // Transferred: the sender's views are detached.
-      expect(batch.numbers.byteLength).toBe(0);
-      expect(decodeBatch(await received)).toEqual(records);
+      for (const records of [small, large]) {
+        const batch = encodeBatch(records);
+        const received = new Promise<EncodedBatch>((resolve) => port2.once('message', resolve));
+        port1.postMessage(batch, batchTransferList(batch));
+        // Transferred, the sender's views are detached; copied, they are intact.
+        expect(batch.numbers.byteLength).toBe(records === large ? 0 : records.length * 9 * 8);
+        expect(decodeBatch(await received)).toEqual(records);
+      }
     } finally {
       port1.close();
       port2.close();
