@@ -17,11 +17,6 @@ export function recordProvider(record: Pick<RequestRecord, 'provider' | 'apiType
   return record.provider ?? providerOfApiType(record.apiType);
 }
 
-/**
- * Prices a request the user has no price for from the bundled catalogue, unless its model is local.
- * Which entry (or none) a request gets depends on its model, provider, api type, source and channel,
- * so that decision is kept per model name and those four; only a run noted since is checked each time.
- */
 interface Decision {
   match: CatalogueMatch | null;
   /**
@@ -32,6 +27,11 @@ interface Decision {
   openAt: number | null;
 }
 
+/**
+ * Prices a request the user has no price for from the bundled catalogue, unless its model is local.
+ * Which entry (or none) a request gets depends on its model, provider, api type, source and channel,
+ * so that decision is kept per model name and those four; only a run noted since is checked each time.
+ */
 export class CatalogueCosts {
   private readonly decisions = new Map<string, Map<string, Decision>>();
   /** The matcher the decisions were made with: newer catalogue data (ctx.catalogue replaced) drops them. */
