@@ -20,9 +20,9 @@ export interface JsonReaderOptions {
 /**
  * The API's JSON body parser (a Fastify content-type parser that reads the stream itself). A batch
  * of records is parsed in pieces straight from the bytes that arrived, never as one string or one
- * buffer: the body's shape is checked in the same pass (json-body.ts). Every other body (small, of
- * another shape, naming "__proto__" or "constructor", or not valid JSON) is decoded whole and goes
- * to Fastify's parser, as before, so its answer and its error messages are Fastify's.
+ * buffer: the body's shape is checked in the same pass (json-body.ts). Every other body is decoded
+ * whole: parsed at once when the scan found no "__proto__" or "constructor", else (or when it is not
+ * valid JSON) handed to Fastify's parser, so its refusals and error messages are Fastify's.
  */
 export function jsonBodyReader(options: JsonReaderOptions) {
   return (request: FastifyRequest, payload: Readable, done: (error: Error | null, body?: unknown) => void): void => {
@@ -37,6 +37,12 @@ export function jsonBodyReader(options: JsonReaderOptions) {
       }
       const text = bodyText(chunks, 0, length);
       if (text.trim() === '') return done(null, undefined);
+      // The scan found no "__proto__" or "constructor": the checked parser would only search for them
+      // again before the same JSON.parse. What JSON.parse refuses goes to it, for its own error.
+      if (!scan.reservedName) {
+        const value = parseOrUndefined(text);
+        if (value !== undefined) return done(null, value);
+      }
       options.parseWhole(request, text, done);
     });
   };
@@ -50,17 +56,21 @@ export function parsePieces(chunks: readonly Uint8Array[], pieces: JsonPieces): 
   const records: unknown[] = [];
   const { bounds } = pieces;
   for (let i = 0; i < bounds.length; i += 2) {
-    let part: unknown[];
-    try {
-      part = JSON.parse(`[${bodyText(chunks, bounds[i]!, bounds[i + 1]!)}]`) as unknown[];
-    } catch {
-      return undefined;
-    }
+    const part = parseOrUndefined(`[${bodyText(chunks, bounds[i]!, bounds[i + 1]!)}]`) as unknown[] | undefined;
     // "[ ,1]" cut before its comma would read as two valid pieces, the first empty.
-    if (part.length === 0) return undefined;
+    if (part === undefined || part.length === 0) return undefined;
     for (const element of part) records.push(element);
   }
   return pieces.wrapped ? { records } : records;
+}
+
+/** JSON.parse's value, or undefined when it refuses the text (valid JSON never reads as undefined). */
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 type Collected = (error: Error | null, chunks: Uint8Array[], length: number) => void;

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
+import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { scanJson } from '../../../../electron/hosts/http/json-body.js';
-import { parsePieces, PIECE_BYTES } from '../../../../electron/hosts/http/json-reader.js';
+import { jsonBodyReader, parsePieces, PIECE_BYTES } from '../../../../electron/hosts/http/json-reader.js';
 import type { IngestResult, RequestPage } from '../../../../shared/types.js';
 import { expectError, HOUR, MINUTE, qs, type TestServer, useServerPerTest } from './helpers.js';
 
@@ -91,6 +92,42 @@ describe('a body parsed in pieces', () => {
     // Names that only look alike are read as usual.
     for (const text of ['["__proto_","constructors","_constructor","c\\"onstructor"]', '[{"requestId":"x","sessionId":"y","inputTokens":1,"constructo":2}]']) {
       expect(scanJson([Buffer.from(text)], undefined, 1).reservedName, text).toBe(false);
+    }
+  });
+});
+
+describe('a body read whole', () => {
+  it('is parsed at once when it names no reserved property; one that does, or that JSON.parse refuses, goes to the checked parser', async () => {
+    const app = Fastify();
+    const checked = app.getDefaultJsonParser('error', 'error');
+    const handedOver: string[] = [];
+    app.addContentTypeParser(
+      'application/json',
+      jsonBodyReader({
+        parseWhole: (request, text, done) => {
+          handedOver.push(text);
+          checked(request, text, done);
+        },
+        limitsFor: () => undefined,
+      }),
+    );
+    app.post('/echo', async (request) => ({ body: request.body ?? null }));
+    const post = (payload: string) => app.inject({ method: 'POST', url: '/echo', payload, headers: { 'content-type': 'application/json' } });
+    try {
+      const plain = await post('{"model":"m","names":["__proto_","constructors"],"n":1}');
+      expect(plain.statusCode).toBe(200);
+      expect(plain.json()).toEqual({ body: { model: 'm', names: ['__proto_', 'constructors'], n: 1 } });
+      expect(handedOver).toEqual([]);
+      // Prototype poisoning is the checked parser's to refuse, escaped or not.
+      for (const payload of ['{"model":"m","__proto__":{"admin":true}}', '{"model":"m","\\u005f_proto__":{"admin":true}}', '{"constructor":{"prototype":{"admin":true}}}']) {
+        expect((await post(payload)).statusCode, payload).toBe(400);
+      }
+      expect(handedOver).toHaveLength(3);
+      // So are texts JSON.parse refuses, for the checked parser's own error.
+      for (const payload of ['{"model":', '\ufeff{"model":"m"}']) await post(payload);
+      expect(handedOver).toHaveLength(5);
+    } finally {
+      await app.close();
     }
   });
 });
