@@ -202,6 +202,24 @@ const CASES: QueryCase[] = [
     size: (answer) => `${fmtInt((answer as { totals: { requests: number } }).totals.requests)} requests`,
   },
   { id: 'P3e', what: 'history, last 30 days by project', target: 25, window: last30Days, path: (w) => `/api/v1/history?${range(w)}&groupBy=project`, size: buckets },
+  // Ours, not issue 18's: the Pricing, Data, model and Budgets views all ask for the price list; both
+  // scanned every request on the main thread (~1.1 s at 10M, the server stalled) before round 10.
+  {
+    id: 'P3f',
+    what: 'price list with each model\'s catalogue source (Pricing view)',
+    target: 10,
+    window: last30Days,
+    path: () => '/api/v1/pricing',
+    size: (answer) => `${(answer as unknown[]).length} models`,
+  },
+  {
+    id: 'P3g',
+    what: 'catalogue status with requests per catalogue version',
+    target: 10,
+    window: last30Days,
+    path: () => '/api/v1/catalogue/status',
+    size: (answer) => `${fmtInt((answer as { pricedBy: { requests: number }[] }).pricedBy.reduce((sum, entry) => sum + entry.requests, 0))} catalogue-priced requests`,
+  },
 ];
 
 /**

@@ -1,6 +1,5 @@
-import type { Statement } from 'better-sqlite3';
 import { HOUR_MS } from '../time/ranges.js';
-import { parseSourceName } from './catalogue-sources.js';
+import { CatalogueSources, parseSourceName } from './catalogue-sources.js';
 import type { StoreContext } from './context.js';
 import type { RepriceOutcome, Repricer } from './repricing.js';
 
@@ -38,23 +37,21 @@ class PreviewDone extends Error {
  * are gone. A preview runs the same code in a transaction that is rolled back.
  */
 export class CatalogueRepricing {
-  private readonly pricedModels: Statement<[], { model_id: number }>;
-  private readonly bySource: Statement<[], { price_source_id: number; n: number }>;
+  private readonly sources: CatalogueSources;
 
   constructor(
     private readonly ctx: StoreContext,
     private readonly repricer: Repricer,
   ) {
-    this.pricedModels = ctx.db.prepare(`SELECT DISTINCT model_id FROM requests WHERE price_source_id IS NOT NULL`);
-    this.bySource = ctx.db.prepare(`SELECT price_source_id, COUNT(*) AS n FROM requests WHERE price_source_id IS NOT NULL GROUP BY price_source_id`);
+    this.sources = new CatalogueSources(ctx);
   }
 
   /** How many stored requests each catalogue data version priced. */
   pricedBy(): PricedByVersion[] {
     const counts = new Map<string, number>();
-    for (const row of this.bySource.all()) {
-      const version = parseSourceName(this.ctx.priceSources.nameOf(row.price_source_id))?.version;
-      if (version !== undefined) counts.set(version, (counts.get(version) ?? 0) + row.n);
+    for (const row of this.sources.countsBySource()) {
+      const version = parseSourceName(this.ctx.priceSources.nameOf(row.priceSourceId))?.version;
+      if (version !== undefined) counts.set(version, (counts.get(version) ?? 0) + row.requests);
     }
     return [...counts].map(([version, requests]) => ({ version, requests })).sort((a, b) => a.version.localeCompare(b.version));
   }
@@ -79,7 +76,7 @@ export class CatalogueRepricing {
     const { ctx } = this;
     const from = Math.ceil(ctx.coverage.rawFrom / HOUR_MS) * HOUR_MS;
     const out: CatalogueRepriceModel[] = [];
-    for (const { model_id: modelId } of this.pricedModels.all()) {
+    for (const modelId of this.sources.modelIds()) {
       const versions = ctx.prices.versions(modelId);
       const to = versions[0]?.effectiveFrom ?? Number.MAX_SAFE_INTEGER;
       if (to <= from) continue;

@@ -341,6 +341,44 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 11,
+    name: 'catalogue-priced requests per model and source',
+    up(db) {
+      // The Pricing view names each model's catalogue entry (the source of its latest catalogue-priced
+      // request) and the catalogue status counts such requests per data version: both scanned every
+      // request on the main thread (~1 s at 10M rows, the whole server stalled meanwhile). This keeps
+      // the counts: the request writer adds each write's (catalogue-priced rows only, once per pair and
+      // write, so ingest pays nothing per row), and triggers follow every delete and re-pricing, so no
+      // other write path can leave them wrong. latest_id is the newest id of the pair's requests; when
+      // that very request is deleted or re-priced away it becomes an id just before it (finding the
+      // true one would be a scan): an upper bound, so a source that took a model's newest request
+      // over names the model, while the counts stay exact.
+      db.exec(`
+        CREATE TABLE catalogue_priced (
+          model_id INTEGER NOT NULL,
+          price_source_id INTEGER NOT NULL,
+          requests INTEGER NOT NULL,
+          latest_id INTEGER NOT NULL,
+          PRIMARY KEY (model_id, price_source_id)
+        ) STRICT, WITHOUT ROWID;
+        INSERT INTO catalogue_priced (model_id, price_source_id, requests, latest_id)
+          SELECT model_id, price_source_id, count(*), max(id) FROM requests WHERE price_source_id IS NOT NULL GROUP BY model_id, price_source_id;
+        CREATE TRIGGER catalogue_priced_delete AFTER DELETE ON requests WHEN old.price_source_id IS NOT NULL BEGIN
+          UPDATE catalogue_priced SET requests = requests - 1, latest_id = CASE WHEN latest_id = old.id THEN old.id - 1 ELSE latest_id END WHERE model_id = old.model_id AND price_source_id = old.price_source_id;
+          DELETE FROM catalogue_priced WHERE model_id = old.model_id AND price_source_id = old.price_source_id AND requests <= 0;
+        END;
+        CREATE TRIGGER catalogue_priced_update AFTER UPDATE OF model_id, price_source_id ON requests
+          WHEN old.price_source_id IS NOT new.price_source_id OR old.model_id IS NOT new.model_id BEGIN
+          UPDATE catalogue_priced SET requests = requests - 1, latest_id = CASE WHEN latest_id = old.id THEN old.id - 1 ELSE latest_id END WHERE model_id = old.model_id AND price_source_id = old.price_source_id;
+          DELETE FROM catalogue_priced WHERE model_id = old.model_id AND price_source_id = old.price_source_id AND requests <= 0;
+          INSERT INTO catalogue_priced (model_id, price_source_id, requests, latest_id)
+            SELECT new.model_id, new.price_source_id, 1, new.id WHERE new.price_source_id IS NOT NULL
+            ON CONFLICT (model_id, price_source_id) DO UPDATE SET requests = requests + 1, latest_id = max(latest_id, excluded.latest_id);
+        END;
+      `);
+    },
+  },
 ];
 
 /**

@@ -2,6 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import { FAILURE_CLASSES, type FailureClass, type RequestRecord } from '../../../shared/schemas/request-record.js';
 import { requestCostNanos, versionAt } from '../pricing/rules.js';
 import { CatalogueCosts } from './catalogue-costs.js';
+import { CataloguePricedWrites } from './catalogue-sources.js';
 import type { StoreContext } from './context.js';
 import { tsOfId } from './request-ids.js';
 import { requestSums, RollupDelta, zeroSums } from './rollups.js';
@@ -36,6 +37,7 @@ export class RequestWriter {
   private readonly insert: Statement<unknown[]>;
   private readonly delta = new RollupDelta();
   private readonly catalogue: CatalogueCosts;
+  private readonly cataloguePriced: CataloguePricedWrites;
   private readonly responses: ResponseIds;
   /** First and last request time of each project and host written, kept on its dictionary row. */
   private readonly seen: Record<'projects' | 'hosts', Statement<[{ first: number; last: number; id: number }]>>;
@@ -58,6 +60,7 @@ export class RequestWriter {
        ON CONFLICT (response_id) WHERE response_id IS NOT NULL DO NOTHING`,
     );
     this.catalogue = new CatalogueCosts(ctx);
+    this.cataloguePriced = new CataloguePricedWrites(ctx);
     this.responses = new ResponseIds(ctx);
     const seen = (table: string) =>
       ctx.db.prepare<[{ first: number; last: number; id: number }]>(
@@ -82,6 +85,7 @@ export class RequestWriter {
   begin(): void {
     // A write that threw part-way (its transaction rolled back) may have left changes here.
     this.delta.clear();
+    this.cataloguePriced.clear();
     this.outcomes.clear();
     this.projectsSeen.clear();
     this.hostsSeen.clear();
@@ -158,6 +162,7 @@ export class RequestWriter {
       result.models.add(record.model);
 
       delta.addRequest(ts, modelId, channelId, apiTypeId, currencyId, projectId, hostId, requestSums(sums, record, cost));
+      if (priceSourceId !== null) this.cataloguePriced.add(modelId, priceSourceId, id);
       if (projectId !== 0) projectSeen(projectId, ts);
       if (hostId !== 0) noteSeen(this.hostsSeen, hostId, ts);
 
@@ -176,6 +181,7 @@ export class RequestWriter {
   finish(): void {
     const { ctx } = this;
     ctx.rollups.apply(this.delta, ctx.coverage.minuteFrom);
+    this.cataloguePriced.flush();
     for (const [id, span] of this.projectsSeen) this.seen.projects.run({ first: span.first, last: span.last, id });
     for (const [id, span] of this.hostsSeen) this.seen.hosts.run({ first: span.first, last: span.last, id });
     for (const [channelId, outcome] of this.outcomes) ctx.channels.recordOutcome(channelId, outcome.success, outcome.failure);

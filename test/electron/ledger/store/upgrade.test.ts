@@ -63,7 +63,8 @@ function dumpAll(db: BetterSqlite3.Database): Record<string, string[]> {
   return out;
 }
 
-const MODELS = ['gpt-5-mini', 'Qwen3-Coder-30B-A3B-Instruct-UD-64K', '模型-ü', 'llama-box'];
+// gpt-4o has no price of the user's until late: the catalogue prices its first days.
+const MODELS = ['gpt-5-mini', 'Qwen3-Coder-30B-A3B-Instruct-UD-64K', '模型-ü', 'llama-box', 'gpt-4o'];
 const CHANNELS = ['0123456789abcdef', 'fedcba9876543210'];
 const FAILURES: FailureClass[] = ['retryable', 'overloaded', 'quota', 'client_cancel', 'non_retryable'];
 
@@ -123,6 +124,8 @@ async function fill(db: BetterSqlite3.Database, now: { value: number }): Promise
   now.value = START + 3 * DAY + HOUR;
   price('gpt-5-mini', { method: 'tokens', effectiveFrom: START + DAY + 7 * HOUR, tiers: [{ maxPromptTokens: null, input: 0.3, output: 2.5 }] });
   price('Qwen3-Coder-30B-A3B-Instruct-UD-64K', { method: 'tokens', currency: 'CNY', effectiveFrom: START + 2 * DAY, tiers: [{ maxPromptTokens: null, input: 1, output: 4, cacheWrite: 1.25 }] });
+  // Takes the catalogue-priced requests of its window from the catalogue (a re-pricing).
+  price('gpt-4o', { method: 'tokens', effectiveFrom: START + 2 * DAY + 12 * HOUR, tiers: [{ maxPromptTokens: null, input: 2, output: 10 }] });
 
   ctx.write(() => {
     runs.report({ model: 'llama-box', event: 'start', source: 'llama-swap', ts: START + HOUR });
@@ -176,6 +179,7 @@ const earlier = MIGRATIONS.filter((step) => step.version < SCHEMA_VERSION);
  * current one and undoing the later steps. Each step needs its undo here, the newest first.
  */
 const UNDO: Record<number, (db: BetterSqlite3.Database) => void> = {
+  11: (db) => db.exec(`DROP TRIGGER catalogue_priced_delete; DROP TRIGGER catalogue_priced_update; DROP TABLE catalogue_priced;`),
   10: (db) => db.exec(`DROP TRIGGER runs_version_insert; DROP TRIGGER runs_version_delete; DROP TRIGGER runs_version_update; DROP TABLE runs_version;`),
   9: (db) => db.exec(`DROP TABLE rollup_day_versions; DROP TABLE rollup_hour_versions;`),
   // Hosts: no row of an older database came from another machine, so the columns and tables go whole.
@@ -323,6 +327,24 @@ const withoutV5 = (dump: Record<string, string[]>) => withoutNewTables(dump, ['a
 /** Version 7: the forwarding outbox, empty after an upgrade (forwarding starts off). */
 const withoutV7 = (dump: Record<string, string[]>) => withoutNewTables(dump, ['forward_outbox'], ['forward_outbox_ref']);
 
+/** catalogue_priced as a scan of the requests gives it: per model and source, the count and the newest id. */
+function cataloguePricedByScan(db: BetterSqlite3.Database): { model_id: number; price_source_id: number; requests: number; latest_id: number }[] {
+  return db
+    .prepare<[], { model_id: number; price_source_id: number; requests: number; latest_id: number }>(
+      `SELECT model_id, price_source_id, count(*) AS requests, max(id) AS latest_id FROM requests WHERE price_source_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2`,
+    )
+    .all();
+}
+
+function cataloguePriced(db: BetterSqlite3.Database): { model_id: number; price_source_id: number; requests: number; latest_id: number }[] {
+  return db.prepare<[], { model_id: number; price_source_id: number; requests: number; latest_id: number }>(`SELECT * FROM catalogue_priced ORDER BY 1, 2`).all();
+}
+
+/** Version 11: catalogue_priced, filled from the requests by the upgrade, and its triggers. */
+function withoutV11(dump: Record<string, string[]>): Record<string, string[]> {
+  return withoutNewTables({ ...dump, catalogue_priced: [] }, ['catalogue_priced'], ['catalogue_priced_delete', 'catalogue_priced_update']);
+}
+
 /** Version 10: the runs version (1 after an upgrade) and the triggers that raise it. */
 function withoutV10(dump: Record<string, string[]>): Record<string, string[]> {
   expect(dump['runs_version']).toEqual([JSON.stringify({ id: 1, version: 1 })]);
@@ -386,6 +408,12 @@ describe('a database from each earlier schema version', () => {
         const now = { value: START };
         const ctx = await fill(db, now);
         const answered = answers(ctx);
+        // Kept by the writer and the triggers through the fill's writes, retention and re-pricing: the
+        // counts a scan gives; a newest id at least the scan's (a re-pricing does not take one back).
+        const kept = cataloguePriced(db);
+        const scan = cataloguePricedByScan(db);
+        expect(kept.map(({ latest_id: _, ...pair }) => pair)).toEqual(scan.map(({ latest_id: _, ...pair }) => pair));
+        kept.forEach((row, i) => expect(row.latest_id).toBeGreaterThanOrEqual(scan[i]!.latest_id));
         undoTo(db, step.version);
         const before = dumpAll(db);
         expect(db.pragma('user_version', { simple: true })).toBe(step.version);
@@ -410,7 +438,12 @@ describe('a database from each earlier schema version', () => {
         try {
           expect(ledger.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
           expect(ledger.db.pragma('integrity_check', { simple: true })).toBe('ok');
-          const versionless = withoutV10(dumpAll(ledger.db));
+          // Filled by the upgrade as a scan gives it (nothing catalogue-priced before version 3).
+          const scanned = cataloguePricedByScan(ledger.db);
+          expect(cataloguePriced(ledger.db)).toEqual(scanned);
+          expect(scanned.length > 0).toBe(step.version >= 3);
+          const runless = withoutV11(dumpAll(ledger.db));
+          const versionless = step.version < 10 ? withoutV10(runless) : runless;
           const dayless = step.version < 9 ? withoutV9(versionless) : versionless;
           const hostless = step.version < 8 ? withoutV8(dayless) : dayless;
           const all = step.version < 7 ? withoutV7(hostless) : hostless;
