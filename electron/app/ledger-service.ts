@@ -30,6 +30,7 @@ import { IngestService, type IngestOptions } from './ingest-service.js';
 import { IntegrationService } from './integration-service.js';
 import { MaintenanceService } from './maintenance-service.js';
 import { PricingService } from './pricing-service.js';
+import type { RepricingJobsOptions } from './repricing-jobs.js';
 import { CatalogueService } from './catalogue-service.js';
 import { CatalogueUpdateService } from './catalogue-update-service.js';
 import { SavingsService } from './savings-service.js';
@@ -79,14 +80,14 @@ export class LedgerService implements LedgerApi {
 
   constructor(
     readonly ledger: Ledger,
-    options: LedgerServiceOptions & IngestOptions & { budgets?: BudgetServiceOptions; /** The OTLP push's headers (the data folder's file; memory in tests). */ otlpHeaders?: OtlpHeaderVault; /** The forwarding target's token (a file; memory in tests). */ forwardToken?: ForwardTokenVault } = {},
+    options: LedgerServiceOptions & IngestOptions & { budgets?: BudgetServiceOptions; /** Slices of re-pricing (tests make them small). */ repricing?: RepricingJobsOptions; /** The OTLP push's headers (the data folder's file; memory in tests). */ otlpHeaders?: OtlpHeaderVault; /** The forwarding target's token (a file; memory in tests). */ forwardToken?: ForwardTokenVault } = {},
   ) {
     this.integrations = new IntegrationConfig(ledger, options.keyVault ?? new MemoryKeyVault());
     const context = { ledger, events: this.events };
     this.ingest = new IngestService(context, options);
     this.usage = new UsageService(context, options);
     this.circuit = new CircuitService(context);
-    this.pricing = new PricingService(context);
+    this.pricing = new PricingService(context, { ...(options.log ? { log: options.log } : {}), ...options.repricing });
     this.catalogue = new CatalogueService(context);
     this.catalogueUpdates = new CatalogueUpdateService(context, options.log ? { log: options.log } : {});
     this.maintenance = new MaintenanceService(context);
@@ -107,6 +108,11 @@ export class LedgerService implements LedgerApi {
   }
 
   /** Stops the read workers, if there are any; call before closing the ledger. */
+  /** Resolves once no price change is being re-priced (a stop waits for it; a kill leaves it pending). */
+  repricingIdle(): Promise<void> {
+    return this.pricing.repricing.idle();
+  }
+
   closeReads(): Promise<void> {
     return this.usage.closeReads();
   }

@@ -6,7 +6,8 @@ import { parseInput } from '../ledger/input/validation.js';
 import { hourlyCostNanos, type CompiledVersion } from '../ledger/pricing/rules.js';
 import type { VersionChange } from '../ledger/store/pricing-store.js';
 import { withSources } from './catalogue-service.js';
-import { DomainService } from './domain-service.js';
+import { DomainService, type ServiceContext } from './domain-service.js';
+import { RepricingJobs, type RepricingJobsOptions } from './repricing-jobs.js';
 
 function addHourly(into: Map<number, number>, versions: readonly CompiledVersion[], start: number, end: number): void {
   for (let i = 0; i < versions.length; i++) {
@@ -20,6 +21,17 @@ function addHourly(into: Map<number, number>, versions: readonly CompiledVersion
 
 /** Price versions per model: listed, added, previewed and deleted, with stored costs repriced. */
 export class PricingService extends DomainService {
+  /** Re-prices a change's window in slices after the change is stored (see RepricingJobs). */
+  readonly repricing: RepricingJobs;
+
+  constructor(context: ServiceContext, options: RepricingJobsOptions = {}) {
+    super(context);
+    this.repricing = new RepricingJobs(this.ledger, options);
+    // A re-pricing a stop cut short is finished first (nothing to do on almost every start).
+    const pending = this.ledger.pendingRepricing.list().map((job) => this.ledger.ctx.models.nameOf(job.modelId));
+    if (pending.length > 0) void this.repricing.resume().then(() => pending.forEach((model) => this.events.emit({ type: 'pricing', model })));
+  }
+
   async listPricing(): Promise<ModelPricing[]> {
     return withSources(this.ledger, this.ledger.pricing.list(), this.now);
   }
@@ -41,13 +53,16 @@ export class PricingService extends DomainService {
     const model = parseInput(modelNameSchema, input.model, 'model name');
     const body = parseInput(priceVersionInputSchema, input.version, 'price version');
     const ledger = this.ledger;
-    const outcome = ledger.write(() => {
-      const modelId = ledger.ctx.models.ensure(model);
-      const change = ledger.pricing.planAdd(modelId, body, ledger.ctx.currencies.ensure(body.currency));
-      return { modelId, result: ledger.pricing.apply(change, body) };
+    const modelId = ledger.write(() => {
+      const id = ledger.ctx.models.ensure(model);
+      const change = ledger.pricing.planAdd(id, body, ledger.ctx.currencies.ensure(body.currency));
+      ledger.pricing.store(change, body);
+      ledger.pendingRepricing.add(id, change.window.from, change.window.to);
+      return id;
     });
+    const result = await this.repricing.run(modelId);
     this.events.emit({ type: 'pricing', model });
-    return { pricing: this.described(outcome.modelId), repricedRequests: outcome.result.affected, notRepriced: outcome.result.notRepriced };
+    return { pricing: this.described(modelId), repricedRequests: result.affected, notRepriced: result.notRepriced };
   }
 
   async previewPriceVersion(input: { model: string; version: PriceVersionInput }): Promise<PricingPreview> {
@@ -59,7 +74,7 @@ export class PricingService extends DomainService {
     // Nothing may be written by a preview, not even a new currency code: it gets a placeholder id.
     const currencyId = ctx.currencies.find(body.currency) ?? -1;
     const change = this.ledger.pricing.planAdd(modelId, body, currencyId);
-    const outcome = this.ledger.pricing.preview(change);
+    const outcome = await this.repricing.preview(change.modelId, change.versions, change.window.from, change.window.to);
     const runtime = this.hourlyDelta(change);
     const money = (map: Map<number, number>, extra: Map<number, number>) => {
       const merged = new Map(map);
@@ -98,7 +113,11 @@ export class PricingService extends DomainService {
         query.effectiveFrom === undefined ? `model "${model}" has no price` : `model "${model}" has no price version from ${new Date(query.effectiveFrom).toISOString()}`,
       );
     }
-    const result = ledger.write(() => ledger.pricing.apply(change, null));
+    ledger.write(() => {
+      ledger.pricing.store(change, null);
+      ledger.pendingRepricing.add(modelId, change.window.from, change.window.to);
+    });
+    const result = await this.repricing.run(modelId);
     this.events.emit({ type: 'pricing', model });
     return { pricing: this.described(modelId), repricedRequests: result.affected, notRepriced: result.notRepriced };
   }

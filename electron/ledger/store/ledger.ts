@@ -7,6 +7,7 @@ import { StoreContext } from './context.js';
 import { ForwardedRuns } from './forwarded-runs.js';
 import { HostList } from './host-list.js';
 import { Maintenance } from './maintenance.js';
+import { PendingRepricing } from './pending-repricing.js';
 import { PricingStore } from './pricing-store.js';
 import { ProjectList } from './project-list.js';
 import { Reports } from './reports.js';
@@ -39,6 +40,8 @@ export class Ledger {
   /** Runs forwarded by other ModelMeters, upserted by (host, origin id). */
   readonly forwardedRuns: ForwardedRuns;
   readonly hosts: HostList;
+  readonly repricer: Repricer;
+  readonly pendingRepricing: PendingRepricing;
 
   private constructor(
     readonly db: Database,
@@ -52,7 +55,9 @@ export class Ledger {
     this.runs = new RunStore(this.ctx);
     this.programRuns = new ProgramRunStore(this.ctx);
     this.circuits = new CircuitStore(this.ctx);
-    this.pricing = new PricingStore(this.ctx, new Repricer(this.ctx));
+    this.repricer = new Repricer(this.ctx);
+    this.pricing = new PricingStore(this.ctx, this.repricer);
+    this.pendingRepricing = new PendingRepricing(this.ctx);
     this.reports = new Reports(this.ctx, this.usage, this.runs);
     this.maintenance = new Maintenance(this.ctx, this.circuits);
     this.config = new ConfigStore(this.ctx);

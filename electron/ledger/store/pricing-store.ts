@@ -88,12 +88,17 @@ export class PricingStore {
     return { modelId, versions, window: { from: effectiveFrom, to: next?.effectiveFrom ?? Number.POSITIVE_INFINITY }, candidate: null };
   }
 
-  preview(change: VersionChange): RepriceOutcome {
-    return this.repricer.run(change.modelId, change.versions, change.window.from, change.window.to, false);
-  }
-
   /** Stores the change and re-prices its window; call inside a write transaction. */
   apply(change: VersionChange, body: PriceVersionBody | null): RepriceOutcome {
+    this.store(change, body);
+    return this.repricer.run(change.modelId, this.ctx.prices.versions(change.modelId), change.window.from, change.window.to, true);
+  }
+
+  /**
+   * Stores the change only: its window keeps the old costs until re-priced (RepricingJobs does it in
+   * slices, from PendingRepricing). Call inside a write transaction.
+   */
+  store(change: VersionChange, body: PriceVersionBody | null): void {
     if (change.candidate && body) {
       this.insert.run(
         change.modelId,
@@ -110,7 +115,6 @@ export class PricingStore {
       this.deleteAt.run(change.modelId, change.window.from);
     }
     this.ctx.prices.reload();
-    return this.repricer.run(change.modelId, this.ctx.prices.versions(change.modelId), change.window.from, change.window.to, true);
   }
 }
 

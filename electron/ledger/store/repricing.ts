@@ -31,6 +31,10 @@ export interface RepriceOutcome {
   changed: number;
 }
 
+export function emptyOutcome(): RepriceOutcome {
+  return { affected: 0, before: new Map(), after: new Map(), unpricedBefore: 0, unpricedAfter: 0, notRepriced: 0, changed: 0 };
+}
+
 interface RawPriceRow {
   id: number;
   api_type_id: number | null;
@@ -102,16 +106,29 @@ export class Repricer {
   }
 
   run(modelId: number, versions: readonly CompiledVersion[], from: number, to: number, apply: boolean): RepriceOutcome {
-    const outcome: RepriceOutcome = { affected: 0, before: new Map(), after: new Map(), unpricedBefore: 0, unpricedAfter: 0, notRepriced: 0, changed: 0 };
+    const outcome = emptyOutcome();
+    this.runHours(modelId, versions, this.hoursOf(modelId, from, to), from, to, apply, outcome);
+    return outcome;
+  }
+
+  /** The hours with usage of the model in [from, to), in order: what run() goes through. */
+  hoursOf(modelId: number, from: number, to: number): number[] {
+    return this.hours.all(modelId, Math.floor(from / HOUR_MS) * HOUR_MS, Math.min(to, tsOfId(Number.MAX_SAFE_INTEGER))).map((row) => row.bucket);
+  }
+
+  /**
+   * Re-prices some of hoursOf()'s hours, adding to `outcome`; with `apply` their raw rows and rollups
+   * are written before it returns, so a long re-pricing can be cut into transactions between hours.
+   */
+  runHours(modelId: number, versions: readonly CompiledVersion[], hours: readonly number[], from: number, to: number, apply: boolean, outcome: RepriceOutcome): void {
     const delta = new RollupDelta();
     const rawHourFrom = Math.ceil(this.ctx.coverage.rawFrom / HOUR_MS) * HOUR_MS;
     const end = Math.min(to, tsOfId(Number.MAX_SAFE_INTEGER));
-    for (const { bucket } of this.hours.all(modelId, Math.floor(from / HOUR_MS) * HOUR_MS, end)) {
+    for (const bucket of hours) {
       if (bucket >= rawHourFrom) this.repriceRaw(modelId, versions, Math.max(from, bucket), Math.min(end, bucket + HOUR_MS), apply, outcome, delta);
       else this.repriceHour(modelId, versions, bucket, from, end, apply, outcome, delta);
     }
     if (apply) this.ctx.rollups.apply(delta, this.ctx.coverage.minuteFrom);
-    return outcome;
   }
 
   private repriceRaw(

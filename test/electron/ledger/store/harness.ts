@@ -13,12 +13,15 @@ export class Harness {
   ledger: Ledger;
   service: LedgerService;
 
-  constructor(start: number) {
+  constructor(
+    start: number,
+    private readonly options: ConstructorParameters<typeof LedgerService>[1] = {},
+  ) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modelmeter-test-'));
     this.file = path.join(this.dir, 'ledger.db');
     this.now = start;
     this.ledger = Ledger.open(this.file, { now: () => this.now });
-    this.service = new LedgerService(this.ledger);
+    this.service = new LedgerService(this.ledger, this.options);
   }
 
   /** Closes and opens the same file again, as after a restart (or a crash: nothing is stopped first). */
@@ -26,7 +29,7 @@ export class Harness {
     this.service.flush();
     this.ledger.close();
     this.ledger = Ledger.open(this.file, { now: () => this.now });
-    this.service = new LedgerService(this.ledger);
+    this.service = new LedgerService(this.ledger, this.options);
   }
 
   /** Row counts of every table: a cheap fingerprint of what is stored. */

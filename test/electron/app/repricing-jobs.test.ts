@@ -1,0 +1,149 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PriceVersionInput } from '../../../shared/schemas/pricing.js';
+import { priceVersionInputSchema } from '../../../shared/schemas/pricing.js';
+import type { RequestRecordInput } from '../../../shared/schemas/request-record.js';
+import { RepricingJobs } from '../../../electron/app/repricing-jobs.js';
+import { Harness } from '../ledger/store/harness.js';
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const DAY0 = Date.UTC(2026, 5, 1);
+const NOW = DAY0 + 3 * DAY;
+
+const open: Harness[] = [];
+afterEach(() => {
+  for (const h of open.splice(0)) h.close();
+});
+
+/** A ledger whose re-pricings run one hour per transaction (sliceMs 0), or the default slices. */
+function harness(sliceMs?: number): Harness {
+  const h = new Harness(NOW, sliceMs === undefined ? {} : { repricing: { sliceMs } });
+  open.push(h);
+  return h;
+}
+
+/** Three days of gpt-4o (catalogue-priced until the user prices it) on projects and a host, every 7 minutes. */
+function records(): RequestRecordInput[] {
+  return Array.from({ length: (3 * DAY) / (7 * MINUTE) }, (_, i) => ({
+    ts: DAY0 + i * 7 * MINUTE + 1_000,
+    model: 'gpt-4o',
+    apiType: 'openai',
+    inputTokens: 1_000 + (i % 97) * 13,
+    outputTokens: 100 + (i % 31),
+    cacheReadTokens: i % 3 === 0 ? 500 : 0,
+    ...(i % 4 === 0 ? { project: '/work/alpha' } : {}),
+  }));
+}
+
+const VERSION: PriceVersionInput = { method: 'tokens', currency: 'USD', effectiveFrom: DAY0 + 20 * HOUR, tiers: [{ maxPromptTokens: null, input: 2, output: 8 }] };
+const LATER: PriceVersionInput = { method: 'tokens', currency: 'EUR', effectiveFrom: DAY0 + 2 * DAY + 5 * HOUR, tiers: [{ maxPromptTokens: null, input: 1, output: 3 }] };
+
+/** What one transaction stores for the same change: the store's own apply(). */
+function appliedAtOnce(h: Harness, ...versions: PriceVersionInput[]): void {
+  const { ledger } = h;
+  for (const input of versions) {
+    const body = priceVersionInputSchema.parse(input);
+    ledger.write(() => {
+      const modelId = ledger.ctx.models.ensure('gpt-4o');
+      ledger.pricing.apply(ledger.pricing.planAdd(modelId, body, ledger.ctx.currencies.ensure(body.currency)), body);
+    });
+  }
+}
+
+/** Every usage table, without the price versions' creation times (the two ledgers store them apart). */
+function stored(h: Harness): Record<string, string[]> {
+  const { price_versions: versions, ...rest } = h.dump();
+  return { ...rest, price_versions: versions!.map((json) => JSON.stringify({ ...(JSON.parse(json) as object), created_at: 0 })) };
+}
+
+describe('re-pricing a price change in slices', () => {
+  it('stores exactly what one transaction stores, in many transactions with the event loop running between them', async () => {
+    const sliced = harness(0);
+    const reference = harness();
+    for (const h of [sliced, reference]) await h.service.ingestRequests(records());
+    appliedAtOnce(reference, VERSION);
+
+    let writes = 0;
+    const write = sliced.ledger.write.bind(sliced.ledger);
+    sliced.ledger.write = <T>(work: () => T): T => {
+      writes++;
+      return write(work);
+    };
+    let turns = 0;
+    const ticking = setInterval(() => turns++, 0);
+    const change = await sliced.service.addPriceVersion({ model: 'gpt-4o', version: VERSION });
+    clearInterval(ticking);
+
+    expect(stored(sliced)).toEqual(stored(reference));
+    // One transaction stores the change, then one per hour of its window (~52 hours of data).
+    expect(writes).toBeGreaterThan(50);
+    expect(turns).toBeGreaterThan(10);
+    expect(change.repricedRequests).toBe(reference.ledger.db.prepare(`SELECT count(*) AS n FROM requests WHERE id >= ?`).pluck().get((DAY0 + 20 * HOUR) * 1024));
+    expect(sliced.ledger.pendingRepricing.list()).toEqual([]);
+  });
+
+  it('ends at the same costs when a second change comes while the first is being re-priced, earlier or later in time', async () => {
+    for (const [one, two] of [
+      [VERSION, LATER],
+      [LATER, VERSION],
+    ] as const) {
+      const sliced = harness(0);
+      const reference = harness();
+      for (const h of [sliced, reference]) await h.service.ingestRequests(records());
+      appliedAtOnce(reference, one, two);
+
+      const first = sliced.service.addPriceVersion({ model: 'gpt-4o', version: one });
+      // Let the first re-price a few hours before the second is stored.
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+      const second = sliced.service.addPriceVersion({ model: 'gpt-4o', version: two });
+      await Promise.all([first, second]);
+      expect(stored(sliced)).toEqual(stored(reference));
+      expect(sliced.ledger.pendingRepricing.list()).toEqual([]);
+    }
+  });
+
+  it('previews in slices exactly what one pass previews, writing nothing', async () => {
+    const h = harness();
+    await h.service.ingestRequests(records());
+    const { ledger } = h;
+    const body = priceVersionInputSchema.parse(VERSION);
+    const modelId = ledger.ctx.models.find('gpt-4o')!;
+    const change = ledger.pricing.planAdd(modelId, body, ledger.ctx.currencies.find(body.currency) ?? -1);
+    const before = stored(h);
+    const sliced = await new RepricingJobs(ledger, { sliceMs: 0 }).preview(modelId, change.versions, change.window.from, change.window.to);
+    expect(sliced).toEqual(ledger.repricer.run(modelId, change.versions, change.window.from, change.window.to, false));
+    expect(sliced.changed).toBeGreaterThan(100);
+    expect(stored(h)).toEqual(before);
+  });
+
+  it('is finished at the next start when a stop cut it short, from where it stopped', async () => {
+    const reference = harness();
+    await reference.service.ingestRequests(records());
+    appliedAtOnce(reference, VERSION);
+
+    for (const done of [0, 0.5]) {
+      const h = harness();
+      await h.service.ingestRequests(records());
+      const { ledger } = h;
+      // What a kill leaves: the change and its pending window committed, `done` of its hours re-priced.
+      const body = priceVersionInputSchema.parse(VERSION);
+      ledger.write(() => {
+        const modelId = ledger.ctx.models.ensure('gpt-4o');
+        const change = ledger.pricing.planAdd(modelId, body, ledger.ctx.currencies.ensure(body.currency));
+        ledger.pricing.store(change, body);
+        const job = ledger.pendingRepricing.add(modelId, change.window.from, change.window.to);
+        const hours = ledger.repricer.hoursOf(modelId, job.next, Number.POSITIVE_INFINITY);
+        const cut = Math.floor(hours.length * done);
+        ledger.repricer.runHours(modelId, ledger.ctx.prices.versions(modelId), hours.slice(0, cut), job.from, Number.POSITIVE_INFINITY, true, { affected: 0, before: new Map(), after: new Map(), unpricedBefore: 0, unpricedAfter: 0, notRepriced: 0, changed: 0 });
+        if (cut > 0) ledger.pendingRepricing.advance(modelId, job.seq, hours[cut]!);
+      });
+      expect(stored(h)).not.toEqual(stored(reference));
+
+      h.reopen();
+      await h.service.repricingIdle();
+      expect(stored(h), `${done * 100}% done before the stop`).toEqual(stored(reference));
+      expect(h.ledger.pendingRepricing.list()).toEqual([]);
+    }
+  });
+});
