@@ -31,6 +31,14 @@ export interface RepriceOutcome {
   changed: number;
 }
 
+/** A part of a re-pricing: [from, to) within one hour; `first` marks the hour's first part. */
+export interface RepricePart {
+  hour: number;
+  from: number;
+  to: number;
+  first: boolean;
+}
+
 export function emptyOutcome(): RepriceOutcome {
   return { affected: 0, before: new Map(), after: new Map(), unpricedBefore: 0, unpricedAfter: 0, notRepriced: 0, changed: 0 };
 }
@@ -107,26 +115,47 @@ export class Repricer {
 
   run(modelId: number, versions: readonly CompiledVersion[], from: number, to: number, apply: boolean): RepriceOutcome {
     const outcome = emptyOutcome();
-    this.runHours(modelId, versions, this.hoursOf(modelId, from, to), from, to, apply, outcome);
+    this.runParts(modelId, versions, this.partsOf(modelId, from, to, HOUR_MS), from, to, apply, outcome);
     return outcome;
   }
 
-  /** The hours with usage of the model in [from, to), in order: what run() goes through. */
-  hoursOf(modelId: number, from: number, to: number): number[] {
-    return this.hours.all(modelId, Math.floor(from / HOUR_MS) * HOUR_MS, Math.min(to, tsOfId(Number.MAX_SAFE_INTEGER))).map((row) => row.bucket);
+  /**
+   * What run() goes through for [from, to), in order: each hour with usage of the model, cut in parts
+   * of `rawPartMs` where its raw rows are kept (an hour of a busy model at 10M is ~15,000 rows; a part
+   * is a transaction's worth when a re-pricing is cut in slices). An hour kept only as rollups is one
+   * part: it is re-priced whole or not at all.
+   */
+  partsOf(modelId: number, from: number, to: number, rawPartMs: number): RepricePart[] {
+    const end = Math.min(to, tsOfId(Number.MAX_SAFE_INTEGER));
+    const rawHourFrom = Math.ceil(this.ctx.coverage.rawFrom / HOUR_MS) * HOUR_MS;
+    const parts: RepricePart[] = [];
+    for (const { bucket } of this.hours.all(modelId, Math.floor(from / HOUR_MS) * HOUR_MS, end)) {
+      const start = Math.max(from, bucket);
+      const stop = Math.min(end, bucket + HOUR_MS);
+      if (bucket < rawHourFrom) {
+        parts.push({ hour: bucket, from: start, to: stop, first: true });
+        continue;
+      }
+      for (let at = start; at < stop; at = Math.min(stop, (Math.floor(at / rawPartMs) + 1) * rawPartMs)) {
+        parts.push({ hour: bucket, from: at, to: Math.min(stop, (Math.floor(at / rawPartMs) + 1) * rawPartMs), first: at === start });
+      }
+    }
+    return parts;
   }
 
   /**
-   * Re-prices some of hoursOf()'s hours, adding to `outcome`; with `apply` their raw rows and rollups
-   * are written before it returns, so a long re-pricing can be cut into transactions between hours.
+   * Re-prices some of partsOf()'s parts of the window [from, to), adding to `outcome`; with `apply`
+   * their raw rows and rollups are written before it returns, so a long re-pricing can be cut into
+   * transactions between parts. An hour whose raw rows expired since partsOf() is re-priced from its
+   * rollups, once, at its first part.
    */
-  runHours(modelId: number, versions: readonly CompiledVersion[], hours: readonly number[], from: number, to: number, apply: boolean, outcome: RepriceOutcome): void {
+  runParts(modelId: number, versions: readonly CompiledVersion[], parts: readonly RepricePart[], from: number, to: number, apply: boolean, outcome: RepriceOutcome): void {
     const delta = new RollupDelta();
     const rawHourFrom = Math.ceil(this.ctx.coverage.rawFrom / HOUR_MS) * HOUR_MS;
     const end = Math.min(to, tsOfId(Number.MAX_SAFE_INTEGER));
-    for (const bucket of hours) {
-      if (bucket >= rawHourFrom) this.repriceRaw(modelId, versions, Math.max(from, bucket), Math.min(end, bucket + HOUR_MS), apply, outcome, delta);
-      else this.repriceHour(modelId, versions, bucket, from, end, apply, outcome, delta);
+    for (const part of parts) {
+      if (part.hour >= rawHourFrom) this.repriceRaw(modelId, versions, part.from, part.to, apply, outcome, delta);
+      else if (part.first) this.repriceHour(modelId, versions, part.hour, from, end, apply, outcome, delta);
     }
     if (apply) this.ctx.rollups.apply(delta, this.ctx.coverage.minuteFrom);
   }
