@@ -69,7 +69,14 @@ export class Ledger {
   }
 
   static open(file: string, options: OpenOptions & { now?: () => number; calendar?: DayCalendar } = {}): Ledger {
-    return new Ledger(openDatabase(file, options), options.now ?? Date.now, options.calendar);
+    const db = openDatabase(file, options);
+    try {
+      return new Ledger(db, options.now ?? Date.now, options.calendar);
+    } catch (error) {
+      // Setting up writes (StoreContext aligns the day rollups): a busy database must not leak the connection.
+      db.close();
+      throw error;
+    }
   }
 
   write<T>(work: () => T): T {

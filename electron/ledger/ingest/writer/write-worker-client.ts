@@ -278,7 +278,7 @@ export class WriteWorkerClient {
       this.options.ledger.ctx.gate = null;
       // Nothing was committed there: the batches can be written here, and starting again would fail again.
       this.inline = true;
-      log(`writer thread could not start (${error.message}); committing requests on the main thread`);
+      log(`writer thread could not start (${describe(error)}); committing requests on the main thread`);
       const waiting = [...this.pending.values()];
       this.pending.clear();
       for (const work of waiting) {
@@ -288,7 +288,7 @@ export class WriteWorkerClient {
       return;
     }
     this.crashes++;
-    log(`writer thread stopped (${error.message})`);
+    log(`writer thread stopped (${describe(error)})`);
     this.failPending(new ApiError('unavailable', 'the writer thread stopped before committing; send the records again'));
     if (this.crashes >= MAX_WRITER_CRASHES) {
       this.inline = true;
@@ -303,4 +303,11 @@ export class WriteWorkerClient {
     this.hold(false);
     for (const batch of waiting) batch.reject(error);
   }
+}
+
+/** An error from the thread as a line: what a worker's 'error' event carries may have lost its class (and message) on the way. */
+function describe(error: unknown): string {
+  if (error instanceof Error && error.message) return error.message;
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return [code, message].filter((part) => typeof part === 'string' && part !== '').join(': ') || String(error);
 }

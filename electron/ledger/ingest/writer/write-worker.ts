@@ -22,12 +22,29 @@ const signal = new Int32Array(data.signal);
 let now = Date.now();
 const calendar = calendarById(data.calendar);
 if (calendar === null) throw new Error(`the writer thread cannot use the calendar ${data.calendar}`);
-const ledger = Ledger.open(data.file, {
-  durability: data.durability,
-  now: () => now,
-  calendar,
-  ...(data.nativeBinding ? { nativeBinding: data.nativeBinding } : {}),
-});
+/**
+ * Opening sets up a write (StoreContext aligns the day rollups), which waits for a write the main
+ * connection holds, at most its busy timeout (5 s). A main connection busy for longer (a model of 1M
+ * requests deleted at 10M takes ~6 s) is waited out here: giving up would leave every later batch
+ * to the main thread for the rest of the session.
+ */
+function openLedger(): Ledger {
+  const deadline = Date.now() + OPEN_WAIT_MS;
+  for (;;) {
+    try {
+      return Ledger.open(data.file, {
+        durability: data.durability,
+        now: () => now,
+        calendar: calendar!,
+        ...(data.nativeBinding ? { nativeBinding: data.nativeBinding } : {}),
+      });
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+    }
+  }
+}
+const OPEN_WAIT_MS = 120_000;
+const ledger = openLedger();
 ledger.ctx.gate = new SharedWriteGate(data.gate, 'thread');
 ledger.ctx.catalogue = data.catalogue === null ? null : new CatalogueMatcher(data.catalogue);
 

@@ -216,6 +216,20 @@ describe('when the writer thread fails', () => {
     expect(h.ledger.db.prepare('SELECT count(*) AS n FROM runs').get()).toEqual({ n: 0 });
   });
 
+  it('a thread that starts while the main connection holds a write longer than its busy timeout waits for it, then commits', async () => {
+    const { client: c, log } = client(WORKER);
+    // The main connection mid-write for 6 s (busy_timeout is 5 s), as a model of 1M requests being deleted.
+    h.ledger.db.exec('BEGIN IMMEDIATE');
+    h.ledger.db.exec(`INSERT INTO meta (key, value) VALUES ('held', '1')`);
+    const submitted = c.submit([RECORD]);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 6_000);
+    h.ledger.db.exec('COMMIT');
+    expect((await submitted).accepted).toBe(1);
+    expect(c.usingWorker).toBe(true);
+    expect(log).toEqual([]);
+    expect(stored(h).n).toBe(1);
+  }, 30_000);
+
   it('a thread that cannot start leaves its batches to the main connection', async () => {
     const broken = script('broken.mjs', `throw new Error('no addon here');`);
     const { client: c, log } = client(broken);
