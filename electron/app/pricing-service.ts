@@ -60,7 +60,14 @@ export class PricingService extends DomainService {
       ledger.pendingRepricing.add(id, change.window.from, change.window.to);
       return id;
     });
+    return this.repriced(model, modelId);
+  }
+
+  /** Waits for the change's re-pricing; the answer of a price added or deleted. */
+  private async repriced(model: string, modelId: number): Promise<PricingChange> {
     const result = await this.repricing.run(modelId);
+    // Deleted meanwhile (its pending re-pricing went with it): there is no price left to describe.
+    if (this.ledger.ctx.models.find(model) !== modelId) throw new ApiError('conflict', `model "${model}" was deleted while its requests were being re-priced`);
     this.events.emit({ type: 'pricing', model });
     return { pricing: this.described(modelId), repricedRequests: result.affected, notRepriced: result.notRepriced };
   }
@@ -117,9 +124,7 @@ export class PricingService extends DomainService {
       ledger.pricing.store(change, null);
       ledger.pendingRepricing.add(modelId, change.window.from, change.window.to);
     });
-    const result = await this.repricing.run(modelId);
-    this.events.emit({ type: 'pricing', model });
-    return { pricing: this.described(modelId), repricedRequests: result.affected, notRepriced: result.notRepriced };
+    return this.repriced(model, modelId);
   }
 
   /** Hourly runtime cost in a change's window, under the old and the new versions. */

@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import { HOUR_MS } from '../time/ranges.js';
 import type { StoreContext } from './context.js';
 import type { CircuitStore } from './circuits.js';
+import { PendingRepricing } from './pending-repricing.js';
 import { firstIdAt } from './request-ids.js';
 import { ALL_FULL_KEY_TABLES, DIMENSIONS, SUM_COLUMNS } from './rollups.js';
 
@@ -86,6 +87,7 @@ export class Maintenance {
     this.ctx.rollups.versions.touchAll();
     const runs = db.prepare<[number]>(`DELETE FROM runs WHERE model_id = ?`).run(modelId).changes;
     const priceVersions = db.prepare<[number]>(`DELETE FROM price_versions WHERE model_id = ?`).run(modelId).changes;
+    new PendingRepricing(this.ctx).drop(modelId);
     db.prepare<[number]>(`DELETE FROM models WHERE id = ?`).run(modelId);
     return { requests, runs, priceVersions };
   }

@@ -83,6 +83,12 @@ export class PendingRepricing {
     return true;
   }
 
+  /** The model is gone (deleted): nothing of it is left to re-price. Call in a write. */
+  drop(modelId: number): void {
+    const jobs = this.list();
+    if (jobs.some((job) => job.modelId === modelId)) this.save(jobs.filter((job) => job.modelId !== modelId));
+  }
+
   private save(jobs: PendingReprice[]): void {
     if (jobs.length === 0) this.remove.run(META_KEY);
     else this.write.run(META_KEY, JSON.stringify(jobs));

@@ -4,7 +4,7 @@ import { priceVersionInputSchema } from '../../../shared/schemas/pricing.js';
 import type { RequestRecordInput } from '../../../shared/schemas/request-record.js';
 import { RepricingJobs } from '../../../electron/app/repricing-jobs.js';
 import { emptyOutcome } from '../../../electron/ledger/store/repricing.js';
-import { Harness } from '../ledger/store/harness.js';
+import { errorCode, Harness } from '../ledger/store/harness.js';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -106,6 +106,34 @@ describe('re-pricing a price change in slices', () => {
       expect(stored(sliced)).toEqual(stored(reference));
       expect(sliced.ledger.pendingRepricing.list()).toEqual([]);
     }
+  });
+
+  it('stops when its model is deleted meanwhile: the caller is told, nothing is left pending, the next start is clean', async () => {
+    const h = harness(0);
+    await h.service.ingestRequests(records());
+    const adding = h.service.addPriceVersion({ model: 'gpt-4o', version: VERSION });
+    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+    await h.service.deleteModel({ model: 'gpt-4o' });
+    expect(await errorCode(adding)).toBe('conflict');
+    expect(h.ledger.pendingRepricing.list()).toEqual([]);
+    expect(h.ledger.db.prepare(`SELECT count(*) AS n FROM requests`).pluck().get()).toBe(0);
+    h.reopen();
+    await h.service.repricingIdle();
+    expect(await h.service.listPricing()).toEqual([]);
+
+    // A change stored but not yet re-priced when the model goes: nothing is left to resume at the next start.
+    await h.service.ingestRequests(records());
+    const body = priceVersionInputSchema.parse(VERSION);
+    h.ledger.write(() => {
+      const modelId = h.ledger.ctx.models.ensure('gpt-4o');
+      const change = h.ledger.pricing.planAdd(modelId, body, h.ledger.ctx.currencies.ensure(body.currency));
+      h.ledger.pricing.store(change, body);
+      h.ledger.pendingRepricing.add(modelId, change.window.from, change.window.to);
+    });
+    await h.service.deleteModel({ model: 'gpt-4o' });
+    expect(h.ledger.pendingRepricing.list()).toEqual([]);
+    h.reopen();
+    await h.service.repricingIdle();
   });
 
   it('previews in slices exactly what one pass previews, writing nothing', async () => {
