@@ -86,7 +86,8 @@ export class RepricingJobs {
     const job = ledger.pendingRepricing.get(modelId);
     if (!job) return outcome;
     const to = job.to ?? Number.POSITIVE_INFINITY;
-    const parts = ledger.repricer.partsOf(modelId, job.next, to, RAW_PART_MS);
+    // `next` starts at a whole hour: the window may start inside it, and what is before is not its to re-price.
+    const parts = ledger.repricer.partsOf(modelId, Math.max(job.next, job.from), to, RAW_PART_MS);
     let at = 0;
     for (;;) {
       const going = ledger.write(() => {

@@ -136,6 +136,20 @@ describe('re-pricing a price change in slices', () => {
     await h.service.repricingIdle();
   });
 
+  it('re-prices its window only: a request just before it, in the same hour, keeps its cost', async () => {
+    const h = harness(0);
+    await h.service.ingestRequests(records());
+    const db = h.ledger.db;
+    const from = DAY0 + 20 * HOUR + 30 * MINUTE;
+    // A cost no version gives (as a catalogue price from an older catalogue would be), just before the window.
+    const before = db.prepare<[number, number], number>(`SELECT max(id) FROM requests WHERE id >= ? AND id < ?`).pluck().get((DAY0 + 20 * HOUR) * 1024, from * 1024)!;
+    h.ledger.write(() => db.prepare(`UPDATE requests SET cost_nanos = 123 WHERE id = ?`).run(before));
+    await h.service.addPriceVersion({ model: 'gpt-4o', version: { ...VERSION, effectiveFrom: from } });
+    expect(db.prepare(`SELECT cost_nanos FROM requests WHERE id = ?`).pluck().get(before)).toBe(123);
+    const inside = db.prepare<[number], number>(`SELECT min(id) FROM requests WHERE id >= ?`).pluck().get(from * 1024)!;
+    expect(db.prepare(`SELECT currency_id FROM requests WHERE id = ?`).pluck().get(inside)).toBe(h.ledger.ctx.currencies.find('USD'));
+  });
+
   it('previews in slices exactly what one pass previews, writing nothing', async () => {
     const h = harness();
     await h.service.ingestRequests(records());
