@@ -11,6 +11,7 @@ import { CatalogueFile } from '../ledger/store/catalogue-file.js';
 import { CatalogueRepricing, type CatalogueRepriceModel } from '../ledger/store/catalogue-repricing.js';
 import { Repricer } from '../ledger/store/repricing.js';
 import { DomainService, type ServiceContext } from './domain-service.js';
+import type { RepricingJobs } from './repricing-jobs.js';
 import path from 'node:path';
 
 /** The environment variable that points "check for newer prices" elsewhere (tests serve it on loopback). */
@@ -50,7 +51,12 @@ export class CatalogueUpdateService extends DomainService {
   /** The last download checked, waiting for the user's confirmation. */
   private pending: { data: CatalogueData; url: string; fetchedAt: number } | null = null;
 
-  constructor(context: ServiceContext, options: CatalogueUpdateOptions = {}) {
+  constructor(
+    context: ServiceContext,
+    options: CatalogueUpdateOptions,
+    /** The re-pricing in slices a price change uses too (PricingService's). */
+    private readonly jobs: RepricingJobs,
+  ) {
     super(context);
     this.env = options.env ?? process.env;
     const db = this.ledger.db;
@@ -174,9 +180,19 @@ export class CatalogueUpdateService extends DomainService {
     };
   }
 
-  /** Re-prices the stored catalogue-priced requests with the active data (after its preview). */
+  /**
+   * Re-prices the stored catalogue-priced requests with the active data (after its preview): the
+   * windows are stored as pending at once, then re-priced in slices (RepricingJobs), so the server
+   * keeps answering meanwhile and a stop leaves the rest for the next start.
+   */
   async repriceCatalogue(): Promise<CatalogueRepriceResult> {
-    const models = this.repricing.apply().filter(changes);
+    const ledger = this.ledger;
+    const windows = this.repricing.windows();
+    ledger.write(() => {
+      for (const { modelId, from, to } of windows) ledger.pendingRepricing.add(modelId, from, to);
+    });
+    const outcomes = await Promise.all(windows.map(({ modelId }) => this.jobs.run(modelId).then((outcome) => this.repricing.named(modelId, outcome))));
+    const models = outcomes.filter(changes);
     for (const model of models) this.events.emit({ type: 'pricing', model: model.model });
     return { version: this.active.version, repricedRequests: models.reduce((sum, model) => sum + model.changed, 0), models: models.map((model) => model.model) };
   }

@@ -89,7 +89,7 @@ export class LedgerService implements LedgerApi {
     this.circuit = new CircuitService(context);
     this.pricing = new PricingService(context, { ...(options.log ? { log: options.log } : {}), ...options.repricing });
     this.catalogue = new CatalogueService(context);
-    this.catalogueUpdates = new CatalogueUpdateService(context, options.log ? { log: options.log } : {});
+    this.catalogueUpdates = new CatalogueUpdateService(context, options.log ? { log: options.log } : {}, this.pricing.repricing);
     this.maintenance = new MaintenanceService(context);
     const otlpHeaders = options.otlpHeaders ?? new MemoryOtlpHeaderVault();
     this.settings = new SettingsService(context, otlpHeaders, () => this.metrics.otlpStatus);

@@ -30,11 +30,12 @@ class PreviewDone extends Error {
 }
 
 /**
- * Re-prices the requests the catalogue priced, with the catalogue data now in use (after a package
+ * Re-pricing the requests the catalogue priced, with the catalogue data now in use (after a package
  * upgrade or a confirmed download), through the same Repricer as a user's new price version: per model,
  * the raw requests before the model's first version of the user's (those after it are the user's).
  * Hours kept only as rollups are left as they were: their catalogue inputs (provider, 1-hour writes)
- * are gone. A preview runs the same code in a transaction that is rolled back.
+ * are gone. The windows are re-priced in slices by RepricingJobs; a preview runs the Repricer over them
+ * in one transaction that is rolled back (it may name a new catalogue source, which must not stay).
  */
 export class CatalogueRepricing {
   private readonly sources: CatalogueSources;
@@ -59,7 +60,7 @@ export class CatalogueRepricing {
   preview(): CatalogueRepriceModel[] {
     try {
       this.ctx.write(() => {
-        throw new PreviewDone(this.run(false));
+        throw new PreviewDone(this.previewed());
       });
     } catch (error) {
       if (error instanceof PreviewDone) return error.result;
@@ -68,25 +69,29 @@ export class CatalogueRepricing {
     return [];
   }
 
-  apply(): CatalogueRepriceModel[] {
-    return this.ctx.write(() => this.run(true));
-  }
-
-  private run(apply: boolean): CatalogueRepriceModel[] {
+  /**
+   * What a catalogue re-pricing covers: per model the catalogue priced, its raw hours before the model's first
+   * version of the user's. RepricingJobs re-prices them in slices (CatalogueUpdateService).
+   */
+  windows(): { modelId: number; from: number; to: number }[] {
     const { ctx } = this;
     const from = Math.ceil(ctx.coverage.rawFrom / HOUR_MS) * HOUR_MS;
-    const out: CatalogueRepriceModel[] = [];
+    const out: { modelId: number; from: number; to: number }[] = [];
     for (const modelId of this.sources.modelIds()) {
-      const versions = ctx.prices.versions(modelId);
-      const to = versions[0]?.effectiveFrom ?? Number.MAX_SAFE_INTEGER;
-      if (to <= from) continue;
-      // Named here, inside the transaction: a preview's currency row may be rolled back with it.
-      out.push(this.named(modelId, this.repricer.run(modelId, versions, from, to, apply)));
+      const to = ctx.prices.versions(modelId)[0]?.effectiveFrom ?? Number.MAX_SAFE_INTEGER;
+      if (to > from) out.push({ modelId, from, to });
     }
     return out;
   }
 
-  private named(modelId: number, outcome: RepriceOutcome): CatalogueRepriceModel {
+  private previewed(): CatalogueRepriceModel[] {
+    const { ctx } = this;
+    // Named here, inside the transaction: a preview's currency row may be rolled back with it.
+    return this.windows().map(({ modelId, from, to }) => this.named(modelId, this.repricer.run(modelId, ctx.prices.versions(modelId), from, to, false)));
+  }
+
+  /** A model's outcome with its name and currency codes, as the API answers it. */
+  named(modelId: number, outcome: RepriceOutcome): CatalogueRepriceModel {
     const money = (map: Map<number, number>): Record<string, number> =>
       Object.fromEntries([...map].map(([id, nanos]) => [this.ctx.currencies.nameOf(id), nanos]));
     return {
