@@ -150,6 +150,23 @@ describe('re-pricing a price change in slices', () => {
     expect(db.prepare(`SELECT currency_id FROM requests WHERE id = ?`).pluck().get(inside)).toBe(h.ledger.ctx.currencies.find('USD'));
   });
 
+  it('re-prices the catalogue-priced requests after a catalogue update in the same slices', async () => {
+    const h = harness(0);
+    await h.service.ingestRequests(records());
+    const before = stored(h);
+    let writes = 0;
+    const write = h.ledger.write.bind(h.ledger);
+    h.ledger.write = <T>(work: () => T): T => {
+      writes++;
+      return write(work);
+    };
+    // The same catalogue data: nothing changes, but every 5 minutes of the three days is its own transaction.
+    expect(await h.service.repriceCatalogue()).toEqual({ version: expect.any(String), repricedRequests: 0, models: [] });
+    expect(writes).toBeGreaterThan(3 * 24 * 12);
+    expect(stored(h)).toEqual(before);
+    expect(h.ledger.pendingRepricing.list()).toEqual([]);
+  });
+
   it('previews in slices exactly what one pass previews, writing nothing', async () => {
     const h = harness();
     await h.service.ingestRequests(records());
