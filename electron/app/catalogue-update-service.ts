@@ -155,7 +155,17 @@ export class CatalogueUpdateService extends DomainService {
 
   /** What re-pricing the stored catalogue-priced requests with the active data would do; writes nothing. */
   async previewCatalogueReprice(): Promise<CatalogueRepricePreview> {
-    const models = this.repricing.preview().filter(changes);
+    // Model by model, a slice at a time with the event loop turning between (8.9 s of one transaction at 10M otherwise).
+    const previewed: CatalogueRepriceModel[] = [];
+    for (const { modelId, from, to } of this.repricing.windows()) {
+      let total: CatalogueRepriceModel | null = null;
+      await this.jobs.sliced(this.jobs.partsOf(modelId, from, to), (take) => {
+        const slice = this.repricing.previewSlice(modelId, take, from, to);
+        total = total === null ? slice : addModel(total, slice);
+      });
+      if (total !== null) previewed.push(total);
+    }
+    const models = previewed.filter(changes);
     const before: Record<string, number> = {};
     const after: Record<string, number> = {};
     let unpricedBefore = 0;
@@ -196,6 +206,24 @@ export class CatalogueUpdateService extends DomainService {
     for (const model of models) this.events.emit({ type: 'pricing', model: model.model });
     return { version: this.active.version, repricedRequests: models.reduce((sum, model) => sum + model.changed, 0), models: models.map((model) => model.model) };
   }
+}
+
+/** Two slices' previews of one model, as one. */
+function addModel(a: CatalogueRepriceModel, b: CatalogueRepriceModel): CatalogueRepriceModel {
+  const sum = (x: Record<string, number>, y: Record<string, number>) => {
+    const out = { ...x };
+    for (const [key, value] of Object.entries(y)) out[key] = (out[key] ?? 0) + value;
+    return out;
+  };
+  return {
+    model: a.model,
+    affected: a.affected + b.affected,
+    changed: a.changed + b.changed,
+    before: sum(a.before, b.before),
+    after: sum(a.after, b.after),
+    unpricedBefore: a.unpricedBefore + b.unpricedBefore,
+    unpricedAfter: a.unpricedAfter + b.unpricedAfter,
+  };
 }
 
 function changes(model: CatalogueRepriceModel): boolean {

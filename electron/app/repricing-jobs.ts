@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { CompiledVersion } from '../ledger/pricing/rules.js';
 import type { Ledger } from '../ledger/store/ledger.js';
-import { emptyOutcome, type RepriceOutcome } from '../ledger/store/repricing.js';
+import { emptyOutcome, type RepricePart, type RepriceOutcome } from '../ledger/store/repricing.js';
 
 export interface RepricingJobsOptions {
   /** How long one transaction may re-price before it commits and lets the event loop run (ms). */
@@ -61,18 +61,30 @@ export class RepricingJobs {
   async preview(modelId: number, versions: readonly CompiledVersion[], from: number, to: number): Promise<RepriceOutcome> {
     const { repricer } = this.ledger;
     const outcome = emptyOutcome();
-    const parts = repricer.partsOf(modelId, from, to, RAW_PART_MS);
+    await this.sliced(this.partsOf(modelId, from, to), (take) => {
+      for (let part = take(); part; part = take()) repricer.runParts(modelId, versions, [part], from, to, false, outcome);
+    });
+    return outcome;
+  }
+
+  /** The parts a re-pricing of [from, to) goes through in slices. */
+  partsOf(modelId: number, from: number, to: number): RepricePart[] {
+    return this.ledger.repricer.partsOf(modelId, from, to, RAW_PART_MS);
+  }
+
+  /**
+   * Hands `parts` out a slice at a time: `slice` takes parts until take() says none (the slice's time is
+   * used, or none is left), with a turn of the event loop between slices. For reads only: a write's
+   * slices also move its pending window (work()).
+   */
+  async sliced(parts: readonly RepricePart[], slice: (take: () => RepricePart | undefined) => void): Promise<void> {
     let at = 0;
     while (at < parts.length) {
       const started = performance.now();
-      while (at < parts.length) {
-        repricer.runParts(modelId, versions, [parts[at]!], from, to, false, outcome);
-        at++;
-        if (performance.now() - started >= this.sliceMs) break;
-      }
+      const first = at;
+      slice(() => (at < parts.length && (at === first || performance.now() - started < this.sliceMs) ? parts[at++] : undefined));
       if (at < parts.length) await nextTurn();
     }
-    return outcome;
   }
 
   /** Resolves once nothing is being re-priced. */
@@ -87,7 +99,7 @@ export class RepricingJobs {
     if (!job) return outcome;
     const to = job.to ?? Number.POSITIVE_INFINITY;
     // `next` starts at a whole hour: the window may start inside it, and what is before is not its to re-price.
-    const parts = ledger.repricer.partsOf(modelId, Math.max(job.next, job.from), to, RAW_PART_MS);
+    const parts = this.partsOf(modelId, Math.max(job.next, job.from), to);
     let at = 0;
     for (;;) {
       const going = ledger.write(() => {

@@ -1,7 +1,7 @@
 import { HOUR_MS } from '../time/ranges.js';
 import { CatalogueSources, parseSourceName } from './catalogue-sources.js';
 import type { StoreContext } from './context.js';
-import type { RepriceOutcome, Repricer } from './repricing.js';
+import { emptyOutcome, type RepricePart, type RepriceOutcome, type Repricer } from './repricing.js';
 
 /** One model's catalogue-priced requests priced again with the catalogue data now in use; costs in nanos per currency code. */
 export interface CatalogueRepriceModel {
@@ -24,7 +24,7 @@ export interface PricedByVersion {
 
 /** Thrown to roll a preview's transaction back: nothing it touched (not even a dictionary row) is kept. */
 class PreviewDone extends Error {
-  constructor(readonly result: CatalogueRepriceModel[]) {
+  constructor(readonly result: CatalogueRepriceModel) {
     super('preview');
   }
 }
@@ -57,16 +57,24 @@ export class CatalogueRepricing {
     return [...counts].map(([version, requests]) => ({ version, requests })).sort((a, b) => a.version.localeCompare(b.version));
   }
 
-  preview(): CatalogueRepriceModel[] {
+  /**
+   * One slice of a preview of the model's window [from, to): the parts `take` hands out, priced in a
+   * transaction that is rolled back, and named inside it (a currency or catalogue source it names may
+   * be rolled back with it). RepricingJobs.sliced() cuts a window into such slices.
+   */
+  previewSlice(modelId: number, take: () => RepricePart | undefined, from: number, to: number): CatalogueRepriceModel {
     try {
       this.ctx.write(() => {
-        throw new PreviewDone(this.previewed());
+        const outcome = emptyOutcome();
+        const versions = this.ctx.prices.versions(modelId);
+        for (let part = take(); part; part = take()) this.repricer.runParts(modelId, versions, [part], from, to, false, outcome);
+        throw new PreviewDone(this.named(modelId, outcome));
       });
     } catch (error) {
       if (error instanceof PreviewDone) return error.result;
       throw error;
     }
-    return [];
+    throw new Error('a preview slice was not rolled back');
   }
 
   /**
@@ -82,12 +90,6 @@ export class CatalogueRepricing {
       if (to > from) out.push({ modelId, from, to });
     }
     return out;
-  }
-
-  private previewed(): CatalogueRepriceModel[] {
-    const { ctx } = this;
-    // Named here, inside the transaction: a preview's currency row may be rolled back with it.
-    return this.windows().map(({ modelId, from, to }) => this.named(modelId, this.repricer.run(modelId, ctx.prices.versions(modelId), from, to, false)));
   }
 
   /** A model's outcome with its name and currency codes, as the API answers it. */

@@ -3,6 +3,8 @@ import type { PriceVersionInput } from '../../../shared/schemas/pricing.js';
 import { priceVersionInputSchema } from '../../../shared/schemas/pricing.js';
 import type { RequestRecordInput } from '../../../shared/schemas/request-record.js';
 import { RepricingJobs } from '../../../electron/app/repricing-jobs.js';
+import { CatalogueMatcher } from '../../../electron/ledger/pricing/catalogue.js';
+import { BUNDLED_CATALOGUE } from '../../../electron/ledger/pricing/catalogue-data.js';
 import { emptyOutcome } from '../../../electron/ledger/store/repricing.js';
 import { errorCode, Harness } from '../ledger/store/harness.js';
 
@@ -150,20 +152,35 @@ describe('re-pricing a price change in slices', () => {
     expect(db.prepare(`SELECT currency_id FROM requests WHERE id = ?`).pluck().get(inside)).toBe(h.ledger.ctx.currencies.find('USD'));
   });
 
-  it('re-prices the catalogue-priced requests after a catalogue update in the same slices', async () => {
+  it('previews and re-prices the catalogue-priced requests after a catalogue update in the same slices', async () => {
     const h = harness(0);
+    // Priced by an older package; the same data, so only the provenance moves.
+    h.ledger.ctx.catalogue = new CatalogueMatcher({ ...BUNDLED_CATALOGUE, version: '0.1.7' });
     await h.service.ingestRequests(records());
+    h.ledger.ctx.catalogue = new CatalogueMatcher();
     const before = stored(h);
     let writes = 0;
-    const write = h.ledger.write.bind(h.ledger);
-    h.ledger.write = <T>(work: () => T): T => {
+    const ctx = h.ledger.ctx;
+    const write = ctx.write.bind(ctx);
+    ctx.write = <T>(work: () => T): T => {
       writes++;
       return write(work);
     };
-    // The same catalogue data: nothing changes, but every 5 minutes of the three days is its own transaction.
-    expect(await h.service.repriceCatalogue()).toEqual({ version: expect.any(String), repricedRequests: 0, models: [] });
-    expect(writes).toBeGreaterThan(3 * 24 * 12);
+    let turns = 0;
+    const ticking = setInterval(() => turns++, 0);
+    const preview = await h.service.previewCatalogueReprice();
+    clearInterval(ticking);
+    // Every 5 minutes of the three days is a transaction of its own, rolled back: nothing is written.
+    expect(writes).toBeGreaterThanOrEqual(3 * 24 * 12);
+    expect(turns).toBeGreaterThan(10);
+    expect(preview.affectedRequests).toBe(records().length);
     expect(stored(h)).toEqual(before);
+
+    writes = 0;
+    const result = await h.service.repriceCatalogue();
+    expect(writes).toBeGreaterThanOrEqual(3 * 24 * 12);
+    expect(result).toEqual({ version: BUNDLED_CATALOGUE.version, repricedRequests: preview.affectedRequests, models: ['gpt-4o'] });
+    expect(h.ledger.db.prepare(`SELECT count(*) FROM requests r JOIN price_sources s ON s.id = r.price_source_id WHERE s.name LIKE '%@0.1.7 %'`).pluck().get()).toBe(0);
     expect(h.ledger.pendingRepricing.list()).toEqual([]);
   });
 
