@@ -34,8 +34,8 @@ class PreviewDone extends Error {
  * upgrade or a confirmed download), through the same Repricer as a user's new price version: per model,
  * the raw requests before the model's first version of the user's (those after it are the user's).
  * Hours kept only as rollups are left as they were: their catalogue inputs (provider, 1-hour writes)
- * are gone. The windows are re-priced in slices by RepricingJobs; a preview runs the Repricer over them
- * in one transaction that is rolled back (it may name a new catalogue source, which must not stay).
+ * are gone. The windows are re-priced in slices by RepricingJobs; a preview prices the same slices,
+ * each in a transaction that is rolled back (it may name a new catalogue source, which must not stay).
  */
 export class CatalogueRepricing {
   private readonly sources: CatalogueSources;
