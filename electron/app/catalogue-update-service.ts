@@ -9,7 +9,6 @@ import { diffCatalogues } from '../ledger/pricing/catalogue-diff.js';
 import { allProviders } from '../ledger/pricing/catalogue-search.js';
 import { CatalogueFile } from '../ledger/store/catalogue-file.js';
 import { CatalogueRepricing, type CatalogueRepriceModel } from '../ledger/store/catalogue-repricing.js';
-import { Repricer } from '../ledger/store/repricing.js';
 import { DomainService, type ServiceContext } from './domain-service.js';
 import type { RepricingJobs } from './repricing-jobs.js';
 import path from 'node:path';
@@ -61,7 +60,7 @@ export class CatalogueUpdateService extends DomainService {
     this.env = options.env ?? process.env;
     const db = this.ledger.db;
     this.file = db.memory || db.readonly ? null : CatalogueFile.inFolder(path.dirname(db.name));
-    this.repricing = new CatalogueRepricing(this.ledger.ctx, new Repricer(this.ledger.ctx));
+    this.repricing = new CatalogueRepricing(this.ledger.ctx, this.ledger.repricer);
     this.loadKept(options.log ?? (() => {}));
   }
 

@@ -74,17 +74,22 @@ export class RepricingJobs {
 
   /**
    * Hands `parts` out a slice at a time: `slice` takes parts until take() says none (the slice's time is
-   * used, or none is left), with a turn of the event loop between slices. For reads only: a write's
-   * slices also move its pending window (work()).
+   * used, or none is left), with a turn of the event loop between slices; next() is the first part the
+   * slice left. A slice that returns false ends it there. There is always one slice, with no parts when
+   * there are none: a write's slice then closes its empty window.
    */
-  async sliced(parts: readonly RepricePart[], slice: (take: () => RepricePart | undefined) => void): Promise<void> {
+  async sliced(parts: readonly RepricePart[], slice: (take: () => RepricePart | undefined, next: () => RepricePart | undefined) => boolean | void): Promise<void> {
     let at = 0;
-    while (at < parts.length) {
+    do {
       const started = performance.now();
       const first = at;
-      slice(() => (at < parts.length && (at === first || performance.now() - started < this.sliceMs) ? parts[at++] : undefined));
-      if (at < parts.length) await nextTurn();
-    }
+      const going = slice(
+        () => (at < parts.length && (at === first || performance.now() - started < this.sliceMs) ? parts[at++] : undefined),
+        () => parts[at],
+      );
+      if (going === false || at >= parts.length) return;
+      await nextTurn();
+    } while (at < parts.length);
   }
 
   /** Resolves once nothing is being re-priced. */
@@ -93,30 +98,23 @@ export class RepricingJobs {
   }
 
   private async work(modelId: number): Promise<RepriceOutcome> {
-    const { ledger, sliceMs } = this;
+    const { ledger } = this;
     const outcome = emptyOutcome();
     const job = ledger.pendingRepricing.get(modelId);
     if (!job) return outcome;
     const to = job.to ?? Number.POSITIVE_INFINITY;
     // `next` starts at a whole hour: the window may start inside it, and what is before is not its to re-price.
-    const parts = this.partsOf(modelId, Math.max(job.next, job.from), to);
-    let at = 0;
-    for (;;) {
-      const going = ledger.write(() => {
-        const started = performance.now();
+    await this.sliced(this.partsOf(modelId, Math.max(job.next, job.from), to), (take, next) =>
+      ledger.write(() => {
         const versions = ledger.ctx.prices.versions(modelId);
-        while (at < parts.length) {
-          ledger.repricer.runParts(modelId, versions, [parts[at]!], job.from, to, true, outcome);
-          at++;
-          if (performance.now() - started >= sliceMs) break;
-        }
+        for (let part = take(); part; part = take()) ledger.repricer.runParts(modelId, versions, [part], job.from, to, true, outcome);
         // Another change merged into this window meanwhile: the run queued for it takes over from here.
-        if (at < parts.length) return ledger.pendingRepricing.advance(modelId, job.seq, parts[at]!.from);
+        const rest = next();
+        if (rest) return ledger.pendingRepricing.advance(modelId, job.seq, rest.from);
         ledger.pendingRepricing.finish(modelId, job.seq);
         return false;
-      });
-      if (!going) return outcome;
-      await nextTurn();
-    }
+      }),
+    );
+    return outcome;
   }
 }

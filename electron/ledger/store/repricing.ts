@@ -136,8 +136,10 @@ export class Repricer {
         parts.push({ hour: bucket, from: start, to: stop, first: true });
         continue;
       }
-      for (let at = start; at < stop; at = Math.min(stop, (Math.floor(at / rawPartMs) + 1) * rawPartMs)) {
-        parts.push({ hour: bucket, from: at, to: Math.min(stop, (Math.floor(at / rawPartMs) + 1) * rawPartMs), first: at === start });
+      for (let at = start; at < stop; ) {
+        const next = Math.min(stop, (Math.floor(at / rawPartMs) + 1) * rawPartMs);
+        parts.push({ hour: bucket, from: at, to: next, first: at === start });
+        at = next;
       }
     }
     return parts;
