@@ -80,7 +80,7 @@ export class LedgerService implements LedgerApi {
 
   constructor(
     readonly ledger: Ledger,
-    options: LedgerServiceOptions & IngestOptions & { budgets?: BudgetServiceOptions; /** Slices of re-pricing (tests make them small). */ repricing?: RepricingJobsOptions; /** The OTLP push's headers (the data folder's file; memory in tests). */ otlpHeaders?: OtlpHeaderVault; /** The forwarding target's token (a file; memory in tests). */ forwardToken?: ForwardTokenVault } = {},
+    options: LedgerServiceOptions & IngestOptions & { budgets?: BudgetServiceOptions; /** Slices of re-pricing and of deletions (tests make them small). */ repricing?: RepricingJobsOptions; /** The OTLP push's headers (the data folder's file; memory in tests). */ otlpHeaders?: OtlpHeaderVault; /** The forwarding target's token (a file; memory in tests). */ forwardToken?: ForwardTokenVault } = {},
   ) {
     this.integrations = new IntegrationConfig(ledger, options.keyVault ?? new MemoryKeyVault());
     const context = { ledger, events: this.events };
@@ -90,7 +90,7 @@ export class LedgerService implements LedgerApi {
     this.pricing = new PricingService(context, { ...(options.log ? { log: options.log } : {}), ...options.repricing });
     this.catalogue = new CatalogueService(context);
     this.catalogueUpdates = new CatalogueUpdateService(context, options.log ? { log: options.log } : {}, this.pricing.repricing);
-    this.maintenance = new MaintenanceService(context);
+    this.maintenance = new MaintenanceService(context, options.repricing?.sliceMs === undefined ? {} : { sliceMs: options.repricing.sliceMs });
     const otlpHeaders = options.otlpHeaders ?? new MemoryOtlpHeaderVault();
     this.settings = new SettingsService(context, otlpHeaders, () => this.metrics.otlpStatus);
     this.savings = new SavingsService(context);

@@ -7,7 +7,9 @@ import type { ChannelsDeleteResult, CleanupPreview, CleanupResult, ModelDeleteRe
 import { parseInput } from '../ledger/input/validation.js';
 import { channelIdsOf } from '../ledger/reads/read-queries.js';
 import { tsOfId } from '../ledger/store/request-ids.js';
-import { DomainService } from './domain-service.js';
+import type { RemovalSubject } from '../ledger/store/usage-removal.js';
+import { DomainService, type ServiceContext } from './domain-service.js';
+import { DEFAULT_SLICE_MS, inSlices, RAW_PART_MS } from './slices.js';
 import { readLastCleanup, recordCleanup } from './last-cleanup.js';
 import { retentionCutoff } from './retention.js';
 
@@ -19,32 +21,83 @@ function fileSize(file: string): number {
   }
 }
 
+/** The parts take() hands out, as they are asked for. */
+function* taking<Part>(take: () => Part | undefined): Generator<Part> {
+  for (let part = take(); part; part = take()) yield part;
+}
+
 const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export interface MaintenanceOptions {
+  /** How long one transaction of a deletion may run before the event loop gets a turn (ms). */
+  sliceMs?: number;
+}
 
 /** Deleting data (a model, channels, raw records before a date) and what the storage holds. */
 export class MaintenanceService extends DomainService {
+  /** Deletions under way, by what they delete: asking again waits for the same one. */
+  private readonly deleting = new Map<string, Promise<unknown>>();
+  private readonly sliceMs: number;
+
+  constructor(context: ServiceContext, options: MaintenanceOptions = {}) {
+    super(context);
+    this.sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
+  }
+
   async deleteModel(input: { model: string }): Promise<ModelDeleteResult> {
     const model = parseInput(modelNameSchema, input.model, 'model name');
     const modelId = this.ledger.ctx.models.find(model);
     if (modelId === undefined) throw new ApiError('not_found', `no data for model "${model}"`);
-    const ledger = this.ledger;
-    const removed = ledger.write(() => ledger.maintenance.deleteModel(modelId));
-    // The name's cached id is gone with the row.
-    ledger.ctx.models.forget();
-    ledger.ctx.prices.reload();
-    this.events.emit({ type: 'data', reason: 'model-deleted' });
-    return { model, ...removed };
+    return this.once(`model:${modelId}`, async () => {
+      const ledger = this.ledger;
+      // A re-pricing of the model under way stops at its next slice (its caller is told the model went).
+      ledger.write(() => ledger.pendingRepricing.drop(modelId));
+      const sliced = await this.removeInSlices({ column: 'model_id', ids: [modelId] });
+      const removed = ledger.write(() => ledger.maintenance.deleteModel(modelId));
+      // The name's cached id is gone with the row.
+      ledger.ctx.models.forget();
+      ledger.ctx.prices.reload();
+      this.events.emit({ type: 'data', reason: 'model-deleted' });
+      return { model, ...removed, requests: sliced + removed.requests };
+    });
   }
 
   async deleteChannels(input: { metricsKeys: string[]; apiType: string }): Promise<ChannelsDeleteResult> {
     const parsed = parseInput(channelsDeleteSchema, input, 'channel delete');
     const ids = parsed.metricsKeys.flatMap((key) => this.channelIds(key, parsed.apiType));
     if (ids.length === 0) return { requests: 0, circuits: 0, circuitEvents: 0 };
-    const ledger = this.ledger;
-    const removed = ledger.write(() => ledger.maintenance.deleteChannels(ids));
-    ledger.ctx.channels.forget();
-    this.events.emit({ type: 'data', reason: 'channels-deleted' });
+    return this.once(`channels:${[...ids].sort((a, b) => a - b).join(',')}`, async () => {
+      const ledger = this.ledger;
+      const sliced = await this.removeInSlices({ column: 'channel_id', ids });
+      const removed = ledger.write(() => ledger.maintenance.deleteChannels(ids));
+      ledger.ctx.channels.forget();
+      this.events.emit({ type: 'data', reason: 'channels-deleted' });
+      return { ...removed, requests: sliced + removed.requests };
+    });
+  }
+
+  /**
+   * Removes the subject's usage a few minutes of raw rows (or an hour of rollups) per part, parts taken
+   * until the slice's time is used, one transaction per slice: the server keeps answering while a model
+   * of millions of requests goes. The totals add up after every slice. Returns the requests removed.
+   */
+  private async removeInSlices(subject: RemovalSubject): Promise<number> {
+    const { ledger } = this;
+    let removed = 0;
+    await inSlices(ledger.removal.partsOf(subject, RAW_PART_MS), this.sliceMs, (take) =>
+      ledger.write(() => {
+        removed += ledger.removal.removeParts(subject, taking(take));
+      }),
+    );
     return removed;
+  }
+
+  private once<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const running = this.deleting.get(key);
+    if (running) return running as Promise<T>;
+    const started = work().finally(() => this.deleting.delete(key));
+    this.deleting.set(key, started);
+    return started;
   }
 
   async cleanup(input: CleanupBody): Promise<CleanupResult> {

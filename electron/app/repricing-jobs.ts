@@ -1,7 +1,8 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { ApiError } from '../../shared/errors.js';
 import type { CompiledVersion } from '../ledger/pricing/rules.js';
 import type { Ledger } from '../ledger/store/ledger.js';
 import { emptyOutcome, type RepricePart, type RepriceOutcome } from '../ledger/store/repricing.js';
+import { DEFAULT_SLICE_MS, inSlices, RAW_PART_MS } from './slices.js';
 
 export interface RepricingJobsOptions {
   /** How long one transaction may re-price before it commits and lets the event loop run (ms). */
@@ -9,11 +10,6 @@ export interface RepricingJobsOptions {
   /** Where a re-pricing that failed says so (it stays pending and is tried again at the next start). */
   log?: (message: string) => void;
 }
-
-/** 25 ms: a proxied call or a dashboard read waits at most about that long behind a re-pricing. */
-const DEFAULT_SLICE_MS = 25;
-/** Raw rows are re-priced 5 minutes at a time: ~1,300 rows of a model at the busiest hour at 10M a month (~17 ms). */
-const RAW_PART_MS = 5 * 60_000;
 
 /**
  * Re-prices what a price change left pending (PendingRepricing), a slice of parts per transaction with
@@ -72,24 +68,9 @@ export class RepricingJobs {
     return this.ledger.repricer.partsOf(modelId, from, to, RAW_PART_MS);
   }
 
-  /**
-   * Hands `parts` out a slice at a time: `slice` takes parts until take() says none (the slice's time is
-   * used, or none is left), with a turn of the event loop between slices; next() is the first part the
-   * slice left. A slice that returns false ends it there. There is always one slice, with no parts when
-   * there are none: a write's slice then closes its empty window.
-   */
-  async sliced(parts: readonly RepricePart[], slice: (take: () => RepricePart | undefined, next: () => RepricePart | undefined) => boolean | void): Promise<void> {
-    let at = 0;
-    do {
-      const started = performance.now();
-      const first = at;
-      const going = slice(
-        () => (at < parts.length && (at === first || performance.now() - started < this.sliceMs) ? parts[at++] : undefined),
-        () => parts[at],
-      );
-      if (going === false || at >= parts.length) return;
-      await nextTurn();
-    } while (at < parts.length);
+  /** inSlices() at this job runner's slice length. */
+  sliced(parts: readonly RepricePart[], slice: (take: () => RepricePart | undefined, next: () => RepricePart | undefined) => boolean | void): Promise<void> {
+    return inSlices(parts, this.sliceMs, slice);
   }
 
   /** Resolves once nothing is being re-priced. */
@@ -103,6 +84,7 @@ export class RepricingJobs {
     const job = ledger.pendingRepricing.get(modelId);
     if (!job) return outcome;
     const to = job.to ?? Number.POSITIVE_INFINITY;
+    let dropped = false;
     // `next` starts at a whole hour: the window may start inside it, and what is before is not its to re-price.
     await this.sliced(this.partsOf(modelId, Math.max(job.next, job.from), to), (take, next) =>
       ledger.write(() => {
@@ -110,11 +92,13 @@ export class RepricingJobs {
         for (let part = take(); part; part = take()) ledger.repricer.runParts(modelId, versions, [part], job.from, to, true, outcome);
         // Another change merged into this window meanwhile: the run queued for it takes over from here.
         const rest = next();
-        if (rest) return ledger.pendingRepricing.advance(modelId, job.seq, rest.from);
-        ledger.pendingRepricing.finish(modelId, job.seq);
-        return false;
+        const going = rest ? ledger.pendingRepricing.advance(modelId, job.seq, rest.from) : ledger.pendingRepricing.finish(modelId, job.seq);
+        // Neither this run's nor another's: the model is being deleted (MaintenanceService drops it first).
+        dropped = !going && ledger.pendingRepricing.get(modelId) === undefined;
+        return rest ? going : false;
       }),
     );
+    if (dropped) throw new ApiError('conflict', 'the model was deleted while its requests were being re-priced');
     return outcome;
   }
 }

@@ -7,6 +7,7 @@ import { StoreContext } from './context.js';
 import { ForwardedRuns } from './forwarded-runs.js';
 import { HostList } from './host-list.js';
 import { Maintenance } from './maintenance.js';
+import { UsageRemoval } from './usage-removal.js';
 import { PendingRepricing } from './pending-repricing.js';
 import { PricingStore } from './pricing-store.js';
 import { ProjectList } from './project-list.js';
@@ -41,6 +42,7 @@ export class Ledger {
   readonly forwardedRuns: ForwardedRuns;
   readonly hosts: HostList;
   readonly repricer: Repricer;
+  readonly removal: UsageRemoval;
   readonly pendingRepricing: PendingRepricing;
 
   private constructor(
@@ -56,6 +58,7 @@ export class Ledger {
     this.programRuns = new ProgramRunStore(this.ctx);
     this.circuits = new CircuitStore(this.ctx);
     this.repricer = new Repricer(this.ctx);
+    this.removal = new UsageRemoval(this.ctx);
     this.pricing = new PricingStore(this.ctx, this.repricer);
     this.pendingRepricing = new PendingRepricing(this.ctx);
     this.reports = new Reports(this.ctx, this.usage, this.runs);

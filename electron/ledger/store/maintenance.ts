@@ -4,26 +4,29 @@ import type { StoreContext } from './context.js';
 import type { CircuitStore } from './circuits.js';
 import { PendingRepricing } from './pending-repricing.js';
 import { firstIdAt } from './request-ids.js';
-import { ALL_FULL_KEY_TABLES, DIMENSIONS, SUM_COLUMNS } from './rollups.js';
+import { DIMENSIONS, ROLLUP_LEVELS, SUM_COLUMNS } from './rollups.js';
 
 /** Minute rollups are only needed for short recent ranges; hours and days are kept for ever. */
 export const MINUTE_ROLLUP_KEEP_MS = 2 * 24 * HOUR_MS;
 const DELETE_CHUNK = 20_000;
 /**
  * Takes the rows matching `where` of every dimension's full-key rollups out of its totals, which hold
- * no model or channel to delete by. Call before those rows are deleted, inside the same transaction.
+ * no model or channel to delete by; hourly rows only from `since`. Call before those rows are deleted,
+ * inside the same transaction.
  */
-function subtractFromDimensionTotals(db: Database, where: string, params: readonly number[]): void {
+function subtractFromDimensionTotals(db: Database, where: string, params: readonly number[], since: number): void {
   for (const dim of DIMENSIONS) {
     for (const level of ['rollup_hour', 'rollup_day'] as const) {
+      const from = level === 'rollup_day' ? Number.NEGATIVE_INFINITY : since;
+      if (from === Number.POSITIVE_INFINITY) continue;
       const totals = dim.totals[level];
       db.prepare<unknown[]>(
         `INSERT INTO ${totals} (bucket, ${dim.column}, currency_id, ${SUM_COLUMNS.join(', ')})
          SELECT bucket, ${dim.column}, currency_id, ${SUM_COLUMNS.map((column) => `-sum(${column})`).join(', ')}
-         FROM ${dim.tables[level]} WHERE ${where} GROUP BY bucket, ${dim.column}, currency_id
+         FROM ${dim.tables[level]} WHERE bucket >= ? AND ${where} GROUP BY bucket, ${dim.column}, currency_id
          ON CONFLICT DO UPDATE SET ${SUM_COLUMNS.map((column) => `${column} = ${column} + excluded.${column}`).join(', ')}`,
-      ).run(...params);
-      db.prepare(`DELETE FROM ${totals} WHERE requests = 0`).run();
+      ).run(from, ...params);
+      db.prepare<[number]>(`DELETE FROM ${totals} WHERE bucket >= ? AND requests = 0`).run(from);
     }
   }
 }
@@ -72,19 +75,13 @@ export class Maintenance {
     });
   }
 
-  /** Everything of one model; call inside a write transaction. */
+  /**
+   * Everything of one model; call inside a write transaction. Its usage is best removed in slices first
+   * (UsageRemoval): this removes what is left of it (requests written meanwhile) in one go.
+   */
   deleteModel(modelId: number): { requests: number; runs: number; priceVersions: number } {
     const db = this.ctx.db;
-    const requests =
-      db.prepare<[number], { n: number | null }>(`SELECT sum(requests) AS n FROM rollup_day WHERE model_id = ?`).get(modelId)?.n ?? 0;
-    const hours = db.prepare<[number], { bucket: number }>(`SELECT DISTINCT bucket FROM rollup_hour WHERE model_id = ?`).all(modelId);
-    const deleteRaw = db.prepare<[number, number, number]>(`DELETE FROM requests WHERE id >= ? AND id < ? AND model_id = ?`);
-    for (const { bucket } of hours) deleteRaw.run(firstIdAt(bucket), firstIdAt(bucket + HOUR_MS), modelId);
-    // Raw rows whose rollups were never written (none expected) must not outlive their model.
-    db.prepare<[number]>(`DELETE FROM requests WHERE model_id = ?`).run(modelId);
-    subtractFromDimensionTotals(db, 'model_id = ?', [modelId]);
-    for (const table of ALL_FULL_KEY_TABLES) db.prepare<[number]>(`DELETE FROM ${table} WHERE model_id = ?`).run(modelId);
-    this.ctx.rollups.versions.touchAll();
+    const requests = this.removeUsage('model_id = ?', [modelId]);
     const runs = db.prepare<[number]>(`DELETE FROM runs WHERE model_id = ?`).run(modelId).changes;
     const priceVersions = db.prepare<[number]>(`DELETE FROM price_versions WHERE model_id = ?`).run(modelId).changes;
     new PendingRepricing(this.ctx).drop(modelId);
@@ -92,26 +89,40 @@ export class Maintenance {
     return { requests, runs, priceVersions };
   }
 
-  /** Records, rollups and circuit states of channels; call inside a write transaction. */
+  /** Records, rollups and circuit states of channels; call inside a write transaction (after UsageRemoval, as deleteModel). */
   deleteChannels(channelIds: number[]): { requests: number; circuits: number; circuitEvents: number } {
-    const db = this.ctx.db;
     const list = channelIds.map(() => '?').join(', ');
-    const requests =
-      db.prepare<number[], { n: number | null }>(`SELECT sum(requests) AS n FROM rollup_day WHERE channel_id IN (${list})`).get(...channelIds)?.n ?? 0;
-    // No index on channel_id in the raw table (disk per request): the hourly rollup says where to look.
-    const hours = db
-      .prepare<number[], { bucket: number }>(`SELECT DISTINCT bucket FROM rollup_hour WHERE channel_id IN (${list})`)
-      .all(...channelIds);
-    const deleteRaw = db.prepare<unknown[]>(`DELETE FROM requests WHERE id >= ? AND id < ? AND channel_id IN (${list})`);
-    for (const { bucket } of hours) deleteRaw.run(firstIdAt(bucket), firstIdAt(bucket + HOUR_MS), ...channelIds);
-    subtractFromDimensionTotals(db, `channel_id IN (${list})`, channelIds);
-    for (const table of ALL_FULL_KEY_TABLES) {
-      db.prepare<number[]>(`DELETE FROM ${table} WHERE channel_id IN (${list})`).run(...channelIds);
+    const requests = this.removeUsage(`channel_id IN (${list})`, channelIds);
+    const { circuits, events } = this.circuits.deleteFor(channelIds);
+    this.ctx.db.prepare<number[]>(`DELETE FROM channels WHERE id IN (${list})`).run(...channelIds);
+    return { requests, circuits, circuitEvents: events };
+  }
+
+  /**
+   * The raw rows and rollups matching `where`; returns how many requests they counted. The raw table has
+   * no index but the id, so the hourly rollups say which hours to look in: every raw row's hour has a
+   * rollup row, written in the row's own transaction and kept for ever (a scan of the raw table held
+   * 0.65 s at 10M). Hourly and minute rows of every set exist only in those hours too, so after a sliced
+   * removal only the hours written meanwhile are searched (the tables lead with the bucket: scanning them
+   * all held the server 0.4 s); day rows are few and searched whole.
+   */
+  private removeUsage(where: string, params: readonly number[]): number {
+    const db = this.ctx.db;
+    const requests = db.prepare<unknown[], { n: number | null }>(`SELECT sum(requests) AS n FROM rollup_day WHERE ${where}`).get(...params)?.n ?? 0;
+    const hours = db.prepare<unknown[], { bucket: number }>(`SELECT DISTINCT bucket FROM rollup_hour WHERE ${where} ORDER BY bucket`).all(...params);
+    const deleteRaw = db.prepare<unknown[]>(`DELETE FROM requests WHERE id >= ? AND id < ? AND ${where}`);
+    for (const { bucket } of hours) deleteRaw.run(firstIdAt(bucket), firstIdAt(bucket + HOUR_MS), ...params);
+    const since = hours[0]?.bucket ?? Number.POSITIVE_INFINITY;
+    subtractFromDimensionTotals(db, where, params, since);
+    for (const { table: level } of ROLLUP_LEVELS) {
+      const from = level === 'rollup_day' ? Number.NEGATIVE_INFINITY : since;
+      if (from === Number.POSITIVE_INFINITY) continue;
+      for (const table of [level, ...DIMENSIONS.map((dim) => dim.tables[level])]) {
+        db.prepare<unknown[]>(`DELETE FROM ${table} WHERE bucket >= ? AND ${where}`).run(from, ...params);
+      }
     }
     this.ctx.rollups.versions.touchAll();
-    const { circuits, events } = this.circuits.deleteFor(channelIds);
-    db.prepare<number[]>(`DELETE FROM channels WHERE id IN (${list})`).run(...channelIds);
-    return { requests, circuits, circuitEvents: events };
+    return requests;
   }
 
   /** Cheap facts for the Data view: no scan of the request table (ids hold their time). */
