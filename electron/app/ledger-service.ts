@@ -90,7 +90,7 @@ export class LedgerService implements LedgerApi {
     this.pricing = new PricingService(context, { ...(options.log ? { log: options.log } : {}), ...options.repricing });
     this.catalogue = new CatalogueService(context);
     this.catalogueUpdates = new CatalogueUpdateService(context, options.log ? { log: options.log } : {}, this.pricing.repricing);
-    this.maintenance = new MaintenanceService(context, options.repricing?.sliceMs === undefined ? {} : { sliceMs: options.repricing.sliceMs });
+    this.maintenance = new MaintenanceService(context, { ...(options.log ? { log: options.log } : {}), ...(options.repricing?.sliceMs === undefined ? {} : { sliceMs: options.repricing.sliceMs }) });
     const otlpHeaders = options.otlpHeaders ?? new MemoryOtlpHeaderVault();
     this.settings = new SettingsService(context, otlpHeaders, () => this.metrics.otlpStatus);
     this.savings = new SavingsService(context);
@@ -111,6 +111,11 @@ export class LedgerService implements LedgerApi {
   /** Resolves once no price change is being re-priced (a stop waits for it; a kill leaves it pending). */
   repricingIdle(): Promise<void> {
     return this.pricing.repricing.idle();
+  }
+
+  /** Resolves once no deletion of a model or channels is under way (a kill leaves it pending for the next start). */
+  deletionsIdle(): Promise<void> {
+    return this.maintenance.deletionsIdle();
   }
 
   closeReads(): Promise<void> {

@@ -7,6 +7,7 @@ import type { ChannelsDeleteResult, CleanupPreview, CleanupResult, ModelDeleteRe
 import { parseInput } from '../ledger/input/validation.js';
 import { channelIdsOf } from '../ledger/reads/read-queries.js';
 import { tsOfId } from '../ledger/store/request-ids.js';
+import type { Ledger } from '../ledger/store/ledger.js';
 import type { RemovalSubject } from '../ledger/store/usage-removal.js';
 import { DomainService, type ServiceContext } from './domain-service.js';
 import { DEFAULT_SLICE_MS, inSlices, RAW_PART_MS } from './slices.js';
@@ -31,6 +32,8 @@ const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 export interface MaintenanceOptions {
   /** How long one transaction of a deletion may run before the event loop gets a turn (ms). */
   sliceMs?: number;
+  /** Where a deletion finished at start that failed says so (it stays pending for the next start). */
+  log?: (message: string) => void;
 }
 
 /** Deleting data (a model, channels, raw records before a date) and what the storage holds. */
@@ -42,38 +45,87 @@ export class MaintenanceService extends DomainService {
   constructor(context: ServiceContext, options: MaintenanceOptions = {}) {
     super(context);
     this.sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
+    // A deletion a stop cut short is finished first (nothing to do on almost every start).
+    for (const subject of this.ledger.pendingDeletions.list()) {
+      const finishing = subject.column === 'model_id' ? this.removeModel(subject.ids[0]!) : this.removeChannels([...subject.ids]);
+      finishing.then(
+        () => this.events.emit({ type: 'data', reason: subject.column === 'model_id' ? 'model-deleted' : 'channels-deleted' }),
+        (error: unknown) => options.log?.(`finishing a deletion cut short failed (${error instanceof Error ? error.message : String(error)}); it is tried again at the next start`),
+      );
+    }
   }
 
   async deleteModel(input: { model: string }): Promise<ModelDeleteResult> {
     const model = parseInput(modelNameSchema, input.model, 'model name');
     const modelId = this.ledger.ctx.models.find(model);
     if (modelId === undefined) throw new ApiError('not_found', `no data for model "${model}"`);
-    return this.once(`model:${modelId}`, async () => {
-      const ledger = this.ledger;
-      // A re-pricing of the model under way stops at its next slice (its caller is told the model went).
-      ledger.write(() => ledger.pendingRepricing.drop(modelId));
-      const sliced = await this.removeInSlices({ column: 'model_id', ids: [modelId] });
-      const removed = ledger.write(() => ledger.maintenance.deleteModel(modelId));
-      // The name's cached id is gone with the row.
-      ledger.ctx.models.forget();
-      ledger.ctx.prices.reload();
-      this.events.emit({ type: 'data', reason: 'model-deleted' });
-      return { model, ...removed, requests: sliced + removed.requests };
-    });
+    const removed = await this.removeModel(modelId);
+    this.events.emit({ type: 'data', reason: 'model-deleted' });
+    return { model, ...removed };
   }
 
   async deleteChannels(input: { metricsKeys: string[]; apiType: string }): Promise<ChannelsDeleteResult> {
     const parsed = parseInput(channelsDeleteSchema, input, 'channel delete');
     const ids = parsed.metricsKeys.flatMap((key) => this.channelIds(key, parsed.apiType));
     if (ids.length === 0) return { requests: 0, circuits: 0, circuitEvents: 0 };
-    return this.once(`channels:${[...ids].sort((a, b) => a - b).join(',')}`, async () => {
-      const ledger = this.ledger;
-      const sliced = await this.removeInSlices({ column: 'channel_id', ids });
-      const removed = ledger.write(() => ledger.maintenance.deleteChannels(ids));
-      ledger.ctx.channels.forget();
-      this.events.emit({ type: 'data', reason: 'channels-deleted' });
-      return { ...removed, requests: sliced + removed.requests };
+    const removed = await this.removeChannels(ids);
+    this.events.emit({ type: 'data', reason: 'channels-deleted' });
+    return removed;
+  }
+
+  /** Resolves once no deletion is under way. */
+  async deletionsIdle(): Promise<void> {
+    while (this.deleting.size > 0) await Promise.allSettled([...this.deleting.values()]);
+  }
+
+  private removeModel(modelId: number): Promise<Omit<ModelDeleteResult, 'model'>> {
+    const subject: RemovalSubject = { column: 'model_id', ids: [modelId] };
+    return this.once(subject, (ledger) => {
+      // A re-pricing of the model under way stops at its next slice (its caller is told the model went).
+      ledger.pendingRepricing.drop(modelId);
+    }, (ledger) => {
+      const removed = ledger.maintenance.deleteModel(modelId);
+      // The name's cached id is gone with the row.
+      ledger.ctx.models.forget();
+      ledger.ctx.prices.reload();
+      return removed;
     });
+  }
+
+  private removeChannels(channelIds: number[]): Promise<ChannelsDeleteResult> {
+    const subject: RemovalSubject = { column: 'channel_id', ids: [...channelIds].sort((a, b) => a - b) };
+    return this.once(subject, () => undefined, (ledger) => {
+      const removed = ledger.maintenance.deleteChannels([...subject.ids]);
+      ledger.ctx.channels.forget();
+      return removed;
+    });
+  }
+
+  /**
+   * One deletion, once: asking again while it runs waits for the same one. It is stored as pending
+   * with `first`, its usage removed in slices (removeInSlices), then what is left goes with `last`, in
+   * one transaction that also ends the pending entry.
+   */
+  private once<T extends { requests: number }>(subject: RemovalSubject, first: (ledger: Ledger) => void, last: (ledger: Ledger) => T): Promise<T> {
+    const key = `${subject.column}:${subject.ids.join(',')}`;
+    const running = this.deleting.get(key);
+    if (running) return running as Promise<T>;
+    const { ledger } = this;
+    const work = async (): Promise<T> => {
+      ledger.write(() => {
+        ledger.pendingDeletions.add(subject);
+        first(ledger);
+      });
+      const sliced = await this.removeInSlices(subject);
+      const removed = ledger.write(() => {
+        ledger.pendingDeletions.remove(subject);
+        return last(ledger);
+      });
+      return { ...removed, requests: sliced + removed.requests };
+    };
+    const started = work().finally(() => this.deleting.delete(key));
+    this.deleting.set(key, started);
+    return started;
   }
 
   /**
@@ -90,14 +142,6 @@ export class MaintenanceService extends DomainService {
       }),
     );
     return removed;
-  }
-
-  private once<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const running = this.deleting.get(key);
-    if (running) return running as Promise<T>;
-    const started = work().finally(() => this.deleting.delete(key));
-    this.deleting.set(key, started);
-    return started;
   }
 
   async cleanup(input: CleanupBody): Promise<CleanupResult> {

@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { StoreContext } from '../store/context.js';
+import { MetaEntries } from '../store/meta-entries.js';
 import { OUTBOX_KIND, type OutboxKind } from './triggers.js';
 
 const META_BACKFILL = 'forward_backfill';
@@ -30,9 +31,7 @@ interface TableStatements {
  */
 export class Backfill {
   private readonly statements = new Map<string, TableStatements>();
-  private readonly readMeta: Statement<[string], { value: string }>;
-  private readonly writeMeta: Statement<[string, string]>;
-  private readonly deleteMeta: Statement<[string]>;
+  private readonly meta: MetaEntries;
 
   constructor(private readonly ctx: StoreContext) {
     const db = ctx.db;
@@ -43,9 +42,7 @@ export class Backfill {
         queue: db.prepare(`INSERT INTO forward_outbox (kind, ref, queued_at) SELECT ${kind}, ${id}, ? FROM ${table} WHERE ${id} > ? AND ${id} <= ? ORDER BY ${id}`),
       });
     }
-    this.readMeta = db.prepare(`SELECT value FROM meta WHERE key = ?`);
-    this.writeMeta = db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`);
-    this.deleteMeta = db.prepare(`DELETE FROM meta WHERE key = ?`);
+    this.meta = new MetaEntries(db);
   }
 
   /** Call in the transaction that creates the triggers. */
@@ -56,7 +53,7 @@ export class Backfill {
   }
 
   cancel(): void {
-    this.deleteMeta.run(META_BACKFILL);
+    this.meta.delete(META_BACKFILL);
   }
 
   pending(): boolean {
@@ -89,11 +86,11 @@ export class Backfill {
   }
 
   private load(): Progress | null {
-    const raw = this.readMeta.get(META_BACKFILL)?.value;
+    const raw = this.meta.get(META_BACKFILL);
     return raw === undefined ? null : (JSON.parse(raw) as Progress);
   }
 
   private save(progress: Progress): void {
-    this.writeMeta.run(META_BACKFILL, JSON.stringify(progress));
+    this.meta.set(META_BACKFILL, JSON.stringify(progress));
   }
 }

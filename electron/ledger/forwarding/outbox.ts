@@ -4,6 +4,7 @@ import type { CircuitUpdateInput } from '../../../shared/schemas/circuit.js';
 import type { ForwardedRun } from '../../../shared/schemas/forwarding.js';
 import type { RequestRecordInput } from '../../../shared/schemas/request-record.js';
 import type { StoreContext } from '../store/context.js';
+import { MetaEntries } from '../store/meta-entries.js';
 import { BatchRows } from './batch-rows.js';
 import { Backfill } from './backfill.js';
 import { createForwardTriggers, dropForwardTriggers, forwardTriggersPresent, OUTBOX_KIND } from './triggers.js';
@@ -40,9 +41,7 @@ const META_TARGET = 'forward_target';
 export class Outbox {
   private readonly rows: BatchRows;
   private readonly backfill: Backfill;
-  private readonly readMeta: Statement<[string], { value: string }>;
-  private readonly writeMeta: Statement<[string, string]>;
-  private readonly deleteMeta: Statement<[string]>;
+  private readonly meta: MetaEntries;
   private readonly head: Statement<[number], { seq: number; kind: number; ref: number }>;
   private readonly maxSeq: Statement<[], { seq: number | null }>;
   private readonly deleteUpTo: Statement<[number]>;
@@ -55,9 +54,7 @@ export class Outbox {
     const db = ctx.db;
     this.rows = new BatchRows(db);
     this.backfill = new Backfill(ctx);
-    this.readMeta = db.prepare(`SELECT value FROM meta WHERE key = ?`);
-    this.writeMeta = db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`);
-    this.deleteMeta = db.prepare(`DELETE FROM meta WHERE key = ?`);
+    this.meta = new MetaEntries(db);
     this.head = db.prepare(`SELECT seq, kind, ref FROM forward_outbox ORDER BY seq LIMIT ?`);
     this.maxSeq = db.prepare(`SELECT max(seq) AS seq FROM forward_outbox`);
     this.deleteUpTo = db.prepare(`DELETE FROM forward_outbox WHERE seq <= ?`);
@@ -72,10 +69,10 @@ export class Outbox {
   /** This ledger's identity, made once: it names requests that carry no requestId of their own. */
   instanceId(): string {
     if (this.instance !== null) return this.instance;
-    const stored = this.readMeta.get(META_INSTANCE)?.value;
+    const stored = this.meta.get(META_INSTANCE);
     if (stored !== undefined) return (this.instance = stored);
     const made = randomUUID();
-    this.ctx.write(() => this.writeMeta.run(META_INSTANCE, made));
+    this.ctx.write(() => this.meta.set(META_INSTANCE, made));
     return (this.instance = made);
   }
 
@@ -86,10 +83,10 @@ export class Outbox {
    */
   switchOn(target: string): boolean {
     return this.ctx.write(() => {
-      const same = forwardTriggersPresent(this.ctx.db) && this.readMeta.get(META_TARGET)?.value === target;
+      const same = forwardTriggersPresent(this.ctx.db) && this.meta.get(META_TARGET) === target;
       createForwardTriggers(this.ctx.db);
       if (same) return false;
-      this.writeMeta.run(META_TARGET, target);
+      this.meta.set(META_TARGET, target);
       // In the triggers' transaction: every row after these bounds is queued by a trigger.
       this.backfill.begin();
       return true;
@@ -100,7 +97,7 @@ export class Outbox {
   switchOff(): void {
     this.ctx.write(() => {
       dropForwardTriggers(this.ctx.db);
-      this.deleteMeta.run(META_TARGET);
+      this.meta.delete(META_TARGET);
       this.backfill.cancel();
     });
   }

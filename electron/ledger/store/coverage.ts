@@ -1,4 +1,5 @@
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
+import { MetaEntries } from './meta-entries.js';
 
 /**
  * How far back the fine-grained data reaches. Minute rollups and raw rows are trimmed by retention;
@@ -6,14 +7,12 @@ import type { Database, Statement } from 'better-sqlite3';
  * grains before it.
  */
 export class Coverage {
-  private readonly read: Statement<[string], { value: string }>;
-  private readonly write: Statement<[string, string]>;
+  private readonly meta: MetaEntries;
   minuteFrom: number;
   rawFrom: number;
 
   constructor(db: Database) {
-    this.read = db.prepare(`SELECT value FROM meta WHERE key = ?`);
-    this.write = db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`);
+    this.meta = new MetaEntries(db);
     this.minuteFrom = 0;
     this.rawFrom = 0;
     this.refresh();
@@ -21,19 +20,19 @@ export class Coverage {
 
   /** Reads the stored starts again: a second connection's copy after the writer moved them. */
   refresh(): void {
-    this.minuteFrom = Number(this.read.get('minute_rollups_from')?.value ?? 0);
-    this.rawFrom = Number(this.read.get('raw_requests_from')?.value ?? 0);
+    this.minuteFrom = Number(this.meta.get('minute_rollups_from') ?? 0);
+    this.rawFrom = Number(this.meta.get('raw_requests_from') ?? 0);
   }
 
   setMinuteFrom(ts: number): void {
     if (ts <= this.minuteFrom) return;
     this.minuteFrom = ts;
-    this.write.run('minute_rollups_from', String(ts));
+    this.meta.set('minute_rollups_from', String(ts));
   }
 
   setRawFrom(ts: number): void {
     if (ts <= this.rawFrom) return;
     this.rawFrom = ts;
-    this.write.run('raw_requests_from', String(ts));
+    this.meta.set('raw_requests_from', String(ts));
   }
 }

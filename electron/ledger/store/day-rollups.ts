@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { DayCalendar } from '../time/day-calendar.js';
 import { HOUR_MS } from '../time/ranges.js';
+import { MetaEntries } from './meta-entries.js';
 import { RollupVersions } from './rollup-versions.js';
 import { DIMENSIONS, KEY_COLUMNS, SUM_COLUMNS, SUM_COUNT } from './rollups.js';
 
@@ -18,7 +19,8 @@ const RAW_SUMS = `count(*), sum(success = 0), sum(input_tokens), sum(output_toke
  * Call inside a write transaction; returns whether a rebuild happened.
  */
 export function alignDayRollups(db: Database, calendar: DayCalendar, rawFrom: number): boolean {
-  const stored = db.prepare<[string], { value: string }>(`SELECT value FROM meta WHERE key = ?`).get(META_KEY)?.value;
+  const meta = new MetaEntries(db);
+  const stored = meta.get(META_KEY);
   if (stored === calendar.id) return false;
   const hasDays = db.prepare(`SELECT 1 FROM rollup_day LIMIT 1`).get() !== undefined;
   if (hasDays) {
@@ -31,7 +33,7 @@ export function alignDayRollups(db: Database, calendar: DayCalendar, rawFrom: nu
     }
     new RollupVersions(db).touchAll();
   }
-  db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(META_KEY, calendar.id);
+  meta.set(META_KEY, calendar.id);
   return hasDays;
 }
 

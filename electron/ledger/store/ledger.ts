@@ -8,6 +8,7 @@ import { ForwardedRuns } from './forwarded-runs.js';
 import { HostList } from './host-list.js';
 import { Maintenance } from './maintenance.js';
 import { UsageRemoval } from './usage-removal.js';
+import { PendingDeletions } from './pending-deletions.js';
 import { PendingRepricing } from './pending-repricing.js';
 import { PricingStore } from './pricing-store.js';
 import { ProjectList } from './project-list.js';
@@ -43,6 +44,7 @@ export class Ledger {
   readonly hosts: HostList;
   readonly repricer: Repricer;
   readonly removal: UsageRemoval;
+  readonly pendingDeletions: PendingDeletions;
   readonly pendingRepricing: PendingRepricing;
 
   private constructor(
@@ -59,6 +61,7 @@ export class Ledger {
     this.circuits = new CircuitStore(this.ctx);
     this.repricer = new Repricer(this.ctx);
     this.removal = new UsageRemoval(this.ctx);
+    this.pendingDeletions = new PendingDeletions(this.ctx);
     this.pricing = new PricingStore(this.ctx, this.repricer);
     this.pendingRepricing = new PendingRepricing(this.ctx);
     this.reports = new Reports(this.ctx, this.usage, this.runs);

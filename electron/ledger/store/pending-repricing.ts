@@ -1,6 +1,6 @@
-import type { Statement } from 'better-sqlite3';
 import { HOUR_MS } from '../time/ranges.js';
 import type { StoreContext } from './context.js';
+import { MetaEntries } from './meta-entries.js';
 
 /**
  * A model's re-pricing that is stored but not finished: its window, the first hour not yet re-priced,
@@ -24,18 +24,14 @@ const META_KEY = 'repricing_pending';
  * here and finishes them: a price change's window never stays half at the old price.
  */
 export class PendingRepricing {
-  private readonly read: Statement<[string], { value: string }>;
-  private readonly write: Statement<[string, string]>;
-  private readonly remove: Statement<[string]>;
+  private readonly meta: MetaEntries;
 
   constructor(ctx: StoreContext) {
-    this.read = ctx.db.prepare(`SELECT value FROM meta WHERE key = ?`);
-    this.write = ctx.db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`);
-    this.remove = ctx.db.prepare(`DELETE FROM meta WHERE key = ?`);
+    this.meta = new MetaEntries(ctx.db);
   }
 
   list(): PendingReprice[] {
-    const value = this.read.get(META_KEY)?.value;
+    const value = this.meta.get(META_KEY);
     return value === undefined ? [] : (JSON.parse(value) as PendingReprice[]);
   }
 
@@ -90,7 +86,7 @@ export class PendingRepricing {
   }
 
   private save(jobs: PendingReprice[]): void {
-    if (jobs.length === 0) this.remove.run(META_KEY);
-    else this.write.run(META_KEY, JSON.stringify(jobs));
+    if (jobs.length === 0) this.meta.delete(META_KEY);
+    else this.meta.set(META_KEY, JSON.stringify(jobs));
   }
 }

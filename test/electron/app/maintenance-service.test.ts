@@ -181,3 +181,30 @@ describe('deleting channels in slices', () => {
     expect(turns).toBeGreaterThan(10);
   });
 });
+
+describe('a deletion cut short by a stop', () => {
+  it('is finished at the next start, the model and the channels alike, as one transaction would have left them', async () => {
+    for (const which of ['model', 'channels'] as const) {
+      const sliced = harness(0);
+      const reference = harness();
+      await filled(sliced, reference);
+      const { ledger } = reference;
+      if (which === 'model') ledger.write(() => ledger.maintenance.deleteModel(ledger.ctx.models.find('gpt-4o')!));
+      else ledger.write(() => ledger.maintenance.deleteChannels([ledger.ctx.channels.find(K1, ledger.ctx.apiTypes.find('openai')!)!]));
+
+      const deleting = which === 'model' ? sliced.service.deleteModel({ model: 'gpt-4o' }) : sliced.service.deleteChannels({ metricsKeys: [K1], apiType: 'openai' });
+      const cut = deleting.then(
+        () => 'finished',
+        () => 'cut',
+      );
+      for (let turn = 0; turn < 30; turn++) await new Promise((resolve) => setImmediate(resolve));
+      expect(sliced.ledger.pendingDeletions.list()).toHaveLength(1);
+      sliced.reopen();
+      expect(await cut).toBe('cut');
+      await sliced.service.deletionsIdle();
+
+      expect(sliced.ledger.pendingDeletions.list()).toEqual([]);
+      expect(sliced.dump()).toEqual(reference.dump());
+    }
+  });
+});
