@@ -14,6 +14,12 @@ export interface ExportRange {
   hostId?: number;
 }
 
+/**
+ * Rows per chunk: the HTTP host writes a chunk (read, mapped and put into CSV or JSON, ~13 µs a row
+ * with csv-stringify) before the event loop turns, so the proxy and the dashboard wait at most that long.
+ */
+const EXPORT_CHUNK = 1_000;
+
 /** Where a proxied request's source names its route (electron/sources/proxy/exchange.ts). */
 const PROXY_SOURCE = 'proxy:';
 
@@ -24,22 +30,51 @@ const PROXY_SOURCE = 'proxy:';
  */
 export function* exportRowChunks(ledger: Ledger, range: ExportRange): Generator<ExportRow[]> {
   const labels = new ChannelLabels(ledger);
-  const requests = ledger.requestLog.iterate({
-    from: range.from,
-    to: range.to,
-    ...(range.modelId === undefined ? {} : { modelId: range.modelId }),
-    ...(range.projectId === undefined ? {} : { projectId: range.projectId }),
-    ...(range.hostId === undefined ? {} : { hostId: range.hostId }),
-  });
+  const requests = ledger.requestLog.iterate(
+    {
+      from: range.from,
+      to: range.to,
+      ...(range.modelId === undefined ? {} : { modelId: range.modelId }),
+      ...(range.projectId === undefined ? {} : { projectId: range.projectId }),
+      ...(range.hostId === undefined ? {} : { hostId: range.hostId }),
+    },
+    EXPORT_CHUNK,
+  );
   for (const chunk of requests) yield chunk.map((row) => requestRow(row, labels));
   if (range.modelId === -1 || range.hostId === -1 || range.projectId !== undefined) return;
   const runs = runRows(ledger, range);
   if (runs.length > 0) yield runs;
 }
 
+/**
+ * Every field written out, not spread: a spread of the request row's 23 fields made an object V8 keeps
+ * in dictionary mode, 4 µs a row plus the garbage collector's work, on the event loop.
+ */
 function requestRow(row: RequestRow, labels: ChannelLabels): ExportRow {
   return {
-    ...row,
+    id: row.id,
+    ts: row.ts,
+    model: row.model,
+    apiType: row.apiType,
+    inputTokens: row.inputTokens,
+    outputTokens: row.outputTokens,
+    cacheReadTokens: row.cacheReadTokens,
+    cacheWriteTokens: row.cacheWriteTokens,
+    success: row.success,
+    failureClass: row.failureClass,
+    statusCode: row.statusCode,
+    latencyMs: row.latencyMs,
+    ttftMs: row.ttftMs,
+    channel: row.channel,
+    source: row.source,
+    requestId: row.requestId,
+    cost: row.cost,
+    currency: row.currency,
+    project: row.project,
+    branch: row.branch,
+    sessionId: row.sessionId,
+    responseId: row.responseId,
+    host: row.host,
     kind: 'request',
     runtimeMs: null,
     channelLabel: row.channel === null ? null : labels.of(row.channel, row.apiType),

@@ -7,30 +7,59 @@ import { firstIdAt, tsOfId } from './request-ids.js';
 import { failureClassName } from './request-writer.js';
 import { HOSTS, PROJECTS } from './rollups.js';
 
-interface RawRow {
-  id: number;
-  model_id: number;
-  api_type_id: number | null;
-  channel_id: number | null;
-  source_id: number | null;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  success: number;
-  failure_class: number | null;
-  status_code: number | null;
-  latency_ms: number | null;
-  ttft_ms: number | null;
-  cost_nanos: number | null;
-  currency_id: number | null;
-  request_id: string | null;
-  project_id: number | null;
-  branch_id: number | null;
-  session_id: string | null;
-  response_id: string | null;
-  host_id: number | null;
-}
+/**
+ * The columns a row is read with, in this order. Rows come as arrays: better-sqlite3 builds an object
+ * of this many keys a property at a time (~7 µs a row; an export of a day at 10M is 360,000 rows).
+ */
+const COLUMNS = [
+  'id',
+  'model_id',
+  'api_type_id',
+  'channel_id',
+  'source_id',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'success',
+  'failure_class',
+  'status_code',
+  'latency_ms',
+  'ttft_ms',
+  'cost_nanos',
+  'currency_id',
+  'request_id',
+  'project_id',
+  'branch_id',
+  'session_id',
+  'response_id',
+  'host_id',
+] as const;
+
+type RawRow = [
+  id: number,
+  modelId: number,
+  apiTypeId: number | null,
+  channelId: number | null,
+  sourceId: number | null,
+  inputTokens: number,
+  outputTokens: number,
+  cacheReadTokens: number,
+  cacheWriteTokens: number,
+  success: number,
+  failureClass: number | null,
+  statusCode: number | null,
+  latencyMs: number | null,
+  ttftMs: number | null,
+  costNanos: number | null,
+  currencyId: number | null,
+  requestId: string | null,
+  projectId: number | null,
+  branchId: number | null,
+  sessionId: string | null,
+  responseId: string | null,
+  hostId: number | null,
+];
 
 export interface LogFilter {
   modelId?: number;
@@ -103,18 +132,18 @@ export class RequestLog {
       const rows = this.scanAscending(filter, lower, upper, chunk);
       if (rows.length === 0) return;
       yield rows.map((row) => this.toRow(row));
-      lower = rows[rows.length - 1]!.id + 1;
+      lower = rows[rows.length - 1]![0] + 1;
     }
   }
 
   private scan(filter: LogFilter, lower: number, upper: number, limit: number): RawRow[] {
     const { sql, params } = this.where(filter, lower, upper);
-    return this.ctx.db.prepare<unknown[], RawRow>(`SELECT * FROM requests WHERE ${sql} ORDER BY id DESC LIMIT ?`).all(...params, limit);
+    return this.ctx.db.prepare<unknown[], RawRow>(`SELECT ${COLUMNS.join(', ')} FROM requests WHERE ${sql} ORDER BY id DESC LIMIT ?`).raw(true).all(...params, limit);
   }
 
   private scanAscending(filter: LogFilter, lower: number, upper: number, limit: number): RawRow[] {
     const { sql, params } = this.where(filter, lower, upper);
-    return this.ctx.db.prepare<unknown[], RawRow>(`SELECT * FROM requests WHERE ${sql} ORDER BY id ASC LIMIT ?`).all(...params, limit);
+    return this.ctx.db.prepare<unknown[], RawRow>(`SELECT ${COLUMNS.join(', ')} FROM requests WHERE ${sql} ORDER BY id ASC LIMIT ?`).raw(true).all(...params, limit);
   }
 
   private where(filter: LogFilter, lower: number, upper: number): { sql: string; params: unknown[] } {
@@ -145,30 +174,31 @@ export class RequestLog {
 
   private toRow(row: RawRow): RequestRow {
     const { ctx } = this;
+    const [id, modelId, apiTypeId, channelId, sourceId, inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, success, failureClass, statusCode, latencyMs, ttftMs, costNanos, currencyId, requestId, projectId, branchId, sessionId, responseId, hostId] = row;
     return {
-      id: String(row.id),
-      ts: tsOfId(row.id),
-      model: ctx.models.nameOf(row.model_id),
-      apiType: row.api_type_id === null ? null : ctx.apiTypes.nameOf(row.api_type_id),
-      inputTokens: row.input_tokens,
-      outputTokens: row.output_tokens,
-      cacheReadTokens: row.cache_read_tokens,
-      cacheWriteTokens: row.cache_write_tokens,
-      success: row.success === 1,
-      failureClass: failureClassName(row.failure_class),
-      statusCode: row.status_code,
-      latencyMs: row.latency_ms,
-      ttftMs: row.ttft_ms,
-      channel: row.channel_id === null ? null : (ctx.channels.metricsKeyOf(row.channel_id) ?? null),
-      source: row.source_id === null ? null : ctx.sources.nameOf(row.source_id),
-      requestId: row.request_id,
-      cost: row.cost_nanos === null ? null : fromNanos(row.cost_nanos),
-      currency: row.currency_id === null ? null : ctx.currencies.nameOf(row.currency_id),
-      project: row.project_id === null ? null : ctx.projects.nameOf(row.project_id),
-      branch: row.branch_id === null ? null : ctx.branches.nameOf(row.branch_id),
-      sessionId: row.session_id,
-      responseId: row.response_id,
-      host: row.host_id === null ? null : ctx.hosts.nameOf(row.host_id),
+      id: String(id),
+      ts: tsOfId(id),
+      model: ctx.models.nameOf(modelId),
+      apiType: apiTypeId === null ? null : ctx.apiTypes.nameOf(apiTypeId),
+      inputTokens,
+      outputTokens,
+      cacheReadTokens,
+      cacheWriteTokens,
+      success: success === 1,
+      failureClass: failureClassName(failureClass),
+      statusCode,
+      latencyMs,
+      ttftMs,
+      channel: channelId === null ? null : (ctx.channels.metricsKeyOf(channelId) ?? null),
+      source: sourceId === null ? null : ctx.sources.nameOf(sourceId),
+      requestId,
+      cost: costNanos === null ? null : fromNanos(costNanos),
+      currency: currencyId === null ? null : ctx.currencies.nameOf(currencyId),
+      project: projectId === null ? null : ctx.projects.nameOf(projectId),
+      branch: branchId === null ? null : ctx.branches.nameOf(branchId),
+      sessionId,
+      responseId,
+      host: hostId === null ? null : ctx.hosts.nameOf(hostId),
     };
   }
 }
