@@ -28,8 +28,6 @@ interface RemovedRow {
   host_id: number | null;
 }
 
-type SetName = 'plain' | DimensionName;
-
 /**
  * Removes a model's or channels' usage a part at a time, raw rows and the rollups they add to in the
  * same transaction, so that the stored sums add up between parts and a deletion can be cut into short
@@ -117,7 +115,7 @@ export class UsageRemoval {
       const table = dim ? dim.tables[minutes ? 'rollup_minute' : 'rollup_hour'] : minutes ? 'rollup_minute' : 'rollup_hour';
       const read = this.statement<Record<string, number>>(
         subject,
-        `${table}`,
+        table,
         (where) =>
           `SELECT bucket, model_id, channel_id, api_type_id, currency_id, ${dim ? dim.column : '0'} AS dimension_id, ${SUM_COLUMNS.join(', ')}
            FROM ${table} WHERE bucket >= ? AND bucket < ? AND ${where}`,
@@ -134,7 +132,7 @@ export class UsageRemoval {
           projectId: dimension('project'),
           hostId: dimension('host'),
         };
-        delta.add(row['bucket']!, key, sums, -1, set as SetName);
+        delta.add(row['bucket']!, key, sums, -1, set);
       }
     }
     // A manual cleanup may have cut this hour: the raw rows it kept are counted in the rollups above.
