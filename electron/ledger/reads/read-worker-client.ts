@@ -16,6 +16,8 @@ export interface ReadWorkerOptions {
   /** Answers when the worker cannot run at all (cannot start, or keeps dying). */
   fallback: ReadExecutor;
   log?: (message: string) => void;
+  /** Called each time a worker (the first, or one started after a crash) has its connection open. */
+  onReady?: () => void;
 }
 
 /** A worker that died this many times in a row without answering anything is not started again. */
@@ -65,6 +67,16 @@ export class ReadWorkerClient implements ReadExecutor {
   /** Whether calls go to the worker (false once it gave up and reads run on the main thread). */
   get usingWorker(): boolean {
     return !this.inline && !this.closed;
+  }
+
+  /** Whether the worker has its connection open and answers (a new one takes ~0.5 s to get there). */
+  get isReady(): boolean {
+    return this.ready && this.worker !== null;
+  }
+
+  /** A worker thread started and not yet answering (one that died is started again by the next call). */
+  get isStarting(): boolean {
+    return this.worker !== null && !this.ready;
   }
 
   /** Calls sent to the worker and not answered yet (the pool sends to the least busy). */
@@ -126,6 +138,7 @@ export class ReadWorkerClient implements ReadExecutor {
   private receive(message: WorkerMessage): void {
     if (message.type === 'ready') {
       this.ready = true;
+      this.options.onReady?.();
       return;
     }
     const waiting = this.pending.get(message.id);

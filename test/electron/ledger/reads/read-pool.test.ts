@@ -150,6 +150,41 @@ describe('the read worker pool', () => {
     expect((await held).json).toBe(busy);
   });
 
+  it('keeps a call for a busy worker rather than one still starting, once a worker is up', async () => {
+    const log = path.join(h.dir, 'log.txt');
+    const release = path.join(h.dir, 'release');
+    const starts = path.join(h.dir, 'starts.txt');
+    // The first worker comes up at once, later ones after 1.5 s (a real one takes ~0.5 s on the 2-core machine).
+    const reads = pool(
+      script(
+        'slow-start.mjs',
+        `const nap = new Int32Array(new SharedArrayBuffer(4));
+fs.appendFileSync(${JSON.stringify(starts)}, 'x');
+if (fs.readFileSync(${JSON.stringify(starts)}, 'utf8').length > 1) Atomics.wait(nap, 0, 0, 1500);
+parentPort.postMessage({ type: 'ready' });
+parentPort.on('message', (message) => {
+  if (message === 'close') return parentPort.close();
+  fs.appendFileSync(${JSON.stringify(log)}, threadId + ' ' + message.call.op + '\\n');
+  if (message.call.op === 'summary') while (!fs.existsSync(${JSON.stringify(release)})) Atomics.wait(nap, 0, 0, 2);
+  parentPort.postMessage({ type: 'reply', id: message.id, ok: true, value: { json: String(threadId) } });
+});`,
+      ),
+      2,
+    );
+    const held = reads.runJson(SUMMARY, NOW);
+    await vi.waitFor(() => expect(lines(log)).toHaveLength(1), { timeout: 10_000, interval: 10 });
+    const first = lines(log)[0]!.split(' ')[0];
+    const started = performance.now();
+    const waiting = reads.runJson(REQUESTS, NOW);
+    // A second worker is starting for the load, but the call waits in the pool for the first.
+    expect(reads.started).toBe(2);
+    expect(reads.queued).toBe(1);
+    setTimeout(() => fs.writeFileSync(release, ''), 50);
+    expect((await waiting).json).toBe(first);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect((await held).json).toBe(first);
+  });
+
   it('queues a call while every worker holds its most and gives it to the first with room', async () => {
     const log = path.join(h.dir, 'log.txt');
     const reads = pool(gatedWorker(log, h.dir), 2);
