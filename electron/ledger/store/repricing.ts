@@ -43,7 +43,8 @@ export function emptyOutcome(): RepriceOutcome {
   return { affected: 0, before: new Map(), after: new Map(), unpricedBefore: 0, unpricedAfter: 0, notRepriced: 0, changed: 0 };
 }
 
-interface RawPriceRow {
+/** A raw request row as re-pricing reads it (its columns by their SQL names). */
+export interface RawPriceRow {
   id: number;
   api_type_id: number | null;
   channel_id: number | null;

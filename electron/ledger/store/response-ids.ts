@@ -2,21 +2,14 @@ import type { Statement } from 'better-sqlite3';
 import type { RequestRecord } from '../../../shared/schemas/request-record.js';
 import type { StoreContext } from './context.js';
 import { tsOfId } from './request-ids.js';
-import { requestSums, type RollupDelta, SUM_COUNT } from './rollups.js';
+import { storedRowSums, type RollupDelta, type StoredSumsRow, SUM_COUNT } from './rollups.js';
 
-interface StoredRow {
+interface StoredRow extends StoredSumsRow {
   id: number;
   model_id: number;
   api_type_id: number | null;
   channel_id: number | null;
   currency_id: number | null;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  success: number;
-  latency_ms: number | null;
-  cost_nanos: number | null;
   project_id: number | null;
   branch_id: number | null;
   session_id: string | null;
@@ -72,16 +65,7 @@ export class ResponseIds {
         // The row keeps the machine that recorded it first; only its project set changes here.
         hostId: row.host_id ?? 0,
       };
-      const request = {
-        inputTokens: row.input_tokens,
-        outputTokens: row.output_tokens,
-        cacheReadTokens: row.cache_read_tokens,
-        cacheWriteTokens: row.cache_write_tokens,
-        success: row.success === 1,
-        latencyMs: row.latency_ms,
-      };
-      requestSums(this.sums, request, row.cost_nanos);
-      delta.add(ts, { ...key, projectId }, this.sums, 1, 'project');
+      delta.add(ts, { ...key, projectId }, storedRowSums(this.sums, row), 1, 'project');
       projectSeen(projectId, ts);
     }
     return true;

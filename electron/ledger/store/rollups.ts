@@ -70,6 +70,30 @@ export function requestSums(
   return target;
 }
 
+/** The columns of a stored raw row that its rollup sums come from. */
+export interface StoredSumsRow {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  success: number;
+  latency_ms: number | null;
+  cost_nanos: number | null;
+}
+
+/** A stored raw row's contribution to the rollups (requestSums of the request it holds). */
+export function storedRowSums(target: number[], row: StoredSumsRow): number[] {
+  const request = {
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    cacheReadTokens: row.cache_read_tokens,
+    cacheWriteTokens: row.cache_write_tokens,
+    success: row.success === 1,
+    latencyMs: row.latency_ms,
+  };
+  return requestSums(target, request, row.cost_nanos);
+}
+
 /**
  * Rollups are kept in one plain set and one set per dimension (project, host), all at the same three
  * grains. The plain tables sum every request with neither dimension in the key, so unfiltered reads

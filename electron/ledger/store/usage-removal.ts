@@ -1,9 +1,9 @@
 import type { Statement } from 'better-sqlite3';
 import { HOUR_MS } from '../time/ranges.js';
 import type { StoreContext } from './context.js';
-import type { RepricePart } from './repricing.js';
+import type { RawPriceRow, RepricePart } from './repricing.js';
 import { firstIdAt, tsOfId } from './request-ids.js';
-import { DIMENSIONS, requestSums, RollupDelta, S_REQUESTS, SUM_COLUMNS, SUM_COUNT, type DimensionName } from './rollups.js';
+import { DIMENSIONS, RollupDelta, S_REQUESTS, SUM_COLUMNS, SUM_COUNT, storedRowSums, type DimensionName } from './rollups.js';
 
 /** Whose usage is removed: a model, or channels (in every model). */
 export interface RemovalSubject {
@@ -11,22 +11,11 @@ export interface RemovalSubject {
   ids: readonly number[];
 }
 
-interface RemovedRow {
-  id: number;
-  model_id: number;
-  channel_id: number | null;
-  api_type_id: number | null;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  success: number;
-  latency_ms: number | null;
-  cost_nanos: number | null;
-  currency_id: number | null;
-  project_id: number | null;
-  host_id: number | null;
-}
+/** What a removed raw row adds to the rollups, and its model (a channel's rows span models). */
+type RemovedRow = Pick<
+  RawPriceRow,
+  'id' | 'channel_id' | 'api_type_id' | 'input_tokens' | 'output_tokens' | 'cache_read_tokens' | 'cache_write_tokens' | 'success' | 'latency_ms' | 'cost_nanos' | 'currency_id' | 'project_id' | 'host_id'
+> & { model_id: number };
 
 /**
  * Removes a model's or channels' usage a part at a time, raw rows and the rollups they add to in the
@@ -85,14 +74,6 @@ export class UsageRemoval {
     const rows = remove.all(firstIdAt(from), firstIdAt(to), ...subject.ids);
     const sums = new Array<number>(SUM_COUNT);
     for (const row of rows) {
-      const request = {
-        inputTokens: row.input_tokens,
-        outputTokens: row.output_tokens,
-        cacheReadTokens: row.cache_read_tokens,
-        cacheWriteTokens: row.cache_write_tokens,
-        success: row.success === 1,
-        latencyMs: row.latency_ms,
-      };
       const key = {
         modelId: row.model_id,
         channelId: row.channel_id ?? 0,
@@ -101,7 +82,7 @@ export class UsageRemoval {
         projectId: row.project_id ?? 0,
         hostId: row.host_id ?? 0,
       };
-      delta.add(tsOfId(row.id), key, requestSums(sums, request, row.cost_nanos), -1);
+      delta.add(tsOfId(row.id), key, storedRowSums(sums, row), -1);
     }
     return rows.length;
   }

@@ -1,18 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { exportStream } from '../../../electron/hosts/http/export-stream.js';
-import { Harness } from '../ledger/store/harness.js';
+import { useSlicedLedgers } from './sliced-ledgers.js';
 
 const DAY0 = Date.UTC(2026, 5, 1);
 
-const open: Harness[] = [];
-afterEach(() => {
-  for (const h of open.splice(0)) h.close();
-});
+const ledger = useSlicedLedgers(DAY0 + 86_400_000);
 
 describe('an export of many requests', () => {
   it('comes in chunks of 1,000 rows with a turn of the event loop between them, every row once, oldest first', async () => {
-    const h = new Harness(DAY0 + 86_400_000);
-    open.push(h);
+    const h = ledger();
     const records = Array.from({ length: 3_500 }, (_, i) => ({ ts: DAY0 + i * 1_000, model: i % 2 ? 'gpt-4o' : 'qwen3', inputTokens: i, outputTokens: 1, requestId: `r-${i}` }));
     for (let at = 0; at < records.length; at += 1_000) await h.service.ingestRequests(records.slice(at, at + 1_000));
 

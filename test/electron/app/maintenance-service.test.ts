@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RequestRecordInput } from '../../../shared/schemas/request-record.js';
-import { Harness } from '../ledger/store/harness.js';
+import type { Harness } from '../ledger/store/harness.js';
+import { useSlicedLedgers } from './sliced-ledgers.js';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -10,17 +11,8 @@ const NOW = DAY0 + 3 * DAY;
 const K1 = 'aaaaaaaaaaaaaaaa';
 const K2 = 'bbbbbbbbbbbbbbbb';
 
-const open: Harness[] = [];
-afterEach(() => {
-  for (const h of open.splice(0)) h.close();
-});
-
-/** A ledger whose deletions run one part per transaction (sliceMs 0), or the default slices. */
-function harness(sliceMs?: number): Harness {
-  const h = new Harness(NOW, sliceMs === undefined ? {} : { repricing: { sliceMs } });
-  open.push(h);
-  return h;
-}
+/** A ledger whose work runs one part per transaction (sliceMs 0), or in the default slices. */
+const harness = useSlicedLedgers(NOW);
 
 /** Three days of two models on two channels, projects and hosts, every 7 minutes. */
 function records(): RequestRecordInput[] {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PriceVersionInput } from '../../../shared/schemas/pricing.js';
 import { priceVersionInputSchema } from '../../../shared/schemas/pricing.js';
 import type { RequestRecordInput } from '../../../shared/schemas/request-record.js';
@@ -6,7 +6,8 @@ import { RepricingJobs } from '../../../electron/app/repricing-jobs.js';
 import { CatalogueMatcher } from '../../../electron/ledger/pricing/catalogue.js';
 import { BUNDLED_CATALOGUE } from '../../../electron/ledger/pricing/catalogue-data.js';
 import { emptyOutcome } from '../../../electron/ledger/store/repricing.js';
-import { errorCode, Harness } from '../ledger/store/harness.js';
+import { errorCode, type Harness } from '../ledger/store/harness.js';
+import { useSlicedLedgers } from './sliced-ledgers.js';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -14,17 +15,8 @@ const DAY = 86_400_000;
 const DAY0 = Date.UTC(2026, 5, 1);
 const NOW = DAY0 + 3 * DAY;
 
-const open: Harness[] = [];
-afterEach(() => {
-  for (const h of open.splice(0)) h.close();
-});
-
-/** A ledger whose re-pricings run one hour per transaction (sliceMs 0), or the default slices. */
-function harness(sliceMs?: number): Harness {
-  const h = new Harness(NOW, sliceMs === undefined ? {} : { repricing: { sliceMs } });
-  open.push(h);
-  return h;
-}
+/** A ledger whose work runs one part per transaction (sliceMs 0), or in the default slices. */
+const harness = useSlicedLedgers(NOW);
 
 /** Three days of gpt-4o (catalogue-priced until the user prices it) on projects and a host, every 7 minutes. */
 function records(): RequestRecordInput[] {

@@ -78,13 +78,17 @@ function lines(file: string): string[] {
 
 /**
  * A slowed worker: logs "<threadId> <op>" when a call reaches it, and holds summary calls until the
- * release file exists (a synchronous wait, as a long query is), answering with its thread id.
+ * release file exists (a synchronous wait, as a long query is), answering with its thread id. With
+ * `lateStart`, every worker but the first comes up (says ready) that many ms late.
  */
-function heldWorker(log: string, release: string): URL {
+function heldWorker(log: string, release: string, lateStart?: number): URL {
+  const starts = JSON.stringify(path.join(h.dir, 'starts.txt'));
   return script(
     'held.mjs',
     `const nap = new Int32Array(new SharedArrayBuffer(4));
 process.on('exit', () => fs.appendFileSync(${JSON.stringify(log)}, threadId + ' exit\\n'));
+fs.appendFileSync(${starts}, 'x');
+if (${lateStart ?? 0} > 0 && fs.readFileSync(${starts}, 'utf8').length > 1) Atomics.wait(nap, 0, 0, ${lateStart ?? 0});
 parentPort.postMessage({ type: 'ready' });
 parentPort.on('message', (message) => {
   if (message === 'close') return parentPort.close();
@@ -153,24 +157,8 @@ describe('the read worker pool', () => {
   it('keeps a call for a busy worker rather than one still starting, once a worker is up', async () => {
     const log = path.join(h.dir, 'log.txt');
     const release = path.join(h.dir, 'release');
-    const starts = path.join(h.dir, 'starts.txt');
     // The first worker comes up at once, later ones after 1.5 s (a real one takes ~0.5 s on the 2-core machine).
-    const reads = pool(
-      script(
-        'slow-start.mjs',
-        `const nap = new Int32Array(new SharedArrayBuffer(4));
-fs.appendFileSync(${JSON.stringify(starts)}, 'x');
-if (fs.readFileSync(${JSON.stringify(starts)}, 'utf8').length > 1) Atomics.wait(nap, 0, 0, 1500);
-parentPort.postMessage({ type: 'ready' });
-parentPort.on('message', (message) => {
-  if (message === 'close') return parentPort.close();
-  fs.appendFileSync(${JSON.stringify(log)}, threadId + ' ' + message.call.op + '\\n');
-  if (message.call.op === 'summary') while (!fs.existsSync(${JSON.stringify(release)})) Atomics.wait(nap, 0, 0, 2);
-  parentPort.postMessage({ type: 'reply', id: message.id, ok: true, value: { json: String(threadId) } });
-});`,
-      ),
-      2,
-    );
+    const reads = pool(heldWorker(log, release, 1_500), 2);
     const held = reads.runJson(SUMMARY, NOW);
     await vi.waitFor(() => expect(lines(log)).toHaveLength(1), { timeout: 10_000, interval: 10 });
     const first = lines(log)[0]!.split(' ')[0];
