@@ -90,7 +90,7 @@ export class LedgerService implements LedgerApi {
     this.pricing = new PricingService(context, { ...(options.log ? { log: options.log } : {}), ...options.repricing });
     this.catalogue = new CatalogueService(context);
     this.catalogueUpdates = new CatalogueUpdateService(context, options.log ? { log: options.log } : {}, this.pricing.repricing);
-    this.maintenance = new MaintenanceService(context, { ...(options.log ? { log: options.log } : {}), ...(options.repricing?.sliceMs === undefined ? {} : { sliceMs: options.repricing.sliceMs }) });
+    this.maintenance = new MaintenanceService(context, { ...(options.log ? { log: options.log } : {}), ...options.repricing });
     const otlpHeaders = options.otlpHeaders ?? new MemoryOtlpHeaderVault();
     this.settings = new SettingsService(context, otlpHeaders, () => this.metrics.otlpStatus);
     this.savings = new SavingsService(context);

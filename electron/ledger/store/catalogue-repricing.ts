@@ -1,4 +1,3 @@
-import { HOUR_MS } from '../time/ranges.js';
 import { CatalogueSources, parseSourceName } from './catalogue-sources.js';
 import type { StoreContext } from './context.js';
 import { emptyOutcome, type RepricePart, type RepriceOutcome, type Repricer } from './repricing.js';
@@ -83,7 +82,7 @@ export class CatalogueRepricing {
    */
   windows(): { modelId: number; from: number; to: number }[] {
     const { ctx } = this;
-    const from = Math.ceil(ctx.coverage.rawFrom / HOUR_MS) * HOUR_MS;
+    const from = ctx.coverage.rawHourFrom;
     const out: { modelId: number; from: number; to: number }[] = [];
     for (const modelId of this.sources.modelIds()) {
       const to = ctx.prices.versions(modelId)[0]?.effectiveFrom ?? Number.MAX_SAFE_INTEGER;

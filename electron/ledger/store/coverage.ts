@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { HOUR_MS } from '../time/ranges.js';
 import { MetaEntries } from './meta-entries.js';
 
 /**
@@ -22,6 +23,11 @@ export class Coverage {
   refresh(): void {
     this.minuteFrom = Number(this.meta.get('minute_rollups_from') ?? 0);
     this.rawFrom = Number(this.meta.get('raw_requests_from') ?? 0);
+  }
+
+  /** The first whole hour whose raw rows are all kept: hours before it are (wholly or partly) rollups only. */
+  get rawHourFrom(): number {
+    return Math.ceil(this.rawFrom / HOUR_MS) * HOUR_MS;
   }
 
   setMinuteFrom(ts: number): void {

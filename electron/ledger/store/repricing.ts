@@ -128,22 +128,8 @@ export class Repricer {
    */
   partsOf(modelId: number, from: number, to: number, rawPartMs: number): RepricePart[] {
     const end = Math.min(to, tsOfId(Number.MAX_SAFE_INTEGER));
-    const rawHourFrom = Math.ceil(this.ctx.coverage.rawFrom / HOUR_MS) * HOUR_MS;
-    const parts: RepricePart[] = [];
-    for (const { bucket } of this.hours.all(modelId, Math.floor(from / HOUR_MS) * HOUR_MS, end)) {
-      const start = Math.max(from, bucket);
-      const stop = Math.min(end, bucket + HOUR_MS);
-      if (bucket < rawHourFrom) {
-        parts.push({ hour: bucket, from: start, to: stop, first: true });
-        continue;
-      }
-      for (let at = start; at < stop; ) {
-        const next = Math.min(stop, (Math.floor(at / rawPartMs) + 1) * rawPartMs);
-        parts.push({ hour: bucket, from: at, to: next, first: at === start });
-        at = next;
-      }
-    }
-    return parts;
+    const hours = this.hours.all(modelId, Math.floor(from / HOUR_MS) * HOUR_MS, end).map((row) => row.bucket);
+    return hourParts(hours, from, end, this.ctx.coverage.rawHourFrom, rawPartMs);
   }
 
   /**
@@ -154,7 +140,7 @@ export class Repricer {
    */
   runParts(modelId: number, versions: readonly CompiledVersion[], parts: readonly RepricePart[], from: number, to: number, apply: boolean, outcome: RepriceOutcome): void {
     const delta = new RollupDelta();
-    const rawHourFrom = Math.ceil(this.ctx.coverage.rawFrom / HOUR_MS) * HOUR_MS;
+    const rawHourFrom = this.ctx.coverage.rawHourFrom;
     const end = Math.min(to, tsOfId(Number.MAX_SAFE_INTEGER));
     for (const part of parts) {
       if (part.hour >= rawHourFrom) this.repriceRaw(modelId, versions, part.from, part.to, apply, outcome, delta);
@@ -282,6 +268,28 @@ export class Repricer {
       }
     }
   }
+}
+
+/**
+ * The hours `hours` (ascending) within [from, end) as parts, in order: an hour whose raw rows are kept
+ * (from `rawHourFrom`) cut at every multiple of `rawPartMs`, an hour kept only as rollups whole.
+ */
+export function hourParts(hours: readonly number[], from: number, end: number, rawHourFrom: number, rawPartMs: number): RepricePart[] {
+  const parts: RepricePart[] = [];
+  for (const bucket of hours) {
+    const start = Math.max(from, bucket);
+    const stop = Math.min(end, bucket + HOUR_MS);
+    if (bucket < rawHourFrom) {
+      parts.push({ hour: bucket, from: start, to: stop, first: true });
+      continue;
+    }
+    for (let at = start; at < stop; ) {
+      const next = Math.min(stop, (Math.floor(at / rawPartMs) + 1) * rawPartMs);
+      parts.push({ hour: bucket, from: at, to: next, first: at === start });
+      at = next;
+    }
+  }
+  return parts;
 }
 
 /** A rollup row's move from its old cost to `cost` (the other sums unchanged), in one set of rollups. */

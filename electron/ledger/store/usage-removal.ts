@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import { HOUR_MS } from '../time/ranges.js';
 import type { StoreContext } from './context.js';
-import type { RawPriceRow, RepricePart } from './repricing.js';
+import { hourParts, type RawPriceRow, type RepricePart } from './repricing.js';
 import { firstIdAt, tsOfId } from './request-ids.js';
 import { DIMENSIONS, RollupDelta, S_REQUESTS, SUM_COLUMNS, SUM_COUNT, storedRowSums, type DimensionName } from './rollups.js';
 
@@ -32,26 +32,18 @@ export class UsageRemoval {
   /** Every hour with usage of the subject, cut like a re-pricing's window (raw hours in `rawPartMs` parts). */
   partsOf(subject: RemovalSubject, rawPartMs: number): RepricePart[] {
     const hours = this.statement<{ bucket: number }>(subject, 'hours', (where) => `SELECT DISTINCT bucket FROM rollup_hour WHERE ${where} ORDER BY bucket`);
-    const rawHourFrom = this.rawHourFrom();
-    const parts: RepricePart[] = [];
-    for (const { bucket } of hours.all(...subject.ids)) {
-      if (bucket < rawHourFrom) {
-        parts.push({ hour: bucket, from: bucket, to: bucket + HOUR_MS, first: true });
-        continue;
-      }
-      for (let at = bucket; at < bucket + HOUR_MS; at += rawPartMs) parts.push({ hour: bucket, from: at, to: Math.min(at + rawPartMs, bucket + HOUR_MS), first: at === bucket });
-    }
-    return parts;
+    const buckets = hours.all(...subject.ids).map((row) => row.bucket);
+    return hourParts(buckets, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, this.ctx.coverage.rawHourFrom, rawPartMs);
   }
 
   /**
    * Removes the subject's usage in `parts` (taken one by one: the caller may stop handing them out),
-   * inside the caller's write transaction; returns how many requests that was. An hour whose raw rows expired since partsOf() is removed from its rollups, once,
-   * at its first part.
+   * inside the caller's write transaction; returns how many requests that was. An hour whose raw rows
+   * expired since partsOf() is removed from its rollups, once, at its first part.
    */
   removeParts(subject: RemovalSubject, parts: Iterable<RepricePart>): number {
     const delta = new RollupDelta();
-    const rawHourFrom = this.rawHourFrom();
+    const rawHourFrom = this.ctx.coverage.rawHourFrom;
     let removed = 0;
     for (const part of parts) {
       if (part.hour >= rawHourFrom) removed += this.removeRaw(subject, part.from, part.to, delta);
@@ -123,11 +115,6 @@ export class UsageRemoval {
 
   private deleteRaw(subject: RemovalSubject, from: number, to: number): void {
     this.statement(subject, 'delete', (where) => `DELETE FROM requests WHERE id >= ? AND id < ? AND ${where}`).run(firstIdAt(from), firstIdAt(to), ...subject.ids);
-  }
-
-  /** Hours before this one are kept only as rollups (or cut part-way by a cleanup). */
-  private rawHourFrom(): number {
-    return Math.ceil(this.ctx.coverage.rawFrom / HOUR_MS) * HOUR_MS;
   }
 
   /** One prepared statement per use, column and number of ids. */
