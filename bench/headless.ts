@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
+import { serverExecArgv } from './children.js';
 import { freePort, HEADLESS_MAIN, sleep } from './util.js';
 
 export const HEADLESS_TOKEN = 'bench-headless-token-0123456789';
@@ -11,11 +12,14 @@ export interface Headless {
   spawnedAt: number;
 }
 
-/** The built headless server (what `npm run serve` runs) on a data folder, on a free port. */
+/**
+ * The built headless server (what `npm run serve` runs) on a data folder, on a free port; with the
+ * diagnosis flags of MODELMETER_BENCH_SERVER_ARGS, as the forked core gets them.
+ */
 export async function spawnHeadless(dataDir: string): Promise<Headless> {
   const port = await freePort();
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [HEADLESS_MAIN, '--data-dir', dataDir, '--port', String(port)], {
+  const child = spawn(process.execPath, [...serverExecArgv(), HEADLESS_MAIN, '--data-dir', dataDir, '--port', String(port)], {
     env: { ...process.env, MODELMETER_TOKEN: HEADLESS_TOKEN },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -2,7 +2,9 @@ import { LOCAL_HOST } from '../../../shared/schemas/queries.js';
 import type { HistoryBucket, RequestPage } from '../../../shared/types.js';
 import { normalizeBaseUrl } from '../channels/metrics-key.js';
 import type { StoreContext } from '../store/context.js';
+import type { HistoryGrid } from '../store/history-grid.js';
 import type { Ledger } from '../store/ledger.js';
+import type { HistoryRequest } from '../store/reports.js';
 import type { TimeRange } from '../time/ranges.js';
 import type { HistoryArgs, ReadCall, ReadResults, RequestsArgs, SummaryCore } from './protocol.js';
 
@@ -50,7 +52,16 @@ export function projectIdOf(ctx: StoreContext, project: string): number {
 }
 
 export function readHistory(ledger: Ledger, args: HistoryArgs): HistoryBucket[] {
-  const ctx = ledger.ctx;
+  return ledger.reports.history(historyRequest(ledger.ctx, args));
+}
+
+/** The history summed, unshaped: the read worker writes its JSON straight from it (history-json.ts). */
+export function readHistoryGrid(ledger: Ledger, args: HistoryArgs): HistoryGrid {
+  return ledger.reports.historyGrid(historyRequest(ledger.ctx, args));
+}
+
+/** The call's names resolved to ids against `ctx`'s mirrors. */
+function historyRequest(ctx: StoreContext, args: HistoryArgs): HistoryRequest {
   const filter: { modelId?: number; channelIds?: number[]; apiTypeId?: number; projectId?: number; hostId?: number } = {};
   if (args.project !== undefined) filter.projectId = projectIdOf(ctx, args.project);
   if (args.host !== undefined) filter.hostId = hostIdOf(ctx, args.host);
@@ -74,7 +85,7 @@ export function readHistory(ledger: Ledger, args: HistoryArgs): HistoryBucket[] 
   const includeRuntime = filter.channelIds === undefined && args.apiType === undefined && args.project === undefined;
   // An unknown model or api type has no requests: same buckets, all zero.
   if (unknown) filter.channelIds = [];
-  return ledger.reports.history({
+  return {
     range: args.range,
     intervalSeconds: args.interval,
     filter,
@@ -82,7 +93,7 @@ export function readHistory(ledger: Ledger, args: HistoryArgs): HistoryBucket[] 
     groupByModel: args.groupByModel,
     groupByProject: args.groupByProject === true,
     groupByHost: args.groupByHost === true,
-  });
+  };
 }
 
 export function readRequests(ledger: Ledger, args: RequestsArgs): RequestPage {

@@ -1,8 +1,9 @@
 import type { Statement } from 'better-sqlite3';
 import { Ledger } from '../store/ledger.js';
 import type { DayCalendar } from '../time/day-calendar.js';
-import type { ReadCall, ReadResults } from './protocol.js';
-import { answerCall } from './read-queries.js';
+import { historyJsonBytes } from './history-json.js';
+import type { HistoryArgs, ReadCall, ReadResults } from './protocol.js';
+import { answerCall, readHistoryGrid } from './read-queries.js';
 
 export interface ReplicaOptions {
   nativeBinding?: string;
@@ -41,6 +42,13 @@ export class ReadReplica {
 
   answer<C extends ReadCall>(call: C, now: number): ReadResults[C['op']] {
     return this.inSnapshot(now, () => answerCall(this.ledger, call));
+  }
+
+  /** A history's JSON answer in bytes, written as it is shaped (history-json.ts), from one snapshot. */
+  historyJson(args: HistoryArgs, now: number, alloc: (size: number) => Buffer): Buffer {
+    return this.inSnapshot(now, () =>
+      historyJsonBytes({ from: args.range.from, to: args.range.to, interval: args.interval }, readHistoryGrid(this.ledger, args), (nanos) => this.ledger.reports.money(nanos), alloc),
+    );
   }
 
   /** Runs `work` in one read transaction with the mirrors of that snapshot (tests read twice in one). */

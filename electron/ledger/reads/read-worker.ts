@@ -30,12 +30,19 @@ port.on('message', (message: MainMessage) => {
     return;
   }
   try {
-    const value = replica.answer(message.call, message.now);
+    const { call } = message;
+    if (message.form === 'json' && call.op === 'history') {
+      // Written as the summed grid is shaped: no bucket object, no string kept per bucket.
+      const bytes = replica.historyJson(call.args, message.now, take);
+      send({ type: 'reply', id: message.id, ok: true, value: { jsonBytes: bytes } }, [bytes.buffer as ArrayBuffer]);
+      return;
+    }
+    const value = replica.answer(call, message.now);
     if (message.form === 'object') {
       send({ type: 'reply', id: message.id, ok: true, value });
-    } else if (message.call.op === 'summary') {
+    } else if (call.op === 'summary') {
       // The main thread appends the conversion and savings to a summary's text: it stays a string.
-      send({ type: 'reply', id: message.id, ok: true, value: toJsonAnswer(message.call, value) });
+      send({ type: 'reply', id: message.id, ok: true, value: toJsonAnswer(call, value) });
     } else {
       // A buffer of its own (never Buffer's shared pool): transferred, the main thread gets it
       // uncopied; a big one comes back once sent (RecycleMessage).

@@ -6,6 +6,7 @@ import { fromNanos, versionAt } from '../pricing/rules.js';
 import { bucketStarts, isCalendarInterval } from '../time/buckets.js';
 import type { TimeRange } from '../time/ranges.js';
 import type { StoreContext } from './context.js';
+import { HistoryGrid, type CellTotals } from './history-grid.js';
 import { RawEdges } from './raw-edges.js';
 import { S_CACHE_READ, S_CACHE_WRITE, S_COST, S_FAILURES, S_INPUT, S_OUTPUT, S_REQUESTS } from './rollups.js';
 import type { RunStore } from './runs.js';
@@ -13,7 +14,7 @@ import { runtimeCells } from './runtime.js';
 import type { UsageFilter, UsageQuery } from './usage-query.js';
 
 /** Totals being summed, with cost kept in exact nanos per currency id until the end. */
-class Accumulator {
+class Accumulator implements CellTotals {
   requests = 0;
   failures = 0;
   inputTokens = 0;
@@ -58,26 +59,26 @@ class Accumulator {
   }
 
   totals(money: (nanos: ReadonlyMap<number, number>) => Money): UsageTotals {
-    return this.totalsAfter({}, money);
+    return withTotals({}, this, money);
   }
+}
 
-  /**
-   * `head` with the totals set after its own keys, in UsageTotals' order: a history row built in one
-   * object (`{ ts, model, ...totals }` made two per cell, 1,550 cells for a month by model).
-   */
-  totalsAfter<T extends object>(head: T, money: (nanos: ReadonlyMap<number, number>) => Money): T & UsageTotals {
-    const row = head as T & UsageTotals;
-    row.requests = this.requests;
-    row.failures = this.failures;
-    row.inputTokens = this.inputTokens;
-    row.outputTokens = this.outputTokens;
-    row.cacheReadTokens = this.cacheReadTokens;
-    row.cacheWriteTokens = this.cacheWriteTokens;
-    row.unpricedRequests = this.unpricedRequests;
-    row.runtimeSeconds = this.runtimeMs / 1000;
-    row.cost = money(this.costNanos);
-    return row;
-  }
+/**
+ * `head` with `totals` set after its own keys, in UsageTotals' order: a history row built in one
+ * object (`{ ts, model, ...totals }` made two per cell, 1,550 cells for a month by model).
+ */
+function withTotals<T extends object>(head: T, totals: CellTotals, money: (nanos: ReadonlyMap<number, number>) => Money): T & UsageTotals {
+  const row = head as T & UsageTotals;
+  row.requests = totals.requests;
+  row.failures = totals.failures;
+  row.inputTokens = totals.inputTokens;
+  row.outputTokens = totals.outputTokens;
+  row.cacheReadTokens = totals.cacheReadTokens;
+  row.cacheWriteTokens = totals.cacheWriteTokens;
+  row.unpricedRequests = totals.unpricedRequests;
+  row.runtimeSeconds = totals.runtimeMs / 1000;
+  row.cost = money(totals.costNanos);
+  return row;
 }
 
 const NO_COSTS: ReadonlyMap<number, number> = new Map();
@@ -206,7 +207,8 @@ export class Reports {
     return this.anyHost.get() !== undefined;
   }
 
-  history(request: HistoryRequest): HistoryBucket[] {
+  /** A history summed, one row of cells per model, project or host: history() shapes it, so does the read worker's JSON. */
+  historyGrid(request: HistoryRequest): HistoryGrid {
     const now = this.ctx.now();
     const { range, intervalSeconds } = request;
     const starts = bucketStarts(range, intervalSeconds);
@@ -252,26 +254,28 @@ export class Reports {
         for (const [currency, nanos] of cell.costNanos) acc.addCost(currency, nanos);
       }
     }
-    const buckets: HistoryBucket[] = [];
     const modelIds = [...grid.keys()].sort((a, b) => a - b);
-    const money = (nanos: ReadonlyMap<number, number>) => this.money(nanos);
     // Names once per row key, not once per cell.
     const nameOf = (id: number): string | null => {
       if (byProject) return id === 0 ? null : this.ctx.projects.nameOf(id);
       if (byHost) return id === 0 ? null : this.ctx.hosts.nameOf(id);
       return byModel ? this.ctx.models.nameOf(id) : null;
     };
-    const names = new Map(modelIds.map((id) => [id, nameOf(id)]));
-    for (let i = 0; i < starts.length; i++) {
-      const ts = starts[i]!;
-      for (const modelId of modelIds) {
-        const acc = grid.get(modelId)![i]!;
-        const name = names.get(modelId)!;
-        if (byProject) buckets.push(acc.totalsAfter({ ts, project: name }, money));
-        else if (byHost) buckets.push(acc.totalsAfter({ ts, host: name }, money));
-        else buckets.push(byModel ? acc.totalsAfter({ ts, model: name! }, money) : acc.totalsAfter({ ts }, money));
-      }
-    }
+    const key = byProject ? 'project' : byHost ? 'host' : byModel ? 'model' : null;
+    return new HistoryGrid(starts, key, modelIds.map((id) => ({ name: nameOf(id), cells: grid.get(id)! })));
+  }
+
+  history(request: HistoryRequest): HistoryBucket[] {
+    const grid = this.historyGrid(request);
+    const money = (nanos: ReadonlyMap<number, number>) => this.money(nanos);
+    const buckets: HistoryBucket[] = [];
+    // One literal per shape, so every bucket of an answer shares one hidden class.
+    const key = grid.key;
+    grid.forEach((ts, row, totals) => {
+      if (key === 'project') buckets.push(withTotals({ ts, project: row.name }, totals, money));
+      else if (key === 'host') buckets.push(withTotals({ ts, host: row.name }, totals, money));
+      else buckets.push(key === 'model' ? withTotals({ ts, model: row.name! }, totals, money) : withTotals({ ts }, totals, money));
+    });
     return buckets;
   }
 

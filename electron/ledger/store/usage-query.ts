@@ -244,9 +244,11 @@ export class UsageQuery {
     const splitBy = set !== null && group[set.name] ? set.column : null;
     const dimension = splitBy === null ? '0' : raw ? `coalesce(${splitBy}, 0)` : splitBy;
     const sums = (raw ? RAW_SUMS : ROLLUP_SUMS).join(', ');
+    // Grouped by what varies only: a constant (one bucket, no model split) still goes into every
+    // key SQLite sorts. The currency always varies, so there is always a group.
     const select = (bucketExpr: string, range: string) =>
       `SELECT ${bucketExpr} AS b, ${model} AS m, ${dimension} AS p, ${currency} AS c, ${sums} FROM ${table} ` +
-      `WHERE ${[range, ...where].join(' AND ')} GROUP BY b, m, p, c`;
+      `WHERE ${[range, ...where].join(' AND ')} GROUP BY ${[bucketExpr === '0' || bucketExpr === '?' ? null : 'b', group.model ? 'm' : null, splitBy === null ? null : 'p', 'c'].filter((term) => term !== null).join(', ')}`;
     const add = (row: readonly number[]) => {
       const bucketStart = row[0]!;
       const bucket = spec.starts.length === 1 ? 0 : bucketIndex(spec.starts, bucketStart);
@@ -275,6 +277,20 @@ export class UsageQuery {
     }
     if (raw && edges !== undefined && spec.starts.length === 1) {
       this.readSharedEdge(piece, filter, group, set, edges, add);
+      return;
+    }
+    if (raw && spec.widthMs !== null && spec.starts.length > 1 && piece.at === undefined && piece.to - piece.from > spec.widthMs) {
+      // Sub-hour buckets past the minute rollups' two days are summed from raw rows. Grouped by a
+      // bucket expression, SQLite sorts every row of the piece: 10-minute buckets over 28 days of the
+      // 10M benchmark (9.2M rows) took 9.0 s, 2.1 s of it reading them; one query per bucket sorts only
+      // that bucket's rows: 4.4 s.
+      const statement = this.cache.get(select('?', 'id >= ? AND id < ?')).raw(true);
+      const width = spec.widthMs;
+      for (let start = piece.from - (piece.from % width); start < piece.to; start += width) {
+        const from = Math.max(start, piece.from);
+        const to = Math.min(start + width, piece.to);
+        for (const row of statement.iterate(start, from * 1024, to * 1024, ...params) as Iterable<number[]>) add(row);
+      }
       return;
     }
     if (raw) params.unshift(piece.from * 1024, piece.to * 1024);

@@ -163,6 +163,39 @@ describe('a read replica reads one committed snapshot', () => {
   });
 });
 
+describe("a history's JSON, written as it is shaped", () => {
+  /** The answer as JSON.stringify writes the object the same replica answers with. */
+  const expectStringified = (args: Extract<ReadCall, { op: 'history' }>['args']) => {
+    const bytes = replica.historyJson(args, h.now, (size) => Buffer.alloc(size));
+    expect(bytes.toString('utf8'), JSON.stringify(args)).toBe(JSON.stringify(replica.answer({ op: 'history', args }, h.now)));
+  };
+
+  beforeEach(async () => {
+    await h.service.ingestRequests([
+      req(NOW - 3 * HOUR, 'alpha', { project: '/home/李/项目 "q"', host: 'gpu-rig' }),
+      req(NOW - 2 * HOUR, 'beta', { project: '/srv/b', host: 'laptop' }),
+      req(NOW - 90 * MINUTE, '通义千问', { project: '/srv/b' }),
+    ]);
+    await h.service.addPriceVersion({ model: 'alpha', version: { method: 'tokens', currency: 'USD', tiers: [{ maxPromptTokens: null, input: 1, output: 4 }] } });
+    await h.service.addPriceVersion({
+      model: 'alpha',
+      version: { method: 'tokens', currency: 'EUR', effectiveFrom: NOW - DAY, tiers: [{ maxPromptTokens: null, input: 2, output: 8 }] },
+    });
+  });
+
+  it('is byte for byte what JSON.stringify makes of the answer, for every grouping and filter', () => {
+    const day = { from: h.now - DAY, to: h.now };
+    const all = { from: DAY0 - DAY, to: h.now };
+    for (const call of calls(h.now)) if (call.op === 'history') expectStringified(call.args);
+    // Buckets priced in two currencies, by project (names outside ASCII, quotes, none), by host, and none at all.
+    expectStringified({ range: all, interval: 86_400, groupByModel: true });
+    expectStringified({ range: day, interval: 3_600, groupByModel: false, groupByProject: true });
+    expectStringified({ range: day, interval: 3_600, groupByModel: false, groupByHost: true });
+    expectStringified({ range: day, interval: 3_600, groupByModel: true, project: '/srv/b' });
+    expectStringified({ range: { from: h.now, to: h.now + HOUR }, interval: 3_600, groupByModel: true, model: 'nobody' });
+  });
+});
+
 describe('a read-only ledger', () => {
   it('refuses to write', () => {
     expect(() => replica.ledger.write(() => replica.ledger.ctx.models.ensure('x'))).toThrow(/read-only/);
