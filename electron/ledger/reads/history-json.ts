@@ -23,11 +23,15 @@ export function historyJsonBytes(head: HistoryHead, grid: HistoryGrid, money: (n
   const key = grid.key;
   // Each row's name member, once per row.
   const names = new Map(grid.rows.map((row) => [row, key === null ? '' : `,${JSON.stringify(key)}:${JSON.stringify(row.name)}`]));
-  const bucket = (ts: number, name: string, totals: CellTotals): string =>
-    `{"ts":${num(ts)}${name},"requests":${num(totals.requests)},"failures":${num(totals.failures)},"inputTokens":${num(totals.inputTokens)},` +
-    `"outputTokens":${num(totals.outputTokens)},"cacheReadTokens":${num(totals.cacheReadTokens)},"cacheWriteTokens":${num(totals.cacheWriteTokens)},` +
-    `"unpricedRequests":${num(totals.unpricedRequests)},"runtimeSeconds":${num(totals.runtimeMs / 1000)},` +
-    `"cost":${totals.costNanos.size === 0 ? '{}' : JSON.stringify(money(totals.costNanos))}}`;
+  const bucket = (ts: number, name: string, totals: CellTotals): string => {
+    const costs = totals.costNanos;
+    return (
+      `{"ts":${num(ts)}${name},"requests":${num(totals.requests)},"failures":${num(totals.failures)},"inputTokens":${num(totals.inputTokens)},` +
+      `"outputTokens":${num(totals.outputTokens)},"cacheReadTokens":${num(totals.cacheReadTokens)},"cacheWriteTokens":${num(totals.cacheWriteTokens)},` +
+      `"unpricedRequests":${num(totals.unpricedRequests)},"runtimeSeconds":${num(totals.runtimeMs / 1000)},` +
+      `"cost":${costs.size === 0 ? '{}' : JSON.stringify(money(costs))}}`
+    );
+  };
 
   const opening = `{"from":${num(head.from)},"to":${num(head.to)},"interval":${num(head.interval)},"buckets":[`;
   // The first buckets as strings, to size the buffer by what this answer's buckets are like.
