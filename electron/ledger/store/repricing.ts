@@ -44,7 +44,7 @@ export function emptyOutcome(): RepriceOutcome {
 }
 
 /** A raw request row as re-pricing reads it (its columns by their SQL names). */
-export interface RawPriceRow {
+interface RawPriceRow {
   id: number;
   api_type_id: number | null;
   channel_id: number | null;

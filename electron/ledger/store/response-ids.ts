@@ -2,18 +2,12 @@ import type { Statement } from 'better-sqlite3';
 import type { RequestRecord } from '../../../shared/schemas/request-record.js';
 import type { StoreContext } from './context.js';
 import { tsOfId } from './request-ids.js';
-import { storedRowSums, type RollupDelta, type StoredSumsRow, SUM_COUNT } from './rollups.js';
+import { storedRowKey, storedRowSums, type RollupDelta, type StoredKeyRow, type StoredSumsRow, SUM_COUNT } from './rollups.js';
 
-interface StoredRow extends StoredSumsRow {
+interface StoredRow extends StoredSumsRow, StoredKeyRow {
   id: number;
-  model_id: number;
-  api_type_id: number | null;
-  channel_id: number | null;
-  currency_id: number | null;
-  project_id: number | null;
   branch_id: number | null;
   session_id: string | null;
-  host_id: number | null;
 }
 
 /**
@@ -57,15 +51,8 @@ export class ResponseIds {
     this.fill.run(projectId, branchId, sessionId, row.id);
     if (projectId !== null) {
       const ts = tsOfId(row.id);
-      const key = {
-        modelId: row.model_id,
-        channelId: row.channel_id ?? 0,
-        apiTypeId: row.api_type_id ?? 0,
-        currencyId: row.currency_id ?? 0,
-        // The row keeps the machine that recorded it first; only its project set changes here.
-        hostId: row.host_id ?? 0,
-      };
-      delta.add(ts, { ...key, projectId }, storedRowSums(this.sums, row), 1, 'project');
+      // The row keeps the machine that recorded it first; only its project set changes here.
+      delta.add(ts, { ...storedRowKey(row), projectId }, storedRowSums(this.sums, row), 1, 'project');
       projectSeen(projectId, ts);
     }
     return true;

@@ -81,6 +81,28 @@ export interface StoredSumsRow {
   cost_nanos: number | null;
 }
 
+/** The columns of a stored raw row that its rollup key comes from. */
+export interface StoredKeyRow {
+  model_id: number;
+  channel_id: number | null;
+  api_type_id: number | null;
+  currency_id: number | null;
+  project_id: number | null;
+  host_id: number | null;
+}
+
+/** The rollup key a stored raw row was summed under (its nulls are the key's 0s). */
+export function storedRowKey(row: StoredKeyRow): RollupKey {
+  return {
+    modelId: row.model_id,
+    channelId: row.channel_id ?? 0,
+    apiTypeId: row.api_type_id ?? 0,
+    currencyId: row.currency_id ?? 0,
+    projectId: row.project_id ?? 0,
+    hostId: row.host_id ?? 0,
+  };
+}
+
 /** A stored raw row's contribution to the rollups (requestSums of the request it holds). */
 export function storedRowSums(target: number[], row: StoredSumsRow): number[] {
   const request = {

@@ -1,9 +1,9 @@
 import type { Statement } from 'better-sqlite3';
 import { HOUR_MS } from '../time/ranges.js';
 import type { StoreContext } from './context.js';
-import { hourParts, type RawPriceRow, type RepricePart } from './repricing.js';
+import { hourParts, type RepricePart } from './repricing.js';
 import { firstIdAt, tsOfId } from './request-ids.js';
-import { DIMENSIONS, RollupDelta, S_REQUESTS, SUM_COLUMNS, SUM_COUNT, storedRowSums, type DimensionName } from './rollups.js';
+import { DIMENSIONS, RollupDelta, S_REQUESTS, SUM_COLUMNS, SUM_COUNT, storedRowKey, storedRowSums, type DimensionName, type StoredKeyRow, type StoredSumsRow } from './rollups.js';
 
 /** Whose usage is removed: a model, or channels (in every model). */
 export interface RemovalSubject {
@@ -11,11 +11,8 @@ export interface RemovalSubject {
   ids: readonly number[];
 }
 
-/** What a removed raw row adds to the rollups, and its model (a channel's rows span models). */
-type RemovedRow = Pick<
-  RawPriceRow,
-  'id' | 'channel_id' | 'api_type_id' | 'input_tokens' | 'output_tokens' | 'cache_read_tokens' | 'cache_write_tokens' | 'success' | 'latency_ms' | 'cost_nanos' | 'currency_id' | 'project_id' | 'host_id'
-> & { model_id: number };
+/** What a removed raw row adds to the rollups, under its key (a channel's rows span models). */
+type RemovedRow = StoredSumsRow & StoredKeyRow & { id: number };
 
 /**
  * Removes a model's or channels' usage a part at a time, raw rows and the rollups they add to in the
@@ -65,17 +62,7 @@ export class UsageRemoval {
     );
     const rows = remove.all(firstIdAt(from), firstIdAt(to), ...subject.ids);
     const sums = new Array<number>(SUM_COUNT);
-    for (const row of rows) {
-      const key = {
-        modelId: row.model_id,
-        channelId: row.channel_id ?? 0,
-        apiTypeId: row.api_type_id ?? 0,
-        currencyId: row.currency_id ?? 0,
-        projectId: row.project_id ?? 0,
-        hostId: row.host_id ?? 0,
-      };
-      delta.add(tsOfId(row.id), key, storedRowSums(sums, row), -1);
-    }
+    for (const row of rows) delta.add(tsOfId(row.id), storedRowKey(row), storedRowSums(sums, row), -1);
     return rows.length;
   }
 
