@@ -1,11 +1,13 @@
-import { REMOTE_DATA_JSON_URL, type Provider } from '@pydantic/genai-prices';
+import type { Provider } from '@pydantic/genai-prices';
 import { ApiError } from '../../shared/errors.js';
 import { catalogueApplySchema, type CatalogueApplyInput } from '../../shared/schemas/catalogue.js';
 import type { CatalogueRepricePreview, CatalogueRepriceResult, CatalogueStatus, CatalogueUpdateCheck, Money } from '../../shared/types.js';
 import { parseInput } from '../ledger/input/validation.js';
 import { CATALOGUE_PACKAGE, CATALOGUE_VERSION, CatalogueMatcher } from '../ledger/pricing/catalogue.js';
-import { BUNDLED_CATALOGUE, CATALOGUE_DATA_MAX_BYTES, downloadedCatalogue, parseCatalogueData, type CatalogueData } from '../ledger/pricing/catalogue-data.js';
+import { parseCatalogueData } from '../ledger/pricing/catalogue-data-check.js';
+import { BUNDLED_CATALOGUE, CATALOGUE_DATA_MAX_BYTES, downloadedCatalogue, type CatalogueData } from '../ledger/pricing/catalogue-data.js';
 import { diffCatalogues } from '../ledger/pricing/catalogue-diff.js';
+import { pricePackage } from '../ledger/pricing/price-package.js';
 import { allProviders } from '../ledger/pricing/catalogue-search.js';
 import { CatalogueFile } from '../ledger/store/catalogue-file.js';
 import { CatalogueRepricing, type CatalogueRepriceModel } from '../ledger/store/catalogue-repricing.js';
@@ -85,7 +87,7 @@ export class CatalogueUpdateService extends DomainService {
   }
 
   private get url(): string {
-    return this.env[CATALOGUE_URL_ENV]?.trim() || REMOTE_DATA_JSON_URL;
+    return this.env[CATALOGUE_URL_ENV]?.trim() || pricePackage().REMOTE_DATA_JSON_URL;
   }
 
   async getCatalogueStatus(): Promise<CatalogueStatus> {

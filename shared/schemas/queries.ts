@@ -26,7 +26,7 @@ export const summaryQuerySchema = z.strictObject({
 });
 export type SummaryQuery = z.input<typeof summaryQuerySchema>;
 
-export const MAX_BUCKETS = 5_000;
+export { MAX_BUCKETS } from '../query-limits.js';
 
 export const historyQuerySchema = z.strictObject({
   ...rangeFields,

@@ -1,7 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { CircuitUpdateInput } from '../../../shared/schemas/circuit.js';
 import type { ForwardedRun } from '../../../shared/schemas/forwarding.js';
-import { METRICS_KEY_PATTERN, type RequestRecordInput } from '../../../shared/schemas/request-record.js';
+import { METRICS_KEY_PATTERN } from '../../../shared/record-limits.js';
+import type { RequestRecordInput } from '../../../shared/schemas/request-record.js';
 import { tsOfId } from '../store/request-ids.js';
 import { failureClassName } from '../store/request-writer.js';
 

@@ -12,7 +12,7 @@ import {
   type CheckedRequestRecord,
   type RequestRecord,
 } from '../../../shared/schemas/request-record.js';
-import { MAX_TIME_MS, MIN_TIME_MS } from '../../../shared/schemas/time.js';
+import { MAX_TIME_MS, MIN_TIME_MS } from '../../../shared/time-values.js';
 
 /**
  * A cheaper way through requestRecordSchema for the records reporters send every day: zod spends

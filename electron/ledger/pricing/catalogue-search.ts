@@ -1,5 +1,6 @@
-import { findProvider, type ModelInfo, type ModelPrice, type Provider, type TieredPrices } from '@pydantic/genai-prices';
+import type { ModelInfo, ModelPrice, Provider, TieredPrices } from '@pydantic/genai-prices';
 import type { CatalogueEntry, CataloguePrice } from '../../../shared/types.js';
+import { pricePackage } from './price-package.js';
 
 /**
  * The package exports no list of its providers, only a lookup by id; these are the ids of 0.1.8
@@ -16,7 +17,7 @@ let providers: Provider[] | null = null;
 
 /** The providers of the bundled data, as the package holds them. */
 export function allProviders(): Provider[] {
-  providers ??= CATALOGUE_PROVIDERS.map((id) => findProvider({ providerId: id })).filter((p): p is Provider => p !== undefined);
+  providers ??= CATALOGUE_PROVIDERS.map((id) => pricePackage().findProvider({ providerId: id })).filter((p): p is Provider => p !== undefined);
   return providers;
 }
 

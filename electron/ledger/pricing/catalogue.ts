@@ -1,6 +1,7 @@
-import { calcPrice, type ModelInfo, type ModelPrice, type PriceCalculationResult, type TieredPrices } from '@pydantic/genai-prices';
+import type { ModelInfo, ModelPrice, PriceCalculationResult, TieredPrices } from '@pydantic/genai-prices';
 import { BUNDLED_CATALOGUE, findProviderIn, type CatalogueData } from './catalogue-data.js';
 import { CATALOGUE_PACKAGE } from './catalogue-version.js';
+import { pricePackage } from './price-package.js';
 import { roundedQuotient, toNanos } from './rules.js';
 
 export { CATALOGUE_PACKAGE, CATALOGUE_VERSION } from './catalogue-version.js';
@@ -71,16 +72,16 @@ export function normaliseModelName(name: string): { model: string; providerHint:
 
 /** The package's own lookup: over its bundled data, or over a downloaded provider list handed to it. */
 export function lookUp(model: string, providerId: string | undefined, data: CatalogueData): PriceCalculationResult {
-  if (data.providers === null) return calcPrice({}, model, providerId === undefined ? {} : { providerId });
+  if (data.providers === null) return pricePackage().calcPrice({}, model, providerId === undefined ? {} : { providerId });
   const provider = findProviderIn(data.providers, providerId, model);
   if (provider === undefined) return null;
-  const found = calcPrice({}, model, { provider });
+  const found = pricePackage().calcPrice({}, model, { provider });
   if (found) return found;
   // With a provider passed in, the package would look for fallbacks in its bundled data: they are
   // looked up in the downloaded list instead.
   for (const id of provider.fallback_model_providers ?? []) {
     const fallback = data.providers.find((p) => p.id === id);
-    const result = fallback && calcPrice({}, model, { provider: fallback });
+    const result = fallback && pricePackage().calcPrice({}, model, { provider: fallback });
     if (result) return result;
   }
   return null;

@@ -1,4 +1,4 @@
-import { LOCAL_HOST } from '../../../shared/schemas/queries.js';
+import { LOCAL_HOST } from '../../../shared/local-host.js';
 import type { HistoryBucket, RequestPage } from '../../../shared/types.js';
 import { normalizeBaseUrl } from '../channels/metrics-key.js';
 import type { StoreContext } from '../store/context.js';

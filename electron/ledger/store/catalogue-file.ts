@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { checkCatalogueData, type CatalogueData } from '../pricing/catalogue-data.js';
+import { checkCatalogueData } from '../pricing/catalogue-data-check.js';
+import type { CatalogueData } from '../pricing/catalogue-data.js';
 
 /** The confirmed download, kept next to modelmeter.db. */
 export const CATALOGUE_FILE = 'price-catalogue.json';

@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
-import { FAILURE_CLASSES, type FailureClass, type RequestRecord } from '../../../shared/schemas/request-record.js';
+import { FAILURE_CLASSES, type FailureClass } from '../../../shared/record-limits.js';
+import type { RequestRecord } from '../../../shared/schemas/request-record.js';
 import { requestCostNanos, versionAt } from '../pricing/rules.js';
 import { CatalogueCosts } from './catalogue-costs.js';
 import { CataloguePricedWrites } from './catalogue-sources.js';

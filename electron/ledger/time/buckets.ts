@@ -1,6 +1,7 @@
-import { addDays, startOfDay } from 'date-fns';
+import { addDays } from 'date-fns/addDays';
+import { startOfDay } from 'date-fns/startOfDay';
 import { ApiError } from '../../../shared/errors.js';
-import { MAX_BUCKETS } from '../../../shared/schemas/queries.js';
+import { MAX_BUCKETS } from '../../../shared/query-limits.js';
 import type { TimeRange } from './ranges.js';
 
 const DAY_SECONDS = 86_400;

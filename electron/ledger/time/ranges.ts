@@ -1,4 +1,4 @@
-import { startOfDay } from 'date-fns';
+import { startOfDay } from 'date-fns/startOfDay';
 import { ApiError } from '../../../shared/errors.js';
 import type { RangePreset } from '../../../shared/schemas/queries.js';
 

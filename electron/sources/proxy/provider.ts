@@ -1,4 +1,4 @@
-import { findProvider } from '@pydantic/genai-prices';
+import { pricePackage } from '../../ledger/pricing/price-package.js';
 
 const byBaseUrl = new Map<string, string | null>();
 
@@ -10,7 +10,7 @@ const byBaseUrl = new Map<string, string | null>();
 export function providerOfBaseUrl(baseUrl: string): string | null {
   let provider = byBaseUrl.get(baseUrl);
   if (provider === undefined) {
-    provider = findProvider({ providerApiUrl: baseUrl })?.id ?? null;
+    provider = pricePackage().findProvider({ providerApiUrl: baseUrl })?.id ?? null;
     byBaseUrl.set(baseUrl, provider);
   }
   return provider;
