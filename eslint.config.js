@@ -18,6 +18,22 @@ export default tseslint.config(
     },
   },
   {
+    // Each thread compiles and keeps what it imports (docs/performance.md, round 13).
+    files: ['electron/**/*.ts', 'shared/**/*.ts'],
+    ignores: ['electron/ledger/pricing/price-package.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: '@pydantic/genai-prices', allowTypeImports: true, message: 'Use pricePackage() (electron/ledger/pricing/price-package.ts): the package loads at its first use, not in every thread.' },
+            { name: 'date-fns', message: "Import each function from its own path ('date-fns/addDays'): the index loads all ~250 of them." },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['renderer/**/*.svelte', 'renderer/**/*.svelte.ts', 'renderer/**/*.ts', 'test/renderer/**'],
     languageOptions: { globals: { ...globals.browser } },
   },
