@@ -14,6 +14,7 @@ import { compiledWriteWorker } from '../../ledger/ingest/writer/write-worker-cli
 import { Ledger } from '../../ledger/store/ledger.js';
 import { WatcherManager } from '../../sources/watchers/watcher-manager.js';
 import { appVersion } from './version.js';
+import { applyServerV8Flags } from './v8-flags.js';
 
 export const DEFAULT_PORT = 7423;
 export const DATABASE_FILE = 'modelmeter.db';
@@ -72,6 +73,7 @@ export class PortInUseError extends Error {
  * desktop main process will run too. Closing flushes and checkpoints.
  */
 export async function startCore(options: CoreOptions): Promise<RunningCore> {
+  applyServerV8Flags();
   const ledger = Ledger.open(path.join(options.dataDir, DATABASE_FILE), {
     durability: options.durability ?? 'full',
     ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
