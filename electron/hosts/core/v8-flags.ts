@@ -10,7 +10,7 @@ import v8 from 'node:v8';
  * of the exchange sometimes cross that line. From then on the young objects that these old ones point
  * to survive every scavenge too: ~2.4 MB per scavenge instead of ~0.3 MB, 95 % of it promoted, and
  * each scavenge pauses the event loop for 5-10 ms instead of ~1. The process stays in that state for
- * the rest of the load, at 200-250 µs of CPU per proxied request instead of 145-170 (docs/performance.md,
+ * the rest of the load, at 200-255 µs of CPU per proxied request instead of 128-170 (docs/performance.md,
  * round 14: 5 of 17 runs without the flag went there, none of 14 with it).
  *
  * Node allows flags to change after start (it does not freeze them), and so does Electron's main
