@@ -1,11 +1,12 @@
 import { ApiError } from '../../../shared/errors.js';
 import { bucketIndex } from '../time/buckets.js';
-import { MINUTE_MS } from '../time/ranges.js';
+import { HOUR_MS, MINUTE_MS } from '../time/ranges.js';
 import type { StoreContext } from './context.js';
 import { HOSTS, PROJECTS, S_REQUESTS, SUM_COLUMNS, SUM_COUNT, type Dimension } from './rollups.js';
 import { BucketCache } from './bucket-cache.js';
 import { EDGE_COLUMN, EDGE_SUMS_AT, type RawEdges } from './raw-edges.js';
 import { VERSION_TABLES } from './rollup-versions.js';
+import { SlidingEdges, type EdgeRow } from './sliding-edges.js';
 import { StatementCache } from './statement-cache.js';
 import { mergePieces, planPieces, type Piece } from './usage-plan.js';
 
@@ -111,6 +112,7 @@ function filterClause(raw: boolean, filter: UsageFilter, set: Dimension | null):
 export class UsageQuery {
   private readonly cache: StatementCache;
   private readonly kept = new BucketCache();
+  private readonly sliding = new SlidingEdges();
 
   constructor(private readonly ctx: StoreContext) {
     this.cache = new StatementCache(ctx.db);
@@ -202,7 +204,7 @@ export class UsageQuery {
       `SELECT model_id, coalesce(project_id, 0), coalesce(host_id, 0), coalesce(currency_id, 0), ${RAW_SUMS.join(', ')} FROM requests ` +
       `WHERE ${['id >= ? AND id < ?', ...where].join(' AND ')} GROUP BY 1, 2, 3, 4`;
     const rows = edges.rows(`${piece.from}|${piece.to}|${params.join(',')}|${where.join(' AND ')}`, () =>
-      this.cache.get(sql).raw(true).all(piece.from * 1024, piece.to * 1024, ...params) as number[][],
+      this.edgeRows(`${sql}\u0000${params.join(',')}`, piece.from, piece.to, (from, to) => this.cache.get(sql).raw(true).all(from * 1024, to * 1024, ...params) as number[][]),
     );
     const column = set === null ? -1 : EDGE_COLUMN[set.name];
     const value = set === null ? undefined : filter[set.keyField];
@@ -217,6 +219,24 @@ export class UsageQuery {
       for (let i = 0; i < SUM_COUNT; i++) row[4 + i] = edge[EDGE_SUMS_AT + i]!;
       add(row);
     }
+  }
+
+  /**
+   * A raw piece's rows by `read`: through SlidingEdges when the piece is minutes of one hour (an edge
+   * in an hour older than the minute rollups: newer pieces are under a minute), whose version says
+   * whether rows kept from an earlier call still hold.
+   */
+  private edgeRows(shape: string, from: number, to: number, read: (from: number, to: number) => EdgeRow[]): readonly EdgeRow[] {
+    const hour = from - (from % HOUR_MS);
+    if (to - from >= 2 * MINUTE_MS && to <= hour + HOUR_MS) {
+      const version = this.hourVersion.get(hour) as number | undefined;
+      if (version !== undefined) return this.sliding.rows(shape, hour, version, from, to, read);
+    }
+    return read(from, to);
+  }
+
+  private get hourVersion() {
+    return this.cache.get(`SELECT version FROM ${VERSION_TABLES.rollup_hour} WHERE bucket = ?`).pluck(true);
   }
 
   private get rowsBetween() {
@@ -331,6 +351,12 @@ export class UsageQuery {
     }
 
     const statement = this.cache.get(select(bucketExpr, range)).raw(true);
+    if (raw) {
+      const filterParams = params.slice(2);
+      const shape = `${statement.source}\u0000${bucketParams.join(',')}\u0000${filterParams.join(',')}`;
+      for (const row of this.edgeRows(shape, piece.from, piece.to, (from, to) => statement.all(...bucketParams, from * 1024, to * 1024, ...filterParams) as number[][])) add(row);
+      return;
+    }
     for (const row of statement.iterate(...bucketParams, ...params) as Iterable<number[]>) add(row);
   }
 }
