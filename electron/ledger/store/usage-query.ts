@@ -134,6 +134,11 @@ export class UsageQuery {
       const from = Math.max(spec.starts[i]!, spec.from);
       const to = Math.min(spec.starts[i + 1] ?? spec.to, spec.to);
       const planned = planPieces(from, to, this.ctx.coverage, this.ctx.calendar);
+      const closed = this.closeLastHour(planned, from, to);
+      if (closed !== null) {
+        pieces.push(...closed);
+        continue;
+      }
       const last = planned.pop();
       pieces.push(...planned);
       if (last) pieces.push(...this.closeLastMinute(last, spec.starts[i]!));
@@ -167,6 +172,22 @@ export class UsageQuery {
     }
     const rest = [...none.values()].filter((cell) => cell.sums[S_REQUESTS] !== 0);
     return value === 0 ? rest : [...split, ...rest];
+  }
+
+  /**
+   * A bucket ending inside an hour that it holds from the start is answered up to its end from that
+   * hour's rollup, where no request is stored from its end to the end of the hour (the rollup then
+   * sums exactly the bucket's part of it). A range ending "now" always ends so, and its current hour was
+   * read as up to half an hour of minute rows of every key, in each set: ~3 ms of a 5 ms 30-day summary
+   * at 10M requests a month, where the hour's rollup holds a few rows per model (its totals, a few per
+   * project). Rows stamped after the end (a clock ahead) keep the finer pieces.
+   */
+  private closeLastHour(planned: readonly Piece[], from: number, to: number): Piece[] | null {
+    const hour = to - (to % HOUR_MS);
+    if (hour === to || hour < from || hour < this.ctx.coverage.rawHourFrom) return null;
+    if (this.rowsBetween.get(to * 1024, (hour + HOUR_MS) * 1024) !== undefined) return null;
+    // The planner cuts at hour boundaries: every piece before the hour ends by its start.
+    return [...planned.filter((piece) => piece.from < hour), { source: 'rollup_hour', from: hour, to: hour + HOUR_MS }];
   }
 
   /**

@@ -40,9 +40,29 @@ describe('a range that ends inside a minute', () => {
       ...(project ? { project } : {}),
     }));
 
-  it('is answered from the minute rollup when nothing is stored after its end in that minute, with the same sums', async () => {
+  it("is answered from the hour's rollup when nothing is stored after its end in that hour, with the same sums", async () => {
     h = new Harness(NOW);
     await h.service.ingestRequests([...records('/src/a'), { ts: MINUTE_START - 5 * MINUTE, model: 'alpha', inputTokens: 7, outputTokens: 1 }]);
+    const range = { from: NOW - 90 * MINUTE, to: NOW };
+    const hour = NOW - (NOW % (60 * MINUTE));
+    let summary: Awaited<ReturnType<typeof h.service.getSummary>> | undefined;
+    const pieces = await piecesRead(async () => (summary = await h.service.getSummary(range)));
+    // No minute or raw row of the current hour is read: its rollup row stands for all of them.
+    expect(pieces.filter((piece) => piece.from >= hour && piece.source !== 'rollup_hour')).toEqual([]);
+    expect(pieces.some((piece) => piece.source === 'rollup_hour' && piece.from <= hour && piece.to === hour + 60 * MINUTE)).toBe(true);
+    expect(summary!.totals.requests).toBe(5);
+    expect(summary!.totals.inputTokens).toBe(10 + 11 + 12 + 13 + 7);
+    expect(summary!.byProject?.find((p) => p.project === '/src/a')?.requests).toBe(4);
+    for (const interval of [60, 900, 3_600, 'auto'] as const) {
+      const history = await h.service.getHistory({ ...range, interval, groupBy: 'model' });
+      expect(history.buckets.reduce((sum, b) => sum + b.requests, 0)).toBe(5);
+    }
+  });
+
+  it('is answered from the minute rollup when a request is stored later in the hour but not after its end in that minute, and leaves it out', async () => {
+    h = new Harness(NOW);
+    // A clock ahead: stamped five minutes after "now".
+    await h.service.ingestRequests([...records('/src/a'), { ts: MINUTE_START - 5 * MINUTE, model: 'alpha', inputTokens: 7, outputTokens: 1 }, { ts: NOW + 5 * MINUTE, model: 'alpha', inputTokens: 1_000, outputTokens: 1 }]);
     const range = { from: NOW - 60 * MINUTE, to: NOW };
     let summary: Awaited<ReturnType<typeof h.service.getSummary>> | undefined;
     const pieces = await piecesRead(async () => (summary = await h.service.getSummary(range)));
