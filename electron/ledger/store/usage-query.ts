@@ -243,13 +243,15 @@ export class UsageQuery {
   }
 
   /**
-   * A raw piece's rows by `read`: through SlidingEdges when the piece is minutes of one hour (an edge
-   * in an hour older than the minute rollups: newer pieces are under a minute), whose version says
-   * whether rows kept from an earlier call still hold.
+   * A raw or minute piece's rows by `read`: through SlidingEdges when the piece is minutes of one past
+   * hour, whose version says whether rows kept from an earlier call still hold. Such pieces are the
+   * start of a range: raw rows in an hour older than the minute rollups (a 7- or 30-day range; raw
+   * pieces of newer hours are under a minute), or minute rows (a 24-hour range: up to half an hour
+   * of every key's minute rows, in each set). The current hour's rows change with every batch.
    */
   private edgeRows(shape: string, from: number, to: number, read: (from: number, to: number) => EdgeRow[]): readonly EdgeRow[] {
     const hour = from - (from % HOUR_MS);
-    if (to - from >= 2 * MINUTE_MS && to <= hour + HOUR_MS) {
+    if (to - from >= 2 * MINUTE_MS && to <= hour + HOUR_MS && hour + HOUR_MS <= this.ctx.now()) {
       const version = this.hourVersion.get(hour) as number | undefined;
       if (version !== undefined) return this.sliding.rows(shape, hour, version, from, to, read);
     }
@@ -372,10 +374,11 @@ export class UsageQuery {
     }
 
     const statement = this.cache.get(select(bucketExpr, range)).raw(true);
-    if (raw) {
+    if (raw || source === 'rollup_minute') {
       const filterParams = params.slice(2);
+      const scale = raw ? 1024 : 1;
       const shape = `${statement.source}\u0000${bucketParams.join(',')}\u0000${filterParams.join(',')}`;
-      for (const row of this.edgeRows(shape, piece.from, piece.to, (from, to) => statement.all(...bucketParams, from * 1024, to * 1024, ...filterParams) as number[][])) add(row);
+      for (const row of this.edgeRows(shape, piece.from, piece.to, (from, to) => statement.all(...bucketParams, from * scale, to * scale, ...filterParams) as number[][])) add(row);
       return;
     }
     for (const row of statement.iterate(...bucketParams, ...params) as Iterable<number[]>) add(row);
