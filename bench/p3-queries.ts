@@ -222,6 +222,52 @@ const CASES: QueryCase[] = [
   },
 ];
 
+/** The reads of a dashboard's Overview, which it repeats every second with "now" moved on. */
+const REFRESH: { what: string; path: (now: number) => string }[] = [
+  { what: 'summary 24 h', path: (now) => `/api/v1/summary?from=${now - DAY_MS}&to=${now}` },
+  { what: 'summary 7 d', path: (now) => `/api/v1/summary?from=${now - 7 * DAY_MS}&to=${now}` },
+  { what: 'summary 30 d', path: (now) => `/api/v1/summary?from=${now - 30 * DAY_MS}&to=${now}` },
+  { what: 'history 24 h by model', path: (now) => `/api/v1/history?from=${now - DAY_MS}&to=${now}&groupBy=model` },
+  { what: 'history 30 d by model', path: (now) => `/api/v1/history?from=${now - 30 * DAY_MS}&to=${now}&groupBy=model` },
+];
+
+/**
+ * P3h (ours): those reads one after another, once a second of "now" for `iterations` seconds from just
+ * after the data's last request, as an open dashboard asks for them (over the same keep-alive client).
+ * Unlike P3a-c, whose random "now" gives every read new edges, each read here finds the edges of the
+ * previous second: what reads keep between calls (rollup-versions.ts, sliding-edges.ts) shows here.
+ */
+async function refreshFigure(port: number, agent: http.Agent, endTs: number, iterations: number): Promise<Figure> {
+  const perCall = REFRESH.map(() => [] as number[]);
+  const totals: number[] = [];
+  const warmup = 5;
+  for (let i = 0; i < warmup + iterations; i++) {
+    const now = endTs + 5_000 + i * 1_000;
+    let total = 0;
+    for (const [c, call] of REFRESH.entries()) {
+      const t = performance.now();
+      await get(agent, port, call.path(now));
+      const ms = performance.now() - t;
+      total += ms;
+      if (i >= warmup) perCall[c]!.push(ms);
+    }
+    if (i >= warmup) totals.push(total);
+  }
+  const p95 = percentile(totals, 95);
+  log(`P3h: a dashboard's Overview reads, now moving 1 s a refresh: p50 ${fmtMs(percentile(totals, 50))}, p95 ${fmtMs(p95)}`);
+  return {
+    id: 'P3h',
+    what: "a dashboard's Overview reads in turn, now moving 1 s a refresh, over HTTP, p95 (ms)",
+    value: p95,
+    unit: 'ms',
+    target: null,
+    better: 'lower',
+    notes: [
+      `${REFRESH.length} reads one after another, ${iterations} refreshes: p50 ${fmtMs(percentile(totals, 50))}, p95 ${fmtMs(p95)}; per read, p50: ${REFRESH.map((call, c) => `${call.what} ${fmtMs(percentile(perCall[c]!, 50))}`).join(', ')}`,
+    ],
+  };
+}
+
 /**
  * P3: the dashboard's main reads as the dashboard gets them: over HTTP from the built headless server
  * on (a copy of) the benchmark database, keep-alive, the JSON parsed. Each repetition moves "now" to
@@ -300,6 +346,7 @@ export async function runP3(dataset: Dataset, options: P3Options): Promise<Measu
       log(`${query.id}: ${query.what}: HTTP p50 ${fmtMs(p50)}, p95 ${fmtMs(p95)}${query.sql ? `; SQL p95 ${fmtMs(percentile(sqlMs, 95))}, /healthz p95 ${fmtMs(percentile(healthMs, 95))}` : ''}`);
       out.figures.push(figure);
     }
+    out.figures.push(await refreshFigure(server.port, agent, dataset.marker.endTs, options.iterations));
     out.figures[0]?.notes?.push(`database: ${shortCount(dataset.marker.records)} requests with projects and hosts (a copy; the server's housekeeping runs on it)`);
   } finally {
     reference.close();
