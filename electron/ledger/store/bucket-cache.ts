@@ -1,3 +1,5 @@
+import { RowBudget } from './row-budget.js';
+
 /**
  * Hour and day rollup rows a reader summed, kept per query shape and bucket with the bucket's version
  * (rollup-versions.ts), and reused while that version holds. A dashboard asks for the same month and
@@ -17,11 +19,12 @@ interface Kept {
 export type BucketVersionList = readonly (readonly [number, number])[];
 
 export class BucketCache {
-  private readonly kept = new Map<string, Kept>();
-  private rowCount = 0;
+  private readonly kept: RowBudget<Kept>;
 
   /** `maxRows` bounds the memory (a row is ~13 numbers); the least recently used buckets go first. */
-  constructor(private readonly maxRows = 60_000) {}
+  constructor(maxRows = 60_000) {
+    this.kept = new RowBudget(maxRows);
+  }
 
   get size(): number {
     return this.kept.size;
@@ -49,7 +52,10 @@ export class BucketCache {
         rows.push(row);
       }
       // Buckets with no rows for this shape are kept too (as empty).
-      for (const [bucket, version] of run) this.keep(`${shape}\u0000${bucket}`, version, fresh.get(bucket) ?? []);
+      for (const [bucket, version] of run) {
+        const rows = fresh.get(bucket) ?? [];
+        this.kept.set(`${shape}\u0000${bucket}`, { version, rows }, rows.length);
+      }
       run = [];
     };
     for (const entry of versions) {
@@ -62,28 +68,8 @@ export class BucketCache {
         continue;
       }
       readRun();
-      // Most recently used last: the eviction takes the oldest first.
-      this.kept.delete(key);
-      this.kept.set(key, kept);
       for (const row of kept.rows) emit(row);
     }
     readRun();
-  }
-
-  private keep(key: string, version: number, rows: BucketRow[]): void {
-    const old = this.kept.get(key);
-    if (old) {
-      this.rowCount -= old.rows.length + 1;
-      this.kept.delete(key);
-    }
-    // One bucket bigger than a quarter of the budget is not worth keeping.
-    if (rows.length > this.maxRows / 4) return;
-    this.kept.set(key, { version, rows });
-    this.rowCount += rows.length + 1;
-    for (const [oldest, entry] of this.kept) {
-      if (this.rowCount <= this.maxRows) break;
-      this.kept.delete(oldest);
-      this.rowCount -= entry.rows.length + 1;
-    }
   }
 }

@@ -1,3 +1,4 @@
+import { RowBudget } from './row-budget.js';
 import { S_REQUESTS, SUM_COUNT } from './rollups.js';
 
 /**
@@ -29,15 +30,16 @@ interface Kept {
  * project) changes its rollup rows too, and so its version.
  */
 export class SlidingEdges {
-  private readonly kept = new Map<string, Kept>();
-  private rowCount = 0;
+  private readonly kept: RowBudget<Kept>;
 
   /**
    * `maxRows` bounds the memory (~100 bytes a row); the least recently used edges go first. A
    * dashboard's refresh reads ~20 edges (each range start, in each set and filter), of a few hundred
    * to ~2,000 rows each at 10M requests a month.
    */
-  constructor(private readonly maxRows = 40_000) {}
+  constructor(maxRows = 40_000) {
+    this.kept = new RowBudget(maxRows);
+  }
 
   get size(): number {
     return this.kept.size;
@@ -52,40 +54,21 @@ export class SlidingEdges {
     const id = `${shape}\u0000${hour}`;
     const kept = this.kept.get(id);
     if (kept !== undefined && kept.version === version && Math.abs(from - kept.from) + Math.abs(to - kept.to) < (to - from) / 2) {
-      // Most recently used last: the eviction takes the oldest first.
-      this.kept.delete(id);
-      this.kept.set(id, kept);
-      const before = kept.rows.size;
       if (from < kept.from) apply(kept.rows, read(from, kept.from), 1);
       else if (from > kept.from) apply(kept.rows, read(kept.from, from), -1);
       if (to > kept.to) apply(kept.rows, read(kept.to, to), 1);
       else if (to < kept.to) apply(kept.rows, read(to, kept.to), -1);
       kept.from = from;
       kept.to = to;
-      this.rowCount += kept.rows.size - before;
+      // Counted again: keys came and went.
+      this.kept.set(id, kept, kept.rows.size);
       return [...kept.rows.values()];
     }
     const rows = read(from, to);
     const byKey = new Map<string, EdgeRow>();
     for (const row of rows) byKey.set(keyOf(row), row);
-    this.drop(id);
-    // One edge bigger than a quarter of the budget is not worth keeping.
-    if (byKey.size <= this.maxRows / 4) {
-      this.kept.set(id, { version, from, to, rows: byKey });
-      this.rowCount += byKey.size;
-    }
-    for (const oldest of this.kept.keys()) {
-      if (this.rowCount <= this.maxRows) break;
-      this.drop(oldest);
-    }
+    this.kept.set(id, { version, from, to, rows: byKey }, byKey.size);
     return [...rows];
-  }
-
-  private drop(id: string): void {
-    const kept = this.kept.get(id);
-    if (kept === undefined) return;
-    this.rowCount -= kept.rows.size;
-    this.kept.delete(id);
   }
 }
 

@@ -93,12 +93,23 @@ describe('BucketCache', () => {
     // 3 days of 2 rows (+1 each) exceed 8: the first day kept was dropped.
     expect(cache.size).toBe(2);
     reads.length = 0;
-    collect(cache, 0, 40, [
+    const versions: [number, number][] = [
       [10, 1],
       [20, 1],
       [30, 1],
-    ], read);
+    ];
+    // Days 20 and 30 come from memory (30 is now the most recently used) ...
+    collect(cache, 20, 40, versions, read);
+    expect(reads).toEqual([]);
+    // ... day 10 is read again, and takes the place of day 20, the least recently used.
+    collect(cache, 10, 20, versions, read);
     expect(reads).toEqual([[10, 11]]);
+    expect(cache.size).toBe(2);
+    reads.length = 0;
+    collect(cache, 30, 40, versions, read);
+    expect(reads).toEqual([]);
+    collect(cache, 20, 30, versions, read);
+    expect(reads).toEqual([[20, 21]]);
   });
 });
 

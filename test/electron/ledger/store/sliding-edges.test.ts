@@ -84,8 +84,8 @@ describe('SlidingEdges', () => {
 
   it('keeps only the most recently used edges within its row budget, and none bigger than a quarter of it', () => {
     const { reads, read } = source();
-    // Each of these edges holds 3 rows (one per model): room for four.
-    const edges = new SlidingEdges(12);
+    // Each of these edges holds 3 rows (one per model), and counts one more: room for four.
+    const edges = new SlidingEdges(16);
     for (const shape of ['a', 'b', 'c', 'd']) edges.rows(shape, 0, 1, 20 * MINUTE, HOUR, read);
     edges.rows('a', 0, 1, 20 * MINUTE + SECOND, HOUR, read);
     edges.rows('e', 0, 1, 20 * MINUTE, HOUR, read);
