@@ -2,8 +2,8 @@ import { RowBudget } from './row-budget.js';
 import { S_REQUESTS, SUM_COUNT } from './rollups.js';
 
 /**
- * A raw edge's rows: `KEY_COUNT` key values (whatever the read groups by), then SUM_COUNT sums. A
- * key whose rows were all taken out again has a request count of 0 and is no row at all.
+ * An edge's rows: `KEY_COUNT` key values (whatever the read groups by), then SUM_COUNT sums. A key
+ * whose rows were all taken out again has a request count of 0 and is no row at all.
  */
 export type EdgeRow = readonly number[];
 
@@ -18,12 +18,13 @@ interface Kept {
 }
 
 /**
- * The raw edge of an hour older than the minute rollups, kept between calls and moved instead of read
- * again. The start of a 7- or 30-day range lies in such an hour, and its edge (up to half an hour of
- * raw rows, ~10,000 at 10M requests a month) was summed by a GROUP BY that sorts every row: 10-18 ms
- * for each summary and history a dashboard asks for every second, although only a second of rows
- * at the edge's end had changed. Now a read whose edge moved by less than half its length reads only
- * the rows between the old and the new ends, and adds or takes them out.
+ * A range's edge in a past hour, kept between calls and moved instead of read again. The start of a 7-
+ * or 30-day range lies in an hour older than the minute rollups, and its edge (up to half an hour of
+ * raw rows, ~10,000 at 10M requests a month) was summed by a GROUP BY that sorts every row: 15-19 ms
+ * for each summary and history a dashboard asks for every second, although only a second of rows at
+ * the edge's end had changed; a 24-hour range starts in up to half an hour of minute rows of every key.
+ * Now a read whose edge moved by less than half its length reads only the rows between the old and the
+ * new ends (a second of raw rows, a minute row), and adds or takes them out.
  *
  * Kept per query shape and hour under the hour's version (rollup-versions.ts): any change to the
  * hour's raw rows that its sums or keys could see (late records, re-pricing, a deletion, a moved
@@ -47,8 +48,8 @@ export class SlidingEdges {
 
   /**
    * The rows of [from, to), within `hour` (an hour with the given version). `read(a, b)` returns the
-   * rows of [a, b) for this shape; it is asked for the whole edge, or only for the stretches between
-   * the kept edge's ends and these.
+   * rows of [a, b) for this shape, summed by key; it is asked for the whole edge, or only for the
+   * stretches between the kept edge's ends and these.
    */
   rows(shape: string, hour: number, version: number, from: number, to: number, read: (from: number, to: number) => readonly EdgeRow[]): EdgeRow[] {
     const id = `${shape}\u0000${hour}`;
