@@ -1,14 +1,13 @@
+import { EDGE_SUMS_AT } from './raw-edges.js';
 import { RowBudget } from './row-budget.js';
 import { S_REQUESTS, SUM_COUNT } from './rollups.js';
 
 /**
- * An edge's rows: `KEY_COUNT` key values (whatever the read groups by), then SUM_COUNT sums. A key
- * whose rows were all taken out again has a request count of 0 and is no row at all.
+ * An edge's rows, laid out as RawEdges rows are: EDGE_SUMS_AT key values (whatever the read groups
+ * by), then SUM_COUNT sums. A key whose rows were all taken out again has a request count of 0 and is
+ * no row at all.
  */
 export type EdgeRow = readonly number[];
-
-/** Key values before the sums in every EdgeRow. */
-export const KEY_COUNT = 4;
 
 interface Kept {
   version: number;
@@ -85,9 +84,9 @@ function apply(rows: Map<string, EdgeRow>, delta: readonly EdgeRow[], sign: 1 | 
   for (const change of delta) {
     const key = keyOf(change);
     const old = rows.get(key);
-    const next = old === undefined ? [...change.slice(0, KEY_COUNT), ...new Array<number>(SUM_COUNT).fill(0)] : [...old];
-    for (let i = 0; i < SUM_COUNT; i++) next[KEY_COUNT + i]! += sign * change[KEY_COUNT + i]!;
-    if (next[KEY_COUNT + S_REQUESTS] === 0) rows.delete(key);
+    const next = old === undefined ? [...change.slice(0, EDGE_SUMS_AT), ...new Array<number>(SUM_COUNT).fill(0)] : [...old];
+    for (let i = 0; i < SUM_COUNT; i++) next[EDGE_SUMS_AT + i]! += sign * change[EDGE_SUMS_AT + i]!;
+    if (next[EDGE_SUMS_AT + S_REQUESTS] === 0) rows.delete(key);
     else rows.set(key, next);
   }
 }

@@ -116,103 +116,103 @@ for (const { what, span, trim, edgeStep } of [
   { what: 'a range starting in an hour older than the minute rollups', span: 3 * DAY, trim: true, edgeStep: SECOND },
   { what: 'a range starting in minute rollups of a past hour', span: DAY, trim: false, edgeStep: MINUTE },
 ]) {
-describe(`${what}, asked for again and again`, () => {
-  let h: Harness;
-  beforeEach(async () => {
-    h = new Harness(DAY0 + 4 * DAY + 10 * HOUR + 17 * MINUTE + 12_345);
-    // A request every 20 s for four days: models, projects, hosts and a channel crossed.
-    const records: RequestRecordInput[] = Array.from({ length: (4 * DAY) / (20 * SECOND) }, (_, i) => ({
-      ts: DAY0 + i * 20 * SECOND + 700,
-      model: ['alpha', 'beta', 'gamma'][i % 3]!,
-      inputTokens: 10 + (i % 11),
-      outputTokens: 1 + (i % 5),
-      success: i % 13 !== 0,
-      ...(i % 4 === 0 ? {} : { project: ['/src/a', '/src/b', '/src/c'][i % 3]! }),
-      ...(i % 5 === 1 ? { channel: K1, apiType: 'openai' as const } : {}),
-    }));
-    const own = records.filter((_, i) => i % 7 !== 0);
-    for (let i = 0; i < own.length; i += 5_000) await h.service.ingestRequests(own.slice(i, i + 5_000));
-    await h.service.ingestForwarded({ host: 'gpu-box', requests: records.flatMap((record, i) => (i % 7 === 0 ? [{ ...record, requestId: `gpu-${i}` }] : [])) });
-    await h.service.addPriceVersion({ model: 'alpha', version: { method: 'tokens', tiers: [{ maxPromptTokens: null, input: 2, output: 4 }] } });
-    if (trim) {
-      h.ledger.maintenance.trimMinuteRollups(h.now);
-      expect(h.ledger.ctx.coverage.minuteFrom).toBeGreaterThan(h.now - span);
-    } else expect(h.ledger.ctx.coverage.minuteFrom).toBeLessThan(h.now - span);
-  });
-  afterEach(() => h.close());
+  describe(`${what}, asked for again and again`, () => {
+    let h: Harness;
+    beforeEach(async () => {
+      h = new Harness(DAY0 + 4 * DAY + 10 * HOUR + 17 * MINUTE + 12_345);
+      // A request every 20 s for four days: models, projects, hosts and a channel crossed.
+      const records: RequestRecordInput[] = Array.from({ length: (4 * DAY) / (20 * SECOND) }, (_, i) => ({
+        ts: DAY0 + i * 20 * SECOND + 700,
+        model: ['alpha', 'beta', 'gamma'][i % 3]!,
+        inputTokens: 10 + (i % 11),
+        outputTokens: 1 + (i % 5),
+        success: i % 13 !== 0,
+        ...(i % 4 === 0 ? {} : { project: ['/src/a', '/src/b', '/src/c'][i % 3]! }),
+        ...(i % 5 === 1 ? { channel: K1, apiType: 'openai' as const } : {}),
+      }));
+      const own = records.filter((_, i) => i % 7 !== 0);
+      for (let i = 0; i < own.length; i += 5_000) await h.service.ingestRequests(own.slice(i, i + 5_000));
+      await h.service.ingestForwarded({ host: 'gpu-box', requests: records.flatMap((record, i) => (i % 7 === 0 ? [{ ...record, requestId: `gpu-${i}` }] : [])) });
+      await h.service.addPriceVersion({ model: 'alpha', version: { method: 'tokens', tiers: [{ maxPromptTokens: null, input: 2, output: 4 }] } });
+      if (trim) {
+        h.ledger.maintenance.trimMinuteRollups(h.now);
+        expect(h.ledger.ctx.coverage.minuteFrom).toBeGreaterThan(h.now - span);
+      } else expect(h.ledger.ctx.coverage.minuteFrom).toBeLessThan(h.now - span);
+    });
+    afterEach(() => h.close());
 
-  /** The reads a dashboard repeats every second (and the two filters). */
-  const answers = async (service: LedgerService, now: number) => {
-    const range = { from: now - span, to: now };
-    return {
-      summary: await service.getSummary(range),
-      project: await service.getSummary({ ...range, project: '/src/a' }),
-      host: await service.getSummary({ ...range, host: 'gpu-box' }),
-      byModel: await service.getHistory({ ...range, interval: 86_400, groupBy: 'model' }),
-      byProject: await service.getHistory({ ...range, interval: 6 * 3_600, groupBy: 'project' }),
-      hourly: await service.getHistory({ ...range, interval: 3_600, metricsKey: K1 }),
+    /** The reads a dashboard repeats every second (and the two filters). */
+    const answers = async (service: LedgerService, now: number) => {
+      const range = { from: now - span, to: now };
+      return {
+        summary: await service.getSummary(range),
+        project: await service.getSummary({ ...range, project: '/src/a' }),
+        host: await service.getSummary({ ...range, host: 'gpu-box' }),
+        byModel: await service.getHistory({ ...range, interval: 86_400, groupBy: 'model' }),
+        byProject: await service.getHistory({ ...range, interval: 6 * 3_600, groupBy: 'project' }),
+        hourly: await service.getHistory({ ...range, interval: 3_600, metricsKey: K1 }),
+      };
     };
-  };
 
-  /** The same reads from a second connection that never read before (nothing kept). */
-  async function fresh(now: number) {
-    const ledger = Ledger.open(h.file, { now: () => now });
-    try {
-      return await answers(new LedgerService(ledger), now);
-    } finally {
-      ledger.close();
-    }
-  }
-
-  it('answers each second as a fresh read does, re-reading only what its start moved by', async () => {
-    const stretches: number[] = [];
-    const original = SlidingEdges.prototype.rows;
-    const spy = vi.spyOn(SlidingEdges.prototype, 'rows').mockImplementation(function (this: SlidingEdges, shape, hour, version, from, to, read) {
-      return original.call(this, shape, hour, version, from, to, (a, b) => {
-        stretches.push(b - a);
-        return read(a, b);
-      });
-    });
-    try {
-      // Across a minute boundary: minute edges move then.
-      for (let step = 0; step < 4; step++) {
-        const answer = await answers(h.service, h.now);
-        if (step > 0) {
-          // Every edge was moved, none read whole.
-          expect(Math.max(0, ...stretches)).toBeLessThanOrEqual(edgeStep);
-        }
-        expect(answer).toEqual(await fresh(h.now));
-        stretches.length = 0;
-        h.now += SECOND;
+    /** The same reads from a second connection that never read before (nothing kept). */
+    async function fresh(now: number) {
+      const ledger = Ledger.open(h.file, { now: () => now });
+      try {
+        return await answers(new LedgerService(ledger), now);
+      } finally {
+        ledger.close();
       }
-    } finally {
-      spy.mockRestore();
+    }
+
+    it('answers each second as a fresh read does, re-reading only what its start moved by', async () => {
+      const stretches: number[] = [];
+      const original = SlidingEdges.prototype.rows;
+      const spy = vi.spyOn(SlidingEdges.prototype, 'rows').mockImplementation(function (this: SlidingEdges, shape, hour, version, from, to, read) {
+        return original.call(this, shape, hour, version, from, to, (a, b) => {
+          stretches.push(b - a);
+          return read(a, b);
+        });
+      });
+      try {
+        // Across a minute boundary: minute edges move then.
+        for (let step = 0; step < 4; step++) {
+          const answer = await answers(h.service, h.now);
+          if (step > 0) {
+            // Every edge was moved, none read whole.
+            expect(Math.max(0, ...stretches)).toBeLessThanOrEqual(edgeStep);
+          }
+          expect(answer).toEqual(await fresh(h.now));
+          stretches.length = 0;
+          h.now += SECOND;
+        }
+      } finally {
+        spy.mockRestore();
+      }
+    });
+
+    const changes: [string, () => Promise<unknown>][] = [
+      [
+        'late records land in the edge hour, inside the range and just before it',
+        () =>
+          h.service.ingestRequests([
+            { ts: h.now - span + 20 * MINUTE, model: 'alpha', inputTokens: 5_000, outputTokens: 1, project: '/src/a' },
+            { ts: h.now - span - 5 * MINUTE, model: 'beta', inputTokens: 7_000, outputTokens: 1, project: '/src/a' },
+          ]),
+      ],
+      ['a price change re-prices the edge', () => h.service.addPriceVersion({ model: 'beta', version: { method: 'tokens', tiers: [{ maxPromptTokens: null, input: 1, output: 1 }] } })],
+      ['a model is deleted', () => h.service.deleteModel({ model: 'alpha' })],
+      ['a channel is deleted', () => h.service.deleteChannels({ metricsKeys: [K1], apiType: 'openai' })],
+    ];
+
+    for (const [what, change] of changes) {
+      it(`answers as a fresh read after ${what}`, async () => {
+        const before = await answers(h.service, h.now);
+        h.now += SECOND;
+        await change();
+        const after = await answers(h.service, h.now);
+        expect(after).toEqual(await fresh(h.now));
+        expect(after).not.toEqual(before);
+      });
     }
   });
-
-  const changes: [string, () => Promise<unknown>][] = [
-    [
-      'late records land in the edge hour, inside the range and just before it',
-      () =>
-        h.service.ingestRequests([
-          { ts: h.now - span + 20 * MINUTE, model: 'alpha', inputTokens: 5_000, outputTokens: 1, project: '/src/a' },
-          { ts: h.now - span - 5 * MINUTE, model: 'beta', inputTokens: 7_000, outputTokens: 1, project: '/src/a' },
-        ]),
-    ],
-    ['a price change re-prices the edge', () => h.service.addPriceVersion({ model: 'beta', version: { method: 'tokens', tiers: [{ maxPromptTokens: null, input: 1, output: 1 }] } })],
-    ['a model is deleted', () => h.service.deleteModel({ model: 'alpha' })],
-    ['a channel is deleted', () => h.service.deleteChannels({ metricsKeys: [K1], apiType: 'openai' })],
-  ];
-
-  for (const [what, change] of changes) {
-    it(`answers as a fresh read after ${what}`, async () => {
-      const before = await answers(h.service, h.now);
-      h.now += SECOND;
-      await change();
-      const after = await answers(h.service, h.now);
-      expect(after).toEqual(await fresh(h.now));
-      expect(after).not.toEqual(before);
-    });
-  }
-});
 }
