@@ -143,6 +143,16 @@ export async function runLoad(options: LoadOptions): Promise<Figure[]> {
     notes.push(
       `server event loop (monitorEventLoopDelay, ${PROBE_RESOLUTION_MS} ms sampling, delay beyond the sampling period, ${fmtInt(e.count)} samples): p50 ${fmtMs(e.p50)}, p90 ${fmtMs(e.p90)}, p99 ${fmtMs(e.p99)}, p99.9 ${fmtMs(e.p999)}, max ${fmtMs(e.max)}; ${report.stalls.length} stall(s) over ${STALL_MS} ms${report.stalls.length ? `: ${report.stalls.map((stall) => fmtMs(stall.ms)).join(', ')}` : ''}`,
     );
+    if (report.mainThread) {
+      notes.push(
+        `server main thread over the measured time (scheduler counters): ${(report.mainThread.ranMs / 1000).toFixed(2)} s on a core, ${(report.mainThread.waitedMs / 1000).toFixed(2)} s runnable but waiting for one, over ${fmtInt(report.mainThread.slices)} turns on a core (${fmtMs(report.mainThread.waitedMs / Math.max(1, report.mainThread.slices))} waited per turn)`,
+      );
+    }
+    if (report.lateTicks.length) {
+      notes.push(
+        `longest event-loop gaps, split by the main thread's scheduler counters (on a core / runnable but waiting for one): ${report.lateTicks.map((tick) => `${fmtMs(tick.ms)} (${fmtMs(tick.ranMs)} / ${fmtMs(tick.waitedMs)})`).join(', ')}`,
+      );
+    }
     const busiest = Object.entries(report.operations)
       .sort((a, b) => b[1].totalMs - a[1].totalMs)
       .slice(0, 8)

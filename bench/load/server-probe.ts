@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { RunningCore } from '../../electron/hosts/core/start-core.js';
 
@@ -21,6 +22,23 @@ export interface Stall {
   ms: number;
 }
 
+/**
+ * A late tick of the detector, split by the main thread's scheduler counters (Linux's
+ * /proc/self/task/<pid>/schedstat) over the interval it covers: time on a core (a long task, GC) and
+ * time runnable but waiting for one (other threads and processes had the cores).
+ */
+export interface LateTick {
+  ms: number;
+  ranMs: number;
+  waitedMs: number;
+  endedAt: number;
+}
+
+/** Late ticks kept, the longest. */
+const LATE_TICKS_KEPT = 8;
+/** A tick this much later than due is split into running and waiting. */
+const LATE_TICK_MS = 10;
+
 export interface SlowOperation {
   /** A service method (`service.getHistory`) or `write` for a whole write transaction, commit included. */
   name: string;
@@ -35,6 +53,10 @@ export interface ProbeReport {
   /** Delay beyond the sampling period, in ms (the histogram itself holds whole tick intervals). */
   eld: { count: number; min: number; mean: number; p50: number; p90: number; p99: number; p999: number; max: number };
   stalls: Stall[];
+  /** The main thread's time on a core and waiting for one since the last reset (null without schedstat). */
+  mainThread: { ranMs: number; waitedMs: number; slices: number } | null;
+  /** The longest late ticks, with the main thread's running and waiting time (empty where /proc has no schedstat). */
+  lateTicks: LateTick[];
   /** Synchronous sections over `slowMs`, longest first (at most 50). */
   slow: SlowOperation[];
   /** Synchronous time per operation name: calls, total and longest. */
@@ -53,6 +75,8 @@ export class ServerProbe {
   private histogram: IntervalHistogram | null = null;
   private detector: NodeJS.Timeout | null = null;
   private stalls: Stall[] = [];
+  private lateTicks: LateTick[] = [];
+  private schedAtReset: { runNs: number; waitNs: number; slices: number } | null = null;
   private slow: SlowOperation[] = [];
   private operations = new Map<string, { calls: number; totalMs: number; maxMs: number }>();
   private stallMs = 50;
@@ -71,6 +95,8 @@ export class ServerProbe {
       case 'probe-reset':
         this.histogram?.reset();
         this.stalls = [];
+        this.lateTicks = [];
+        this.schedAtReset = mainThreadSchedstat();
         this.slow = [];
         this.operations.clear();
         return null;
@@ -86,11 +112,17 @@ export class ServerProbe {
     // The histogram says how long the worst gap was, not when: this timer keeps the moments, which
     // line up with the slow operations below.
     let last = performance.now();
+    let lastSched = mainThreadSchedstat();
     this.detector = setInterval(() => {
       const now = performance.now();
       const late = now - last - PROBE_RESOLUTION_MS;
       last = now;
+      const sched = mainThreadSchedstat();
       if (late > this.stallMs) this.stalls.push({ endedAt: wallClock(), ms: late });
+      if (late > LATE_TICK_MS && sched && lastSched) {
+        this.keepLateTick({ ms: late, ranMs: (sched.runNs - lastSched.runNs) / 1e6, waitedMs: (sched.waitNs - lastSched.waitNs) / 1e6, endedAt: wallClock() });
+      }
+      lastSched = sched;
     }, PROBE_RESOLUTION_MS);
     this.detector.unref();
     this.wrap();
@@ -140,6 +172,12 @@ export class ServerProbe {
     };
   }
 
+  private keepLateTick(tick: LateTick): void {
+    this.lateTicks.push(tick);
+    this.lateTicks.sort((a, b) => b.ms - a.ms);
+    if (this.lateTicks.length > LATE_TICKS_KEPT) this.lateTicks.length = LATE_TICKS_KEPT;
+  }
+
   private note(name: string, ms: number, args: unknown[]): void {
     let entry = this.operations.get(name);
     if (!entry) {
@@ -163,15 +201,33 @@ export class ServerProbe {
       ? { count: h.count, min: ms(h.min), mean: ms(h.mean), p50: ms(h.percentile(50)), p90: ms(h.percentile(90)), p99: ms(h.percentile(99)), p999: ms(h.percentile(99.9)), max: ms(h.max) }
       : { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
     const memory = process.memoryUsage();
+    const sched = mainThreadSchedstat();
+    const since = this.schedAtReset;
     return {
       type: 'probe-report',
       eld,
       stalls: [...this.stalls],
+      mainThread: sched && since ? { ranMs: (sched.runNs - since.runNs) / 1e6, waitedMs: (sched.waitNs - since.waitNs) / 1e6, slices: sched.slices - since.slices } : null,
+      lateTicks: [...this.lateTicks],
       slow: [...this.slow].sort((a, b) => b.ms - a.ms).slice(0, 50),
       operations: Object.fromEntries(this.operations),
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
     };
+  }
+}
+
+/**
+ * The main thread's time on a core and time runnable but waiting, from the kernel's scheduler
+ * statistics (the thread whose id is the process id): time on a core, time runnable but waiting, and
+ * the number of times it was given a core; null where they are not available.
+ */
+function mainThreadSchedstat(): { runNs: number; waitNs: number; slices: number } | null {
+  try {
+    const [run, wait, slices] = fs.readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ');
+    return { runNs: Number(run), waitNs: Number(wait), slices: Number(slices) };
+  } catch {
+    return null;
   }
 }
 
