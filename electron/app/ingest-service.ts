@@ -8,6 +8,7 @@ import { compiledWriteWorker, WriteWorkerClient, writeWorkerUnusable } from '../
 import { parseIngestBodyInChunks } from '../ledger/input/ingest-body.js';
 import { parseInput } from '../ledger/input/validation.js';
 import type { WriteResult } from '../ledger/store/request-writer.js';
+import { workerNice } from '../ledger/threads/background-priority.js';
 import { DomainService, type ServiceContext } from './domain-service.js';
 
 export interface IngestOptions {
@@ -53,6 +54,7 @@ export class IngestService extends DomainService {
       ledger: this.ledger,
       workerUrl: workerUrl!,
       fallback: this.inline,
+      nice: workerNice(),
       onCommit: (results) => this.announceRequests(results),
       log,
       ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),

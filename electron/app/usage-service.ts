@@ -7,6 +7,7 @@ import { readWorkerCount, ReadWorkerPool } from '../ledger/reads/read-pool.js';
 import { compiledReadWorker } from '../ledger/reads/read-worker-client.js';
 import { hostIdOf } from '../ledger/reads/read-queries.js';
 import { InlineReads, type ReadExecutor } from '../ledger/reads/reads.js';
+import { workerNice } from '../ledger/threads/background-priority.js';
 import { autoInterval } from '../ledger/time/buckets.js';
 import { assertOrdered, resolveRange, today } from '../ledger/time/ranges.js';
 import type { KeyVault } from '../sources/secrets/key-vault.js';
@@ -59,6 +60,7 @@ export class UsageService extends DomainService {
     if (this.ledger.db.memory) throw new Error('reads: "worker" needs a database file, not :memory:');
     return new ReadWorkerPool({
       size: options.readWorkers ?? readWorkerCount(),
+      nice: workerNice(),
       file: this.ledger.db.name,
       workerUrl,
       fallback: inline,

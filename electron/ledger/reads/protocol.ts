@@ -121,6 +121,8 @@ export type MainMessage = ReadMessage | RecycleMessage | 'close';
 export interface ReadWorkerData {
   file: string;
   nativeBinding?: string;
+  /** The thread's nice value (background-priority.ts); absent or 0: left as it is. */
+  nice?: number;
 }
 
 export function encodeError(error: unknown): WireError {

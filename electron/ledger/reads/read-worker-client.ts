@@ -13,6 +13,8 @@ export interface ReadWorkerOptions {
   workerUrl: URL;
   /** Electron's better-sqlite3 build, passed on to the worker's connection. */
   nativeBinding?: string;
+  /** The worker's nice value on Linux (background-priority.ts); absent: left as it is. */
+  nice?: number;
   /** Answers when the worker cannot run at all (cannot start, or keeps dying). */
   fallback: ReadExecutor;
   log?: (message: string) => void;
@@ -123,7 +125,8 @@ export class ReadWorkerClient implements ReadExecutor {
   }
 
   private start(): Worker {
-    const data: ReadWorkerData = { file: this.options.file, ...(this.options.nativeBinding ? { nativeBinding: this.options.nativeBinding } : {}) };
+    const { file, nativeBinding, nice } = this.options;
+    const data: ReadWorkerData = { file, ...(nativeBinding ? { nativeBinding } : {}), ...(nice ? { nice } : {}) };
     const worker = new Worker(this.options.workerUrl, { workerData: data });
     this.worker = worker;
     this.ready = false;

@@ -3,6 +3,7 @@ import { AnswerBuffers } from './answer-buffers.js';
 import { jsonBytes, toJsonAnswer } from './json-answers.js';
 import { encodeError, type MainMessage, type ReadWorkerData, type WorkerMessage } from './protocol.js';
 import { ReadReplica } from './read-replica.js';
+import { lowerThisThread } from '../threads/background-priority.js';
 
 /**
  * The read worker's entry (a worker_threads thread started by ReadWorkerClient): answers read calls
@@ -12,7 +13,8 @@ import { ReadReplica } from './read-replica.js';
  */
 const port = parentPort;
 if (!port) throw new Error('read-worker.js runs as a worker thread');
-const { file, nativeBinding } = workerData as ReadWorkerData;
+const { file, nativeBinding, nice } = workerData as ReadWorkerData;
+if (nice) lowerThisThread(nice);
 const replica = ReadReplica.open(file, nativeBinding ? { nativeBinding } : {});
 const send = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 const buffers = new AnswerBuffers();

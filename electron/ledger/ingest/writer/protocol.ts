@@ -14,6 +14,8 @@ import type { EncodedBatch } from './batch-codec.js';
 export interface WriteWorkerData {
   file: string;
   nativeBinding?: string;
+  /** The thread's nice value (background-priority.ts); absent or 0: left as it is. */
+  nice?: number;
   /** synchronous=FULL or NORMAL, as the main connection has it. */
   durability: 'full' | 'normal';
   /** The main ledger's DayCalendar id ('utc' or 'tz:<zone>'): both connections must bucket days alike. */

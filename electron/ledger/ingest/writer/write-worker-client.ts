@@ -21,6 +21,8 @@ export interface WriteWorkerOptions {
   workerUrl: URL;
   /** Electron's better-sqlite3 build, passed on to the thread's connection. */
   nativeBinding?: string;
+  /** The thread's nice value on Linux (background-priority.ts); absent: left as it is. */
+  nice?: number;
   /** The inline path: used when the thread cannot run at all, and after close(). */
   fallback: GroupCommitWriter;
   /** Told of every transaction's committed batches, as the inline path's onCommit is. */
@@ -196,7 +198,7 @@ export class WriteWorkerClient {
   }
 
   private workerData(): WriteWorkerData {
-    const { ledger, nativeBinding } = this.options;
+    const { ledger, nativeBinding, nice } = this.options;
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const catalogue = ledger.ctx.catalogue;
@@ -210,6 +212,7 @@ export class WriteWorkerClient {
       gate: this.gateCells,
       port: port2,
       ...(nativeBinding ? { nativeBinding } : {}),
+      ...(nice ? { nice } : {}),
     };
   }
 

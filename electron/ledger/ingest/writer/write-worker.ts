@@ -2,6 +2,7 @@ import { workerData } from 'node:worker_threads';
 import { CatalogueMatcher } from '../../pricing/catalogue.js';
 import { encodeError } from '../../reads/protocol.js';
 import { Ledger } from '../../store/ledger.js';
+import { lowerThisThread } from '../../threads/background-priority.js';
 import { GroupCommitWriter } from '../group-commit.js';
 import { decodeBatch } from './batch-codec.js';
 import { SharedWriteGate } from './write-gate.js';
@@ -18,6 +19,7 @@ import { calendarById, SIGNAL_INDEX, type BatchOutcome, type RunOutcome, type Wr
  */
 const data = workerData as WriteWorkerData;
 const { port } = data;
+if (data.nice) lowerThisThread(data.nice);
 const signal = new Int32Array(data.signal);
 let now = Date.now();
 const calendar = calendarById(data.calendar);

@@ -10,6 +10,7 @@ import { LedgerService } from '../../../../electron/app/ledger-service.js';
 import { ApiError } from '../../../../shared/errors.js';
 import type { RequestRecordInput } from '../../../../shared/schemas/request-record.js';
 import { ensureBuiltCore, ROOT } from '../../../support/built-core.js';
+import { threadNices, threadsAt } from '../../../support/thread-nice.js';
 import { Harness } from '../store/harness.js';
 
 /** The worker runs compiled JavaScript: these tests use dist/, rebuilt first when older than the sources. */
@@ -70,6 +71,26 @@ function script(name: string, body: string): URL {
 }
 
 describe('the service with reads in the worker', () => {
+  it.runIf(process.platform === 'linux')('runs its read worker at nice 5 (MODELMETER_WORKER_NICE), the main thread as it was', async () => {
+    const mainNice = threadNices().get(process.pid);
+    const before = threadsAt(5);
+    const inWorker = new LedgerService(h.ledger, { reads: 'worker', readWorker: WORKER, readWorkers: 1 });
+    services.push(inWorker);
+    await inWorker.getSummary({ range: '24h' });
+    expect(threadsAt(5)).toBe(before + 1);
+    expect(threadNices().get(process.pid)).toBe(mainNice);
+
+    process.env['MODELMETER_WORKER_NICE'] = '0';
+    try {
+      const unchanged = new LedgerService(h.ledger, { reads: 'worker', readWorker: WORKER, readWorkers: 1 });
+      services.push(unchanged);
+      await unchanged.getSummary({ range: '24h' });
+      expect(threadsAt(5)).toBe(before + 1);
+    } finally {
+      delete process.env['MODELMETER_WORKER_NICE'];
+    }
+  });
+
   it('answers summary, history and the request log as the inline service does, before and after writes', async () => {
     const inWorker = new LedgerService(h.ledger, { reads: 'worker', readWorker: WORKER });
     services.push(inWorker);

@@ -11,6 +11,7 @@ import type { WriteResult } from '../../../../../electron/ledger/store/request-w
 import type { RequestRecord, RequestRecordInput } from '../../../../../shared/schemas/request-record.js';
 import type { LedgerEvent } from '../../../../../shared/types.js';
 import { ensureBuiltCore, ROOT } from '../../../../support/built-core.js';
+import { threadNices, threadsAt } from '../../../../support/thread-nice.js';
 import { errorCode, Harness } from '../../store/harness.js';
 
 /** The thread runs compiled JavaScript: these tests use dist/, rebuilt first when older than the sources. */
@@ -50,6 +51,30 @@ function stored(harness: Harness): { n: number; cost: number | null } {
 }
 
 describe('the service with writes in the writer thread', () => {
+  it.runIf(process.platform === 'linux')('runs the writer thread at nice 5 (MODELMETER_WORKER_NICE), the main thread as it was', async () => {
+    const mainNice = threadNices().get(process.pid);
+    const before = threadsAt(5);
+    await threaded.ingestRequests(BATCHES[0]!);
+    // The thread of beforeEach's service may have lowered itself already: one thread at 5, not more.
+    expect(threadsAt(5)).toBeGreaterThanOrEqual(1);
+    expect(threadsAt(5) - before).toBeLessThanOrEqual(1);
+    expect(threadNices().get(process.pid)).toBe(mainNice);
+    const lowered = threadsAt(5);
+
+    process.env['MODELMETER_WORKER_NICE'] = '0';
+    const other = new Harness(NOW);
+    try {
+      const unchanged = new LedgerService(other.ledger, { writes: 'worker', writeWorker: WORKER });
+      closers.push(() => unchanged.flush());
+      await unchanged.ingestRequests(BATCHES[0]!);
+      expect((unchanged as unknown as { ingest: { writesInThread: boolean } }).ingest.writesInThread).toBe(true);
+      expect(threadsAt(5)).toBe(lowered);
+    } finally {
+      delete process.env['MODELMETER_WORKER_NICE'];
+    }
+    closers.push(() => other.close());
+  });
+
   it('stores the same rows and rollups as the inline path, and announces each commit', async () => {
     expect((threaded as unknown as { ingest: { writesInThread: boolean } }).ingest.writesInThread).toBe(true);
     const inline = new Harness(NOW);
