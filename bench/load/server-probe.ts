@@ -218,9 +218,9 @@ export class ServerProbe {
 }
 
 /**
- * The main thread's time on a core and time runnable but waiting, from the kernel's scheduler
- * statistics (the thread whose id is the process id): time on a core, time runnable but waiting, and
- * the number of times it was given a core; null where they are not available.
+ * The main thread's (the thread whose id is the process id) time on a core, time runnable but waiting
+ * for one, and how many times it was given one, from the kernel's scheduler statistics; null where
+ * they are not available.
  */
 function mainThreadSchedstat(): { runNs: number; waitNs: number; slices: number } | null {
   try {

@@ -1,9 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThisThread } from '../threads/background-priority.js';
 import { AnswerBuffers } from './answer-buffers.js';
 import { jsonBytes, toJsonAnswer } from './json-answers.js';
 import { encodeError, type MainMessage, type ReadWorkerData, type WorkerMessage } from './protocol.js';
 import { ReadReplica } from './read-replica.js';
-import { lowerThisThread } from '../threads/background-priority.js';
 
 /**
  * The read worker's entry (a worker_threads thread started by ReadWorkerClient): answers read calls
@@ -14,7 +14,7 @@ import { lowerThisThread } from '../threads/background-priority.js';
 const port = parentPort;
 if (!port) throw new Error('read-worker.js runs as a worker thread');
 const { file, nativeBinding, nice } = workerData as ReadWorkerData;
-if (nice) lowerThisThread(nice);
+lowerThisThread(nice ?? 0);
 const replica = ReadReplica.open(file, nativeBinding ? { nativeBinding } : {});
 const send = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 const buffers = new AnswerBuffers();

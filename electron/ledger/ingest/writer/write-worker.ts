@@ -19,7 +19,7 @@ import { calendarById, SIGNAL_INDEX, type BatchOutcome, type RunOutcome, type Wr
  */
 const data = workerData as WriteWorkerData;
 const { port } = data;
-if (data.nice) lowerThisThread(data.nice);
+lowerThisThread(data.nice ?? 0);
 const signal = new Int32Array(data.signal);
 let now = Date.now();
 const calendar = calendarById(data.calendar);
