@@ -71,13 +71,15 @@ function script(name: string, body: string): URL {
 }
 
 describe('the service with reads in the worker', () => {
-  it.runIf(process.platform === 'linux')('runs its read worker at nice 5 (MODELMETER_WORKER_NICE), the main thread as it was', async () => {
-    const mainNice = threadNices().get(process.pid);
-    const before = threadsAt(5);
+  it.runIf(process.platform === 'linux')('runs its read worker five nice steps below the process (MODELMETER_WORKER_NICE), the main thread as it was', async () => {
+    const mainNice = threadNices().get(process.pid)!;
+    // Five steps below the process; the test runner may itself run niced.
+    const LOWERED = Math.min(19, mainNice + 5);
+    const before = threadsAt(LOWERED);
     const inWorker = new LedgerService(h.ledger, { reads: 'worker', readWorker: WORKER, readWorkers: 1 });
     services.push(inWorker);
     await inWorker.getSummary({ range: '24h' });
-    expect(threadsAt(5)).toBe(before + 1);
+    expect(threadsAt(LOWERED)).toBe(before + 1);
     expect(threadNices().get(process.pid)).toBe(mainNice);
 
     process.env['MODELMETER_WORKER_NICE'] = '0';
@@ -85,7 +87,7 @@ describe('the service with reads in the worker', () => {
       const unchanged = new LedgerService(h.ledger, { reads: 'worker', readWorker: WORKER, readWorkers: 1 });
       services.push(unchanged);
       await unchanged.getSummary({ range: '24h' });
-      expect(threadsAt(5)).toBe(before + 1);
+      expect(threadsAt(LOWERED)).toBe(before + 1);
     } finally {
       delete process.env['MODELMETER_WORKER_NICE'];
     }

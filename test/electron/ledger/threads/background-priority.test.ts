@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_WORKER_NICE, lowerThisThread, WORKER_NICE_ENV, workerNice, type PriorityHost } from '../../../../electron/ledger/threads/background-priority.js';
 
-function host(platform: NodeJS.Platform, fails = false): PriorityHost & { calls: [number, number][] } {
+function host(platform: NodeJS.Platform, fails = false, current = 0): PriorityHost & { calls: [number, number][] } {
   const calls: [number, number][] = [];
   return {
     platform,
     calls,
+    getPriority: () => current,
     setPriority(pid, priority) {
       calls.push([pid, priority]);
       if (fails) throw new Error('EACCES');
@@ -32,6 +33,18 @@ describe('lowering the calling thread', () => {
     const linux = host('linux');
     expect(lowerThisThread(5, linux)).toBe(true);
     expect(linux.calls).toEqual([[0, 5]]);
+  });
+
+  it('goes that many steps below a process started at a lower priority, and no further than 19', () => {
+    const at10 = host('linux', false, 10);
+    expect(lowerThisThread(5, at10)).toBe(true);
+    expect(at10.calls).toEqual([[0, 15]]);
+    const at17 = host('linux', false, 17);
+    expect(lowerThisThread(5, at17)).toBe(true);
+    expect(at17.calls).toEqual([[0, 19]]);
+    const at19 = host('linux', false, 19);
+    expect(lowerThisThread(5, at19)).toBe(false);
+    expect(at19.calls).toEqual([]);
   });
 
   it.each(['darwin', 'win32'] as const)('does nothing on %s, where it would lower the whole process', (platform) => {
