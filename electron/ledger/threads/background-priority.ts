@@ -11,7 +11,9 @@ export const WORKER_NICE_ENV = 'MODELMETER_WORKER_NICE';
  * of waiting for a core while the readers and the writer had both (docs/performance.md, round 16).
  * Five is a mild step (each such thread weighs a third of a default one), and it only orders
  * threads that compete: an idle core still goes to whoever wants it. On desktop Linux each session or
- * app has its own scheduling group, so it does not hand the ledger's work to other programs either.
+ * app has its own scheduling group, so other programs do not gain from it; a CPU-bound one started from
+ * the same shell as the server does (reads measured ~1.6x slower beside two of them), which is what
+ * setting the variable to 0 is for.
  */
 export const DEFAULT_WORKER_NICE = 5;
 
