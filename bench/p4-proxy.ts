@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { fmtInt, fmtMs, log, percentile, processCpuSeconds, type Figure, type Measured, type Ratio } from './util.js';
+import { fmtInt, fmtMs, log, mainThreadSchedstat, percentile, processCpuSeconds, type Figure, type Measured, type Ratio } from './util.js';
 import { forkChild, serverExecArgv, stopChild } from './children.js';
 
 /**
@@ -209,10 +209,22 @@ export async function runP4(options: P4Options): Promise<Measured> {
       into.push(...result.latencies);
       saturatedSeconds[key] += result.seconds;
     };
+    // The serving process's main thread in the latency rounds: time on a core and waiting for one.
+    const mainThread = { proxied: { runNs: 0, waitNs: 0 }, plain: { runNs: 0, waitNs: 0 } };
+    const latencyRound = async (path: { port: number; route: string }, into: number[], key: keyof typeof mainThread) => {
+      const pid = servers[key].child.pid!;
+      const before = mainThreadSchedstat(pid);
+      into.push(...(await load(path.port, path.route, body, options.requests, options.concurrency)));
+      const after = mainThreadSchedstat(pid);
+      if (before && after) {
+        mainThread[key].runNs += after.runNs - before.runNs;
+        mainThread[key].waitNs += after.waitNs - before.waitNs;
+      }
+    };
     for (let round = 0; round < options.rounds; round++) {
       directMs.push(...(await load(direct.port, direct.route, body, options.requests, options.concurrency)));
-      plainMs.push(...(await load(plain.port, plain.route, body, options.requests, options.concurrency)));
-      proxiedMs.push(...(await load(proxied.port, proxied.route, body, options.requests, options.concurrency)));
+      await latencyRound(plain, plainMs, 'plain');
+      await latencyRound(proxied, proxiedMs, 'proxied');
       serialDirect.push(...(await load(direct.port, direct.route, instant, 500, 1)));
       serialProxied.push(...(await load(proxied.port, proxied.route, instant, 500, 1)));
       await saturated(direct, saturatedDirect, 'direct');
@@ -251,6 +263,12 @@ export async function runP4(options: P4Options): Promise<Measured> {
       const perRequest = (ms: number, count: number) => `${Math.round((ms * 1000) / count)} µs`;
       notes.push(
         `CPU per request, saturated rounds (the serving process, all its threads): proxied ${perRequest(saturatedCpuMs.proxied, saturatedProxied.length)}, pass-through ${perRequest(saturatedCpuMs.plain, saturatedPlain.length)}`,
+      );
+    }
+    if (mainThread.proxied.runNs > 0 && mainThread.plain.runNs > 0) {
+      const perRequest = (ns: number) => `${Math.round(ns / 1000 / (options.rounds * options.requests))} µs`;
+      notes.push(
+        `the serving process's main thread in the ${options.upstreamDelayMs} ms rounds, per request (scheduler counters): proxied ${perRequest(mainThread.proxied.runNs)} on a core, ${perRequest(mainThread.proxied.waitNs)} waiting for one; pass-through ${perRequest(mainThread.plain.runNs)} / ${perRequest(mainThread.plain.waitNs)}`,
       );
     }
     if (recorded !== sent) notes.push(`WARNING: the ledger recorded ${recorded} proxied requests, ${sent} were sent`);

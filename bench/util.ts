@@ -145,6 +145,26 @@ export function processCpuSeconds(pid: number): number | null {
   }
 }
 
+/** A thread's scheduler counters (Linux's /proc/<pid>/task/<tid>/schedstat). */
+export interface Schedstat {
+  /** Time on a core. */
+  runNs: number;
+  /** Time runnable but waiting for a core. */
+  waitNs: number;
+  /** How many times it was given a core. */
+  slices: number;
+}
+
+/** The scheduler counters of a process's main thread (the thread whose id is the process id); null where there are none. */
+export function mainThreadSchedstat(pid: number): Schedstat | null {
+  try {
+    const [run, wait, slices] = fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ');
+    return { runNs: Number(run), waitNs: Number(wait), slices: Number(slices) };
+  } catch {
+    return null;
+  }
+}
+
 /** VmRSS and VmHWM of a process in bytes, from /proc/<pid>/status. */
 export function processMemory(pid: number): { rss: number; hwm: number } | null {
   try {

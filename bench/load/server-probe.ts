@@ -1,6 +1,6 @@
-import fs from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { RunningCore } from '../../electron/hosts/core/start-core.js';
+import { mainThreadSchedstat, type Schedstat } from '../util.js';
 
 /**
  * Measurements taken inside the core's own process for the load benchmark: the event-loop delay
@@ -76,7 +76,7 @@ export class ServerProbe {
   private detector: NodeJS.Timeout | null = null;
   private stalls: Stall[] = [];
   private lateTicks: LateTick[] = [];
-  private schedAtReset: { runNs: number; waitNs: number; slices: number } | null = null;
+  private schedAtReset: Schedstat | null = null;
   private slow: SlowOperation[] = [];
   private operations = new Map<string, { calls: number; totalMs: number; maxMs: number }>();
   private stallMs = 50;
@@ -96,7 +96,7 @@ export class ServerProbe {
         this.histogram?.reset();
         this.stalls = [];
         this.lateTicks = [];
-        this.schedAtReset = mainThreadSchedstat();
+        this.schedAtReset = mainThreadSchedstat(process.pid);
         this.slow = [];
         this.operations.clear();
         return null;
@@ -112,12 +112,12 @@ export class ServerProbe {
     // The histogram says how long the worst gap was, not when: this timer keeps the moments, which
     // line up with the slow operations below.
     let last = performance.now();
-    let lastSched = mainThreadSchedstat();
+    let lastSched = mainThreadSchedstat(process.pid);
     this.detector = setInterval(() => {
       const now = performance.now();
       const late = now - last - PROBE_RESOLUTION_MS;
       last = now;
-      const sched = mainThreadSchedstat();
+      const sched = mainThreadSchedstat(process.pid);
       if (late > this.stallMs) this.stalls.push({ endedAt: wallClock(), ms: late });
       if (late > LATE_TICK_MS && sched && lastSched) {
         this.keepLateTick({ ms: late, ranMs: (sched.runNs - lastSched.runNs) / 1e6, waitedMs: (sched.waitNs - lastSched.waitNs) / 1e6, endedAt: wallClock() });
@@ -201,7 +201,7 @@ export class ServerProbe {
       ? { count: h.count, min: ms(h.min), mean: ms(h.mean), p50: ms(h.percentile(50)), p90: ms(h.percentile(90)), p99: ms(h.percentile(99)), p999: ms(h.percentile(99.9)), max: ms(h.max) }
       : { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
     const memory = process.memoryUsage();
-    const sched = mainThreadSchedstat();
+    const sched = mainThreadSchedstat(process.pid);
     const since = this.schedAtReset;
     return {
       type: 'probe-report',
@@ -214,20 +214,6 @@ export class ServerProbe {
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
     };
-  }
-}
-
-/**
- * The main thread's (the thread whose id is the process id) time on a core, time runnable but waiting
- * for one, and how many times it was given one, from the kernel's scheduler statistics; null where
- * they are not available.
- */
-function mainThreadSchedstat(): { runNs: number; waitNs: number; slices: number } | null {
-  try {
-    const [run, wait, slices] = fs.readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ');
-    return { runNs: Number(run), waitNs: Number(wait), slices: Number(slices) };
-  } catch {
-    return null;
   }
 }
 
