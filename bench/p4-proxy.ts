@@ -259,16 +259,17 @@ export async function runP4(options: P4Options): Promise<Measured> {
       `streaming, first chunk: direct p50 ${fmtMs(p(firstDirect, 50))} / proxied p50 ${fmtMs(p(firstProxied, 50))} p99 ${fmtMs(p(firstProxied, 99))}; later chunks behind their schedule: direct p50 ${fmtMs(p(lateDirect, 50))} p99 ${fmtMs(p(lateDirect, 99))}, proxied p50 ${fmtMs(p(lateProxied, 50))} p99 ${fmtMs(p(lateProxied, 99))}`,
       `recorded ${fmtInt(recorded)} of ${fmtInt(sent)} proxied requests, ${after.failures - before.failures} failures`,
     ];
+    const perRequest = (ms: number, count: number) => `${Math.round((ms * 1000) / count)} µs`;
     if (saturatedCpuMs.proxied !== null && saturatedCpuMs.plain !== null) {
-      const perRequest = (ms: number, count: number) => `${Math.round((ms * 1000) / count)} µs`;
       notes.push(
         `CPU per request, saturated rounds (the serving process, all its threads): proxied ${perRequest(saturatedCpuMs.proxied, saturatedProxied.length)}, pass-through ${perRequest(saturatedCpuMs.plain, saturatedPlain.length)}`,
       );
     }
     if (mainThread.proxied.runNs > 0 && mainThread.plain.runNs > 0) {
-      const perRequest = (ns: number) => `${Math.round(ns / 1000 / (options.rounds * options.requests))} µs`;
+      const latencyRequests = options.rounds * options.requests;
+      const each = (ns: number) => perRequest(ns / 1e6, latencyRequests);
       notes.push(
-        `the serving process's main thread in the ${options.upstreamDelayMs} ms rounds, per request (scheduler counters): proxied ${perRequest(mainThread.proxied.runNs)} on a core, ${perRequest(mainThread.proxied.waitNs)} waiting for one; pass-through ${perRequest(mainThread.plain.runNs)} / ${perRequest(mainThread.plain.waitNs)}`,
+        `the serving process's main thread in the ${options.upstreamDelayMs} ms rounds, per request (scheduler counters): proxied ${each(mainThread.proxied.runNs)} on a core, ${each(mainThread.proxied.waitNs)} waiting for one; pass-through ${each(mainThread.plain.runNs)} / ${each(mainThread.plain.waitNs)}`,
       );
     }
     if (recorded !== sent) notes.push(`WARNING: the ledger recorded ${recorded} proxied requests, ${sent} were sent`);

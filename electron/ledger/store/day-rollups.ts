@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { DayCalendar } from '../time/day-calendar.js';
 import { HOUR_MS } from '../time/ranges.js';
 import { MetaEntries } from './meta-entries.js';
+import { firstIdAt } from './request-ids.js';
 import { RollupVersions } from './rollup-versions.js';
 import { DIMENSIONS, KEY_COLUMNS, SUM_COLUMNS, SUM_COUNT } from './rollups.js';
 
@@ -77,7 +78,7 @@ function rebuildDays(db: Database, calendar: DayCalendar, rawFrom: number, set: 
     .raw(true);
   for (const hour of splitHours) {
     // Midnights fall on whole minutes in every zone, so minutes are fine enough.
-    for (const row of raw.all(hour * 1024, (hour + HOUR_MS) * 1024)) add(calendar.dayStart(row[0]!), row.slice(1, 1 + keyCount), row.slice(1 + keyCount));
+    for (const row of raw.all(firstIdAt(hour), firstIdAt(hour + HOUR_MS))) add(calendar.dayStart(row[0]!), row.slice(1, 1 + keyCount), row.slice(1 + keyCount));
   }
   db.exec(`DELETE FROM ${set.days}`);
   const insert = db.prepare<unknown[]>(

@@ -8,6 +8,7 @@ import { EDGE_COLUMN, EDGE_SUMS_AT, type RawEdges } from './raw-edges.js';
 import { VERSION_TABLES } from './rollup-versions.js';
 import { SlidingEdges, type EdgeRow } from './sliding-edges.js';
 import { StatementCache } from './statement-cache.js';
+import { firstIdAt } from './request-ids.js';
 import { mergePieces, planPieces, type Piece } from './usage-plan.js';
 
 /** Which requests to count. Ids already resolved; an empty channel list matches nothing. */
@@ -185,7 +186,7 @@ export class UsageQuery {
   private closeLastHour(planned: readonly Piece[], from: number, to: number): Piece[] | null {
     const hour = to - (to % HOUR_MS);
     if (hour === to || hour < from || hour < this.ctx.coverage.rawHourFrom) return null;
-    if (this.rowsBetween.get(to * 1024, (hour + HOUR_MS) * 1024) !== undefined) return null;
+    if (this.rowsBetween.get(firstIdAt(to), firstIdAt(hour + HOUR_MS)) !== undefined) return null;
     // The planner cuts at hour boundaries: every piece before the hour ends by its start.
     return [...planned.filter((piece) => piece.from < hour), { source: 'rollup_hour', from: hour, to: hour + HOUR_MS }];
   }
@@ -209,7 +210,7 @@ export class UsageQuery {
       minute >= piece.from &&
       minute >= bucketStart &&
       minute >= this.ctx.coverage.minuteFrom &&
-      this.rowsBetween.get(piece.to * 1024, end * 1024) === undefined;
+      this.rowsBetween.get(firstIdAt(piece.to), firstIdAt(end)) === undefined;
     if (!closable) return [piece];
     const closed: Piece = { source: 'rollup_minute', from: minute, to: end };
     return minute > piece.from ? [{ source: 'requests', from: piece.from, to: minute }, closed] : [closed];
@@ -225,7 +226,7 @@ export class UsageQuery {
       `SELECT model_id, coalesce(project_id, 0), coalesce(host_id, 0), coalesce(currency_id, 0), ${RAW_SUMS.join(', ')} FROM requests ` +
       `WHERE ${['id >= ? AND id < ?', ...where].join(' AND ')} GROUP BY 1, 2, 3, 4`;
     const rows = edges.rows(`${piece.from}|${piece.to}|${params.join(',')}|${where.join(' AND ')}`, () =>
-      this.edgeRows(`${sql}\u0000${params.join(',')}`, piece.from, piece.to, (from, to) => this.cache.get(sql).raw(true).all(from * 1024, to * 1024, ...params) as number[][]),
+      this.edgeRows(`${sql}\u0000${params.join(',')}`, piece.from, piece.to, (from, to) => this.cache.get(sql).raw(true).all(firstIdAt(from), firstIdAt(to), ...params) as number[][]),
     );
     const column = set === null ? -1 : EDGE_COLUMN[set.name];
     const value = set === null ? undefined : filter[set.keyField];
@@ -332,11 +333,11 @@ export class UsageQuery {
       for (let start = piece.from - (piece.from % width); start < piece.to; start += width) {
         const from = Math.max(start, piece.from);
         const to = Math.min(start + width, piece.to);
-        for (const row of statement.iterate(start, from * 1024, to * 1024, ...params) as Iterable<number[]>) add(row);
+        for (const row of statement.iterate(start, firstIdAt(from), firstIdAt(to), ...params) as Iterable<number[]>) add(row);
       }
       return;
     }
-    if (raw) params.unshift(piece.from * 1024, piece.to * 1024);
+    if (raw) params.unshift(firstIdAt(piece.from), firstIdAt(piece.to));
     else params.unshift(piece.from, piece.to);
     const range = raw ? 'id >= ? AND id < ?' : 'bucket >= ? AND bucket < ?';
 
@@ -376,9 +377,10 @@ export class UsageQuery {
     const statement = this.cache.get(select(bucketExpr, range)).raw(true);
     if (raw || source === 'rollup_minute') {
       const filterParams = params.slice(2);
-      const scale = raw ? 1024 : 1;
+      // Raw rows are bounded by id (the time encoded in it), minute rows by their bucket's time.
+      const bound = raw ? firstIdAt : (ms: number) => ms;
       const shape = `${statement.source}\u0000${bucketParams.join(',')}\u0000${filterParams.join(',')}`;
-      for (const row of this.edgeRows(shape, piece.from, piece.to, (from, to) => statement.all(...bucketParams, from * scale, to * scale, ...filterParams) as number[][])) add(row);
+      for (const row of this.edgeRows(shape, piece.from, piece.to, (from, to) => statement.all(...bucketParams, bound(from), bound(to), ...filterParams) as number[][])) add(row);
       return;
     }
     for (const row of statement.iterate(...bucketParams, ...params) as Iterable<number[]>) add(row);
