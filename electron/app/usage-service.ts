@@ -1,4 +1,4 @@
-import { historyQuerySchema, programRunsQuerySchema, projectsQuerySchema, requestsQuerySchema, runsQuerySchema, summaryQuerySchema, type HistoryQuery, type ProgramRunsQuery, type ProjectsQuery, type RequestsQuery, type RunsQuery, type SummaryQuery } from '../../shared/schemas/queries.js';
+import { historyQuerySchema, programRunsQuerySchema, projectsQuerySchema, requestsQuerySchema, runsQuerySchema, summaryQuerySchema, type HistoryQuery, type RangePreset, type ProgramRunsQuery, type ProjectsQuery, type RequestsQuery, type RunsQuery, type SummaryQuery } from '../../shared/schemas/queries.js';
 import type { CurrencyConversion, ExportRow, History, ProgramRun, ProjectInfo, RequestPage, Run, Savings, Summary } from '../../shared/types.js';
 import { parseInput } from '../ledger/input/validation.js';
 import { appendFields } from '../ledger/reads/json-answers.js';
@@ -17,6 +17,8 @@ import { exportRowChunks } from './export-rows.js';
 export interface ExportFilter {
   from?: number;
   to?: number;
+  /** A preset ending now, as the summary takes it (not with from/to); without any, everything. */
+  range?: RangePreset;
   model?: string;
   project?: string;
   /** A machine's name as forwarded, or LOCAL_HOST for this one. */
@@ -182,9 +184,9 @@ export class UsageService extends DomainService {
     const modelId = filter.model === undefined ? undefined : (ctx.models.find(filter.model) ?? -1);
     const projectId = filter.project === undefined ? undefined : (ctx.projects.find(filter.project) ?? -1);
     const hostId = filter.host === undefined ? undefined : hostIdOf(ctx, filter.host);
+    const bounds = filter.range === undefined ? { from: filter.from ?? 0, to: filter.to ?? this.now + 1 } : resolveRange(filter, this.now);
     return exportRowChunks(this.ledger, {
-      from: filter.from ?? 0,
-      to: filter.to ?? this.now + 1,
+      ...bounds,
       ...(modelId === undefined ? {} : { modelId }),
       ...(projectId === undefined ? {} : { projectId }),
       ...(hostId === undefined ? {} : { hostId }),

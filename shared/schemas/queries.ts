@@ -98,8 +98,7 @@ export type CleanupPreviewBody = z.input<typeof cleanupPreviewBodySchema>;
 
 export const exportQuerySchema = z.strictObject({
   format: z.enum(['csv', 'json']).default('csv'),
-  from: timeSchema.optional(),
-  to: timeSchema.optional(),
+  ...rangeFields,
   model: modelNameSchema.optional(),
   project: projectSchema.optional(),
   host: hostSchema.optional(),

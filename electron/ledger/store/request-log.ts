@@ -6,6 +6,7 @@ import type { StoreContext } from './context.js';
 import { firstIdAt, tsOfId } from './request-ids.js';
 import { failureClassName } from './request-writer.js';
 import { HOSTS, PROJECTS } from './rollups.js';
+import { StatementCache } from './statement-cache.js';
 
 /**
  * The columns a row is read with, in this order. Rows come as arrays: better-sqlite3 builds an object
@@ -74,76 +75,150 @@ export interface LogFilter {
 }
 
 /**
- * The raw request log, newest first. Rows are found by id (= time) ranges; for one model the hours in
- * which it had requests come from the hourly rollup's model index, so a rare model does not make the
- * query walk every row of the range.
+ * Hour buckets read from a rollup per query: few at first (a page of a common model fills within its
+ * first hour), more on each later read (a rare one may have a matching hour a month apart).
+ */
+const FIRST_BUCKETS_READ = 8;
+const MAX_BUCKETS_READ = 512;
+
+/** An id range [lower, upper) of the requests table. */
+type Span = readonly [lower: number, upper: number];
+
+/**
+ * The raw request log, newest first. Rows are found by id (= time) ranges. A filter narrower than
+ * time (model, api type, channel, project, machine) first asks the hourly rollups which hours hold
+ * requests matching all of it, so a rare value, or a combination that never occurs, does not make the
+ * query walk every row of the range (10M rows take ~0.6 s).
  */
 export class RequestLog {
-  private readonly modelHours: Statement<[number, number, number], { bucket: number }>;
-  private readonly projectHours: Statement<[number, number, number], { bucket: number }>;
-  private readonly hostHours: Statement<[number, number, number], { bucket: number }>;
+  private readonly statements: StatementCache;
 
   constructor(private readonly ctx: StoreContext) {
-    this.modelHours = ctx.db.prepare(
-      `SELECT DISTINCT bucket FROM rollup_hour WHERE model_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket DESC`,
-    );
-    this.projectHours = ctx.db.prepare(
-      `SELECT DISTINCT bucket FROM ${PROJECTS.tables.rollup_hour} WHERE project_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket DESC`,
-    );
-    this.hostHours = ctx.db.prepare(
-      `SELECT DISTINCT bucket FROM ${HOSTS.tables.rollup_hour} WHERE host_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket DESC`,
-    );
+    this.statements = new StatementCache(ctx.db, 64);
   }
 
   /** A page of at most `limit` rows with id < beforeId, newest first. */
   page(filter: LogFilter, limit: number, beforeId?: number): RequestRow[] {
     const upper = Math.min(firstIdAt(filter.to), beforeId ?? Number.MAX_SAFE_INTEGER);
     const lower = firstIdAt(filter.from);
-    if (upper <= lower) return [];
     const out: RawRow[] = [];
-    // A project or another machine (other than "none") is rare like a model: its hours come from the rollup's index.
-    const narrow =
-      filter.modelId !== undefined
-        ? { hours: this.modelHours, id: filter.modelId }
-        : filter.projectId
-          ? { hours: this.projectHours, id: filter.projectId }
-          : filter.hostId
-            ? { hours: this.hostHours, id: filter.hostId }
-            : null;
-    if (narrow === null) {
-      out.push(...this.scan(filter, lower, upper, limit));
-    } else {
-      const fromHour = Math.floor(filter.from / HOUR_MS) * HOUR_MS;
-      const hours = narrow.hours.all(narrow.id, fromHour, tsOfId(upper - 1) + 1);
-      for (const { bucket } of hours) {
-        const rows = this.scan(filter, Math.max(lower, firstIdAt(bucket)), Math.min(upper, firstIdAt(bucket + HOUR_MS)), limit - out.length);
-        out.push(...rows);
-        if (out.length >= limit) break;
-      }
+    for (const [from, to] of this.spans(filter, lower, upper, 'DESC')) {
+      for (const row of this.scan(filter, from, to, limit - out.length, 'DESC')) out.push(row);
+      if (out.length >= limit) break;
     }
     return out.map((row) => this.toRow(row));
   }
 
-  /** Rows in [from, to) oldest first, in chunks: for exports and ccx's LoadRecords. */
+  /** Rows in [from, to) oldest first, in chunks of `chunk` (the last one shorter): for exports and ccx's LoadRecords. */
   *iterate(filter: LogFilter, chunk = 5_000): Generator<RequestRow[]> {
-    let lower = firstIdAt(filter.from);
-    const upper = firstIdAt(filter.to);
-    for (;;) {
-      const rows = this.scanAscending(filter, lower, upper, chunk);
-      if (rows.length === 0) return;
-      yield rows.map((row) => this.toRow(row));
-      lower = rows[rows.length - 1]![0] + 1;
+    let pending: RawRow[] = [];
+    for (const [from, to] of this.spans(filter, firstIdAt(filter.from), firstIdAt(filter.to), 'ASC')) {
+      let lower = from;
+      for (;;) {
+        const wanted = chunk - pending.length;
+        const rows = this.scan(filter, lower, to, wanted, 'ASC');
+        for (const row of rows) pending.push(row);
+        if (pending.length >= chunk) {
+          yield pending.map((row) => this.toRow(row));
+          pending = [];
+        }
+        if (rows.length < wanted) break;
+        lower = rows[rows.length - 1]![0] + 1;
+      }
+    }
+    if (pending.length > 0) yield pending.map((row) => this.toRow(row));
+  }
+
+  /**
+   * The id ranges within [lower, upper) that can hold matching rows, in the given order: the whole
+   * range when the filter is only time, else one range per run of consecutive hours whose rollups
+   * hold matching requests. Rollups keep every hour that raw rows have (and more, once retention has
+   * removed raw rows), so no matching row is left out.
+   */
+  private *spans(filter: LogFilter, lower: number, upper: number, order: 'ASC' | 'DESC'): Generator<Span> {
+    if (upper <= lower) return;
+    const hours = this.hourQuery(filter, order);
+    if (hours === null) {
+      yield [lower, upper];
+      return;
+    }
+    const descending = order === 'DESC';
+    // A row's hour in the rollups is its id's (request-writer.ts), so an hour's rows are its id range.
+    const spanOf = (first: number, last: number): Span | null => {
+      const from = Math.max(lower, firstIdAt(first));
+      const to = Math.min(upper, firstIdAt(last + HOUR_MS));
+      return from < to ? [from, to] : null;
+    };
+    // Bucket bounds: the hour holding `lower`, up to the hour of the last id below `upper`.
+    let low = Math.floor(tsOfId(lower) / HOUR_MS) * HOUR_MS;
+    let high = tsOfId(upper - 1) + 1;
+    for (let take = FIRST_BUCKETS_READ; ; take = Math.min(take * 4, MAX_BUCKETS_READ)) {
+      const buckets = hours.statement.all(...hours.params, low, high, take) as number[];
+      // The run of consecutive hours being gathered, [first, last] by bucket start. It is given at
+      // the end of each read too, so that a filter matching every hour is read from its first hours
+      // while the next buckets wait.
+      let run: [first: number, last: number] | null = null;
+      for (const bucket of buckets) {
+        if (run !== null && (descending ? bucket + HOUR_MS === run[0] : bucket === run[1] + HOUR_MS)) {
+          if (descending) run[0] = bucket;
+          else run[1] = bucket;
+          continue;
+        }
+        const span = run === null ? null : spanOf(run[0], run[1]);
+        if (span !== null) yield span;
+        run = [bucket, bucket];
+      }
+      const span = run === null ? null : spanOf(run[0], run[1]);
+      if (span !== null) yield span;
+      if (buckets.length < take) return;
+      const last = buckets[buckets.length - 1]!;
+      if (descending) high = last;
+      else low = last + 1;
     }
   }
 
-  private scan(filter: LogFilter, lower: number, upper: number, limit: number): RawRow[] {
-    const { sql, params } = this.where(filter, lower, upper);
-    return this.ctx.db.prepare<unknown[], RawRow>(`SELECT ${COLUMNS.join(', ')} FROM requests WHERE ${sql} ORDER BY id DESC LIMIT ?`).raw(true).all(...params, limit);
+  /**
+   * The hours whose rollup rows match every part of the filter the rollups key on, from the narrowest
+   * table that has them all (a machine's or a project's, else the plain one); null when the filter is
+   * only time, or only "no project" / "this machine" (the plain tables hold those with everything else).
+   */
+  private hourQuery(filter: LogFilter, order: 'ASC' | 'DESC'): { statement: Statement<unknown[]>; params: unknown[] } | null {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    let table = 'rollup_hour';
+    if (filter.hostId !== undefined && filter.hostId !== 0) {
+      table = HOSTS.tables.rollup_hour;
+      clauses.push(`${HOSTS.column} = ?`);
+      params.push(filter.hostId);
+    } else if (filter.projectId !== undefined && filter.projectId !== 0) {
+      table = PROJECTS.tables.rollup_hour;
+      clauses.push(`${PROJECTS.column} = ?`);
+      params.push(filter.projectId);
+    }
+    // Rollups key a missing api type or channel as 0, as the raw filter's coalesce(…, 0) does.
+    if (filter.modelId !== undefined) {
+      clauses.push('model_id = ?');
+      params.push(filter.modelId);
+    }
+    if (filter.apiTypeId !== undefined) {
+      clauses.push('api_type_id = ?');
+      params.push(filter.apiTypeId);
+    }
+    if (filter.channelIds !== undefined) {
+      clauses.push(`channel_id IN (${filter.channelIds.map(() => '?').join(', ') || 'NULL'})`);
+      params.push(...filter.channelIds);
+    }
+    if (clauses.length === 0) return null;
+    const sql = `SELECT DISTINCT bucket FROM ${table} WHERE ${clauses.join(' AND ')} AND bucket >= ? AND bucket < ? ORDER BY bucket ${order} LIMIT ?`;
+    return { statement: this.statements.get(sql).pluck(true), params };
   }
 
-  private scanAscending(filter: LogFilter, lower: number, upper: number, limit: number): RawRow[] {
+  private scan(filter: LogFilter, lower: number, upper: number, limit: number, order: 'ASC' | 'DESC'): RawRow[] {
     const { sql, params } = this.where(filter, lower, upper);
-    return this.ctx.db.prepare<unknown[], RawRow>(`SELECT ${COLUMNS.join(', ')} FROM requests WHERE ${sql} ORDER BY id ASC LIMIT ?`).raw(true).all(...params, limit);
+    return this.statements
+      .get(`SELECT ${COLUMNS.join(', ')} FROM requests WHERE ${sql} ORDER BY id ${order} LIMIT ?`)
+      .raw(true)
+      .all(...params, limit) as RawRow[];
   }
 
   private where(filter: LogFilter, lower: number, upper: number): { sql: string; params: unknown[] } {

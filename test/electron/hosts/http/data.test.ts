@@ -237,6 +237,9 @@ describe('GET /api/v1/export', () => {
     expect(await json({ to: T0 + HOUR })).toEqual(['a-1']);
     expect(await json({ from: new Date(T0 + HOUR).toISOString(), to: new Date(T0 + 3 * HOUR).toISOString() })).toEqual(['a-2', 'b-1']);
     expect(await json({ model: 'alpha', from: T0 + 1 })).toEqual(['a-2']);
+    // A preset ends now, as for the summary (T0 is five to six hours ago).
+    expect(await json({ range: '24h' })).toEqual(['a-1', 'a-2', 'b-1', 'q-1']);
+    expect(await json({ range: '1h' })).toEqual([]);
     const csv = parseCsv((await server.call('GET', `/api/v1/export${qs({ format: 'csv', model: 'alpha' })}`)).text);
     expect(csv.slice(1).map((line) => [line[15], line[18]])).toEqual([['a-1', 'request'], ['a-2', 'request'], ['', 'run']]);
   });
@@ -257,6 +260,8 @@ describe('GET /api/v1/export', () => {
     ['an unknown parameter', { format: 'csv', apiType: 'openai' }],
     ['from after to', { from: T0 + HOUR, to: T0 }],
     ['a bad time', { from: 'dawn' }],
+    ['a range with from', { range: '24h', from: T0 }],
+    ['an unknown range', { range: '2w' }],
   ] as const) {
     it(`answers 400 for ${what}`, async () => {
       const answer = await server.call('GET', `/api/v1/export${qs(query)}`);
