@@ -1,4 +1,4 @@
-import { buildCatalogue, recordBatches, toWire } from './dataset.js';
+import { buildCatalogue, Prng, recordBatches, toWire } from './dataset.js';
 
 /**
  * P2's load generator, in its own process so it shares no event loop with the bench runner: an
@@ -20,6 +20,11 @@ export interface P2ClientJob {
   clients: number;
   /** Records per day of the generated data (its density). */
   recordsPerDay: number;
+  /**
+   * Deal the measured records out in random order (the warm-up's stay first): every post then holds
+   * timestamps from the whole span, as a client that replays old logs or makes up test data sends them.
+   */
+  shuffled?: boolean;
 }
 
 export interface P2ClientResult {
@@ -41,7 +46,16 @@ function generate(job: P2ClientJob): Wire[][] {
   for (const batch of recordBatches({ records: total, endTs: Date.now(), days: total / job.recordsPerDay, seed: job.seed }, catalogue, job.perPost)) {
     posts.push(batch.map(toWire));
   }
-  return posts;
+  if (!job.shuffled) return posts;
+  const measured = posts.slice(job.warmupPosts).flat();
+  const rng = new Prng(job.seed ^ 0x5eed);
+  for (let i = measured.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [measured[i], measured[j]] = [measured[j]!, measured[i]!];
+  }
+  const dealt = posts.slice(0, job.warmupPosts);
+  for (let at = 0; at < measured.length; at += job.perPost) dealt.push(measured.slice(at, at + job.perPost));
+  return dealt;
 }
 
 async function send(url: string, token: string, records: Wire[], single: boolean): Promise<{ accepted: number; bytes: number }> {
