@@ -196,18 +196,7 @@ export class RequestLog {
       params.push(filter.projectId);
     }
     // Rollups key a missing api type or channel as 0, as the raw filter's coalesce(…, 0) does.
-    if (filter.modelId !== undefined) {
-      clauses.push('model_id = ?');
-      params.push(filter.modelId);
-    }
-    if (filter.apiTypeId !== undefined) {
-      clauses.push('api_type_id = ?');
-      params.push(filter.apiTypeId);
-    }
-    if (filter.channelIds !== undefined) {
-      clauses.push(`channel_id IN (${filter.channelIds.map(() => '?').join(', ') || 'NULL'})`);
-      params.push(...filter.channelIds);
-    }
+    keyClauses(filter, (column) => column, clauses, params);
     if (clauses.length === 0) return null;
     const sql = `SELECT DISTINCT bucket FROM ${table} WHERE ${clauses.join(' AND ')} AND bucket >= ? AND bucket < ? ORDER BY bucket ${order} LIMIT ?`;
     return { statement: this.statements.get(sql).pluck(true), params };
@@ -224,14 +213,7 @@ export class RequestLog {
   private where(filter: LogFilter, lower: number, upper: number): { sql: string; params: unknown[] } {
     const clauses = ['id >= ?', 'id < ?'];
     const params: unknown[] = [lower, upper];
-    if (filter.modelId !== undefined) {
-      clauses.push('model_id = ?');
-      params.push(filter.modelId);
-    }
-    if (filter.apiTypeId !== undefined) {
-      clauses.push('coalesce(api_type_id, 0) = ?');
-      params.push(filter.apiTypeId);
-    }
+    keyClauses(filter, (column) => `coalesce(${column}, 0)`, clauses, params);
     if (filter.projectId !== undefined) {
       clauses.push('coalesce(project_id, 0) = ?');
       params.push(filter.projectId);
@@ -239,10 +221,6 @@ export class RequestLog {
     if (filter.hostId !== undefined) {
       clauses.push('coalesce(host_id, 0) = ?');
       params.push(filter.hostId);
-    }
-    if (filter.channelIds !== undefined) {
-      clauses.push(`coalesce(channel_id, 0) IN (${filter.channelIds.map(() => '?').join(', ') || 'NULL'})`);
-      params.push(...filter.channelIds);
     }
     return { sql: clauses.join(' AND '), params };
   }
@@ -275,5 +253,24 @@ export class RequestLog {
       responseId,
       host: hostId === null ? null : ctx.hosts.nameOf(hostId),
     };
+  }
+}
+
+/**
+ * The filter's model, api type and channels as SQL clauses, the last two on their columns as `column`
+ * gives them (raw rows keep NULL where rollups keep 0).
+ */
+function keyClauses(filter: LogFilter, column: (name: 'api_type_id' | 'channel_id') => string, clauses: string[], params: unknown[]): void {
+  if (filter.modelId !== undefined) {
+    clauses.push('model_id = ?');
+    params.push(filter.modelId);
+  }
+  if (filter.apiTypeId !== undefined) {
+    clauses.push(`${column('api_type_id')} = ?`);
+    params.push(filter.apiTypeId);
+  }
+  if (filter.channelIds !== undefined) {
+    clauses.push(`${column('channel_id')} IN (${filter.channelIds.map(() => '?').join(', ') || 'NULL'})`);
+    params.push(...filter.channelIds);
   }
 }

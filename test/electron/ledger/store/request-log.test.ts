@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LogFilter } from '../../../../electron/ledger/store/request-log.js';
 import { firstIdAt } from '../../../../electron/ledger/store/request-ids.js';
+import { DAY_MS as DAY, HOUR_MS as HOUR, MINUTE_MS as MINUTE } from '../../../../electron/ledger/time/ranges.js';
 import { channelIdsOf, hostIdOf } from '../../../../electron/ledger/reads/read-queries.js';
 import { LOCAL_HOST } from '../../../../shared/local-host.js';
 import type { RequestsQuery } from '../../../../shared/schemas/queries.js';
 import type { RequestRecordInput } from '../../../../shared/schemas/request-record.js';
-import { Harness } from './harness.js';
+import { Harness, prng } from './harness.js';
 
 /**
  * The request log (request-log.ts) finds the hours that can hold a filter's rows in the hourly
@@ -15,9 +16,6 @@ import { Harness } from './harness.js';
  * exports.
  */
 
-const MINUTE = 60_000;
-const HOUR = 3_600_000;
-const DAY = 86_400_000;
 const DAY0 = Date.UTC(2024, 5, 3);
 const NOW = DAY0 + 4 * DAY;
 const K1 = '00000000000000aa';
@@ -30,24 +28,12 @@ beforeEach(() => {
 });
 afterEach(() => h.close());
 
-/** A small deterministic generator (mulberry32), so a failure names the same data every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /**
  * Three days with gaps: common models in most hours, a rare one in three hours far apart, a model that
  * only ever uses one api type and channel, projects and machines on some records, others with none.
  */
 function scenario(): RequestRecordInput[] {
-  const next = random(7);
+  const next = prng(7);
   const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)]!;
   const records: RequestRecordInput[] = [];
   for (let hour = 0; hour < 72; hour++) {
