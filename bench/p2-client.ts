@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { buildCatalogue, Prng, recordBatches, toWire } from './dataset.js';
 
 /**
@@ -21,10 +22,12 @@ export interface P2ClientJob {
   /** Records per day of the generated data (its density). */
   recordsPerDay: number;
   /**
-   * Deal the measured records out in random order (the warm-up's stay first): every post then holds
-   * timestamps from the whole span, as a client that replays old logs or makes up test data sends them.
+   * 'shuffled': the measured records dealt out in random order (the warm-up's stay first), so every
+   * post holds timestamps from the whole span, as a client that replays old logs or makes up test
+   * data sends them. 'uuid-ids': every record carries a random UUID as its requestId (idempotent
+   * retries), where the generated data gives one to a tenth of them.
    */
-  shuffled?: boolean;
+  variant?: 'shuffled' | 'uuid-ids';
 }
 
 export interface P2ClientResult {
@@ -46,7 +49,11 @@ function generate(job: P2ClientJob): Wire[][] {
   for (const batch of recordBatches({ records: total, endTs: Date.now(), days: total / job.recordsPerDay, seed: job.seed }, catalogue, job.perPost)) {
     posts.push(batch.map(toWire));
   }
-  if (!job.shuffled) return posts;
+  if (job.variant === 'uuid-ids') {
+    for (const post of posts) for (const record of post) record['requestId'] = randomUUID();
+    return posts;
+  }
+  if (job.variant !== 'shuffled') return posts;
   const measured = posts.slice(job.warmupPosts).flat();
   const rng = new Prng(job.seed ^ 0x5eed);
   for (let i = measured.length - 1; i > 0; i--) {

@@ -75,11 +75,15 @@ export async function runP2(options: P2Options): Promise<Measured> {
   const tmp = path.join(options.benchDir, 'tmp');
 
   let inOrderRate: number | null = null;
-  for (const shuffled of [false, true]) {
-    const id = shuffled ? 'P2c' : 'P2a';
-    const server = await startServer(path.join(tmp, shuffled ? 'p2-shuffled' : 'p2-batches'));
+  const variants = [
+    { id: 'P2a', variant: undefined, dir: 'p2-batches', how: '' },
+    { id: 'P2c', variant: 'shuffled', dir: 'p2-shuffled', how: ' in random time order' },
+    { id: 'P2d', variant: 'uuid-ids', dir: 'p2-uuid-ids', how: ', each with a random UUID as requestId' },
+  ] as const;
+  for (const { id, variant, dir, how } of variants) {
+    const server = await startServer(path.join(tmp, dir));
     try {
-      log(`${id}: fetch client (own process), ${options.batchClients} posts in flight, ${fmtInt(options.batches)} posts of ${fmtInt(options.batchRecords)} records${shuffled ? ' in random time order' : ''}, JSON built per post...`);
+      log(`${id}: fetch client (own process), ${options.batchClients} posts in flight, ${fmtInt(options.batches)} posts of ${fmtInt(options.batchRecords)} records${how}, JSON built per post...`);
       const run = await load(server, {
         seed: options.seed + 1,
         perPost: options.batchRecords,
@@ -87,7 +91,7 @@ export async function runP2(options: P2Options): Promise<Measured> {
         warmupPosts: 10,
         clients: options.batchClients,
         recordsPerDay: RECORDS_PER_DAY,
-        shuffled,
+        ...(variant === undefined ? {} : { variant }),
       });
       const rate = run.accepted / run.seconds;
       log(`${id}: ${fmtInt(rate)} records/s`);
@@ -95,7 +99,7 @@ export async function runP2(options: P2Options): Promise<Measured> {
         `${fmtInt(run.accepted)} records in ${run.seconds.toFixed(2)} s, ${options.batchClients} posts in flight from one fetch client in its own process, ~${fmtInt(run.meanBodyBytes / 1024)} KiB per body (JSON.stringify per post, timed); post latency p50 ${fmtMs(percentile(run.latenciesMs, 50))}, p99 ${fmtMs(percentile(run.latenciesMs, 99))}`,
         cpuNote(run),
       ];
-      if (!shuffled) {
+      if (variant === undefined) {
         inOrderRate = rate;
         result.figures.push({ id, what: `HTTP ingest, fetch client, batches of ${fmtInt(options.batchRecords)} (records/s)`, value: rate, unit: 'records/s', target: 100_000, better: 'higher', notes });
         result.ratios.push({
@@ -111,12 +115,17 @@ export async function runP2(options: P2Options): Promise<Measured> {
         });
         continue;
       }
-      // Ours, not a target: ids are time (request-ids.ts), so records out of time order are inserted
-      // all over the table and rollups instead of at its end; what that costs, beside P2a's run.
+      // Ours, not targets: what records written at random places cost beside P2a's run. Ids are time
+      // (request-ids.ts), so records out of time order land all over the table and rollups; a random
+      // requestId lands at a random place of its unique index.
+      const share = `${inOrderRate === null ? '' : `${((100 * rate) / inOrderRate).toFixed(0)}% of P2a's rate`}${options.rawRate === null ? '' : `, ${(rate / options.rawRate).toFixed(2)}x the raw insert`}`;
       notes.push(
-        `the same records as P2a dealt out in random order, each post spanning the whole ${(options.batches * options.batchRecords / RECORDS_PER_DAY).toFixed(1)} days: ${inOrderRate === null ? '' : `${((100 * rate) / inOrderRate).toFixed(0)}% of P2a's rate`}${options.rawRate === null ? '' : `, ${(rate / options.rawRate).toFixed(2)}x the raw insert`}`,
+        variant === 'shuffled'
+          ? `the same records as P2a dealt out in random order, each post spanning the whole ${((options.batches * options.batchRecords) / RECORDS_PER_DAY).toFixed(1)} days: ${share}`
+          : `the same records as P2a, each with a requestId from crypto.randomUUID() (idempotent retries): ${share}`,
       );
-      result.figures.push({ id, what: `HTTP ingest as P2a, timestamps in random order (records/s)`, value: rate, unit: 'records/s', target: null, better: 'higher', notes });
+      const what = variant === 'shuffled' ? 'HTTP ingest as P2a, timestamps in random order (records/s)' : 'HTTP ingest as P2a, a random UUID requestId on every record (records/s)';
+      result.figures.push({ id, what, value: rate, unit: 'records/s', target: null, better: 'higher', notes });
     } finally {
       await stopServer(server);
     }
