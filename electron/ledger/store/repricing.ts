@@ -43,26 +43,29 @@ export function emptyOutcome(): RepriceOutcome {
   return { affected: 0, before: new Map(), after: new Map(), unpricedBefore: 0, unpricedAfter: 0, notRepriced: 0, changed: 0 };
 }
 
-/** A raw request row as re-pricing reads it (its columns by their SQL names). */
-interface RawPriceRow {
-  id: number;
-  api_type_id: number | null;
-  channel_id: number | null;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  cache_write_1h_tokens: number | null;
-  source_id: number | null;
-  provider_id: number | null;
-  price_source_id: number | null;
-  success: number;
-  latency_ms: number | null;
-  cost_nanos: number | null;
-  currency_id: number | null;
-  project_id: number | null;
-  host_id: number | null;
-}
+/**
+ * A raw request as re-pricing reads it, an array: better-sqlite3 builds an object of this many keys a
+ * property at a time (~3 µs a row), and a re-pricing at 10M reads millions of rows (1.86M for a model
+ * with a month in its window). What pricing needs comes first; a re-pricing that writes reads the
+ * rollup key and sums after it.
+ */
+const PRICE_COLUMNS = 'id, api_type_id, channel_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, cost_nanos, currency_id, price_source_id, source_id, provider_id';
+type PriceRow = [
+  id: number,
+  apiTypeId: number | null,
+  channelId: number | null,
+  inputTokens: number,
+  outputTokens: number,
+  cacheReadTokens: number,
+  cacheWriteTokens: number,
+  cacheWrite1hTokens: number | null,
+  costNanos: number | null,
+  currencyId: number | null,
+  priceSourceId: number | null,
+  sourceId: number | null,
+  providerId: number | null,
+];
+type UpdateRow = [...PriceRow, success: number, latencyMs: number | null, projectId: number | null, hostId: number | null];
 
 /** A rollup row of the plain set or of one dimension's (`dimension_id` 0 in the plain set). */
 interface HourRollupRow {
@@ -84,7 +87,10 @@ type SetName = 'plain' | DimensionName;
  */
 export class Repricer {
   private readonly hours: Statement<[number, number, number], { bucket: number }>;
-  private readonly rawRows: Statement<[number, number, number], RawPriceRow>;
+  /** Raw rows of a model in an id range, for a preview or an hour re-priced from its rollups. */
+  private readonly priceRows: Statement<[number, number, number], PriceRow>;
+  /** The same with what a written re-pricing moves in the rollups. */
+  private readonly updateRows: Statement<[number, number, number], UpdateRow>;
   private readonly hourRollups = new Map<SetName, Statement<unknown[], Record<string, number>>>();
   private readonly minuteRollups = new Map<SetName, Statement<unknown[], Record<string, number>>>();
   private readonly updateRow: Statement<[number | null, number | null, number | null, number]>;
@@ -105,11 +111,9 @@ export class Repricer {
       this.hourRollups.set(dim.name, rollupRows(dim.tables.rollup_hour, dim.column, 'bucket = ?'));
       this.minuteRollups.set(dim.name, rollupRows(dim.tables.rollup_minute, dim.column, 'bucket >= ? AND bucket < ?'));
     }
-    this.rawRows = db.prepare(
-      `SELECT id, api_type_id, channel_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, success,
-              latency_ms, cost_nanos, currency_id, cache_write_1h_tokens, source_id, provider_id, price_source_id, project_id, host_id
-       FROM requests WHERE id >= ? AND id < ? AND model_id = ?`,
-    );
+    const where = 'FROM requests WHERE id >= ? AND id < ? AND model_id = ?';
+    this.priceRows = db.prepare<[number, number, number], PriceRow>(`SELECT ${PRICE_COLUMNS} ${where}`).raw(true);
+    this.updateRows = db.prepare<[number, number, number], UpdateRow>(`SELECT ${PRICE_COLUMNS}, success, latency_ms, project_id, host_id ${where}`).raw(true);
     this.updateRow = db.prepare(`UPDATE requests SET cost_nanos = ?, currency_id = ?, price_source_id = ? WHERE id = ?`);
     this.catalogue = new CatalogueCosts(ctx);
   }
@@ -158,10 +162,11 @@ export class Repricer {
     outcome: RepriceOutcome,
     delta: RollupDelta,
   ): void {
-    const rows = this.rawRows.all(firstIdAt(from), firstIdAt(to), modelId);
+    const rows = (apply ? this.updateRows : this.priceRows).all(firstIdAt(from), firstIdAt(to), modelId);
     const sums = new Array<number>(SUM_COUNT);
     for (const row of rows) {
-      const ts = tsOfId(row.id);
+      const [id, apiTypeId, channelId, , , , , , costBefore, currencyBefore, sourceBefore] = row;
+      const ts = tsOfId(id);
       const tokens = tokensOf(row);
       const version = versionAt(versions, ts);
       let cost = version === undefined ? null : requestCostNanos(version, tokens);
@@ -169,32 +174,34 @@ export class Repricer {
       let priceSourceId: number | null = null;
       // Without a version of the user's the catalogue prices the request, as at ingest.
       if (version === undefined) {
-        const priced = this.catalogue.price(modelId, this.subjectOf(modelId, row, tokens), row.channel_id ?? 0, ts);
+        const priced = this.catalogue.price(modelId, this.subjectOf(modelId, row, tokens), channelId ?? 0, ts);
         if (priced !== null) ({ cost, currencyId, sourceId: priceSourceId } = priced);
       }
       outcome.affected++;
-      tally(outcome, 'before', row.currency_id, row.cost_nanos, 1);
+      tally(outcome, 'before', currencyBefore, costBefore, 1);
       tally(outcome, 'after', currencyId, cost, 1);
-      if (cost === row.cost_nanos && currencyId === row.currency_id && priceSourceId === row.price_source_id) continue;
+      if (cost === costBefore && currencyId === currencyBefore && priceSourceId === sourceBefore) continue;
       outcome.changed++;
       if (!apply) continue;
-      this.updateRow.run(cost, currencyId, priceSourceId, row.id);
-      const key = { modelId, channelId: row.channel_id ?? 0, apiTypeId: row.api_type_id ?? 0, projectId: row.project_id ?? 0, hostId: row.host_id ?? 0 };
-      const request = { ...tokens, success: row.success === 1, latencyMs: row.latency_ms };
-      delta.add(ts, { ...key, currencyId: row.currency_id ?? 0 }, requestSums(sums, request, row.cost_nanos), -1);
+      this.updateRow.run(cost, currencyId, priceSourceId, id);
+      const [, , , , , , , , , , , , , success, latencyMs, projectId, hostId] = row as UpdateRow;
+      const key = { modelId, channelId: channelId ?? 0, apiTypeId: apiTypeId ?? 0, projectId: projectId ?? 0, hostId: hostId ?? 0 };
+      const request = { ...tokens, success: success === 1, latencyMs };
+      delta.add(ts, { ...key, currencyId: currencyBefore ?? 0 }, requestSums(sums, request, costBefore), -1);
       delta.add(ts, { ...key, currencyId: currencyId ?? 0 }, requestSums(sums, request, cost), 1);
     }
   }
 
-  private subjectOf(modelId: number, row: RawPriceRow, tokens: TokenTotals): CatalogueSubject {
+  private subjectOf(modelId: number, row: PriceRow | UpdateRow, tokens: TokenTotals): CatalogueSubject {
     const { ctx } = this;
+    const [, apiTypeId, , , , , , cacheWrite1hTokens, , , , sourceId, providerId] = row;
     return {
       ...tokens,
-      cacheWrite1hTokens: row.cache_write_1h_tokens ?? 0,
+      cacheWrite1hTokens: cacheWrite1hTokens ?? 0,
       model: ctx.models.nameOf(modelId),
-      apiType: row.api_type_id === null || row.api_type_id === 0 ? null : ctx.apiTypes.nameOf(row.api_type_id),
-      source: row.source_id === null ? null : ctx.sources.nameOf(row.source_id),
-      provider: row.provider_id === null ? null : ctx.providers.nameOf(row.provider_id),
+      apiType: apiTypeId === null || apiTypeId === 0 ? null : ctx.apiTypes.nameOf(apiTypeId),
+      source: sourceId === null ? null : ctx.sources.nameOf(sourceId),
+      provider: providerId === null ? null : ctx.providers.nameOf(providerId),
     };
   }
 
@@ -228,8 +235,8 @@ export class Repricer {
     const repriceable = whole && sameThroughout && (version === undefined || isLinear(version));
     if (apply && repriceable && hour + HOUR_MS > this.ctx.coverage.rawFrom) {
       // A manual cleanup may have cut this hour: the raw rows it kept follow the rollup's new price.
-      for (const row of this.rawRows.all(firstIdAt(hour), firstIdAt(hour + HOUR_MS), modelId)) {
-        this.updateRow.run(version === undefined ? null : requestCostNanos(version, tokensOf(row)), version?.currencyId ?? null, null, row.id);
+      for (const row of this.priceRows.all(firstIdAt(hour), firstIdAt(hour + HOUR_MS), modelId)) {
+        this.updateRow.run(version === undefined ? null : requestCostNanos(version, tokensOf(row)), version?.currencyId ?? null, null, row[0]);
       }
     }
     for (const row of rows) {
@@ -301,14 +308,9 @@ function addRepriced(delta: RollupDelta, modelId: number, row: HourRollupRow, co
   delta.add(row.bucket, { ...key, currencyId: currencyId ?? 0 }, [...row.sums.slice(0, S_COST), cost ?? 0, ...row.sums.slice(S_COST + 1)], 1, set);
 }
 
-function tokensOf(row: RawPriceRow): PricedTokens {
-  return {
-    inputTokens: row.input_tokens,
-    outputTokens: row.output_tokens,
-    cacheReadTokens: row.cache_read_tokens,
-    cacheWriteTokens: row.cache_write_tokens,
-    cacheWrite1hTokens: row.cache_write_1h_tokens,
-  };
+function tokensOf(row: PriceRow | UpdateRow): PricedTokens {
+  const [, , , inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, cacheWrite1hTokens] = row;
+  return { inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, cacheWrite1hTokens };
 }
 
 function tally(outcome: RepriceOutcome, side: 'before' | 'after', currencyId: number | null, cost: number | null, requests: number): void {
