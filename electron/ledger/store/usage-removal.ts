@@ -11,10 +11,10 @@ export interface RemovalSubject {
   ids: readonly number[];
 }
 
-/** What a removed raw row adds to the rollups, under its key (a channel's rows span models). */
 /**
- * A removed raw row as the DELETE returns it, an array: better-sqlite3 builds an object of this many
- * keys a property at a time (~1.5 µs a row; removing a model at 10M returns ~2M rows).
+ * What a removed raw row adds to the rollups, under its key (a channel's rows span models), as the
+ * DELETE returns it: an array, since better-sqlite3 builds an object of this many keys a property at a
+ * time (~1.5 µs a row; removing a model at 10M returns ~2M rows).
  */
 type RemovedRow = [
   id: number,
