@@ -121,7 +121,7 @@ export type MainMessage = ReadMessage | RecycleMessage | 'close';
 export interface ReadWorkerData {
   file: string;
   nativeBinding?: string;
-  /** The thread's nice value (background-priority.ts); absent or 0: left as it is. */
+  /** How many nice steps the thread goes below the process (background-priority.ts); absent or 0: none. */
   nice?: number;
 }
 

@@ -13,7 +13,7 @@ export interface ReadWorkerOptions {
   workerUrl: URL;
   /** Electron's better-sqlite3 build, passed on to the worker's connection. */
   nativeBinding?: string;
-  /** The worker's nice value on Linux (background-priority.ts); absent: left as it is. */
+  /** How many nice steps the worker goes below the process on Linux (background-priority.ts); absent: none. */
   nice?: number;
   /** Answers when the worker cannot run at all (cannot start, or keeps dying). */
   fallback: ReadExecutor;

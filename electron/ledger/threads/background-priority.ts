@@ -5,10 +5,11 @@ export const WORKER_NICE_ENV = 'MODELMETER_WORKER_NICE';
 
 /**
  * The writer thread and the read workers run this many nice steps below the process on Linux (at nice
- * 5 for a process at the default 0), the main thread at the process's own. Every answer, acknowledgement and event passes through the main thread's event loop,
- * so when the two cores are busy it should get the next one: measured under `bench:load` (the
- * scheduler's counters of the main thread), the longest event-loop gaps were 1-7 ms of work and 7-29 ms
- * of waiting for a core while the readers and the writer had both (docs/performance.md, round 16).
+ * 5 for a process at the default 0), the main thread at the process's own. Every answer,
+ * acknowledgement and event passes through the main thread's event loop, so when the two cores are
+ * busy it should get the next one: measured under `bench:load` (the scheduler's counters of the main
+ * thread), the longest event-loop gaps were 1-7 ms of work and 7-29 ms of waiting for a core while the
+ * readers and the writer had both (docs/performance.md, round 16).
  * Five is a mild step (each such thread weighs a third of a default one), and it only orders
  * threads that compete: an idle core still goes to whoever wants it. On desktop Linux each session or
  * app has its own scheduling group, so other programs do not gain from it; a CPU-bound one started from

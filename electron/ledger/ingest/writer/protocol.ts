@@ -14,7 +14,7 @@ import type { EncodedBatch } from './batch-codec.js';
 export interface WriteWorkerData {
   file: string;
   nativeBinding?: string;
-  /** The thread's nice value (background-priority.ts); absent or 0: left as it is. */
+  /** How many nice steps the thread goes below the process (background-priority.ts); absent or 0: none. */
   nice?: number;
   /** synchronous=FULL or NORMAL, as the main connection has it. */
   durability: 'full' | 'normal';

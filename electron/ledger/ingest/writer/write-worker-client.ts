@@ -21,7 +21,7 @@ export interface WriteWorkerOptions {
   workerUrl: URL;
   /** Electron's better-sqlite3 build, passed on to the thread's connection. */
   nativeBinding?: string;
-  /** The thread's nice value on Linux (background-priority.ts); absent: left as it is. */
+  /** How many nice steps the thread goes below the process on Linux (background-priority.ts); absent: none. */
   nice?: number;
   /** The inline path: used when the thread cannot run at all, and after close(). */
   fallback: GroupCommitWriter;
