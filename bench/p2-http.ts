@@ -81,6 +81,9 @@ export async function runP2(options: P2Options): Promise<Measured> {
   const tmp = path.join(options.benchDir, 'tmp');
 
   let inOrderRate: number | null = null;
+  // A variant's rate beside P2a's (measured first) and beside the raw insert.
+  const shareOf = (rate: number): string =>
+    `${inOrderRate === null ? '' : `${((100 * rate) / inOrderRate).toFixed(0)}% of P2a's rate`}${options.rawRate === null ? '' : `, ${(rate / options.rawRate).toFixed(2)}x the raw insert`}`;
   const variants = [
     { id: 'P2a', variant: undefined, dir: 'p2-batches', how: '', days: null },
     { id: 'P2c', variant: 'shuffled', dir: 'p2-shuffled', how: ' in random time order', days: null },
@@ -111,7 +114,7 @@ export async function runP2(options: P2Options): Promise<Measured> {
       if (days !== null) {
         // Ours, not a target: the same client at a single user's density. Rollup rows are per key and
         // bucket, so at ~800 records a day most records open rows of their own in every set.
-        const share = `${inOrderRate === null ? '' : `${((100 * rate) / inOrderRate).toFixed(0)}% of P2a's rate`}${options.rawRate === null ? '' : `, ${(rate / options.rawRate).toFixed(2)}x the raw insert`}`;
+        const share = shareOf(rate);
         notes.push(`P2a's count of records at ${fmtInt(((options.batches + P2_WARMUP_POSTS) * options.batchRecords) / days)} a day instead of ${fmtInt(RECORDS_PER_DAY)}: ${share}`);
         result.figures.push({ id, what: 'HTTP ingest as P2a, the records spread over a year (records/s)', value: rate, unit: 'records/s', target: null, better: 'higher', notes });
         continue;
@@ -135,7 +138,7 @@ export async function runP2(options: P2Options): Promise<Measured> {
       // Ours, not targets: what records written at random places cost beside P2a's run. Ids are time
       // (request-ids.ts), so records out of time order land all over the table and rollups; a random
       // requestId lands at a random place of its unique index.
-      const share = `${inOrderRate === null ? '' : `${((100 * rate) / inOrderRate).toFixed(0)}% of P2a's rate`}${options.rawRate === null ? '' : `, ${(rate / options.rawRate).toFixed(2)}x the raw insert`}`;
+      const share = shareOf(rate);
       notes.push(
         variant === 'shuffled'
           ? `the same records as P2a dealt out in random order, each post spanning the whole ${((options.batches * options.batchRecords) / RECORDS_PER_DAY).toFixed(1)} days: ${share}`
