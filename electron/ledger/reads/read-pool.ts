@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { AnswerForm, JsonAnswer, ReadCall, ReadResults } from './protocol.js';
 import { ReadWorkerClient, type ReadWorkerOptions } from './read-worker-client.js';
 import type { ReadExecutor } from './reads.js';
+import { shareAnswer } from './shared-answer.js';
 
 /** The most read workers a pool may have: each holds a connection, its page cache and a heap. */
 export const MAX_READ_WORKERS = 8;
@@ -29,13 +30,21 @@ export interface ReadPoolOptions extends ReadWorkerOptions {
   size: number;
 }
 
-/** A call waiting in the pool for a free worker. */
-interface Queued {
-  call: ReadCall;
-  now: number;
-  form: AnswerForm;
+/** Who waits for a call's answer. */
+interface Waiter {
   resolve(value: never): void;
   reject(error: Error): void;
+}
+
+/** A call waiting in the pool for a free worker, and everyone who asked it while it waited. */
+interface Queued {
+  call: ReadCall;
+  /** The latest `now` of its askers: it runs after all of them asked. */
+  now: number;
+  form: AnswerForm;
+  /** Set on a JSON call: what an identical call asked while this one waits is matched by. */
+  key: string | null;
+  waiters: Waiter[];
 }
 
 /**
@@ -71,6 +80,8 @@ export const WORKER_DEPTH = 2;
  * others when the load first needs them: a server that never gets parallel reads keeps one worker's
  * memory.
  *
+ * A JSON call identical to one still waiting here joins it (enqueue): one read answers both.
+ *
  * Each worker keeps ReadWorkerClient's rules: one that dies fails its calls with `unavailable` and is
  * started again on the next call; one that cannot start hands its calls to the fallback, and the pool
  * then starts no more (a packaging problem hits every worker alike).
@@ -80,6 +91,8 @@ export class ReadWorkerPool implements ReadExecutor {
   /** Calls waiting for a free worker: light ones, then the rest, each in arrival order. */
   private readonly light: Queued[] = [];
   private readonly heavy: Queued[] = [];
+  /** The JSON calls among them, by key: an identical call asked now joins the one waiting. */
+  private readonly waitingJson = new Map<string, Queued>();
   private closed = false;
 
   constructor(private readonly options: ReadPoolOptions) {
@@ -119,11 +132,29 @@ export class ReadWorkerPool implements ReadExecutor {
     await Promise.all(this.clients.map((client) => client.close()));
   }
 
+  /**
+   * Queues a call, or joins an identical JSON call still waiting here: it has not started, so its
+   * answer will hold every write committed before either was asked, and it runs at the later `now`.
+   * Views refreshed by the same change (the dashboard, the tray's quick view, other windows and
+   * clients) ask the same reads at the same moment; joined, a worker sums them once. A call already
+   * given to a worker is never joined: it may have read before the newer caller's writes committed.
+   * Answers as data are not shared (a caller may change its object), only JSON text.
+   */
   private enqueue<T>(call: ReadCall, now: number, form: AnswerForm): Promise<T> {
     // Closed, or given up: the first client hands calls to the fallback as a single worker does.
     if (!this.usingWorkers) return this.send(this.clients[0]!, { call, now, form }) as Promise<T>;
     return new Promise<T>((resolve, reject) => {
-      (isLight(call) ? this.light : this.heavy).push({ call, now, form, resolve: resolve as (value: never) => void, reject });
+      const waiter: Waiter = { resolve: resolve as (value: never) => void, reject };
+      const key = form === 'json' ? JSON.stringify(call) : null;
+      const waiting = key === null ? undefined : this.waitingJson.get(key);
+      if (waiting !== undefined) {
+        waiting.now = Math.max(waiting.now, now);
+        waiting.waiters.push(waiter);
+        return;
+      }
+      const job: Queued = { call, now, form, key, waiters: [waiter] };
+      (isLight(call) ? this.light : this.heavy).push(job);
+      if (key !== null) this.waitingJson.set(key, job);
       this.dispatch();
     });
   }
@@ -139,8 +170,24 @@ export class ReadWorkerPool implements ReadExecutor {
       const client = this.freeClient();
       if (!client) return;
       const job = (this.light.shift() ?? this.heavy.shift())!;
-      this.send(client, job).then(job.resolve as (value: unknown) => void, job.reject);
+      this.answer(job, this.send(client, job));
     }
+  }
+
+  /** Settles every asker of a job once it left the queue: an answer in JSON is shared among them. */
+  private answer(job: Queued, answer: Promise<unknown>): void {
+    if (job.key !== null) this.waitingJson.delete(job.key);
+    answer.then(
+      (value) => {
+        const { waiters } = job;
+        if (waiters.length === 1) return waiters[0]!.resolve(value as never);
+        const shared = shareAnswer(value as JsonAnswer, waiters.length);
+        waiters.forEach((waiter, i) => waiter.resolve(shared[i] as never));
+      },
+      (error: Error) => {
+        for (const waiter of job.waiters) waiter.reject(error);
+      },
+    );
   }
 
   private send(client: ReadWorkerClient, job: Pick<Queued, 'call' | 'now' | 'form'>): Promise<unknown> {
@@ -152,9 +199,7 @@ export class ReadWorkerPool implements ReadExecutor {
   }
 
   private drainTo(pick: () => ReadWorkerClient): void {
-    for (const job of this.light.splice(0).concat(this.heavy.splice(0))) {
-      ask(pick(), job).then(job.resolve as (value: unknown) => void, job.reject);
-    }
+    for (const job of this.light.splice(0).concat(this.heavy.splice(0))) this.answer(job, ask(pick(), job));
   }
 
   /**

@@ -283,6 +283,100 @@ parentPort.on('message', (message) => {
   });
 });
 
+/**
+ * A worker that logs "<op> <range.from> <now> <form>" when a call reaches it, holds a summary whose
+ * range starts at N (N > 0) until release-N exists in `dir`, and answers a summary from 13 with an
+ * error; other answers are the range's start.
+ */
+function echoWorker(log: string, dir: string): URL {
+  return script(
+    'echo.mjs',
+    `const nap = new Int32Array(new SharedArrayBuffer(4));
+parentPort.postMessage({ type: 'ready' });
+parentPort.on('message', (message) => {
+  if (message === 'close') return parentPort.close();
+  const from = message.call.op === 'summary' ? message.call.range.from : 0;
+  fs.appendFileSync(${JSON.stringify(log)}, [message.call.op, from, message.now, message.form].join(' ') + '\\n');
+  if (from > 0) while (!fs.existsSync(${JSON.stringify(dir)} + '/release-' + from)) Atomics.wait(nap, 0, 0, 2);
+  if (from === 13) return parentPort.postMessage({ type: 'reply', id: message.id, ok: false, error: { message: 'the read broke' } });
+  parentPort.postMessage({ type: 'reply', id: message.id, ok: true, value: message.form === 'json' ? { json: 'from ' + from } : { from } });
+});`,
+  );
+}
+
+describe('identical calls asked while one waits', () => {
+  /** One worker busy with gated summaries 1 and 2 (WORKER_DEPTH): what is asked next waits in the pool. */
+  async function busyPool(log: string): Promise<{ reads: ReadWorkerPool; held: Promise<JsonAnswer>[] }> {
+    const reads = pool(echoWorker(log, h.dir), 1);
+    const held = [reads.runJson(gatedSummary(1), NOW), reads.runJson(gatedSummary(2), NOW)];
+    await vi.waitFor(() => expect(lines(log)).toHaveLength(1), { timeout: 10_000, interval: 10 });
+    expect(reads.queued).toBe(0);
+    return { reads, held };
+  }
+  const release = (...gates: number[]) => gates.forEach((n) => fs.writeFileSync(path.join(h.dir, `release-${n}`), ''));
+
+  it('are read once, at the latest asker\'s now, and each asker gets the text', async () => {
+    const log = path.join(h.dir, 'log.txt');
+    const { reads, held } = await busyPool(log);
+    const asked = [reads.runJson(gatedSummary(5), NOW), reads.runJson(gatedSummary(5), NOW + 7_000), reads.runJson(gatedSummary(5), NOW + 3_000)];
+    expect(reads.queued).toBe(1);
+    release(1, 2, 5);
+    const answers = await Promise.all(asked);
+    expect(answers.map(jsonText)).toEqual(['from 5', 'from 5', 'from 5']);
+    await Promise.all(held);
+    expect(lines(log)).toEqual([`summary 1 ${NOW} json`, `summary 2 ${NOW} json`, `summary 5 ${NOW + 7_000} json`]);
+  });
+
+  it('are not joined to a call a worker was already given, nor asked as data, nor different', async () => {
+    const log = path.join(h.dir, 'log.txt');
+    const { reads, held } = await busyPool(log);
+    // Summary 1 is in the worker: it may have read before this caller's writes, so it is asked again.
+    const again = reads.runJson(gatedSummary(1), NOW + 1);
+    const asData = [reads.run(gatedSummary(5), NOW), reads.run(gatedSummary(5), NOW)];
+    const other = reads.runJson({ op: 'summary', range: { from: 5, to: NOW - 1 } }, NOW);
+    expect(reads.queued).toBe(4);
+    release(1, 2, 5);
+    await Promise.all([...held, again, ...asData, other]);
+    expect(lines(log)).toEqual([
+      `summary 1 ${NOW} json`,
+      `summary 2 ${NOW} json`,
+      `summary 1 ${NOW + 1} json`,
+      `summary 5 ${NOW} object`,
+      `summary 5 ${NOW} object`,
+      `summary 5 ${NOW} json`,
+    ]);
+    expect(await asData[0]).not.toBe(await asData[1]);
+  });
+
+  it('fail together when their read fails, and a call asked after it left the queue is read anew', async () => {
+    const log = path.join(h.dir, 'log.txt');
+    const { reads, held } = await busyPool(log);
+    const failing = [reads.runJson(gatedSummary(13), NOW), reads.runJson(gatedSummary(13), NOW)];
+    release(1, 2, 13);
+    for (const result of await Promise.allSettled(failing)) expect(result).toMatchObject({ status: 'rejected', reason: { message: 'the read broke' } });
+    await Promise.all(held);
+    await expect(reads.runJson(gatedSummary(13), NOW)).rejects.toThrow('the read broke');
+    expect(lines(log).filter((line) => line.startsWith('summary 13'))).toHaveLength(2);
+  });
+
+  it('share a real worker\'s lent bytes until every asker has released them', async () => {
+    const reads = pool(WORKER, 1);
+    // Four days in two-minute buckets: well over the size whose memory goes back to the worker.
+    const big: ReadCall = { op: 'history', args: { range: { from: DAY0, to: NOW }, interval: 120, groupByModel: true } };
+    const expected = jsonText(await new InlineReads(h.ledger).runJson(big));
+    expect(expected.length).toBeGreaterThan(64 * 1024);
+    // Two go to the worker at once (WORKER_DEPTH), the third and fourth wait together.
+    const answers = await Promise.all([1, 2, 3, 4].map(() => reads.runJson(big, NOW)));
+    const [, , third, fourth] = answers;
+    expect(third!.json).toBe(fourth!.json);
+    third!.release!();
+    third!.release!();
+    expect(jsonText(fourth!)).toBe(expected);
+    fourth!.release!();
+    for (const answer of answers.slice(0, 2)) expect(jsonText(answer)).toBe(expected);
+  });
+});
+
 describe('the service with a pool of read workers', () => {
   it('answers the JSON text its objects serialise to, as the inline service does', async () => {
     const inWorker = new LedgerService(h.ledger, { reads: 'worker', readWorker: WORKER, readWorkers: 2 });
