@@ -135,8 +135,8 @@ export class ReadWorkerPool implements ReadExecutor {
   /**
    * Queues a call, or joins an identical JSON call still waiting here: it has not started, so its
    * answer will hold every write committed before either was asked, and it runs at the later `now`.
-   * Views refreshed by the same change (the dashboard, the tray's quick view, other windows and
-   * clients) ask the same reads at the same moment; joined, a worker sums them once. A call already
+   * Dashboards in several browser tabs refreshed by the same change, monitors polling fixed ranges and
+   * load tests ask the same reads at the same moment; joined, a worker sums them once. A call already
    * given to a worker is never joined: it may have read before the newer caller's writes committed.
    * Answers as data are not shared (a caller may change its object), only JSON text.
    */
