@@ -287,14 +287,14 @@ async function refreshFigure(port: number, agent: http.Agent, endTs: number, ite
   };
 }
 
-/** P3k's dashboards: windows and clients a change refreshes at the same moment. */
+/** P3k's dashboards: tabs and clients a change refreshes at the same moment. */
 const CROWD = 16;
 const CROWD_ROUNDS = 20;
 
 /**
  * P3k (ours): CROWD dashboards refreshing the Overview at the same moment (the same "now"), each over
- * its own keep-alive connection, as windows, tabs and the tray's quick view do when one change reaches
- * them all: the time one dashboard waits for its five reads, and the reads answered per second.
+ * its own keep-alive connection, as dashboards in several browser tabs do when one change reaches them
+ * all: the time one dashboard waits for its five reads, and the reads answered per second.
  */
 async function crowdFigure(port: number, endTs: number): Promise<Figure> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CROWD });

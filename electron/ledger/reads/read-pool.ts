@@ -42,8 +42,8 @@ interface Queued {
   /** The latest `now` of its askers: it runs after all of them asked. */
   now: number;
   form: AnswerForm;
-  /** Set on a JSON call: what an identical call asked while this one waits is matched by. */
-  key: string | null;
+  /** What an identical call asked while this one waits is matched by. */
+  key: string;
   waiters: Waiter[];
 }
 
@@ -80,7 +80,7 @@ export const WORKER_DEPTH = 2;
  * others when the load first needs them: a server that never gets parallel reads keeps one worker's
  * memory.
  *
- * A JSON call identical to one still waiting here joins it (enqueue): one read answers both.
+ * A call identical to one still waiting here joins it (enqueue): one read answers both.
  *
  * Each worker keeps ReadWorkerClient's rules: one that dies fails its calls with `unavailable` and is
  * started again on the next call; one that cannot start hands its calls to the fallback, and the pool
@@ -91,8 +91,8 @@ export class ReadWorkerPool implements ReadExecutor {
   /** Calls waiting for a free worker: light ones, then the rest, each in arrival order. */
   private readonly light: Queued[] = [];
   private readonly heavy: Queued[] = [];
-  /** The JSON calls among them, by key: an identical call asked now joins the one waiting. */
-  private readonly waitingJson = new Map<string, Queued>();
+  /** The same calls by form and call: an identical call asked now joins the one waiting. */
+  private readonly waiting = new Map<string, Queued>();
   private closed = false;
 
   constructor(private readonly options: ReadPoolOptions) {
@@ -133,20 +133,20 @@ export class ReadWorkerPool implements ReadExecutor {
   }
 
   /**
-   * Queues a call, or joins an identical JSON call still waiting here: it has not started, so its
-   * answer will hold every write committed before either was asked, and it runs at the later `now`.
-   * Dashboards in several browser tabs refreshed by the same change, monitors polling fixed ranges and
-   * load tests ask the same reads at the same moment; joined, a worker sums them once. A call already
-   * given to a worker is never joined: it may have read before the newer caller's writes committed.
-   * Answers as data are not shared (a caller may change its object), only JSON text.
+   * Queues a call, or joins an identical one (same form) still waiting here: that one has not started,
+   * so its answer will hold every write committed before either was asked; it runs at the later `now`.
+   * Views refreshed by the same change (the desktop's dashboard and quick view both show today's
+   * summary; dashboards in several browser tabs), monitors polling fixed ranges and load tests ask the
+   * same reads at the same moment; joined, a worker sums them once. A call already given to a worker
+   * is never joined: it may have read before the newer caller's writes committed.
    */
   private enqueue<T>(call: ReadCall, now: number, form: AnswerForm): Promise<T> {
     // Closed, or given up: the first client hands calls to the fallback as a single worker does.
     if (!this.usingWorkers) return this.send(this.clients[0]!, { call, now, form }) as Promise<T>;
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter = { resolve: resolve as (value: never) => void, reject };
-      const key = form === 'json' ? JSON.stringify(call) : null;
-      const waiting = key === null ? undefined : this.waitingJson.get(key);
+      const key = `${form}\u0000${JSON.stringify(call)}`;
+      const waiting = this.waiting.get(key);
       if (waiting !== undefined) {
         waiting.now = Math.max(waiting.now, now);
         waiting.waiters.push(waiter);
@@ -154,7 +154,7 @@ export class ReadWorkerPool implements ReadExecutor {
       }
       const job: Queued = { call, now, form, key, waiters: [waiter] };
       (isLight(call) ? this.light : this.heavy).push(job);
-      if (key !== null) this.waitingJson.set(key, job);
+      this.waiting.set(key, job);
       this.dispatch();
     });
   }
@@ -174,15 +174,22 @@ export class ReadWorkerPool implements ReadExecutor {
     }
   }
 
-  /** Settles every asker of a job once it left the queue: an answer in JSON is shared among them. */
+  /**
+   * Settles every asker of a job once it left the queue. JSON text is shared (shareAnswer); an answer
+   * as data is the first asker's, and every other asker gets a copy of its own, since a caller may
+   * change its object: the copy costs what taking a second answer from a worker would, without its read.
+   */
   private answer(job: Queued, answer: Promise<unknown>): void {
-    if (job.key !== null) this.waitingJson.delete(job.key);
+    this.waiting.delete(job.key);
     answer.then(
       (value) => {
         const { waiters } = job;
         if (waiters.length === 1) return waiters[0]!.resolve(value as never);
-        const shared = shareAnswer(value as JsonAnswer, waiters.length);
-        waiters.forEach((waiter, i) => waiter.resolve(shared[i] as never));
+        if (job.form === 'json') {
+          const shared = shareAnswer(value as JsonAnswer, waiters.length);
+          return waiters.forEach((waiter, i) => waiter.resolve(shared[i] as never));
+        }
+        waiters.forEach((waiter, i) => waiter.resolve((i === 0 ? value : structuredClone(value)) as never));
       },
       (error: Error) => {
         for (const waiter of job.waiters) waiter.reject(error);

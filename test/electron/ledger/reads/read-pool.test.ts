@@ -327,25 +327,38 @@ describe('identical calls asked while one waits', () => {
     expect(lines(log)).toEqual([`summary 1 ${NOW} json`, `summary 2 ${NOW} json`, `summary 5 ${NOW + 7_000} json`]);
   });
 
-  it('are not joined to a call a worker was already given, nor asked as data, nor different', async () => {
+  it('are not joined to a call a worker was already given, nor to another call or form', async () => {
     const log = path.join(h.dir, 'log.txt');
     const { reads, held } = await busyPool(log);
     // Summary 1 is in the worker: it may have read before this caller's writes, so it is asked again.
     const again = reads.runJson(gatedSummary(1), NOW + 1);
-    const asData = [reads.run(gatedSummary(5), NOW), reads.run(gatedSummary(5), NOW)];
+    const asJson = reads.runJson(gatedSummary(5), NOW);
+    const asData = [reads.run(gatedSummary(5), NOW), reads.run(gatedSummary(5), NOW + 2)];
     const other = reads.runJson({ op: 'summary', range: { from: 5, to: NOW - 1 } }, NOW);
     expect(reads.queued).toBe(4);
     release(1, 2, 5);
-    await Promise.all([...held, again, ...asData, other]);
+    await Promise.all([...held, again, asJson, ...asData, other]);
     expect(lines(log)).toEqual([
       `summary 1 ${NOW} json`,
       `summary 2 ${NOW} json`,
       `summary 1 ${NOW + 1} json`,
-      `summary 5 ${NOW} object`,
-      `summary 5 ${NOW} object`,
+      `summary 5 ${NOW} json`,
+      `summary 5 ${NOW + 2} object`,
       `summary 5 ${NOW} json`,
     ]);
-    expect(await asData[0]).not.toBe(await asData[1]);
+  });
+
+  it('give each asker of data an object of its own', async () => {
+    const log = path.join(h.dir, 'log.txt');
+    const { reads, held } = await busyPool(log);
+    const asked = [reads.run(gatedSummary(5), NOW), reads.run(gatedSummary(5), NOW)];
+    expect(reads.queued).toBe(1);
+    release(1, 2, 5);
+    const [first, second] = await Promise.all(asked);
+    await Promise.all(held);
+    expect(first).toEqual({ from: 5 });
+    expect(second).toEqual(first);
+    expect(second).not.toBe(first);
   });
 
   it('fail together when their read fails, and a call asked after it left the queue is read anew', async () => {
