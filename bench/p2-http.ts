@@ -91,6 +91,7 @@ export async function runP2(options: P2Options): Promise<Measured> {
     { id: 'P2e', variant: undefined, dir: 'p2-year', how: ' spread over a year', days: SPARSE_DAYS },
   ] as const;
   for (const { id, variant, dir, how, days } of variants) {
+    const recordsPerDay = days === null ? RECORDS_PER_DAY : ((options.batches + P2_WARMUP_POSTS) * options.batchRecords) / days;
     const server = await startServer(path.join(tmp, dir));
     let run: LoadResult | undefined;
     let notes: string[] = [];
@@ -102,7 +103,7 @@ export async function runP2(options: P2Options): Promise<Measured> {
         posts: options.batches,
         warmupPosts: P2_WARMUP_POSTS,
         clients: options.batchClients,
-        recordsPerDay: days === null ? RECORDS_PER_DAY : ((options.batches + P2_WARMUP_POSTS) * options.batchRecords) / days,
+        recordsPerDay,
         ...(variant === undefined ? {} : { variant }),
       });
       const rate = run.accepted / run.seconds;
@@ -115,7 +116,7 @@ export async function runP2(options: P2Options): Promise<Measured> {
         // Ours, not a target: the same client at a single user's density. Rollup rows are per key and
         // bucket, so at ~800 records a day most records open rows of their own in every set.
         const share = shareOf(rate);
-        notes.push(`P2a's count of records at ${fmtInt(((options.batches + P2_WARMUP_POSTS) * options.batchRecords) / days)} a day instead of ${fmtInt(RECORDS_PER_DAY)}: ${share}`);
+        notes.push(`P2a's count of records at ${fmtInt(recordsPerDay)} a day instead of ${fmtInt(RECORDS_PER_DAY)}: ${share}`);
         result.figures.push({ id, what: 'HTTP ingest as P2a, the records spread over a year (records/s)', value: rate, unit: 'records/s', target: null, better: 'higher', notes });
         continue;
       }

@@ -3,7 +3,7 @@ import { HOUR_MS } from '../time/ranges.js';
 import type { StoreContext } from './context.js';
 import { hourParts, type RepricePart } from './repricing.js';
 import { firstIdAt, tsOfId } from './request-ids.js';
-import { DIMENSIONS, RollupDelta, S_REQUESTS, SUM_COLUMNS, SUM_COUNT, storedRowKey, storedRowSums, type DimensionName, type StoredKeyRow, type StoredSumsRow } from './rollups.js';
+import { DIMENSIONS, requestSums, RollupDelta, S_REQUESTS, SUM_COLUMNS, SUM_COUNT, type DimensionName } from './rollups.js';
 
 /** Whose usage is removed: a model, or channels (in every model). */
 export interface RemovalSubject {
@@ -81,10 +81,10 @@ export class UsageRemoval {
     );
     const rows = remove.raw(true).all(firstIdAt(from), firstIdAt(to), ...subject.ids);
     const sums = new Array<number>(SUM_COUNT);
-    for (const row of rows) {
-      const [id, model_id, channel_id, api_type_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, success, latency_ms, cost_nanos, currency_id, project_id, host_id] = row;
-      const stored: StoredSumsRow & StoredKeyRow = { model_id, channel_id, api_type_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, success, latency_ms, cost_nanos, currency_id, project_id, host_id };
-      delta.add(tsOfId(id), storedRowKey(stored), storedRowSums(sums, stored), -1);
+    for (const [id, modelId, channelId, apiTypeId, inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, success, latencyMs, costNanos, currencyId, projectId, hostId] of rows) {
+      const key = { modelId, channelId: channelId ?? 0, apiTypeId: apiTypeId ?? 0, currencyId: currencyId ?? 0, projectId: projectId ?? 0, hostId: hostId ?? 0 };
+      const request = { inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, success: success === 1, latencyMs };
+      delta.add(tsOfId(id), key, requestSums(sums, request, costNanos), -1);
     }
     return rows.length;
   }
