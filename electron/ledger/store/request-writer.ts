@@ -8,6 +8,7 @@ import type { StoreContext } from './context.js';
 import { tsOfId } from './request-ids.js';
 import { requestSums, RollupDelta, zeroSums } from './rollups.js';
 import { ResponseIds } from './response-ids.js';
+import { StoredRequestIds } from './stored-request-ids.js';
 
 export interface WriteResult {
   accepted: number;
@@ -40,6 +41,7 @@ export class RequestWriter {
   private readonly catalogue: CatalogueCosts;
   private readonly cataloguePriced: CataloguePricedWrites;
   private readonly responses: ResponseIds;
+  private readonly requestIds: StoredRequestIds;
   /** First and last request time of each project and host written, kept on its dictionary row. */
   private readonly seen: Record<'projects' | 'hosts', Statement<[{ first: number; last: number; id: number }]>>;
 
@@ -57,17 +59,22 @@ export class RequestWriter {
          cost_nanos, currency_id, request_id, provider_id, cache_write_1h_tokens, price_source_id,
          project_id, branch_id, session_id, response_id, host_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (request_id) WHERE request_id IS NOT NULL DO NOTHING
        ON CONFLICT (response_id) WHERE response_id IS NOT NULL DO NOTHING`,
     );
     this.catalogue = new CatalogueCosts(ctx);
     this.cataloguePriced = new CataloguePricedWrites(ctx);
     this.responses = new ResponseIds(ctx);
+    this.requestIds = new StoredRequestIds(ctx.db);
     const seen = (table: string) =>
       ctx.db.prepare<[{ first: number; last: number; id: number }]>(
         `UPDATE ${table} SET first_seen = min(coalesce(first_seen, @first), @first), last_seen = max(coalesce(last_seen, @last), @last) WHERE id = @id`,
       );
     this.seen = { projects: seen('projects'), hosts: seen('hosts') };
+  }
+
+  /** Reads the stored request ids into memory now, rather than in the first write that carries one. */
+  loadRequestIds(): void {
+    this.requestIds.load();
   }
 
   /** One batch in a write of its own: its rows, then its rollups. */
@@ -90,6 +97,7 @@ export class RequestWriter {
     this.outcomes.clear();
     this.projectsSeen.clear();
     this.hostsSeen.clear();
+    this.requestIds.beginWrite();
   }
 
   /** Stores one batch's rows and adds them to the rollups of the write begun. */
@@ -101,6 +109,11 @@ export class RequestWriter {
       // The same upstream answer already stored (through the proxy or an agent's log, whichever came
       // first): counted once; what it adds is the attribution the stored row lacks.
       if (record.responseId && this.responses.absorb(record, delta, projectSeen)) {
+        result.duplicates++;
+        continue;
+      }
+      const requestId = record.requestId;
+      if (requestId !== null && this.requestIds.has(requestId, record.ts)) {
         result.duplicates++;
         continue;
       }
@@ -161,6 +174,7 @@ export class RequestWriter {
       }
       result.accepted++;
       result.models.add(record.model);
+      if (requestId !== null) this.requestIds.stored(requestId);
 
       delta.addRequest(ts, modelId, channelId, apiTypeId, currencyId, projectId, hostId, requestSums(sums, record, cost));
       if (priceSourceId !== null) this.cataloguePriced.add(modelId, priceSourceId, id);
@@ -186,5 +200,6 @@ export class RequestWriter {
     for (const [id, span] of this.projectsSeen) this.seen.projects.run({ first: span.first, last: span.last, id });
     for (const [id, span] of this.hostsSeen) this.seen.hosts.run({ first: span.first, last: span.last, id });
     for (const [channelId, outcome] of this.outcomes) ctx.channels.recordOutcome(channelId, outcome.success, outcome.failure);
+    this.requestIds.endWrite();
   }
 }

@@ -179,6 +179,12 @@ const earlier = MIGRATIONS.filter((step) => step.version < SCHEMA_VERSION);
  * current one and undoing the later steps. Each step needs its undo here, the newest first.
  */
 const UNDO: Record<number, (db: BetterSqlite3.Database) => void> = {
+  12: (db) =>
+    db.exec(`
+      DROP INDEX requests_request_id_by_time;
+      DROP TABLE request_id_log;
+      CREATE UNIQUE INDEX requests_request_id ON requests(request_id) WHERE request_id IS NOT NULL;
+    `),
   11: (db) => db.exec(`DROP TRIGGER catalogue_priced_delete; DROP TRIGGER catalogue_priced_update; DROP TABLE catalogue_priced;`),
   10: (db) => db.exec(`DROP TRIGGER runs_version_insert; DROP TRIGGER runs_version_delete; DROP TRIGGER runs_version_update; DROP TABLE runs_version;`),
   9: (db) => db.exec(`DROP TABLE rollup_day_versions; DROP TABLE rollup_hour_versions;`),
@@ -340,6 +346,22 @@ function cataloguePriced(db: BetterSqlite3.Database): { model_id: number; price_
   return db.prepare<[], { model_id: number; price_source_id: number; requests: number; latest_id: number }>(`SELECT * FROM catalogue_priced ORDER BY 1, 2`).all();
 }
 
+/**
+ * Version 12: the request-id log (empty after an upgrade), and the index of request ids by time in place
+ * of the unique one.
+ */
+function withoutV12(dump: Record<string, string[]>): Record<string, string[]> {
+  const out = withoutNewTables(dump, ['request_id_log'], ['requests_request_id_by_time']);
+  const unique = `CREATE UNIQUE INDEX requests_request_id ON requests(request_id) WHERE request_id IS NOT NULL`;
+  const rows = [...out['(schema)']!, JSON.stringify({ type: 'index', name: 'requests_request_id', sql: unique })];
+  const order = (json: string) => {
+    const { type, name } = JSON.parse(json) as { type: string; name: string };
+    return `${type}\u0000${name}`;
+  };
+  out['(schema)'] = rows.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+  return out;
+}
+
 /** Version 11: catalogue_priced, filled from the requests by the upgrade, and its triggers. */
 function withoutV11(dump: Record<string, string[]>): Record<string, string[]> {
   return withoutNewTables({ ...dump, catalogue_priced: [] }, ['catalogue_priced'], ['catalogue_priced_delete', 'catalogue_priced_update']);
@@ -439,10 +461,13 @@ describe('a database from each earlier schema version', () => {
           expect(ledger.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
           expect(ledger.db.pragma('integrity_check', { simple: true })).toBe('ok');
           // Filled by the upgrade as a scan gives it (nothing catalogue-priced before version 3).
+          // (From version 11 on it is the one the writers kept, as checked before the upgrade.)
           const scanned = cataloguePricedByScan(ledger.db);
-          expect(cataloguePriced(ledger.db)).toEqual(scanned);
+          if (step.version < 11) expect(cataloguePriced(ledger.db)).toEqual(scanned);
+          else expect(cataloguePriced(ledger.db)).toEqual(kept);
           expect(scanned.length > 0).toBe(step.version >= 3);
-          const runless = withoutV11(dumpAll(ledger.db));
+          const idless = withoutV12(dumpAll(ledger.db));
+          const runless = step.version < 11 ? withoutV11(idless) : idless;
           const versionless = step.version < 10 ? withoutV10(runless) : runless;
           const dayless = step.version < 9 ? withoutV9(versionless) : versionless;
           const hostless = step.version < 8 ? withoutV8(dayless) : dayless;
@@ -473,6 +498,10 @@ describe('a database from each earlier schema version', () => {
           // And it takes new data, including what only the newer schema allows.
           const result = await service.ingestRequests([{ model: 'gpt-5-mini', ts: NOW - MINUTE, channel: '00000000000000aa', inputTokens: 1, provider: 'openai', cacheWriteTokens: 2, cacheWrite1hTokens: 1 }]);
           expect(result).toEqual({ accepted: 1, duplicates: 0 });
+          // A request id the older version stored is still never stored twice.
+          const stored = ledger.db.prepare<[], { request_id: string; id: number }>(`SELECT request_id, id FROM requests WHERE request_id IS NOT NULL LIMIT 1`).get()!;
+          const again = await service.ingestRequests([{ model: 'gpt-5-mini', ts: Math.floor(stored.id / 1024) + DAY, inputTokens: 1, requestId: stored.request_id }]);
+          expect(again).toEqual({ accepted: 0, duplicates: 1 });
         } finally {
           ledger.close();
         }

@@ -1,0 +1,128 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LedgerService } from '../../../../electron/app/ledger-service.js';
+import { Ledger } from '../../../../electron/ledger/store/ledger.js';
+import { LOG_KEPT } from '../../../../electron/ledger/store/stored-request-ids.js';
+import { requestRecordSchema, toRequestRecord, type RequestRecordInput } from '../../../../shared/schemas/request-record.js';
+import { Harness } from './harness.js';
+
+/**
+ * "A record whose requestId is already stored is not stored again", over the whole ledger, now that
+ * request ids are indexed by the time of their row (not by a unique index): within a batch, across
+ * batches, buckets, restarts, and connections writing the same file.
+ */
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 10, 2, 9, 0);
+
+let h: Harness;
+beforeEach(() => {
+  h = new Harness(T0 + 40 * DAY);
+});
+afterEach(() => h.close());
+
+function call(requestId: string, ts: number, inputTokens = 10): RequestRecordInput {
+  return { ts, model: 'gpt-5-mini', inputTokens, outputTokens: 2, requestId };
+}
+
+/** Ids that look like what clients send: random, so neither time nor text order groups them. */
+function uuids(n: number, seed: number): string[] {
+  let state = seed;
+  const next = () => {
+    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+    return state.toString(16).padStart(8, '0');
+  };
+  return Array.from({ length: n }, () => `${next()}-${next().slice(0, 4)}-4${next().slice(0, 3)}-${next()}${next()}`);
+}
+
+function storedCount(ledger: Ledger): number {
+  return ledger.db.prepare<[], number>(`SELECT count(*) FROM requests`).pluck().get()!;
+}
+
+describe('a request id already stored', () => {
+  it('is a duplicate in the same batch, in a later batch, and after a restart', async () => {
+    const [a, b] = uuids(2, 7);
+    expect(await h.service.ingestRequests([call(a!, T0), call(b!, T0 + 1), call(a!, T0)])).toEqual({ accepted: 2, duplicates: 1 });
+    expect(await h.service.ingestRequests([call(b!, T0 + 1), call(a!, T0)])).toEqual({ accepted: 0, duplicates: 2 });
+    h.reopen();
+    expect(await h.service.ingestRequests([call(a!, T0), call(b!, T0 + 1)])).toEqual({ accepted: 0, duplicates: 2 });
+    expect(storedCount(h.ledger)).toBe(2);
+  });
+
+  it('is a duplicate sent again with another time, days away (another bucket of the index)', async () => {
+    const [a] = uuids(1, 11);
+    await h.service.ingestRequests([call(a!, T0)]);
+    // Buckets in between hold ids too, so the search runs through them.
+    await h.service.ingestRequests(uuids(50, 12).map((id, i) => call(id, T0 + i * 20 * MINUTE)));
+    expect(await h.service.ingestRequests([call(a!, T0 + 30 * DAY), call(a!, T0 - DAY)])).toEqual({ accepted: 0, duplicates: 2 });
+    const first = h.ledger.db.prepare<[string], number>(`SELECT input_tokens FROM requests WHERE request_id = ?`).pluck().all(a!);
+    expect(first).toEqual([10]);
+  });
+
+  it('stays a duplicate while the ids held in memory outgrow their first table (rebuilt from the index)', async () => {
+    const ids = uuids(5_000, 21);
+    for (let i = 0; i < ids.length; i += 500) {
+      const result = await h.service.ingestRequests(ids.slice(i, i + 500).map((id, j) => call(id, T0 + (i + j) * 1000)));
+      expect(result).toEqual({ accepted: 500, duplicates: 0 });
+    }
+    const again = await h.service.ingestRequests(ids.map((id, j) => call(id, T0 + j * 1000)));
+    expect(again).toEqual({ accepted: 0, duplicates: 5_000 });
+    expect(storedCount(h.ledger)).toBe(5_000);
+  });
+
+  it('can be stored again once its row is gone, and a rolled-back write stores nothing for good', async () => {
+    const [a, b] = uuids(2, 31);
+    await h.service.ingestRequests([call(a!, T0)]);
+    h.ledger.db.prepare(`DELETE FROM requests WHERE request_id = ?`).run(a!);
+    expect(await h.service.ingestRequests([call(a!, T0 + MINUTE)])).toEqual({ accepted: 1, duplicates: 0 });
+
+    expect(() =>
+      h.ledger.write(() => {
+        h.ledger.requests.write([toRequestRecord(requestRecordSchema.parse(call(b!, T0)), h.now)]);
+        throw new Error('the write fails after the row went in');
+      }),
+    ).toThrow('the write fails');
+    expect(await h.service.ingestRequests([call(b!, T0)])).toEqual({ accepted: 1, duplicates: 0 });
+  });
+});
+
+describe('two connections writing the same file (the writer thread and the main one, or two processes)', () => {
+  let other: Ledger;
+  let otherService: LedgerService;
+  beforeEach(() => {
+    other = Ledger.open(h.file, { now: () => h.now });
+    otherService = new LedgerService(other);
+  });
+  afterEach(() => {
+    otherService.flush();
+    other.close();
+  });
+
+  it("see each other's ids, whether or not the other had read any yet", async () => {
+    const [a, b, c] = uuids(3, 41);
+    // `other` has not looked at request ids yet: its first look scans them.
+    await h.service.ingestRequests([call(a!, T0)]);
+    expect(await otherService.ingestRequests([call(a!, T0), call(b!, T0 + 1)])).toEqual({ accepted: 1, duplicates: 1 });
+    // Both hold tables now: each learns the other's new ids from the log.
+    expect(await h.service.ingestRequests([call(b!, T0 + 1), call(c!, T0 + 2)])).toEqual({ accepted: 1, duplicates: 1 });
+    expect(await otherService.ingestRequests([call(c!, T0 + 2)])).toEqual({ accepted: 0, duplicates: 1 });
+    expect(storedCount(h.ledger)).toBe(3);
+  });
+
+  it('a table loaded ahead of any write (as the writer thread does) learns what the other stores after it', async () => {
+    const [a, b] = uuids(2, 61);
+    await h.service.ingestRequests([call(a!, T0)]);
+    other.requests.loadRequestIds();
+    await h.service.ingestRequests([call(b!, T0 + 1)]);
+    expect(await otherService.ingestRequests([call(a!, T0), call(b!, T0 + 1)])).toEqual({ accepted: 0, duplicates: 2 });
+  });
+
+  it('a connection that fell behind the log (trimmed) scans the ids again', async () => {
+    const ids = uuids(LOG_KEPT + 20, 51);
+    await otherService.ingestRequests([call(ids[0]!, T0)]);
+    for (const [i, id] of ids.entries()) await h.service.ingestRequests([call(id, T0 + (i + 1) * 1000)]);
+    const logged = h.ledger.db.prepare<[], number>(`SELECT count(*) FROM request_id_log`).pluck().get()!;
+    expect(logged).toBeLessThanOrEqual(LOG_KEPT);
+    const again = await otherService.ingestRequests(ids.slice(1).map((id, i) => call(id, T0 + (i + 2) * 1000)));
+    expect(again).toEqual({ accepted: 0, duplicates: ids.length - 1 });
+  });
+});
