@@ -29,18 +29,21 @@ function avalanche(h: number): number {
   return h ^ (h >>> 16);
 }
 
-/** A table fuller than this says it is full: linear probing slows and its false answers grow. */
+/** A table fuller than this says it is full: linear probing slows and its false matches grow. */
 const MAX_LOAD = 0.75;
 const MIN_SLOTS = 1024;
+/** Hints are the low 16 bits of what the caller files a text under. */
+export const HINT_MODULO = 65_536;
 
 /**
- * An approximate set of texts: 16 bits per slot, in a slot chosen by the first hash with linear probing.
- * "Not held" is always right; "may hold" is wrong for about one text in 10,000 not held (a probe run
- * of a few slots, each matching 1 in 65,535). Nothing is ever removed: a text whose row was deleted
- * only keeps answering "may hold", and the caller checks the rows.
+ * An approximate map from texts to where each is filed (a hint: the low 16 bits of a number the caller
+ * chooses), 32 bits a slot: a 16-bit fingerprint of the text and its hint, in a slot chosen by the first
+ * hash, with linear probing. A text added is always among the matches of its lookup, with its hint; a
+ * text not added matches about one lookup in 10,000 (a probe run of a few slots, each matching 1 in
+ * 65,535). Nothing is ever removed: an entry whose row was deleted only sends the caller to look once.
  */
 export class FingerprintTable {
-  private slots: Uint16Array;
+  private slots: Uint32Array;
   private mask: number;
   private held = 0;
 
@@ -48,7 +51,7 @@ export class FingerprintTable {
   constructor(expected: number) {
     let size = MIN_SLOTS;
     while (size * 0.5 < expected) size *= 2;
-    this.slots = new Uint16Array(size);
+    this.slots = new Uint32Array(size);
     this.mask = size - 1;
   }
 
@@ -61,37 +64,51 @@ export class FingerprintTable {
     return this.slots.byteLength;
   }
 
-  mayHold(hash: TextHash): boolean {
-    const { slots, mask } = this;
-    const print = fingerprint(hash.second);
-    for (let at = hash.first & mask; ; at = (at + 1) & mask) {
-      const slot = slots[at]!;
-      if (slot === 0) return false;
-      if (slot === print) return true;
-    }
+  /** Where the lookup of `hash` starts: pass it to nextMatch. */
+  start(hash: TextHash): number {
+    return hash.first & this.mask;
   }
 
   /**
-   * Adds the text hashed; false (nothing added) when the table is full, and the caller builds a larger
-   * one. A text it may already hold is not added again: its lookups stop at the same match.
+   * The slot of the next entry from `at` on whose fingerprint is the text's, or -1 when the probe run
+   * ends (an empty slot): `nextMatch(hash, start(hash))`, then `nextMatch(hash, found + 1)`.
    */
-  add(hash: TextHash): boolean {
+  nextMatch(hash: TextHash, at: number): number {
     const { slots, mask } = this;
     const print = fingerprint(hash.second);
+    for (at &= mask; ; at = (at + 1) & mask) {
+      const slot = slots[at]!;
+      if (slot === 0) return -1;
+      if (slot >>> 16 === print) return at;
+    }
+  }
+
+  /** The hint of the entry in slot `at`. */
+  hintAt(at: number): number {
+    return this.slots[at]! & 0xffff;
+  }
+
+  /**
+   * Adds the text hashed, filed under `filed` (its low 16 bits kept); false (nothing added) when the
+   * table is full, and the caller builds a larger one. The same fingerprint and hint are not added twice.
+   */
+  add(hash: TextHash, filed: number): boolean {
+    const { slots, mask } = this;
+    const entry = fingerprint(hash.second) * HINT_MODULO + (filed % HINT_MODULO);
     let at = hash.first & mask;
     for (; ; at = (at + 1) & mask) {
       const slot = slots[at]!;
-      if (slot === print) return true;
+      if (slot === entry) return true;
       if (slot === 0) break;
     }
     if (this.held + 1 > slots.length * MAX_LOAD) return false;
-    slots[at] = print;
+    slots[at] = entry;
     this.held++;
     return true;
   }
 }
 
-/** Never 0, which marks an empty slot. */
+/** Never 0, so a slot holding an entry is never 0 (an empty one). */
 function fingerprint(second: number): number {
   return second & 0xffff || 1;
 }

@@ -113,7 +113,7 @@ export class RequestWriter {
         continue;
       }
       const requestId = record.requestId;
-      if (requestId !== null && this.requestIds.has(requestId, record.ts)) {
+      if (requestId !== null && this.requestIds.has(requestId)) {
         result.duplicates++;
         continue;
       }
@@ -174,7 +174,7 @@ export class RequestWriter {
       }
       result.accepted++;
       result.models.add(record.model);
-      if (requestId !== null) this.requestIds.stored(requestId);
+      if (requestId !== null) this.requestIds.stored(requestId, id);
 
       delta.addRequest(ts, modelId, channelId, apiTypeId, currencyId, projectId, hostId, requestSums(sums, record, cost));
       if (priceSourceId !== null) this.cataloguePriced.add(modelId, priceSourceId, id);

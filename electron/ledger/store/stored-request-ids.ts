@@ -1,6 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { FingerprintTable, TextHash } from './id-fingerprints.js';
-import { firstIdAt } from './request-ids.js';
+import { FingerprintTable, HINT_MODULO, TextHash } from './id-fingerprints.js';
 
 /**
  * Request ids are indexed by the time of their row first (`id >> 30`, ~17.5 minutes of ids), not by
@@ -8,7 +7,7 @@ import { firstIdAt } from './request-ids.js';
  * commit of 1,700 records wrote ~1,700 index pages to the WAL, and such records went in at ~40 % of the
  * rate of records without ids. Clustered by time, a commit's ids share the pages of the last bucket.
  */
-export const ID_BUCKET_SHIFT = 30;
+const ID_BUCKET_SHIFT = 30;
 const BUCKET_IDS = 2 ** ID_BUCKET_SHIFT;
 
 /** The bucket of the index (`id >> 30` in SQL) a request id's row is filed under. */
@@ -16,42 +15,52 @@ export function idBucket(id: number): number {
   return Math.floor(id / BUCKET_IDS);
 }
 
-/** Transactions of request-id hashes kept for the other connections writing the same file. */
-export const LOG_KEPT = 512;
+/**
+ * Transactions of request-id hashes kept for the other connections writing the same file: one that
+ * wrote no id for longer (the main connection, which writes requests only when the writer thread is
+ * down) scans the index again when it next does.
+ */
+export const LOG_KEPT = 64;
 
-/** Bytes per id in the log: its two hashes, little-endian. */
-const LOG_ENTRY = 8;
+/** The page cache of a scan of every id (negative: KiB, as PRAGMA cache_size takes it). */
+const SCAN_CACHE_KIB = -2048;
+
+/** Bytes per id in the log: its two hashes and its row's bucket, little-endian. */
+const LOG_ENTRY = 12;
 
 /**
  * Which request ids are stored: the API promises that a record whose requestId is stored is never
- * stored again, over the whole ledger, while the index only finds an id quickly in a known bucket.
- * So this connection keeps a FingerprintTable of every stored id (~2-5 bytes each), built by scanning
- * the index when the first id is asked about, and trusts only its "not stored": for "may be stored",
- * the index is searched in the record's own bucket (a retry carries the same time), then in every
- * bucket that holds ids (one search each, ~0.6 ms per thousand buckets: a hash false positive, about
- * one new id in 10,000, or an id sent again with another time).
+ * stored again, over the whole ledger, while the index finds an id only in a bucket it is told. So this
+ * connection keeps a FingerprintTable of every stored id (4 bytes a slot, 5-11 a stored id) with its
+ * bucket's low 16 bits (65,536 buckets: ~2.2 years of ids), built by scanning the index when first
+ * needed. An id whose fingerprint no entry has is not stored (most new ids, at the cost of a hash and a
+ * probe); for each entry that matches, the index is searched in the buckets its hint names between the
+ * oldest and newest bucket holding ids (one search in ledgers younger than 2.2 years). A false match
+ * costs one search, about one new id in 10,000.
  *
  * Other connections write to the same file (the main thread's and the writer thread's, another
- * process): every transaction that stores ids appends their hashes to request_id_log, and each
- * connection adds the other writers' entries at the start of its next write. The log keeps the last
- * LOG_KEPT transactions; a connection that fell further behind scans the index again.
+ * process): every transaction that stores ids appends their hashes and buckets to request_id_log, and
+ * each connection adds the other writers' entries at the start of its next write. The log keeps the
+ * last LOG_KEPT transactions; a connection that fell further behind scans the index again.
  */
 export class StoredRequestIds {
   private table: FingerprintTable | null = null;
   private readonly hash = new TextHash();
   /** The text `hash` holds, so `stored` after `has` does not hash it again. */
   private hashed: string | null = null;
+  /** The oldest and newest buckets holding ids (a deleted row may leave them wider: harmless). */
+  private lowest = Infinity;
+  private highest = -Infinity;
   /** This connection's mark in the log; others' entries are the ones to add. */
   private readonly writer = Math.floor(Math.random() * 2 ** 52);
   /** The last log entry this table holds. */
   private seenSeq = 0;
-  /** Hashes of the ids stored in the write in progress, for the log. */
-  private pending = new Uint32Array(256);
+  /** Hashes and buckets of the ids stored in the write in progress, for the log. */
+  private pending = new Uint32Array(384);
   private pendingCount = 0;
 
   private readonly inBucket: Statement<[number, string], number>;
-  private readonly inAnyBucket: Statement<[string], number>;
-  private readonly everyId: Statement<[], string>;
+  private readonly everyId: Statement<[], [number, string]>;
   private readonly countIds: Statement<[], number>;
   private readonly logHead: Statement<[], { lo: number | null; hi: number | null }>;
   private readonly othersEntries: Statement<[number, number], Buffer>;
@@ -60,20 +69,7 @@ export class StoredRequestIds {
 
   constructor(private readonly db: Database) {
     this.inBucket = db.prepare<[number, string], number>(`SELECT 1 FROM requests WHERE id >> 30 = ? AND request_id = ?`).pluck();
-    // Every bucket holding ids, found by skipping through the index (two searches a bucket, in SQLite).
-    this.inAnyBucket = db
-      .prepare<[string], number>(
-        `WITH RECURSIVE buckets(b) AS (
-           SELECT (SELECT id >> 30 FROM requests WHERE request_id IS NOT NULL ORDER BY id >> 30 LIMIT 1)
-           UNION ALL
-           SELECT (SELECT id >> 30 FROM requests WHERE request_id IS NOT NULL AND id >> 30 > buckets.b ORDER BY id >> 30 LIMIT 1)
-           FROM buckets WHERE b IS NOT NULL)
-         SELECT 1 FROM buckets
-         WHERE b IS NOT NULL AND EXISTS (SELECT 1 FROM requests WHERE id >> 30 = buckets.b AND request_id = ?)
-         LIMIT 1`,
-      )
-      .pluck();
-    this.everyId = db.prepare<[], string>(`SELECT request_id FROM requests WHERE request_id IS NOT NULL`).pluck();
+    this.everyId = db.prepare<[], [number, string]>(`SELECT id >> 30, request_id FROM requests WHERE request_id IS NOT NULL`).raw();
     this.countIds = db.prepare<[], number>(`SELECT count(*) FROM requests WHERE request_id IS NOT NULL`).pluck();
     this.logHead = db.prepare(`SELECT min(seq) AS lo, max(seq) AS hi FROM request_id_log`);
     this.othersEntries = db.prepare<[number, number], Buffer>(`SELECT hashes FROM request_id_log WHERE seq > ? AND writer <> ? ORDER BY seq`).pluck();
@@ -109,26 +105,38 @@ export class StoredRequestIds {
   }
 
   /** Whether a row holds `requestId` (rows written earlier in this transaction included). */
-  has(requestId: string, ts: number): boolean {
+  has(requestId: string): boolean {
     if (this.table === null) this.build();
+    const table = this.table!;
+    const hash = this.hash.of(requestId);
     this.hashed = requestId;
-    if (!this.table!.mayHold(this.hash.of(requestId))) return false;
-    if (this.inBucket.get(idBucket(firstIdAt(ts)), requestId) !== undefined) return true;
-    return this.inAnyBucket.get(requestId) !== undefined;
+    for (let at = table.nextMatch(hash, table.start(hash)); at !== -1; at = table.nextMatch(hash, at + 1)) {
+      const hint = table.hintAt(at);
+      // The buckets from the oldest on whose low 16 bits are the hint.
+      let bucket = this.lowest - (this.lowest % HINT_MODULO) + hint;
+      if (bucket < this.lowest) bucket += HINT_MODULO;
+      for (; bucket <= this.highest; bucket += HINT_MODULO) {
+        if (this.inBucket.get(bucket, requestId) !== undefined) return true;
+      }
+    }
+    return false;
   }
 
-  /** Call once a row holding `requestId` is inserted. */
-  stored(requestId: string): void {
+  /** Call once the row `id` holding `requestId` is inserted. */
+  stored(requestId: string, id: number): void {
     if (this.hashed !== requestId) this.hash.of(requestId);
     this.hashed = null;
-    this.remember(this.hash);
-    if (this.pendingCount * 2 + 2 > this.pending.length) {
+    const bucket = idBucket(id);
+    this.remember(this.hash, bucket);
+    if ((this.pendingCount + 1) * 3 > this.pending.length) {
       const grown = new Uint32Array(this.pending.length * 2);
       grown.set(this.pending);
       this.pending = grown;
     }
-    this.pending[this.pendingCount * 2] = this.hash.first;
-    this.pending[this.pendingCount * 2 + 1] = this.hash.second;
+    const at = this.pendingCount * 3;
+    this.pending[at] = this.hash.first;
+    this.pending[at + 1] = this.hash.second;
+    this.pending[at + 2] = bucket;
     this.pendingCount++;
   }
 
@@ -136,7 +144,7 @@ export class StoredRequestIds {
   endWrite(): void {
     if (this.pendingCount === 0) return;
     const bytes = Buffer.alloc(this.pendingCount * LOG_ENTRY);
-    for (let i = 0; i < this.pendingCount * 2; i++) bytes.writeUInt32LE(this.pending[i]!, i * 4);
+    for (let i = 0; i < this.pendingCount * 3; i++) bytes.writeUInt32LE(this.pending[i]!, i * 4);
     this.pendingCount = 0;
     const seq = Number(this.append.run(this.writer, bytes).lastInsertRowid);
     if (seq > LOG_KEPT) this.trim.run(seq - LOG_KEPT);
@@ -147,11 +155,13 @@ export class StoredRequestIds {
     return { ids: this.table?.size ?? 0, bytes: this.table?.bytes ?? 0 };
   }
 
-  private remember(hash: TextHash): void {
-    if (this.table!.add(hash)) return;
+  private remember(hash: TextHash, bucket: number): void {
+    if (bucket < this.lowest) this.lowest = bucket;
+    if (bucket > this.highest) this.highest = bucket;
+    if (this.table!.add(hash, bucket)) return;
     // Full: a table twice the size, from the index (which holds this transaction's rows too).
     this.build(this.table!.size * 2);
-    this.table!.add(hash);
+    this.table!.add(hash, bucket);
   }
 
   private addLogged(entry: Buffer): void {
@@ -159,18 +169,32 @@ export class StoredRequestIds {
     for (let at = 0; at + LOG_ENTRY <= entry.length; at += LOG_ENTRY) {
       hash.first = entry.readUInt32LE(at);
       hash.second = entry.readUInt32LE(at + 4);
-      this.remember(hash);
+      this.remember(hash, entry.readUInt32LE(at + 8));
     }
   }
 
   /** Scans every stored id into a new table; the log is then read from its newest entry on. */
   private build(room = 0): void {
-    const table = new FingerprintTable(Math.max(room, this.countIds.get()!));
-    const hash = new TextHash();
-    for (const requestId of this.everyId.iterate()) {
-      if (!table.add(hash.of(requestId))) throw new Error('request id table sized below its scan');
+    // Through a small page cache: with the connection's own (32 MB) the scans' index pages stayed in the
+    // process's memory after them (+33 MiB RSS at 770,000 ids: freed to malloc, which kept them).
+    const cacheSize = this.db.pragma('cache_size', { simple: true }) as number;
+    this.db.pragma(`cache_size = ${SCAN_CACHE_KIB}`);
+    try {
+      const table = new FingerprintTable(Math.max(room, this.countIds.get()!));
+      const hash = new TextHash();
+      let lowest = Infinity;
+      let highest = -Infinity;
+      for (const [bucket, requestId] of this.everyId.iterate()) {
+        if (!table.add(hash.of(requestId), bucket)) throw new Error('request id table sized below its scan');
+        if (bucket < lowest) lowest = bucket;
+        if (bucket > highest) highest = bucket;
+      }
+      this.table = table;
+      this.lowest = lowest;
+      this.highest = highest;
+      this.seenSeq = this.logHead.get()!.hi ?? 0;
+    } finally {
+      this.db.pragma(`cache_size = ${cacheSize}`);
     }
-    this.table = table;
-    this.seenSeq = this.logHead.get()!.hi ?? 0;
   }
 }

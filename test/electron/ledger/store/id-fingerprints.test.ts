@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { FingerprintTable, TextHash } from '../../../../electron/ledger/store/id-fingerprints.js';
 
-/** The approximate set behind StoredRequestIds: never a wrong "not held", rarely a wrong "may hold". */
+/** The approximate map behind StoredRequestIds: never a text added without its hint, rarely a false match. */
 describe('TextHash', () => {
   it('gives a text the same two hashes every time, and different texts different ones', () => {
     const hash = new TextHash();
@@ -18,29 +18,47 @@ describe('TextHash', () => {
   });
 });
 
+/** The hints of every entry matching `text`. */
+function hints(table: FingerprintTable, text: string): number[] {
+  const hash = new TextHash().of(text);
+  const out: number[] = [];
+  for (let at = table.nextMatch(hash, table.start(hash)); at !== -1; at = table.nextMatch(hash, at + 1)) out.push(table.hintAt(at));
+  return out;
+}
+
 describe('FingerprintTable', () => {
-  it('holds every text added, and says "may hold" for few of the others (about 1 in 10,000)', () => {
+  it('matches every text added with the low 16 bits of where it was filed, and few others (about 1 in 10,000)', () => {
     const table = new FingerprintTable(50_000);
     const hash = new TextHash();
     const added = Array.from({ length: 50_000 }, () => randomUUID());
-    for (const id of added) expect(table.add(hash.of(id))).toBe(true);
+    added.forEach((id, i) => expect(table.add(hash.of(id), 1_640_000 + i)).toBe(true));
     expect(table.size).toBe(50_000);
-    expect(added.every((id) => table.mayHold(hash.of(id)))).toBe(true);
+    expect(added.every((id, i) => hints(table, id).includes((1_640_000 + i) % 65_536))).toBe(true);
     let wrong = 0;
-    for (let i = 0; i < 200_000; i++) if (table.mayHold(hash.of(randomUUID()))) wrong++;
+    for (let i = 0; i < 200_000; i++) if (hints(table, randomUUID()).length > 0) wrong++;
     expect(wrong).toBeLessThan(100);
   });
 
-  it('adds a text once, and says it is full (adding nothing) past three quarters of its slots', () => {
+  it('keeps one entry per text and hint, one per hint for a text filed twice', () => {
     const table = new FingerprintTable(0);
     const hash = new TextHash();
-    expect(table.bytes).toBe(1024 * 2);
-    table.add(hash.of('same'));
-    table.add(hash.of('same'));
+    table.add(hash.of('same'), 7);
+    table.add(hash.of('same'), 7);
+    table.add(hash.of('same'), 65_536 + 7);
     expect(table.size).toBe(1);
-    let added = 1;
-    while (table.add(hash.of(`id-${added}`))) added++;
+    table.add(hash.of('same'), 8);
+    expect(table.size).toBe(2);
+    expect(hints(table, 'same').sort()).toEqual([7, 8]);
+  });
+
+  it('says it is full (adding nothing) past three quarters of its slots, and lookups still end', () => {
+    const table = new FingerprintTable(0);
+    const hash = new TextHash();
+    expect(table.bytes).toBe(1024 * 4);
+    let added = 0;
+    while (table.add(hash.of(`id-${added}`), added)) added++;
     expect(table.size).toBe(768);
-    for (let i = 1; i < added; i++) expect(table.mayHold(hash.of(`id-${i}`))).toBe(true);
+    expect(hints(table, `id-${added}`)).not.toContain(added);
+    for (let i = 0; i < added; i++) expect(hints(table, `id-${i}`)).toContain(i);
   });
 });

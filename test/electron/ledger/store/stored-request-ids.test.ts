@@ -48,7 +48,7 @@ describe('a request id already stored', () => {
     expect(storedCount(h.ledger)).toBe(2);
   });
 
-  it('is a duplicate sent again with another time, days away (another bucket of the index)', async () => {
+  it('is a duplicate sent again with another time, days away (the bucket its row is in, not the time sent)', async () => {
     const [a] = uuids(1, 11);
     await h.service.ingestRequests([call(a!, T0)]);
     // Buckets in between hold ids too, so the search runs through them.
@@ -56,6 +56,15 @@ describe('a request id already stored', () => {
     expect(await h.service.ingestRequests([call(a!, T0 + 30 * DAY), call(a!, T0 - DAY)])).toEqual({ accepted: 0, duplicates: 2 });
     const first = h.ledger.db.prepare<[string], number>(`SELECT input_tokens FROM requests WHERE request_id = ?`).pluck().all(a!);
     expect(first).toEqual([10]);
+  });
+
+  it('is found whichever of two buckets 65,536 apart (~2.2 years) its hint names', async () => {
+    const [old, recent, other] = uuids(3, 15);
+    const longAgo = T0 - 800 * DAY;
+    await h.service.ingestRequests([call(old!, longAgo), call(recent!, T0), call(other!, T0 - 400 * DAY)]);
+    expect(await h.service.ingestRequests([call(old!, T0), call(recent!, longAgo)])).toEqual({ accepted: 0, duplicates: 2 });
+    h.reopen();
+    expect(await h.service.ingestRequests([call(old!, T0 + DAY), call(recent!, longAgo - DAY)])).toEqual({ accepted: 0, duplicates: 2 });
   });
 
   it('stays a duplicate while the ids held in memory outgrow their first table (rebuilt from the index)', async () => {
