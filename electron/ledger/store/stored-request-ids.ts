@@ -150,11 +150,6 @@ export class StoredRequestIds {
     if (seq > LOG_KEPT) this.trim.run(seq - LOG_KEPT);
   }
 
-  /** Ids held in memory, and the bytes that takes (0 before the first id was asked about). */
-  get footprint(): { ids: number; bytes: number } {
-    return { ids: this.table?.size ?? 0, bytes: this.table?.bytes ?? 0 };
-  }
-
   private remember(hash: TextHash, bucket: number): void {
     if (bucket < this.lowest) this.lowest = bucket;
     if (bucket > this.highest) this.highest = bucket;
