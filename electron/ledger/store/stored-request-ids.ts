@@ -7,11 +7,10 @@ import { FingerprintTable, HINT_MODULO, TextHash } from './id-fingerprints.js';
  * commit of 1,700 records wrote ~1,700 index pages to the WAL, and such records went in at ~40 % of the
  * rate of records without ids. Clustered by time, a commit's ids share the pages of the last bucket.
  */
-const ID_BUCKET_SHIFT = 30;
-const BUCKET_IDS = 2 ** ID_BUCKET_SHIFT;
+const BUCKET_IDS = 2 ** 30;
 
 /** The bucket of the index (`id >> 30` in SQL) a request id's row is filed under. */
-export function idBucket(id: number): number {
+function idBucket(id: number): number {
   return Math.floor(id / BUCKET_IDS);
 }
 

@@ -64,10 +64,25 @@ function pool(workerUrl: URL, size: number): ReadWorkerPool {
   return made;
 }
 
-/** A worker script written for the test: `body` runs in the worker thread. */
-function script(name: string, body: string): URL {
+/**
+ * A fake read worker written for the test: `setup` runs before it says ready, `onCall` for each call
+ * (`message`; `nap` is there to wait on); closing is handled.
+ */
+function fakeWorker(name: string, onCall: string, setup = ''): URL {
   const file = path.join(h.dir, name);
-  fs.writeFileSync(file, `import fs from 'node:fs';\nimport { parentPort, threadId } from 'node:worker_threads';\n${body}\n`);
+  fs.writeFileSync(
+    file,
+    `import fs from 'node:fs';
+import { parentPort, threadId } from 'node:worker_threads';
+const nap = new Int32Array(new SharedArrayBuffer(4));
+${setup}
+parentPort.postMessage({ type: 'ready' });
+parentPort.on('message', (message) => {
+  if (message === 'close') return parentPort.close();
+${onCall}
+});
+`,
+  );
   return pathToFileURL(file);
 }
 
@@ -83,19 +98,14 @@ function lines(file: string): string[] {
  */
 function heldWorker(log: string, release: string, lateStart?: number): URL {
   const starts = JSON.stringify(path.join(h.dir, 'starts.txt'));
-  return script(
+  return fakeWorker(
     'held.mjs',
-    `const nap = new Int32Array(new SharedArrayBuffer(4));
-process.on('exit', () => fs.appendFileSync(${JSON.stringify(log)}, threadId + ' exit\\n'));
-fs.appendFileSync(${starts}, 'x');
-if (${lateStart ?? 0} > 0 && fs.readFileSync(${starts}, 'utf8').length > 1) Atomics.wait(nap, 0, 0, ${lateStart ?? 0});
-parentPort.postMessage({ type: 'ready' });
-parentPort.on('message', (message) => {
-  if (message === 'close') return parentPort.close();
-  fs.appendFileSync(${JSON.stringify(log)}, threadId + ' ' + message.call.op + '\\n');
+    `  fs.appendFileSync(${JSON.stringify(log)}, threadId + ' ' + message.call.op + '\\n');
   if (message.call.op === 'summary') while (!fs.existsSync(${JSON.stringify(release)})) Atomics.wait(nap, 0, 0, 2);
-  parentPort.postMessage({ type: 'reply', id: message.id, ok: true, value: { json: String(threadId) } });
-});`,
+  parentPort.postMessage({ type: 'reply', id: message.id, ok: true, value: { json: String(threadId) } });`,
+    `process.on('exit', () => fs.appendFileSync(${JSON.stringify(log)}, threadId + ' exit\\n'));
+fs.appendFileSync(${starts}, 'x');
+if (${lateStart ?? 0} > 0 && fs.readFileSync(${starts}, 'utf8').length > 1) Atomics.wait(nap, 0, 0, ${lateStart ?? 0});`,
   );
 }
 
@@ -104,17 +114,12 @@ parentPort.on('message', (message) => {
  * at N (N > 0) until the file release-N exists in `dir`; it answers with its thread id.
  */
 function gatedWorker(log: string, dir: string): URL {
-  return script(
+  return fakeWorker(
     'gated.mjs',
-    `const nap = new Int32Array(new SharedArrayBuffer(4));
-parentPort.postMessage({ type: 'ready' });
-parentPort.on('message', (message) => {
-  if (message === 'close') return parentPort.close();
-  fs.appendFileSync(${JSON.stringify(log)}, threadId + ' ' + message.call.op + '\\n');
+    `  fs.appendFileSync(${JSON.stringify(log)}, threadId + ' ' + message.call.op + '\\n');
   const gate = message.call.op === 'summary' && message.call.range.from > 0 ? ${JSON.stringify(dir)} + '/release-' + message.call.range.from : null;
   if (gate) while (!fs.existsSync(gate)) Atomics.wait(nap, 0, 0, 2);
-  parentPort.postMessage({ type: 'reply', id: message.id, ok: true, value: { json: String(threadId) } });
-});`,
+  parentPort.postMessage({ type: 'reply', id: message.id, ok: true, value: { json: String(threadId) } });`,
   );
 }
 
@@ -243,15 +248,11 @@ describe('the read worker pool', () => {
   it('fails the calls of a worker that dies with unavailable, and starts a new one for the next call', async () => {
     const starts = path.join(h.dir, 'starts.txt');
     const reads = pool(
-      script(
+      fakeWorker(
         'dies-on-requests.mjs',
-        `fs.appendFileSync(${JSON.stringify(starts)}, 'x');
-parentPort.postMessage({ type: 'ready' });
-parentPort.on('message', (message) => {
-  if (message === 'close') return parentPort.close();
-  if (message.call.op === 'requests') process.exit(3);
-  parentPort.postMessage({ type: 'reply', id: message.id, ok: true, value: { json: 'alive' } });
-});`,
+        `  if (message.call.op === 'requests') process.exit(3);
+  parentPort.postMessage({ type: 'reply', id: message.id, ok: true, value: { json: 'alive' } });`,
+        `fs.appendFileSync(${JSON.stringify(starts)}, 'x');`,
       ),
       2,
     );
@@ -289,18 +290,13 @@ parentPort.on('message', (message) => {
  * error; other answers are the range's start.
  */
 function echoWorker(log: string, dir: string): URL {
-  return script(
+  return fakeWorker(
     'echo.mjs',
-    `const nap = new Int32Array(new SharedArrayBuffer(4));
-parentPort.postMessage({ type: 'ready' });
-parentPort.on('message', (message) => {
-  if (message === 'close') return parentPort.close();
-  const from = message.call.op === 'summary' ? message.call.range.from : 0;
+    `  const from = message.call.op === 'summary' ? message.call.range.from : 0;
   fs.appendFileSync(${JSON.stringify(log)}, [message.call.op, from, message.now, message.form].join(' ') + '\\n');
   if (from > 0) while (!fs.existsSync(${JSON.stringify(dir)} + '/release-' + from)) Atomics.wait(nap, 0, 0, 2);
   if (from === 13) return parentPort.postMessage({ type: 'reply', id: message.id, ok: false, error: { message: 'the read broke' } });
-  parentPort.postMessage({ type: 'reply', id: message.id, ok: true, value: message.form === 'json' ? { json: 'from ' + from } : { from } });
-});`,
+  parentPort.postMessage({ type: 'reply', id: message.id, ok: true, value: message.form === 'json' ? { json: 'from ' + from } : { from } });`,
   );
 }
 
