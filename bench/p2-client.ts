@@ -25,9 +25,10 @@ export interface P2ClientJob {
    * 'shuffled': the measured records dealt out in random order (the warm-up's stay first), so every
    * post holds timestamps from the whole span, as a client that replays old logs or makes up test
    * data sends them. 'uuid-ids': every record carries a random UUID as its requestId (idempotent
-   * retries), where the generated data gives one to a tenth of them.
+   * retries), where the generated data gives one to a tenth of them. 'uuid-response-ids': every record
+   * carries a random response id, as the proxy's records of calls do.
    */
-  variant?: 'shuffled' | 'uuid-ids';
+  variant?: 'shuffled' | 'uuid-ids' | 'uuid-response-ids';
 }
 
 export interface P2ClientResult {
@@ -51,6 +52,10 @@ function generate(job: P2ClientJob): Wire[][] {
   }
   if (job.variant === 'uuid-ids') {
     for (const post of posts) for (const record of post) record['requestId'] = randomUUID();
+    return posts;
+  }
+  if (job.variant === 'uuid-response-ids') {
+    for (const post of posts) for (const record of post) record['responseId'] = `chatcmpl-${randomUUID()}`;
     return posts;
   }
   if (job.variant !== 'shuffled') return posts;

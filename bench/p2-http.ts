@@ -88,6 +88,7 @@ export async function runP2(options: P2Options): Promise<Measured> {
     { id: 'P2a', variant: undefined, dir: 'p2-batches', how: '', days: null },
     { id: 'P2c', variant: 'shuffled', dir: 'p2-shuffled', how: ' in random time order', days: null },
     { id: 'P2d', variant: 'uuid-ids', dir: 'p2-uuid-ids', how: ', each with a random UUID as requestId', days: null },
+    { id: 'P2f', variant: 'uuid-response-ids', dir: 'p2-uuid-response-ids', how: ', each with a random responseId', days: null },
     { id: 'P2e', variant: undefined, dir: 'p2-year', how: ' spread over a year', days: SPARSE_DAYS },
   ] as const;
   for (const { id, variant, dir, how, days } of variants) {
@@ -137,15 +138,19 @@ export async function runP2(options: P2Options): Promise<Measured> {
         continue;
       }
       // Ours, not targets: what records written at random places cost beside P2a's run. Ids are time
-      // (request-ids.ts), so records out of time order land all over the table and rollups; a random
-      // requestId lands at a random place of its unique index.
+      // (request-ids.ts), so records out of time order land all over the table and rollups; random
+      // request and response ids once landed at random places of their unique indexes (stored-ids.ts).
       const share = shareOf(rate);
-      notes.push(
-        variant === 'shuffled'
-          ? `the same records as P2a dealt out in random order, each post spanning the whole ${((options.batches * options.batchRecords) / RECORDS_PER_DAY).toFixed(1)} days: ${share}`
-          : `the same records as P2a, each with a requestId from crypto.randomUUID() (idempotent retries): ${share}`,
-      );
-      const what = variant === 'shuffled' ? 'HTTP ingest as P2a, timestamps in random order (records/s)' : 'HTTP ingest as P2a, a random UUID requestId on every record (records/s)';
+      const span = ((options.batches * options.batchRecords) / RECORDS_PER_DAY).toFixed(1);
+      const { what, note } = {
+        shuffled: { what: 'HTTP ingest as P2a, timestamps in random order (records/s)', note: `the same records as P2a dealt out in random order, each post spanning the whole ${span} days` },
+        'uuid-ids': { what: 'HTTP ingest as P2a, a random UUID requestId on every record (records/s)', note: 'the same records as P2a, each with a requestId from crypto.randomUUID() (idempotent retries)' },
+        'uuid-response-ids': {
+          what: "HTTP ingest as P2a, a random responseId on every record (records/s)",
+          note: "the same records as P2a, each with a responseId of 'chatcmpl-' and crypto.randomUUID() (as the proxy records every call)",
+        },
+      }[variant];
+      notes.push(`${note}: ${share}`);
       result.figures.push({ id, what, value: rate, unit: 'records/s', target: null, better: 'higher', notes });
     } finally {
       const bytes = await stopServer(server);

@@ -8,7 +8,7 @@ import type { StoreContext } from './context.js';
 import { tsOfId } from './request-ids.js';
 import { requestSums, RollupDelta, zeroSums } from './rollups.js';
 import { ResponseIds } from './response-ids.js';
-import { StoredRequestIds } from './stored-request-ids.js';
+import { REQUEST_IDS, StoredIds } from './stored-ids.js';
 
 export interface WriteResult {
   accepted: number;
@@ -41,7 +41,7 @@ export class RequestWriter {
   private readonly catalogue: CatalogueCosts;
   private readonly cataloguePriced: CataloguePricedWrites;
   private readonly responses: ResponseIds;
-  private readonly requestIds: StoredRequestIds;
+  private readonly requestIds: StoredIds;
   /** First and last request time of each project and host written, kept on its dictionary row. */
   private readonly seen: Record<'projects' | 'hosts', Statement<[{ first: number; last: number; id: number }]>>;
 
@@ -58,13 +58,12 @@ export class RequestWriter {
          cache_read_tokens, cache_write_tokens, success, failure_class, status_code, latency_ms, ttft_ms,
          cost_nanos, currency_id, request_id, provider_id, cache_write_1h_tokens, price_source_id,
          project_id, branch_id, session_id, response_id, host_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (response_id) WHERE response_id IS NOT NULL DO NOTHING`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.catalogue = new CatalogueCosts(ctx);
     this.cataloguePriced = new CataloguePricedWrites(ctx);
     this.responses = new ResponseIds(ctx);
-    this.requestIds = new StoredRequestIds(ctx.db);
+    this.requestIds = new StoredIds(ctx.db, REQUEST_IDS);
     const seen = (table: string) =>
       ctx.db.prepare<[{ first: number; last: number; id: number }]>(
         `UPDATE ${table} SET first_seen = min(coalesce(first_seen, @first), @first), last_seen = max(coalesce(last_seen, @last), @last) WHERE id = @id`,
@@ -72,9 +71,10 @@ export class RequestWriter {
     this.seen = { projects: seen('projects'), hosts: seen('hosts') };
   }
 
-  /** Reads the stored request ids into memory now, rather than in the first write that carries one. */
-  loadRequestIds(): void {
+  /** Reads the stored request and response ids into memory now, rather than in the first write that carries one. */
+  loadStoredIds(): void {
     this.requestIds.load();
+    this.responses.load();
   }
 
   /** One batch in a write of its own: its rows, then its rollups. */
@@ -98,6 +98,7 @@ export class RequestWriter {
     this.projectsSeen.clear();
     this.hostsSeen.clear();
     this.requestIds.beginWrite();
+    this.responses.beginWrite();
   }
 
   /** Stores one batch's rows and adds them to the rollups of the write begun. */
@@ -141,7 +142,7 @@ export class RequestWriter {
       const branchId = record.branch ? ctx.branches.ensure(record.branch) : null;
       const hostId = record.host ? ctx.hosts.ensure(record.host) : 0;
 
-      const info = this.insert.run(
+      this.insert.run(
         id,
         modelId,
         apiTypeId === 0 ? null : apiTypeId,
@@ -168,13 +169,10 @@ export class RequestWriter {
         record.responseId ?? null,
         hostId === 0 ? null : hostId,
       );
-      if (info.changes === 0) {
-        result.duplicates++;
-        continue;
-      }
       result.accepted++;
       result.models.add(record.model);
       if (requestId !== null) this.requestIds.stored(requestId, id);
+      if (record.responseId) this.responses.stored(record.responseId, id);
 
       delta.addRequest(ts, modelId, channelId, apiTypeId, currencyId, projectId, hostId, requestSums(sums, record, cost));
       if (priceSourceId !== null) this.cataloguePriced.add(modelId, priceSourceId, id);
@@ -201,5 +199,6 @@ export class RequestWriter {
     for (const [id, span] of this.hostsSeen) this.seen.hosts.run({ first: span.first, last: span.last, id });
     for (const [channelId, outcome] of this.outcomes) ctx.channels.recordOutcome(channelId, outcome.success, outcome.failure);
     this.requestIds.endWrite();
+    this.responses.endWrite();
   }
 }

@@ -113,4 +113,4 @@ port.on('message', (message: WriteMessage) => {
 send({ type: 'ready' });
 // Batches that arrive meanwhile wait in the port: with ~770,000 stored request ids this takes ~0.5 s,
 // which the first batch carrying an id would otherwise pay.
-ledger.requests.loadRequestIds();
+ledger.requests.loadStoredIds();

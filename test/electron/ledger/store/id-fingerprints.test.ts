@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { FingerprintTable, TextHash } from '../../../../electron/ledger/store/id-fingerprints.js';
 
-/** The approximate map behind StoredRequestIds: never a text added without its hint, rarely a false match. */
+/** The approximate map behind StoredIds: never a text added without its hint, rarely a false match. */
 describe('TextHash', () => {
   it('gives a text the same two hashes every time, and different texts different ones', () => {
     const hash = new TextHash();

@@ -115,6 +115,7 @@ async function fill(db: BetterSqlite3.Database, now: { value: number }): Promise
       channel: withChannel ? CHANNELS[Math.floor(random() * CHANNELS.length)]! : null,
       source: random() < 0.5 ? 'proxy' : 'llama-swap',
       requestId: random() < 0.3 ? `req-${i}` : null,
+      responseId: random() < 0.3 ? `chatcmpl-${i}` : null,
     });
   }
   records.sort((a, b) => a.ts - b.ts);
@@ -179,6 +180,12 @@ const earlier = MIGRATIONS.filter((step) => step.version < SCHEMA_VERSION);
  * current one and undoing the later steps. Each step needs its undo here, the newest first.
  */
 const UNDO: Record<number, (db: BetterSqlite3.Database) => void> = {
+  13: (db) =>
+    db.exec(`
+      DROP INDEX requests_response_id_by_time;
+      DROP TABLE response_id_log;
+      CREATE UNIQUE INDEX requests_response_id ON requests(response_id) WHERE response_id IS NOT NULL;
+    `),
   12: (db) =>
     db.exec(`
       DROP INDEX requests_request_id_by_time;
@@ -347,13 +354,21 @@ function cataloguePriced(db: BetterSqlite3.Database): { model_id: number; price_
 }
 
 /**
- * Version 12: the request-id log (empty after an upgrade), and the index of request ids by time in place
- * of the unique one.
+ * Versions 12 and 13 (whichever came after `version`): the request-id and response-id logs (empty after
+ * an upgrade), and the indexes of those ids by time in place of the unique ones (the response-id one
+ * from version 4 on: before it the column did not exist).
  */
-function withoutV12(dump: Record<string, string[]>): Record<string, string[]> {
-  const out = withoutNewTables(dump, ['request_id_log'], ['requests_request_id_by_time']);
-  const unique = `CREATE UNIQUE INDEX requests_request_id ON requests(request_id) WHERE request_id IS NOT NULL`;
-  const rows = [...out['(schema)']!, JSON.stringify({ type: 'index', name: 'requests_request_id', sql: unique })];
+function withoutIdIndexes(dump: Record<string, string[]>, version: number): Record<string, string[]> {
+  const columns = [{ column: 'response_id', since: 4 }, ...(version < 12 ? [{ column: 'request_id', since: 1 }] : [])];
+  const uniques = columns
+    .filter(({ since }) => version >= since)
+    .map(({ column }) => ({ name: `requests_${column}`, sql: `CREATE UNIQUE INDEX requests_${column} ON requests(${column}) WHERE ${column} IS NOT NULL` }));
+  const out = withoutNewTables(
+    dump,
+    columns.map(({ column }) => `${column}_log`),
+    columns.map(({ column }) => `requests_${column}_by_time`),
+  );
+  const rows = [...out['(schema)']!, ...uniques.map(({ name, sql }) => JSON.stringify({ type: 'index', name, sql }))];
   const order = (json: string) => {
     const { type, name } = JSON.parse(json) as { type: string; name: string };
     return `${type}\u0000${name}`;
@@ -466,7 +481,7 @@ describe('a database from each earlier schema version', () => {
           if (step.version < 11) expect(cataloguePriced(ledger.db)).toEqual(scanned);
           else expect(cataloguePriced(ledger.db)).toEqual(kept);
           expect(scanned.length > 0).toBe(step.version >= 3);
-          const idless = withoutV12(dumpAll(ledger.db));
+          const idless = withoutIdIndexes(dumpAll(ledger.db), step.version);
           const runless = step.version < 11 ? withoutV11(idless) : idless;
           const versionless = step.version < 10 ? withoutV10(runless) : runless;
           const dayless = step.version < 9 ? withoutV9(versionless) : versionless;
@@ -502,6 +517,12 @@ describe('a database from each earlier schema version', () => {
           const stored = ledger.db.prepare<[], { request_id: string; id: number }>(`SELECT request_id, id FROM requests WHERE request_id IS NOT NULL LIMIT 1`).get()!;
           const again = await service.ingestRequests([{ model: 'gpt-5-mini', ts: Math.floor(stored.id / 1024) + DAY, inputTokens: 1, requestId: stored.request_id }]);
           expect(again).toEqual({ accepted: 0, duplicates: 1 });
+          // And a response id it stored is still one request (the column exists from version 4 on).
+          if (step.version >= 4) {
+            const answered = ledger.db.prepare<[], { response_id: string; id: number }>(`SELECT response_id, id FROM requests WHERE response_id IS NOT NULL LIMIT 1`).get()!;
+            const copy = await service.ingestRequests([{ model: 'gpt-5-mini', ts: Math.floor(answered.id / 1024) + DAY, inputTokens: 1, responseId: answered.response_id }]);
+            expect(copy).toEqual({ accepted: 0, duplicates: 1 });
+          }
         } finally {
           ledger.close();
         }

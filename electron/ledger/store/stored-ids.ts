@@ -2,22 +2,32 @@ import type { Database, Statement } from 'better-sqlite3';
 import { FingerprintTable, HINT_MODULO, TextHash } from './id-fingerprints.js';
 
 /**
- * Request ids are indexed by the time of their row first (`id >> 30`, ~17.5 minutes of ids), not by
- * the id alone: a unique index on random ids (UUIDs, hashes) put every new id on a page of its own, so a
- * commit of 1,700 records wrote ~1,700 index pages to the WAL, and such records went in at ~40 % of the
- * rate of records without ids. Clustered by time, a commit's ids share the pages of the last bucket.
+ * Request ids and response ids are indexed by the time of their row first (`id >> 30`, ~17.5 minutes
+ * of ids), not by the id alone: a unique index on random ids (UUIDs, hashes, `chatcmpl-...`) put every
+ * new id on a page of its own, so a commit of 1,700 records wrote ~1,700 index pages to the WAL, and such
+ * records went in at ~40-55 % of the rate of records without ids. Clustered by time, a commit's ids
+ * share the pages of the last bucket.
  */
 const BUCKET_IDS = 2 ** 30;
 
-/** The bucket of the index (`id >> 30` in SQL) a request id's row is filed under. */
+/** The bucket of the index (`id >> 30` in SQL) an id's row is filed under. */
 function idBucket(id: number): number {
   return Math.floor(id / BUCKET_IDS);
 }
 
+/** A column of requests whose values are stored once at most, and the log of what each connection stored. */
+export interface IdColumn {
+  column: 'request_id' | 'response_id';
+  log: 'request_id_log' | 'response_id_log';
+}
+
+export const REQUEST_IDS: IdColumn = { column: 'request_id', log: 'request_id_log' };
+export const RESPONSE_IDS: IdColumn = { column: 'response_id', log: 'response_id_log' };
+
 /**
- * Transactions of request-id hashes kept for the other connections writing the same file: one that
- * wrote no id for longer (the main connection, which writes requests only when the writer thread is
- * down) scans the index again when it next does.
+ * Transactions of id hashes kept for the other connections writing the same file: one that wrote no id
+ * for longer (the main connection, which writes requests only when the writer thread is down) scans
+ * the index again when it next does.
  */
 export const LOG_KEPT = 64;
 
@@ -28,21 +38,21 @@ const SCAN_CACHE_KIB = -2048;
 const LOG_ENTRY = 12;
 
 /**
- * Which request ids are stored: the API promises that a record whose requestId is stored is never
- * stored again, over the whole ledger, while the index finds an id only in a bucket it is told. So this
- * connection keeps a FingerprintTable of every stored id (4 bytes a slot, 5-11 a stored id) with its
- * bucket's low 16 bits (65,536 buckets: ~2.2 years of ids), built by scanning the index when first
+ * Which ids of one column are stored: the API promises that a record whose requestId is stored is never
+ * stored again, and one upstream answer (its response id) is one request, over the whole ledger, while
+ * the index finds an id only in a bucket it is told. So this connection keeps a FingerprintTable of
+ * every stored id (4 bytes a slot, 5-11 a stored id) with its bucket's low 16 bits (65,536 buckets: ~2.2 years of ids), built by scanning the index when first
  * needed. An id whose fingerprint no entry has is not stored (most new ids, at the cost of a hash and a
  * probe); for each entry that matches, the index is searched in the buckets its hint names between the
  * oldest and newest bucket holding ids (one search in ledgers younger than 2.2 years). A false match
  * costs one search, about one new id in 10,000.
  *
  * Other connections write to the same file (the main thread's and the writer thread's, another
- * process): every transaction that stores ids appends their hashes and buckets to request_id_log, and
+ * process): every transaction that stores ids appends their hashes and buckets to the column's log, and
  * each connection adds the other writers' entries at the start of its next write. The log keeps the
  * last LOG_KEPT transactions; a connection that fell further behind scans the index again.
  */
-export class StoredRequestIds {
+export class StoredIds {
   private table: FingerprintTable | null = null;
   private readonly hash = new TextHash();
   /** The text `hash` holds, so `stored` after `has` does not hash it again. */
@@ -66,14 +76,17 @@ export class StoredRequestIds {
   private readonly append: Statement<[number, Buffer]>;
   private readonly trim: Statement<[number]>;
 
-  constructor(private readonly db: Database) {
-    this.inBucket = db.prepare<[number, string], number>(`SELECT 1 FROM requests WHERE id >> 30 = ? AND request_id = ?`).pluck();
-    this.everyId = db.prepare<[], [number, string]>(`SELECT id >> 30, request_id FROM requests WHERE request_id IS NOT NULL`).raw();
-    this.countIds = db.prepare<[], number>(`SELECT count(*) FROM requests WHERE request_id IS NOT NULL`).pluck();
-    this.logHead = db.prepare(`SELECT min(seq) AS lo, max(seq) AS hi FROM request_id_log`);
-    this.othersEntries = db.prepare<[number, number], Buffer>(`SELECT hashes FROM request_id_log WHERE seq > ? AND writer <> ? ORDER BY seq`).pluck();
-    this.append = db.prepare<[number, Buffer]>(`INSERT INTO request_id_log (writer, hashes) VALUES (?, ?)`);
-    this.trim = db.prepare<[number]>(`DELETE FROM request_id_log WHERE seq <= ?`);
+  constructor(
+    private readonly db: Database,
+    { column, log }: IdColumn,
+  ) {
+    this.inBucket = db.prepare<[number, string], number>(`SELECT id FROM requests WHERE id >> 30 = ? AND ${column} = ?`).pluck();
+    this.everyId = db.prepare<[], [number, string]>(`SELECT id >> 30, ${column} FROM requests WHERE ${column} IS NOT NULL`).raw();
+    this.countIds = db.prepare<[], number>(`SELECT count(*) FROM requests WHERE ${column} IS NOT NULL`).pluck();
+    this.logHead = db.prepare(`SELECT min(seq) AS lo, max(seq) AS hi FROM ${log}`);
+    this.othersEntries = db.prepare<[number, number], Buffer>(`SELECT hashes FROM ${log} WHERE seq > ? AND writer <> ? ORDER BY seq`).pluck();
+    this.append = db.prepare<[number, Buffer]>(`INSERT INTO ${log} (writer, hashes) VALUES (?, ?)`);
+    this.trim = db.prepare<[number]>(`DELETE FROM ${log} WHERE seq <= ?`);
   }
 
   /**
@@ -103,27 +116,33 @@ export class StoredRequestIds {
     this.seenSeq = hi;
   }
 
-  /** Whether a row holds `requestId` (rows written earlier in this transaction included). */
-  has(requestId: string): boolean {
+  /** Whether a row holds `text` (rows written earlier in this transaction included). */
+  has(text: string): boolean {
+    return this.rowOf(text) !== undefined;
+  }
+
+  /** The id of the row holding `text` (rows written earlier in this transaction included), if any. */
+  rowOf(text: string): number | undefined {
     if (this.table === null) this.build();
     const table = this.table!;
-    const hash = this.hash.of(requestId);
-    this.hashed = requestId;
+    const hash = this.hash.of(text);
+    this.hashed = text;
     for (let at = table.nextMatch(hash, table.start(hash)); at !== -1; at = table.nextMatch(hash, at + 1)) {
       const hint = table.hintAt(at);
       // The buckets from the oldest on whose low 16 bits are the hint.
       let bucket = this.lowest - (this.lowest % HINT_MODULO) + hint;
       if (bucket < this.lowest) bucket += HINT_MODULO;
       for (; bucket <= this.highest; bucket += HINT_MODULO) {
-        if (this.inBucket.get(bucket, requestId) !== undefined) return true;
+        const id = this.inBucket.get(bucket, text);
+        if (id !== undefined) return id;
       }
     }
-    return false;
+    return undefined;
   }
 
-  /** Call once the row `id` holding `requestId` is inserted. */
-  stored(requestId: string, id: number): void {
-    if (this.hashed !== requestId) this.hash.of(requestId);
+  /** Call once the row `id` holding `text` is inserted. */
+  stored(text: string, id: number): void {
+    if (this.hashed !== text) this.hash.of(text);
     this.hashed = null;
     const bucket = idBucket(id);
     this.remember(this.hash, bucket);
@@ -178,8 +197,8 @@ export class StoredRequestIds {
       const hash = new TextHash();
       let lowest = Infinity;
       let highest = -Infinity;
-      for (const [bucket, requestId] of this.everyId.iterate()) {
-        if (!table.add(hash.of(requestId), bucket)) throw new Error('request id table sized below its scan');
+      for (const [bucket, text] of this.everyId.iterate()) {
+        if (!table.add(hash.of(text), bucket)) throw new Error('id table sized below its scan');
         if (bucket < lowest) lowest = bucket;
         if (bucket > highest) highest = bucket;
       }

@@ -1,14 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LedgerService } from '../../../../electron/app/ledger-service.js';
 import { Ledger } from '../../../../electron/ledger/store/ledger.js';
-import { LOG_KEPT } from '../../../../electron/ledger/store/stored-request-ids.js';
+import { LOG_KEPT } from '../../../../electron/ledger/store/stored-ids.js';
 import { requestRecordSchema, toRequestRecord, type RequestRecordInput } from '../../../../shared/schemas/request-record.js';
 import { Harness } from './harness.js';
 
 /**
- * "A record whose requestId is already stored is not stored again", over the whole ledger, now that
- * request ids are indexed by the time of their row (not by a unique index): within a batch, across
- * batches, buckets, restarts, and connections writing the same file.
+ * "A record whose requestId is already stored is not stored again", and one upstream answer (its
+ * responseId) is one request, over the whole ledger, now that both ids are indexed by the time of their
+ * row (not by a unique index): within a batch, across batches, buckets, restarts, and connections
+ * writing the same file. Every case holds for both columns.
  */
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -20,9 +21,10 @@ beforeEach(() => {
 });
 afterEach(() => h.close());
 
-function call(requestId: string, ts: number, inputTokens = 10): RequestRecordInput {
-  return { ts, model: 'gpt-5-mini', inputTokens, outputTokens: 2, requestId };
-}
+const COLUMNS = [
+  { field: 'requestId', column: 'request_id', log: 'request_id_log' },
+  { field: 'responseId', column: 'response_id', log: 'response_id_log' },
+] as const;
 
 /** Ids that look like what clients send: random, so neither time nor text order groups them. */
 function uuids(n: number, seed: number): string[] {
@@ -38,7 +40,9 @@ function storedCount(ledger: Ledger): number {
   return ledger.db.prepare<[], number>(`SELECT count(*) FROM requests`).pluck().get()!;
 }
 
-describe('a request id already stored', () => {
+describe.each(COLUMNS)('a $field already stored', ({ field, column }) => {
+  const call = (id: string, ts: number, inputTokens = 10): RequestRecordInput => ({ ts, model: 'gpt-5-mini', inputTokens, outputTokens: 2, [field]: id });
+
   it('is a duplicate in the same batch, in a later batch, and after a restart', async () => {
     const [a, b] = uuids(2, 7);
     expect(await h.service.ingestRequests([call(a!, T0), call(b!, T0 + 1), call(a!, T0)])).toEqual({ accepted: 2, duplicates: 1 });
@@ -54,7 +58,7 @@ describe('a request id already stored', () => {
     // Buckets in between hold ids too, so the search runs through them.
     await h.service.ingestRequests(uuids(50, 12).map((id, i) => call(id, T0 + i * 20 * MINUTE)));
     expect(await h.service.ingestRequests([call(a!, T0 + 30 * DAY), call(a!, T0 - DAY)])).toEqual({ accepted: 0, duplicates: 2 });
-    const first = h.ledger.db.prepare<[string], number>(`SELECT input_tokens FROM requests WHERE request_id = ?`).pluck().all(a!);
+    const first = h.ledger.db.prepare<[string], number>(`SELECT input_tokens FROM requests WHERE ${column} = ?`).pluck().all(a!);
     expect(first).toEqual([10]);
   });
 
@@ -81,7 +85,7 @@ describe('a request id already stored', () => {
   it('can be stored again once its row is gone, and a rolled-back write stores nothing for good', async () => {
     const [a, b] = uuids(2, 31);
     await h.service.ingestRequests([call(a!, T0)]);
-    h.ledger.db.prepare(`DELETE FROM requests WHERE request_id = ?`).run(a!);
+    h.ledger.db.prepare(`DELETE FROM requests WHERE ${column} = ?`).run(a!);
     expect(await h.service.ingestRequests([call(a!, T0 + MINUTE)])).toEqual({ accepted: 1, duplicates: 0 });
 
     expect(() =>
@@ -94,7 +98,9 @@ describe('a request id already stored', () => {
   });
 });
 
-describe('two connections writing the same file (the writer thread and the main one, or two processes)', () => {
+describe.each(COLUMNS)('two connections writing the same file (the writer thread and the main one, or two processes): $field', ({ field, log }) => {
+  const call = (id: string, ts: number): RequestRecordInput => ({ ts, model: 'gpt-5-mini', inputTokens: 10, outputTokens: 2, [field]: id });
+
   let other: Ledger;
   let otherService: LedgerService;
   beforeEach(() => {
@@ -120,7 +126,7 @@ describe('two connections writing the same file (the writer thread and the main 
   it('a table loaded ahead of any write (as the writer thread does) learns what the other stores after it', async () => {
     const [a, b] = uuids(2, 61);
     await h.service.ingestRequests([call(a!, T0)]);
-    other.requests.loadRequestIds();
+    other.requests.loadStoredIds();
     await h.service.ingestRequests([call(b!, T0 + 1)]);
     expect(await otherService.ingestRequests([call(a!, T0), call(b!, T0 + 1)])).toEqual({ accepted: 0, duplicates: 2 });
   });
@@ -129,9 +135,32 @@ describe('two connections writing the same file (the writer thread and the main 
     const ids = uuids(LOG_KEPT + 20, 51);
     await otherService.ingestRequests([call(ids[0]!, T0)]);
     for (const [i, id] of ids.entries()) await h.service.ingestRequests([call(id, T0 + (i + 1) * 1000)]);
-    const logged = h.ledger.db.prepare<[], number>(`SELECT count(*) FROM request_id_log`).pluck().get()!;
+    const logged = h.ledger.db.prepare<[], number>(`SELECT count(*) FROM ${log}`).pluck().get()!;
     expect(logged).toBeLessThanOrEqual(LOG_KEPT);
     const again = await otherService.ingestRequests(ids.slice(1).map((id, i) => call(id, T0 + (i + 2) * 1000)));
     expect(again).toEqual({ accepted: 0, duplicates: ids.length - 1 });
+  });
+});
+
+describe('a response id stored through another connection', () => {
+  it("is found by the other to fill in the stored row's attribution (the agent's log after the proxy)", async () => {
+    const other = Ledger.open(h.file, { now: () => h.now });
+    const otherService = new LedgerService(other);
+    try {
+      const [response] = uuids(1, 71);
+      other.requests.loadStoredIds();
+      const proxied = { ts: T0, model: 'gpt-5-mini', inputTokens: 10, outputTokens: 2, responseId: response! };
+      expect(await h.service.ingestRequests([proxied])).toEqual({ accepted: 1, duplicates: 0 });
+      const logged = { ...proxied, ts: T0 + 900, requestId: 'agent:1', project: '/home/me/src/shop', sessionId: 's-1' };
+      expect(await otherService.ingestRequests([logged])).toEqual({ accepted: 0, duplicates: 1 });
+      const row = h.ledger.db.prepare<[string], { project: string; session_id: string }>(
+        `SELECT p.path AS project, r.session_id FROM requests r JOIN projects p ON p.id = r.project_id WHERE r.response_id = ?`,
+      );
+      expect(row.get(response!)).toEqual({ project: '/home/me/src/shop', session_id: 's-1' });
+      expect(storedCount(h.ledger)).toBe(1);
+    } finally {
+      otherService.flush();
+      other.close();
+    }
   });
 });
