@@ -117,12 +117,10 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
       sendError(reply, new ApiError('unauthorized', 'missing or wrong token: send Authorization: Bearer <token> (the token is printed at start and shown in Settings)'));
       return;
     }
-    if (!uploads.admit(request, reply)) {
+    uploads.admit(request, reply, done, () => {
       reply.header('Retry-After', '1');
       sendError(reply, new ApiError('unavailable', 'too many large uploads at once; retry in a moment'));
-      return;
-    }
-    done();
+    });
   });
 
   // A route that takes a body and got none (or an empty one) says so before the service sees it.
