@@ -25,6 +25,8 @@ const RECORDS_PER_DAY = 10_000_000 / 30;
 /** P2e: the same records over a year, about a single busy user's density. */
 const SPARSE_DAYS = 365;
 const P2_WARMUP_POSTS = 10;
+/** P2g: posts in flight, more than the server reads at once (CONNECTION_LIMITS.maxLargeUploads). */
+const MANY_CLIENTS = 32;
 
 interface Server extends Child {
   dataDir: string;
@@ -85,34 +87,43 @@ export async function runP2(options: P2Options): Promise<Measured> {
   const shareOf = (rate: number): string =>
     `${inOrderRate === null ? '' : `${((100 * rate) / inOrderRate).toFixed(0)}% of P2a's rate`}${options.rawRate === null ? '' : `, ${(rate / options.rawRate).toFixed(2)}x the raw insert`}`;
   const variants = [
-    { id: 'P2a', variant: undefined, dir: 'p2-batches', how: '', days: null },
-    { id: 'P2c', variant: 'shuffled', dir: 'p2-shuffled', how: ' in random time order', days: null },
-    { id: 'P2d', variant: 'uuid-ids', dir: 'p2-uuid-ids', how: ', each with a random UUID as requestId', days: null },
-    { id: 'P2f', variant: 'uuid-response-ids', dir: 'p2-uuid-response-ids', how: ', each with a random responseId', days: null },
-    { id: 'P2e', variant: undefined, dir: 'p2-year', how: ' spread over a year', days: SPARSE_DAYS },
+    { id: 'P2a', variant: undefined, dir: 'p2-batches', how: '', days: null, clients: null },
+    { id: 'P2c', variant: 'shuffled', dir: 'p2-shuffled', how: ' in random time order', days: null, clients: null },
+    { id: 'P2d', variant: 'uuid-ids', dir: 'p2-uuid-ids', how: ', each with a random UUID as requestId', days: null, clients: null },
+    { id: 'P2f', variant: 'uuid-response-ids', dir: 'p2-uuid-response-ids', how: ', each with a random responseId', days: null, clients: null },
+    { id: 'P2e', variant: undefined, dir: 'p2-year', how: ' spread over a year', days: SPARSE_DAYS, clients: null },
+    { id: 'P2g', variant: undefined, dir: 'p2-many', how: '', days: null, clients: MANY_CLIENTS },
   ] as const;
-  for (const { id, variant, dir, how, days } of variants) {
+  for (const { id, variant, dir, how, days, clients } of variants) {
     const recordsPerDay = days === null ? RECORDS_PER_DAY : ((options.batches + P2_WARMUP_POSTS) * options.batchRecords) / days;
+    const inFlight = clients ?? options.batchClients;
     const server = await startServer(path.join(tmp, dir));
     let run: LoadResult | undefined;
     let notes: string[] = [];
     try {
-      log(`${id}: fetch client (own process), ${options.batchClients} posts in flight, ${fmtInt(options.batches)} posts of ${fmtInt(options.batchRecords)} records${how}, JSON built per post...`);
+      log(`${id}: fetch client (own process), ${inFlight} posts in flight, ${fmtInt(options.batches)} posts of ${fmtInt(options.batchRecords)} records${how}, JSON built per post...`);
       run = await load(server, {
         seed: options.seed + 1,
         perPost: options.batchRecords,
         posts: options.batches,
         warmupPosts: P2_WARMUP_POSTS,
-        clients: options.batchClients,
+        clients: inFlight,
         recordsPerDay,
         ...(variant === undefined ? {} : { variant }),
       });
       const rate = run.accepted / run.seconds;
       log(`${id}: ${fmtInt(rate)} records/s`);
       notes = [
-        `${fmtInt(run.accepted)} records in ${run.seconds.toFixed(2)} s, ${options.batchClients} posts in flight from one fetch client in its own process, ~${fmtInt(run.meanBodyBytes / 1024)} KiB per body (JSON.stringify per post, timed); post latency p50 ${fmtMs(percentile(run.latenciesMs, 50))}, p99 ${fmtMs(percentile(run.latenciesMs, 99))}`,
+        `${fmtInt(run.accepted)} records in ${run.seconds.toFixed(2)} s, ${inFlight} posts in flight from one fetch client in its own process, ~${fmtInt(run.meanBodyBytes / 1024)} KiB per body (JSON.stringify per post, timed); post latency p50 ${fmtMs(percentile(run.latenciesMs, 50))}, p99 ${fmtMs(percentile(run.latenciesMs, 99))}`,
         cpuNote(run),
       ];
+      if (clients !== null) {
+        // Ours, not a target: a client that keeps more batches in flight than the server reads at once
+        // (limits.ts) waits for its turn; until round 21 it got 503s.
+        notes.push(`P2a's records with ${clients} posts in flight instead of ${options.batchClients}: ${shareOf(rate)}`);
+        result.figures.push({ id, what: `HTTP ingest as P2a, ${clients} posts in flight (records/s)`, value: rate, unit: 'records/s', target: null, better: 'higher', notes });
+        continue;
+      }
       if (days !== null) {
         // Ours, not a target: the same client at a single user's density. Rollup rows are per key and
         // bucket, so at ~800 records a day most records open rows of their own in every set.
