@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { errorCodes, type FastifyRequest } from 'fastify';
 import { ApiError } from '../../../shared/errors.js';
+import { contentEncoding, decodedBody, decodeError } from './body-encoding.js';
 import { bodyText, scanJson, type JsonLimits, type JsonPieces } from './json-body.js';
 
 /**
@@ -76,15 +77,26 @@ function parseOrUndefined(text: string): unknown {
 type Collected = (error: Error | null, chunks: Uint8Array[], length: number) => void;
 
 /** The body's chunks as they arrived, within `limit` bytes and matching Content-Length (as Fastify checks them). */
-function collectBody(request: FastifyRequest, payload: Readable, limit: number, collected: Collected): void {
+function collectBody(request: FastifyRequest, raw: Readable, limit: number, collected: Collected): void {
   const declared = Number(request.headers['content-length']);
   if (declared > limit) return collected(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), [], 0);
+  // A compressed body: the limit counts what it decodes to, and Content-Length the bytes sent.
+  const encoding = contentEncoding(request.headers['content-encoding']);
+  let payload: Readable;
+  try {
+    payload = decodedBody(encoding, raw);
+  } catch (error) {
+    return collected(error as Error, [], 0);
+  }
+  let sent = 0;
+  if (encoding !== null) raw.on('data', (chunk: Buffer | string) => (sent += chunk.length));
   const chunks: Uint8Array[] = [];
   let length = 0;
   const stop = () => {
     payload.removeListener('data', onData);
     payload.removeListener('end', onEnd);
     payload.removeListener('error', onEnd);
+    if (payload !== raw) payload.destroy();
   };
   const onData = (chunk: Buffer | string) => {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -99,10 +111,11 @@ function collectBody(request: FastifyRequest, payload: Readable, limit: number, 
   const onEnd = (error?: Error & { statusCode?: number }) => {
     stop();
     if (error) {
+      if (encoding !== null && typeof error.statusCode !== 'number') return collected(decodeError(encoding, error), [], 0);
       if (!(typeof error.statusCode === 'number' && error.statusCode >= 400)) error.statusCode = 400;
       return collected(error, [], 0);
     }
-    if (!Number.isNaN(declared) && length !== declared) return collected(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH(), [], 0);
+    if (!Number.isNaN(declared) && (encoding === null ? length : sent) !== declared) return collected(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH(), [], 0);
     collected(null, chunks, length);
   };
   payload.on('data', onData);

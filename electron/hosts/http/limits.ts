@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { contentEncoding } from './body-encoding.js';
 
 /**
  * Sockets and memory are bounded: connections that idle, trickle or never send a request are closed,
@@ -16,7 +17,7 @@ export const CONNECTION_LIMITS = {
   checkIntervalMs: 2_000,
   /** Connections past this many are closed on arrival (the dashboard needs ~6, a proxy client its own concurrency). */
   maxConnections: 512,
-  /** A body larger than this (or of unknown length) counts as a large upload... */
+  /** A body larger than this (or of unknown length, or compressed) counts as a large upload... */
   largeUploadBytes: 64 * 1024,
   /** ...and at most this many of them are read at the same time... */
   maxLargeUploads: 4,
@@ -74,7 +75,8 @@ export class UploadGate {
 
 function isLargeUpload(request: FastifyRequest): boolean {
   const headers = request.headers;
-  if (headers['transfer-encoding'] !== undefined) return true;
+  // A compressed body may decode to far more than it declares.
+  if (headers['transfer-encoding'] !== undefined || contentEncoding(headers['content-encoding']) !== null) return true;
   const length = Number(headers['content-length'] ?? 0);
   return !Number.isFinite(length) || length > CONNECTION_LIMITS.largeUploadBytes;
 }

@@ -1,3 +1,4 @@
+import zlib from 'node:zlib';
 import fc from 'fast-check';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
@@ -169,5 +170,41 @@ describe('POST /api/v1/requests with a batch longer than one piece', () => {
     const answer = await server.call('POST', '/api/v1/requests', { raw: wide, contentType: 'application/json' });
     expectError(answer, 413, 'payload_too_large');
     expect(JSON.stringify(answer.body)).toMatch(/more than 100000 values/);
+  });
+});
+
+describe('POST /api/v1/requests with a compressed body (Content-Encoding)', () => {
+  let server: TestServer;
+  useServerPerTest((started) => (server = started));
+  const T0 = Math.floor((Date.now() - 2 * HOUR) / MINUTE) * MINUTE;
+  const records = Array.from({ length: 1_500 }, (_, i) => ({ ts: T0 + i, model: 'gpt-5-mini', inputTokens: i + 1, outputTokens: 1, requestId: `z-${i}` }));
+  const text = JSON.stringify(records);
+  const post = (body: Uint8Array, encoding: string) => server.call<IngestResult>('POST', '/api/v1/requests', { raw: body, contentType: 'application/json', headers: { 'content-encoding': encoding } });
+  const stored = async () => (await server.get<RequestPage>(`/api/v1/requests${qs({ from: 0, limit: 5_000 })}`)).requests.length;
+
+  it('stores a batch sent as gzip, deflate or br as it stores the plain one', async () => {
+    const thirds = [records.slice(0, 500), records.slice(500, 1_000), records.slice(1_000)].map((part) => Buffer.from(JSON.stringify(part)));
+    const answers = [await post(zlib.gzipSync(thirds[0]!), 'gzip'), await post(zlib.deflateSync(thirds[1]!), 'Deflate'), await post(zlib.brotliCompressSync(thirds[2]!), 'br')];
+    expect(answers.map((answer) => answer.body)).toEqual([0, 1, 2].map(() => ({ accepted: 500, duplicates: 0 })));
+    expect(await stored()).toBe(1_500);
+  });
+
+  it('answers an encoding it cannot read with 415, a corrupt or cut body with 400 naming the encoding, and stores nothing', async () => {
+    const zipped = zlib.gzipSync(Buffer.from(text));
+    const unknown = await post(zipped, 'zstd');
+    expectError(unknown, 415, 'unsupported_media_type');
+    expect(JSON.stringify(unknown.body)).toMatch(/zstd/);
+    const cut = await post(zipped.subarray(0, zipped.length >> 1), 'gzip');
+    expectError(cut, 400, 'bad_request');
+    expect(JSON.stringify(cut.body)).toMatch(/not valid gzip/);
+    expectError(await post(Buffer.from(text), 'gzip'), 400, 'bad_request');
+    expect(await stored()).toBe(0);
+  });
+
+  it('counts the limit on what the body decodes to: a small body that inflates past it is refused with 413', async () => {
+    const bomb = zlib.gzipSync(Buffer.alloc(40 * 1_048_576, 0x20));
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    expectError(await post(bomb, 'gzip'), 413, 'payload_too_large');
+    expect((await server.call('GET', '/healthz')).status).toBe(200);
   });
 });

@@ -15,9 +15,9 @@ interface Call {
   close(): void;
 }
 
-function call(bytes: number | 'chunked'): Call {
+function call(bytes: number | 'chunked', encoding?: string): Call {
   const raw = new EventEmitter();
-  const headers = bytes === 'chunked' ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(bytes) };
+  const headers = bytes === 'chunked' ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(bytes), ...(encoding ? { 'content-encoding': encoding } : {}) };
   return { request: { headers } as unknown as FastifyRequest, reply: { raw } as unknown as FastifyReply, close: () => raw.emit('close') };
 }
 
@@ -35,11 +35,13 @@ function admit(gate: UploadGate, of: Call): { state: () => 'reading' | 'waiting'
 }
 
 describe('the upload gate', () => {
-  it('reads small bodies at once, whatever is in flight', () => {
+  it('reads small bodies at once, whatever is in flight; a small compressed one counts as large (it may inflate)', () => {
     const gate = new UploadGate(1, 1);
     const big = admit(gate, call(LARGE));
     expect(big.state()).toBe('reading');
     expect(admit(gate, call(CONNECTION_LIMITS.largeUploadBytes)).state()).toBe('reading');
+    expect(admit(gate, call(CONNECTION_LIMITS.largeUploadBytes, 'identity')).state()).toBe('reading');
+    expect(admit(gate, call(1_000, 'gzip')).state()).toBe('waiting');
   });
 
   it('lets the next large body wait, reads the waiting ones in arrival order as places free, and refuses one past the waiting room', () => {
