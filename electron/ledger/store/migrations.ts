@@ -382,34 +382,30 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 12,
     name: 'request ids indexed by time',
-    up(db) {
-      // A unique index on request ids put each random id (a UUID, a hash) on a page of its own, so a
-      // commit wrote about a page of index per record. Filed by the time of their row first, a commit's
-      // ids share the last bucket's pages; the promise that a stored id is never stored again is kept
-      // by StoredIds (stored-ids.ts), with request_id_log telling each writing connection
-      // what the others stored.
-      db.exec(`
-        DROP INDEX requests_request_id;
-        CREATE INDEX requests_request_id_by_time ON requests(id >> 30, request_id) WHERE request_id IS NOT NULL;
-        CREATE TABLE request_id_log (seq INTEGER PRIMARY KEY, writer INTEGER NOT NULL, hashes BLOB NOT NULL) STRICT;
-      `);
-    },
+    up: (db) => indexIdsByTime(db, 'request_id'),
   },
   {
     version: 13,
     name: 'response ids indexed by time',
-    up(db) {
-      // As request ids in version 12: the proxy stores a random response id (chatcmpl-..., msg_...) with
-      // every call, one index page each under a unique index. StoredIds (stored-ids.ts) keeps one
-      // upstream answer one request.
-      db.exec(`
-        DROP INDEX requests_response_id;
-        CREATE INDEX requests_response_id_by_time ON requests(id >> 30, response_id) WHERE response_id IS NOT NULL;
-        CREATE TABLE response_id_log (seq INTEGER PRIMARY KEY, writer INTEGER NOT NULL, hashes BLOB NOT NULL) STRICT;
-      `);
-    },
+    // The proxy stores a random response id (chatcmpl-..., msg_...) with every call it records.
+    up: (db) => indexIdsByTime(db, 'response_id'),
   },
 ];
+
+/**
+ * A unique index on random ids (UUIDs, hashes, response ids) put each new one on a page of its own, so
+ * a commit wrote about a page of index per record. Filed by the time of their row first, a commit's ids
+ * share the last bucket's pages; the promise that a stored id is never stored again is kept by
+ * StoredIds (stored-ids.ts), the column's log telling each writing connection what the others stored.
+ * Migrations 12 and 13 run it; its DDL must not change.
+ */
+function indexIdsByTime(db: Database, column: 'request_id' | 'response_id'): void {
+  db.exec(`
+    DROP INDEX requests_${column};
+    CREATE INDEX requests_${column}_by_time ON requests(id >> 30, ${column}) WHERE ${column} IS NOT NULL;
+    CREATE TABLE ${column}_log (seq INTEGER PRIMARY KEY, writer INTEGER NOT NULL, hashes BLOB NOT NULL) STRICT;
+  `);
+}
 
 /**
  * The rollups of one dimension (project, host): the plain rollups' keys plus the dimension's id at

@@ -8,7 +8,7 @@ import type { StoreContext } from './context.js';
 import { tsOfId } from './request-ids.js';
 import { requestSums, RollupDelta, zeroSums } from './rollups.js';
 import { ResponseIds } from './response-ids.js';
-import { REQUEST_IDS, StoredIds } from './stored-ids.js';
+import { StoredIds } from './stored-ids.js';
 
 export interface WriteResult {
   accepted: number;
@@ -42,6 +42,9 @@ export class RequestWriter {
   private readonly cataloguePriced: CataloguePricedWrites;
   private readonly responses: ResponseIds;
   private readonly requestIds: StoredIds;
+  private readonly responseIds: StoredIds;
+  /** Request and response ids: kept in step with every write. */
+  private readonly storedIds: readonly StoredIds[];
   /** First and last request time of each project and host written, kept on its dictionary row. */
   private readonly seen: Record<'projects' | 'hosts', Statement<[{ first: number; last: number; id: number }]>>;
 
@@ -62,8 +65,10 @@ export class RequestWriter {
     );
     this.catalogue = new CatalogueCosts(ctx);
     this.cataloguePriced = new CataloguePricedWrites(ctx);
-    this.responses = new ResponseIds(ctx);
-    this.requestIds = new StoredIds(ctx.db, REQUEST_IDS);
+    this.requestIds = new StoredIds(ctx.db, 'request_id');
+    this.responseIds = new StoredIds(ctx.db, 'response_id');
+    this.responses = new ResponseIds(ctx, this.responseIds);
+    this.storedIds = [this.requestIds, this.responseIds];
     const seen = (table: string) =>
       ctx.db.prepare<[{ first: number; last: number; id: number }]>(
         `UPDATE ${table} SET first_seen = min(coalesce(first_seen, @first), @first), last_seen = max(coalesce(last_seen, @last), @last) WHERE id = @id`,
@@ -73,8 +78,7 @@ export class RequestWriter {
 
   /** Reads the stored request and response ids into memory now, rather than in the first write that carries one. */
   loadStoredIds(): void {
-    this.requestIds.load();
-    this.responses.load();
+    for (const ids of this.storedIds) ids.load();
   }
 
   /** One batch in a write of its own: its rows, then its rollups. */
@@ -97,8 +101,7 @@ export class RequestWriter {
     this.outcomes.clear();
     this.projectsSeen.clear();
     this.hostsSeen.clear();
-    this.requestIds.beginWrite();
-    this.responses.beginWrite();
+    for (const ids of this.storedIds) ids.beginWrite();
   }
 
   /** Stores one batch's rows and adds them to the rollups of the write begun. */
@@ -172,7 +175,7 @@ export class RequestWriter {
       result.accepted++;
       result.models.add(record.model);
       if (requestId !== null) this.requestIds.stored(requestId, id);
-      if (record.responseId) this.responses.stored(record.responseId, id);
+      if (record.responseId) this.responseIds.stored(record.responseId, id);
 
       delta.addRequest(ts, modelId, channelId, apiTypeId, currencyId, projectId, hostId, requestSums(sums, record, cost));
       if (priceSourceId !== null) this.cataloguePriced.add(modelId, priceSourceId, id);
@@ -198,7 +201,6 @@ export class RequestWriter {
     for (const [id, span] of this.projectsSeen) this.seen.projects.run({ first: span.first, last: span.last, id });
     for (const [id, span] of this.hostsSeen) this.seen.hosts.run({ first: span.first, last: span.last, id });
     for (const [channelId, outcome] of this.outcomes) ctx.channels.recordOutcome(channelId, outcome.success, outcome.failure);
-    this.requestIds.endWrite();
-    this.responses.endWrite();
+    for (const ids of this.storedIds) ids.endWrite();
   }
 }

@@ -3,7 +3,7 @@ import type { RequestRecord } from '../../../shared/schemas/request-record.js';
 import type { StoreContext } from './context.js';
 import { tsOfId } from './request-ids.js';
 import { storedRowKey, storedRowSums, type RollupDelta, type StoredKeyRow, type StoredSumsRow, SUM_COUNT } from './rollups.js';
-import { RESPONSE_IDS, StoredIds } from './stored-ids.js';
+import type { StoredIds } from './stored-ids.js';
 
 interface StoredRow extends StoredSumsRow, StoredKeyRow {
   id: number;
@@ -17,22 +17,23 @@ interface StoredRow extends StoredSumsRow, StoredKeyRow {
  * duplicate; it may only add attribution the first lacked (project, branch, session), never change
  * tokens or cost. A project filled in adds the request to that project's rollups; the plain rollups
  * (every request, no project) already count it, so every total stays the same and "no project"
- * (plain less projects) loses it. Which response ids are stored is kept by StoredIds (no unique index):
- * call beginWrite(), stored() and endWrite() as a write goes.
+ * (plain less projects) loses it. Which response ids are stored is kept by `ids` (no unique index),
+ * which the writer keeps up to date.
  */
 export class ResponseIds {
-  private readonly ids: StoredIds;
   private readonly find: Statement<[number], StoredRow>;
   private readonly fill: Statement<[number | null, number | null, string | null, number]>;
   private readonly sums = new Array<number>(SUM_COUNT);
 
-  constructor(private readonly ctx: StoreContext) {
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly ids: StoredIds,
+  ) {
     this.find = ctx.db.prepare(
       `SELECT id, model_id, api_type_id, channel_id, currency_id, input_tokens, output_tokens, cache_read_tokens,
               cache_write_tokens, success, latency_ms, cost_nanos, project_id, branch_id, session_id, host_id
        FROM requests WHERE id = ?`,
     );
-    this.ids = new StoredIds(ctx.db, RESPONSE_IDS);
     this.fill = ctx.db.prepare(
       `UPDATE requests SET project_id = coalesce(project_id, ?), branch_id = coalesce(branch_id, ?), session_id = coalesce(session_id, ?)
        WHERE id = ?`,
@@ -61,25 +62,5 @@ export class ResponseIds {
       projectSeen(projectId, ts);
     }
     return true;
-  }
-
-  /** Reads the stored response ids into memory now, rather than in the first write that carries one. */
-  load(): void {
-    this.ids.load();
-  }
-
-  /** Call first in every write (see StoredIds.beginWrite). */
-  beginWrite(): void {
-    this.ids.beginWrite();
-  }
-
-  /** Call once the row `id` holding `responseId` is inserted. */
-  stored(responseId: string, id: number): void {
-    this.ids.stored(responseId, id);
-  }
-
-  /** Call last in the write. */
-  endWrite(): void {
-    this.ids.endWrite();
   }
 }

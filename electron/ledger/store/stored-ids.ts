@@ -15,14 +15,8 @@ function idBucket(id: number): number {
   return Math.floor(id / BUCKET_IDS);
 }
 
-/** A column of requests whose values are stored once at most, and the log of what each connection stored. */
-export interface IdColumn {
-  column: 'request_id' | 'response_id';
-  log: 'request_id_log' | 'response_id_log';
-}
-
-export const REQUEST_IDS: IdColumn = { column: 'request_id', log: 'request_id_log' };
-export const RESPONSE_IDS: IdColumn = { column: 'response_id', log: 'response_id_log' };
+/** A column of requests whose values are stored once at most; `${column}_log` is what each connection stored. */
+export type IdColumn = 'request_id' | 'response_id';
 
 /**
  * Transactions of id hashes kept for the other connections writing the same file: one that wrote no id
@@ -78,8 +72,9 @@ export class StoredIds {
 
   constructor(
     private readonly db: Database,
-    { column, log }: IdColumn,
+    column: IdColumn,
   ) {
+    const log = `${column}_log`;
     this.inBucket = db.prepare<[number, string], number>(`SELECT id FROM requests WHERE id >> 30 = ? AND ${column} = ?`).pluck();
     this.everyId = db.prepare<[], [number, string]>(`SELECT id >> 30, ${column} FROM requests WHERE ${column} IS NOT NULL`).raw();
     this.countIds = db.prepare<[], number>(`SELECT count(*) FROM requests WHERE ${column} IS NOT NULL`).pluck();
