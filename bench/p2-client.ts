@@ -26,9 +26,10 @@ export interface P2ClientJob {
    * post holds timestamps from the whole span, as a client that replays old logs or makes up test
    * data sends them. 'uuid-ids': every record carries a random UUID as its requestId (idempotent
    * retries), where the generated data gives one to a tenth of them. 'uuid-response-ids': every record
-   * carries a random response id, as the proxy's records of calls do.
+   * carries a random response id, as the proxy's records of calls do. 'wide': every record's keys drawn
+   * from many values (see widen), as a test client that makes up its data does.
    */
-  variant?: 'shuffled' | 'uuid-ids' | 'uuid-response-ids';
+  variant?: 'shuffled' | 'uuid-ids' | 'uuid-response-ids' | 'wide';
 }
 
 export interface P2ClientResult {
@@ -58,6 +59,10 @@ function generate(job: P2ClientJob): Wire[][] {
     for (const post of posts) for (const record of post) record['responseId'] = `chatcmpl-${randomUUID()}`;
     return posts;
   }
+  if (job.variant === 'wide') {
+    widen(posts, new Prng(job.seed ^ 0x71de));
+    return posts;
+  }
   if (job.variant !== 'shuffled') return posts;
   const measured = posts.slice(job.warmupPosts).flat();
   const rng = new Prng(job.seed ^ 0x5eed);
@@ -68,6 +73,35 @@ function generate(job: P2ClientJob): Wire[][] {
   const dealt = posts.slice(0, job.warmupPosts);
   for (let at = 0; at < measured.length; at += job.perPost) dealt.push(measured.slice(at, at + job.perPost));
   return dealt;
+}
+
+/**
+ * Keys drawn from many values: 300 models (a few common, most rare), a project on half the records
+ * (200), another machine on a third (20), an API type and one of its 10 channels on three quarters.
+ * Nearly every record then opens rollup rows of its own at every grain, where P2a's 50 models and few
+ * channels share them.
+ */
+function widen(posts: Wire[][], rng: Prng): void {
+  const models = Array.from({ length: 300 }, (_, i) => `wide-vendor-${i % 7}/model-${i}`);
+  const apiTypes = ['openai', 'anthropic', 'gemini'] as const;
+  // A channel is its metricsKey: 16 lower-case hex characters.
+  const channels = apiTypes.map((_, a) => Array.from({ length: 10 }, (_, i) => (Math.imul(a * 10 + i + 1, 0x9e3779b1) >>> 0).toString(16).padStart(8, '0').repeat(2)));
+  for (const post of posts) {
+    for (const record of post) {
+      record['model'] = models[Math.floor(rng.next() ** 2 * models.length)];
+      delete record['project'];
+      delete record['host'];
+      delete record['channel'];
+      delete record['apiType'];
+      if (rng.int(2) === 0) record['project'] = `wide-project-${rng.int(200)}`;
+      if (rng.int(3) === 0) record['host'] = `wide-host-${rng.int(20)}.lan`;
+      const api = rng.int(4);
+      if (api < apiTypes.length) {
+        record['apiType'] = apiTypes[api];
+        record['channel'] = channels[api]![rng.int(10)];
+      }
+    }
+  }
 }
 
 async function send(url: string, token: string, records: Wire[], single: boolean): Promise<{ accepted: number; bytes: number }> {

@@ -390,6 +390,20 @@ export const MIGRATIONS: readonly Migration[] = [
     // The proxy stores a random response id (chatcmpl-..., msg_...) with every call it records.
     up: (db) => indexIdsByTime(db, 'response_id'),
   },
+  {
+    version: 14,
+    name: 'hourly rollups without model indexes',
+    // A new hourly row put an entry at each model's end of these indexes: with many models (or projects
+    // or machines) a commit rewrote a page per model in each, most of a wide ingest's writes. What they
+    // sped up (a model's hours) is a range of the table's own key that is read in ~1-2 ms over 30 days;
+    // the project and host indexes stay, as a project's or machine's hours are not.
+    up: (db) =>
+      db.exec(`
+        DROP INDEX rollup_hour_model;
+        DROP INDEX rollup_project_hour_model;
+        DROP INDEX rollup_host_hour_model;
+      `),
+  },
 ];
 
 /**
@@ -410,7 +424,8 @@ function indexIdsByTime(db: Database, column: 'request_id' | 'response_id'): voi
 /**
  * The rollups of one dimension (project, host): the plain rollups' keys plus the dimension's id at
  * three grains, each dimension's hourly and daily sums per currency alone, and the indexes by which one
- * dimension value or model finds its hours. Migrations 4 and 8 create them; their DDL must not change.
+ * dimension value or model finds its hours (migration 14 drops the model ones). Migrations 4 and 8 create
+ * them; their DDL must not change.
  */
 function createDimensionRollups(db: Database, dimension: 'project' | 'host'): void {
   const id = `${dimension}_id`;

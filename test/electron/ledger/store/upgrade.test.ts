@@ -180,6 +180,12 @@ const earlier = MIGRATIONS.filter((step) => step.version < SCHEMA_VERSION);
  * current one and undoing the later steps. Each step needs its undo here, the newest first.
  */
 const UNDO: Record<number, (db: BetterSqlite3.Database) => void> = {
+  14: (db) =>
+    db.exec(`
+      CREATE INDEX rollup_hour_model ON rollup_hour(model_id, bucket);
+      CREATE INDEX rollup_project_hour_model ON rollup_project_hour(model_id, bucket);
+      CREATE INDEX rollup_host_hour_model ON rollup_host_hour(model_id, bucket);
+    `),
   13: (db) =>
     db.exec(`
       DROP INDEX requests_response_id_by_time;
@@ -359,7 +365,7 @@ function cataloguePriced(db: BetterSqlite3.Database): { model_id: number; price_
  * from version 4 on: before it the column did not exist).
  */
 function withoutIdIndexes(dump: Record<string, string[]>, version: number): Record<string, string[]> {
-  const columns = [{ column: 'response_id', since: 4 }, ...(version < 12 ? [{ column: 'request_id', since: 1 }] : [])];
+  const columns = [...(version < 13 ? [{ column: 'response_id', since: 4 }] : []), ...(version < 12 ? [{ column: 'request_id', since: 1 }] : [])];
   const uniques = columns
     .filter(({ since }) => version >= since)
     .map(({ column }) => ({ name: `requests_${column}`, sql: `CREATE UNIQUE INDEX requests_${column} ON requests(${column}) WHERE ${column} IS NOT NULL` }));
@@ -425,6 +431,9 @@ function withoutV8(dump: Record<string, string[]>): Record<string, string[]> {
   out['(schema)'] = out['(schema)']!.filter((json) => (JSON.parse(json) as { name: string }).name !== 'runs');
   return out;
 }
+
+/** Version 14 dropped these (an older database has those of the tables it had). */
+const HOUR_MODEL_INDEXES = ['rollup_hour_model', 'rollup_project_hour_model', 'rollup_host_hour_model'];
 
 const withoutV6 = (dump: Record<string, string[]>) => withoutNewTables(dump, ['budgets', 'budget_alerts', 'webhook_deliveries'], ['webhook_deliveries_due']);
 
@@ -496,6 +505,11 @@ describe('a database from each earlier schema version', () => {
           before['(schema)'] = before['(schema)']!.filter((json) => !['requests', 'runs'].includes((JSON.parse(json) as { name: string }).name));
           after['(schema)'] = after['(schema)']!.filter((json) => !['requests', 'runs'].includes((JSON.parse(json) as { name: string }).name));
           if (step.version < 4) before['(schema)'] = withoutV4Schema(before['(schema)']);
+          // Version 14 dropped the hourly rollups' model indexes (each older version had those of its tables).
+          const name = (json: string) => (JSON.parse(json) as { name: string }).name;
+          expect(before['(schema)'].filter((json) => HOUR_MODEL_INDEXES.includes(name(json))).length).toBe(step.version < 4 ? 1 : step.version < 8 ? 2 : 3);
+          expect(after['(schema)'].filter((json) => HOUR_MODEL_INDEXES.includes(name(json)))).toEqual([]);
+          before['(schema)'] = before['(schema)'].filter((json) => !HOUR_MODEL_INDEXES.includes(name(json)));
           // What the later steps add, and nothing else: version 2 adds api type 0.
           const added = step.version < 2 ? [JSON.stringify({ id: 0, name: '' })] : [];
           expect(after['api_types']).toEqual([...before['api_types']!, ...added].sort());
