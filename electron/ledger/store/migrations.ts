@@ -404,6 +404,20 @@ export const MIGRATIONS: readonly Migration[] = [
         DROP INDEX rollup_host_hour_model;
       `),
   },
+  {
+    version: 15,
+    name: "a project's and a machine's hours indexed in their totals",
+    // The same for a project's or machine's index on its full-key hourly rows (a row per model, channel
+    // and hour): the request log finds a value's hours in its hourly totals (a row per currency and
+    // hour), indexed instead, and looks the rest of its filter up in those hours' full-key rows.
+    up: (db) =>
+      db.exec(`
+        DROP INDEX rollup_project_hour_project;
+        DROP INDEX rollup_host_hour_host;
+        CREATE INDEX rollup_project_total_hour_project ON rollup_project_total_hour(project_id, bucket);
+        CREATE INDEX rollup_host_total_hour_host ON rollup_host_total_hour(host_id, bucket);
+      `),
+  },
 ];
 
 /**
@@ -424,7 +438,7 @@ function indexIdsByTime(db: Database, column: 'request_id' | 'response_id'): voi
 /**
  * The rollups of one dimension (project, host): the plain rollups' keys plus the dimension's id at
  * three grains, each dimension's hourly and daily sums per currency alone, and the indexes by which one
- * dimension value or model finds its hours (migration 14 drops the model ones). Migrations 4 and 8 create
+ * dimension value or model finds its hours (migrations 14 and 15 replace them). Migrations 4 and 8 create
  * them; their DDL must not change.
  */
 function createDimensionRollups(db: Database, dimension: 'project' | 'host'): void {

@@ -178,27 +178,29 @@ export class RequestLog {
   }
 
   /**
-   * The hours whose rollup rows match every part of the filter the rollups key on, from the narrowest
-   * table that has them all (a machine's or a project's, else the plain one); null when the filter is
-   * only time, or only "no project" / "this machine" (the plain tables hold those with everything else).
+   * The hours whose rollup rows match every part of the filter the rollups key on; null when the filter
+   * is only time, or only "no project" / "this machine" (the plain tables hold those with everything
+   * else). A machine's or a project's hours come from its totals, indexed by value and hour; the rest of
+   * the filter, if any, is looked up in each such hour's full-key rows (their key starts with the hour
+   * and the value). Without either, the plain hourly rollups are read in hour order.
    */
   private hourQuery(filter: LogFilter, order: 'ASC' | 'DESC'): { statement: Statement<unknown[]>; params: unknown[] } | null {
     const clauses: string[] = [];
     const params: unknown[] = [];
-    let table = 'rollup_hour';
-    if (filter.hostId !== undefined && filter.hostId !== 0) {
-      table = HOSTS.tables.rollup_hour;
-      clauses.push(`${HOSTS.column} = ?`);
-      params.push(filter.hostId);
-    } else if (filter.projectId !== undefined && filter.projectId !== 0) {
-      table = PROJECTS.tables.rollup_hour;
-      clauses.push(`${PROJECTS.column} = ?`);
-      params.push(filter.projectId);
-    }
     // Rollups key a missing api type or channel as 0, as the raw filter's coalesce(…, 0) does.
     keyClauses(filter, (column) => column, clauses, params);
+    const dimension = filter.hostId !== undefined && filter.hostId !== 0 ? { set: HOSTS, value: filter.hostId } : filter.projectId !== undefined && filter.projectId !== 0 ? { set: PROJECTS, value: filter.projectId } : null;
+    let sql: string;
+    if (dimension !== null) {
+      const { tables, totals, column } = dimension.set;
+      // Unqualified, the key columns name the inner table's (the totals have none of them).
+      const rest = clauses.length === 0 ? '' : ` AND EXISTS (SELECT 1 FROM ${tables.rollup_hour} h WHERE h.bucket = t.bucket AND h.${column} = t.${column} AND ${clauses.join(' AND ')})`;
+      // Placeholders in the order the caller binds them: these params, then the hour bounds and the limit.
+      sql = `SELECT DISTINCT t.bucket FROM ${totals.rollup_hour} t WHERE t.${column} = ?${rest} AND t.bucket >= ? AND t.bucket < ? ORDER BY t.bucket ${order} LIMIT ?`;
+      return { statement: this.statements.get(sql).pluck(true), params: [dimension.value, ...params] };
+    }
     if (clauses.length === 0) return null;
-    const sql = `SELECT DISTINCT bucket FROM ${table} WHERE ${clauses.join(' AND ')} AND bucket >= ? AND bucket < ? ORDER BY bucket ${order} LIMIT ?`;
+    sql = `SELECT DISTINCT bucket FROM rollup_hour WHERE ${clauses.join(' AND ')} AND bucket >= ? AND bucket < ? ORDER BY bucket ${order} LIMIT ?`;
     return { statement: this.statements.get(sql).pluck(true), params };
   }
 

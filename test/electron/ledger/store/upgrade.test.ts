@@ -180,6 +180,13 @@ const earlier = MIGRATIONS.filter((step) => step.version < SCHEMA_VERSION);
  * current one and undoing the later steps. Each step needs its undo here, the newest first.
  */
 const UNDO: Record<number, (db: BetterSqlite3.Database) => void> = {
+  15: (db) =>
+    db.exec(`
+      DROP INDEX rollup_project_total_hour_project;
+      DROP INDEX rollup_host_total_hour_host;
+      CREATE INDEX rollup_project_hour_project ON rollup_project_hour(project_id, bucket);
+      CREATE INDEX rollup_host_hour_host ON rollup_host_hour(host_id, bucket);
+    `),
   14: (db) =>
     db.exec(`
       CREATE INDEX rollup_hour_model ON rollup_hour(model_id, bucket);
@@ -432,8 +439,10 @@ function withoutV8(dump: Record<string, string[]>): Record<string, string[]> {
   return out;
 }
 
-/** Version 14 dropped these (an older database has those of the tables it had). */
-const HOUR_MODEL_INDEXES = ['rollup_hour_model', 'rollup_project_hour_model', 'rollup_host_hour_model'];
+/** The hourly rollups' indexes versions 14 and 15 dropped (an older database has those of the tables it had), and those 15 made. */
+const HOUR_INDEXES_BEFORE_15 = ['rollup_project_hour_project', 'rollup_host_hour_host'];
+const HOUR_INDEXES_BEFORE_14 = ['rollup_hour_model', 'rollup_project_hour_model', 'rollup_host_hour_model', ...HOUR_INDEXES_BEFORE_15];
+const HOUR_INDEXES_SINCE_15 = ['rollup_project_total_hour_project', 'rollup_host_total_hour_host'];
 
 const withoutV6 = (dump: Record<string, string[]>) => withoutNewTables(dump, ['budgets', 'budget_alerts', 'webhook_deliveries'], ['webhook_deliveries_due']);
 
@@ -505,11 +514,17 @@ describe('a database from each earlier schema version', () => {
           before['(schema)'] = before['(schema)']!.filter((json) => !['requests', 'runs'].includes((JSON.parse(json) as { name: string }).name));
           after['(schema)'] = after['(schema)']!.filter((json) => !['requests', 'runs'].includes((JSON.parse(json) as { name: string }).name));
           if (step.version < 4) before['(schema)'] = withoutV4Schema(before['(schema)']);
-          // Version 14 dropped the hourly rollups' model indexes (each older version had those of its tables).
+          // Versions 14 and 15 moved the hourly rollups' indexes (an older version had those of its tables).
           const name = (json: string) => (JSON.parse(json) as { name: string }).name;
-          expect(before['(schema)'].filter((json) => HOUR_MODEL_INDEXES.includes(name(json))).length).toBe(step.version < 4 ? 1 : step.version < 8 ? 2 : 3);
-          expect(after['(schema)'].filter((json) => HOUR_MODEL_INDEXES.includes(name(json)))).toEqual([]);
-          before['(schema)'] = before['(schema)'].filter((json) => !HOUR_MODEL_INDEXES.includes(name(json)));
+          const movedBefore = step.version < 14 ? HOUR_INDEXES_BEFORE_14 : HOUR_INDEXES_BEFORE_15;
+          const had = (json: string) => movedBefore.includes(name(json));
+          expect(before['(schema)'].filter(had).length).toBe(step.version < 4 ? 1 : step.version < 8 ? movedBefore.length - 2 : movedBefore.length);
+          expect(after['(schema)'].filter((json) => HOUR_INDEXES_BEFORE_14.includes(name(json)))).toEqual([]);
+          // (Made with the tables even when they are new to this database.)
+          const totals = (json: string) => HOUR_INDEXES_SINCE_15.includes(name(json));
+          expect(after['(schema)'].filter(totals).length).toBe(2);
+          before['(schema)'] = before['(schema)'].filter((json) => !had(json));
+          after['(schema)'] = after['(schema)'].filter((json) => !totals(json));
           // What the later steps add, and nothing else: version 2 adds api type 0.
           const added = step.version < 2 ? [JSON.stringify({ id: 0, name: '' })] : [];
           expect(after['api_types']).toEqual([...before['api_types']!, ...added].sort());
