@@ -395,8 +395,8 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'hourly rollups without model indexes',
     // A new hourly row put an entry at each model's end of these indexes: with many models (or projects
     // or machines) a commit rewrote a page per model in each, most of a wide ingest's writes. What they
-    // sped up (a model's hours) is a range of the table's own key that is read in ~1-2 ms over 30 days;
-    // the project and host indexes stay, as a project's or machine's hours are not.
+    // sped up (a model's hours) is a range of the table's own key that is read in ~1-2 ms over 30 days
+    // (a project's or machine's hours are not: version 15 moves their indexes).
     up: (db) =>
       db.exec(`
         DROP INDEX rollup_hour_model;

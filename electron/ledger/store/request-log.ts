@@ -190,17 +190,16 @@ export class RequestLog {
     // Rollups key a missing api type or channel as 0, as the raw filter's coalesce(…, 0) does.
     keyClauses(filter, (column) => column, clauses, params);
     const dimension = filter.hostId !== undefined && filter.hostId !== 0 ? { set: HOSTS, value: filter.hostId } : filter.projectId !== undefined && filter.projectId !== 0 ? { set: PROJECTS, value: filter.projectId } : null;
-    let sql: string;
     if (dimension !== null) {
       const { tables, totals, column } = dimension.set;
       // Unqualified, the key columns name the inner table's (the totals have none of them).
       const rest = clauses.length === 0 ? '' : ` AND EXISTS (SELECT 1 FROM ${tables.rollup_hour} h WHERE h.bucket = t.bucket AND h.${column} = t.${column} AND ${clauses.join(' AND ')})`;
       // Placeholders in the order the caller binds them: these params, then the hour bounds and the limit.
-      sql = `SELECT DISTINCT t.bucket FROM ${totals.rollup_hour} t WHERE t.${column} = ?${rest} AND t.bucket >= ? AND t.bucket < ? ORDER BY t.bucket ${order} LIMIT ?`;
+      const sql = `SELECT DISTINCT t.bucket FROM ${totals.rollup_hour} t WHERE t.${column} = ?${rest} AND t.bucket >= ? AND t.bucket < ? ORDER BY t.bucket ${order} LIMIT ?`;
       return { statement: this.statements.get(sql).pluck(true), params: [dimension.value, ...params] };
     }
     if (clauses.length === 0) return null;
-    sql = `SELECT DISTINCT bucket FROM rollup_hour WHERE ${clauses.join(' AND ')} AND bucket >= ? AND bucket < ? ORDER BY bucket ${order} LIMIT ?`;
+    const sql = `SELECT DISTINCT bucket FROM rollup_hour WHERE ${clauses.join(' AND ')} AND bucket >= ? AND bucket < ? ORDER BY bucket ${order} LIMIT ?`;
     return { statement: this.statements.get(sql).pluck(true), params };
   }
 
