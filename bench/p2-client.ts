@@ -27,9 +27,11 @@ export interface P2ClientJob {
    * data sends them. 'uuid-ids': every record carries a random UUID as its requestId (idempotent
    * retries), where the generated data gives one to a tenth of them. 'uuid-response-ids': every record
    * carries a random response id, as the proxy's records of calls do. 'wide': every record's keys drawn
-   * from many values (see widen), as a test client that makes up its data does.
+   * from many values (see widen), as a test client that makes up its data does. 'one-ts': the measured
+   * records all at one time, an hour before the warm-up's first (so older than what is stored), as a
+   * client that stamps a whole import with one time sends them.
    */
-  variant?: 'shuffled' | 'uuid-ids' | 'uuid-response-ids' | 'wide';
+  variant?: 'shuffled' | 'uuid-ids' | 'uuid-response-ids' | 'wide' | 'one-ts';
 }
 
 export interface P2ClientResult {
@@ -57,6 +59,11 @@ function generate(job: P2ClientJob): Wire[][] {
   }
   if (job.variant === 'uuid-response-ids') {
     for (const post of posts) for (const record of post) record['responseId'] = `chatcmpl-${randomUUID()}`;
+    return posts;
+  }
+  if (job.variant === 'one-ts') {
+    const ts = (posts[0]![0]!['ts'] as number) - 3_600_000;
+    for (const post of posts.slice(job.warmupPosts)) for (const record of post) record['ts'] = ts;
     return posts;
   }
   if (job.variant === 'wide') {

@@ -95,6 +95,7 @@ export async function runP2(options: P2Options): Promise<Measured> {
     { id: 'P2f', variant: 'uuid-response-ids', dir: 'p2-uuid-response-ids', how: ', each with a random responseId', days: null, clients: null },
     { id: 'P2e', variant: undefined, dir: 'p2-year', how: ' spread over a year', days: SPARSE_DAYS, clients: null },
     { id: 'P2g', variant: undefined, dir: 'p2-many', how: '', days: null, clients: MANY_CLIENTS },
+    { id: 'P2i', variant: 'one-ts', dir: 'p2-one-ts', how: ', all at one time older than the stored ones', days: null, clients: null },
     { id: 'P2h', variant: 'wide', dir: 'p2-wide', how: ', keys drawn from 300 models, 200 projects, 20 machines, 30 channels', days: WIDE_DAYS, clients: null },
   ] as const;
   for (const { id, variant, dir, how, days, clients } of variants) {
@@ -159,12 +160,17 @@ export async function runP2(options: P2Options): Promise<Measured> {
       }
       // Ours, not targets: what records written at random places cost beside P2a's run. Ids are time
       // (request-ids.ts), so records out of time order land all over the table and rollups; random
-      // request and response ids once landed at random places of their unique indexes (stored-ids.ts).
+      // request and response ids once landed at random places of their unique indexes (stored-ids.ts);
+      // records at one older time once searched every millisecond the earlier ones filled (request-ids.ts).
       const share = shareOf(rate);
       const span = ((options.batches * options.batchRecords) / RECORDS_PER_DAY).toFixed(1);
       const { what, note } = {
         shuffled: { what: 'HTTP ingest as P2a, timestamps in random order (records/s)', note: `the same records as P2a dealt out in random order, each post spanning the whole ${span} days` },
         'uuid-ids': { what: 'HTTP ingest as P2a, a random UUID requestId on every record (records/s)', note: 'the same records as P2a, each with a requestId from crypto.randomUUID() (idempotent retries)' },
+        'one-ts': {
+          what: 'HTTP ingest as P2a, every record at one older time (records/s)',
+          note: "the same records as P2a, each at one time an hour before the warm-up's first: more than 1,024 a millisecond spill into the following ones",
+        },
         'uuid-response-ids': {
           what: "HTTP ingest as P2a, a random responseId on every record (records/s)",
           note: "the same records as P2a, each with a responseId of 'chatcmpl-' and crypto.randomUUID() (as the proxy records every call)",

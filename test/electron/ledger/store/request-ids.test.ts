@@ -1,5 +1,6 @@
+import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { firstIdAt, SEQ_PER_MS, tsOfId } from '../../../../electron/ledger/store/request-ids.js';
+import { firstIdAt, RequestIds, SEQ_PER_MS, tsOfId } from '../../../../electron/ledger/store/request-ids.js';
 import type { RequestRecordInput } from '../../../../shared/schemas/request-record.js';
 import { Harness } from './harness.js';
 
@@ -135,5 +136,96 @@ describe('more than 1024 requests in one millisecond', () => {
       version: { method: 'tokens', currency: 'USD', effectiveFrom: T + 1, tiers: [{ maxPromptTokens: null, input: 2, output: 0 }] },
     });
     expect(preview.before).toEqual(preview.after);
+  });
+});
+
+describe('many requests at one older time (a client sending one timestamp for a whole import)', () => {
+  const OLD = BASE + 10 * MINUTE;
+  const NEWEST = BASE + 50 * MINUTE;
+
+  it('fill one millisecond after another from that time, however many writes they come in', async () => {
+    await h.service.ingestRequests([at(NEWEST)]);
+    for (let write = 0; write < 3; write++) {
+      await h.service.ingestRequests(Array.from({ length: 1_500 }, (_, i) => at(OLD, { inputTokens: write * 1_500 + i })));
+    }
+    const old = storedIds().filter((row) => tsOfId(row.id) < NEWEST);
+    expect(old).toHaveLength(4_500);
+    expect(new Set(old.map((row) => row.id)).size).toBe(4_500);
+    const perMs = new Map<number, number>();
+    for (const row of old) perMs.set(tsOfId(row.id), (perMs.get(tsOfId(row.id)) ?? 0) + 1);
+    expect([...perMs]).toEqual([
+      [OLD, 1024],
+      [OLD + 1, 1024],
+      [OLD + 2, 1024],
+      [OLD + 3, 1024],
+      [OLD + 4, 404],
+    ]);
+    // In id order as they were sent.
+    expect(old.map((row) => row.input)).toEqual(Array.from({ length: 4_500 }, (_, i) => i));
+    expect((await h.service.getSummary({ from: OLD, to: OLD + 5 })).totals.requests).toBe(4_500);
+  });
+
+  it('meet the newest millisecond and go on after its last id, and the next in-order request after theirs', async () => {
+    await h.service.ingestRequests([at(NEWEST), at(NEWEST), at(NEWEST)]);
+    await h.service.ingestRequests(Array.from({ length: 1_030 }, () => at(NEWEST - 1)));
+    await h.service.ingestRequests([at(NEWEST, { inputTokens: 7 })]);
+    // And a later one for the full millisecond goes after that one too.
+    await h.service.ingestRequests([at(NEWEST - 1, { inputTokens: 8 })]);
+    const rows = storedIds();
+    expect(new Set(rows.map((row) => row.id)).size).toBe(1_035);
+    expect(rows.filter((row) => tsOfId(row.id) === NEWEST - 1)).toHaveLength(1_024);
+    const newest = rows.filter((row) => tsOfId(row.id) === NEWEST).map((row) => row.id - firstIdAt(NEWEST));
+    expect(newest).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(rows.slice(-2).map((row) => row.input)).toEqual([7, 8]);
+  });
+});
+
+describe('RequestIds on its own table', () => {
+  let db: BetterSqlite3.Database;
+  let lookups: number;
+  beforeEach(() => {
+    db = new BetterSqlite3(':memory:');
+    db.exec('CREATE TABLE requests (id INTEGER PRIMARY KEY)');
+    lookups = 0;
+    // Counts the table lookups of the millisecond search (the statement with a range).
+    const prepare = db.prepare.bind(db);
+    db.prepare = ((sql: string) => {
+      const statement = prepare(sql);
+      if (!sql.includes('WHERE id >=')) return statement;
+      const get = statement.get.bind(statement);
+      statement.get = ((...args: unknown[]) => {
+        lookups++;
+        return get(...args);
+      }) as typeof statement.get;
+      return statement;
+    }) as typeof db.prepare;
+  });
+  afterEach(() => db.close());
+
+  const store = (ids: RequestIds, ts: number) => {
+    const id = ids.next(ts);
+    db.prepare('INSERT INTO requests (id) VALUES (?)').run(id);
+    return id;
+  };
+
+  it('asks the table about each older millisecond once, not once per request', () => {
+    const ids = new RequestIds(db);
+    store(ids, BASE + MINUTE);
+    for (let i = 0; i < 10_000; i++) store(ids, BASE);
+    const count = db.prepare('SELECT count(*) AS n FROM requests').get() as { n: number };
+    expect(count.n).toBe(10_001);
+    // 10 milliseconds filled: one lookup each (without what it keeps, ~49,000).
+    expect(lookups).toBeLessThanOrEqual(10);
+  });
+
+  it('reads the table again once reloaded: ids stored meanwhile by another connection are not handed out', () => {
+    const ids = new RequestIds(db);
+    store(ids, BASE + MINUTE);
+    expect(store(ids, BASE)).toBe(firstIdAt(BASE));
+    // Another connection stores the next ids of that millisecond; the writer is told (reload).
+    const other = db.prepare('INSERT INTO requests (id) VALUES (?)');
+    for (let seq = 1; seq <= 5; seq++) other.run(firstIdAt(BASE) + seq);
+    ids.reload();
+    expect(store(ids, BASE)).toBe(firstIdAt(BASE) + 6);
   });
 });
