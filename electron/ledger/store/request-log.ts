@@ -80,9 +80,18 @@ export interface LogFilter {
  */
 const FIRST_BUCKETS_READ = 8;
 const MAX_BUCKETS_READ = 512;
+/** The same for the days a filter's hours are looked for in. */
+const FIRST_DAYS_READ = 2;
+const MAX_DAYS_READ = 64;
 
 /** An id range [lower, upper) of the requests table. */
 type Span = readonly [lower: number, upper: number];
+
+/** A statement of bucket starts and its parameters before the bucket bounds (and limit). */
+interface HourQuery {
+  statement: Statement<unknown[]>;
+  params: unknown[];
+}
 
 /**
  * The raw request log, newest first. Rows are found by id (= time) ranges. A filter narrower than
@@ -150,8 +159,47 @@ export class RequestLog {
       return from < to ? [from, to] : null;
     };
     // Bucket bounds: the hour holding `lower`, up to the hour of the last id below `upper`.
-    let low = Math.floor(tsOfId(lower) / HOUR_MS) * HOUR_MS;
-    let high = tsOfId(upper - 1) + 1;
+    const low = Math.floor(tsOfId(lower) / HOUR_MS) * HOUR_MS;
+    const high = tsOfId(upper - 1) + 1;
+    const windows = hours.days === null ? [[low, high] as const] : this.dayWindows(hours.days, low, high, descending);
+    for (const [from, to] of windows) yield* this.hourSpans(hours, from, to, descending, spanOf);
+  }
+
+  /**
+   * The parts of [low, high) in the days whose rollups hold matching requests, consecutive days as one
+   * part, in the given order; days read a few at first (a page of a common model fills within its first
+   * day), more on each later read. A day that starts inside an hour brings that hour in (its hourly
+   * rows cover both days).
+   */
+  private *dayWindows(days: HourQuery, low: number, high: number, descending: boolean): Generator<readonly [number, number]> {
+    const { calendar } = this.ctx;
+    let dayLow = calendar.dayStart(low);
+    let dayHigh = high;
+    for (let take = FIRST_DAYS_READ; ; take = Math.min(take * 4, MAX_DAYS_READ)) {
+      const found = days.statement.all(...days.params, dayLow, dayHigh, take) as number[];
+      let window: [number, number] | null = null;
+      for (const day of found) {
+        const from = Math.max(low, Math.floor(day / HOUR_MS) * HOUR_MS);
+        const to = Math.min(high, calendar.nextDay(day));
+        if (from >= to) continue;
+        if (window !== null && (descending ? to >= window[0] : from <= window[1])) {
+          if (descending) window[0] = Math.min(window[0], from);
+          else window[1] = Math.max(window[1], to);
+          continue;
+        }
+        if (window !== null) yield window;
+        window = [from, to];
+      }
+      if (window !== null) yield window;
+      if (found.length < take) return;
+      const last = found[found.length - 1]!;
+      if (descending) dayHigh = last;
+      else dayLow = last + 1;
+    }
+  }
+
+  /** The spans of runs of matching hours in [low, high), read a few hours at first, more on each later read. */
+  private *hourSpans(hours: HourQuery, low: number, high: number, descending: boolean, spanOf: (first: number, last: number) => Span | null): Generator<Span> {
     for (let take = FIRST_BUCKETS_READ; ; take = Math.min(take * 4, MAX_BUCKETS_READ)) {
       const buckets = hours.statement.all(...hours.params, low, high, take) as number[];
       // The run of consecutive hours being gathered, [first, last] by bucket start. It is given at
@@ -182,9 +230,11 @@ export class RequestLog {
    * is only time, or only "no project" / "this machine" (the plain tables hold those with everything
    * else). A machine's or a project's hours come from its totals, indexed by value and hour; the rest of
    * the filter, if any, is looked up in each such hour's full-key rows (their key starts with the hour
-   * and the value). Without either, the plain hourly rollups are read in hour order.
+   * and the value). Otherwise the plain hourly rows are read in hour order, within the days whose plain
+   * daily rows match (`days`: a filter that matches nothing, or a model used on a few days, reads a
+   * month's daily rows rather than its hourly ones).
    */
-  private hourQuery(filter: LogFilter, order: 'ASC' | 'DESC'): { statement: Statement<unknown[]>; params: unknown[] } | null {
+  private hourQuery(filter: LogFilter, order: 'ASC' | 'DESC'): (HourQuery & { days: HourQuery | null }) | null {
     const clauses: string[] = [];
     const params: unknown[] = [];
     // Rollups key a missing api type or channel as 0, as the raw filter's coalesce(…, 0) does.
@@ -196,11 +246,15 @@ export class RequestLog {
       const rest = clauses.length === 0 ? '' : ` AND EXISTS (SELECT 1 FROM ${tables.rollup_hour} h WHERE h.bucket = t.bucket AND h.${column} = t.${column} AND ${clauses.join(' AND ')})`;
       // Placeholders in the order the caller binds them: these params, then the hour bounds and the limit.
       const sql = `SELECT DISTINCT t.bucket FROM ${totals.rollup_hour} t WHERE t.${column} = ?${rest} AND t.bucket >= ? AND t.bucket < ? ORDER BY t.bucket ${order} LIMIT ?`;
-      return { statement: this.statements.get(sql).pluck(true), params: [dimension.value, ...params] };
+      return { statement: this.statements.get(sql).pluck(true), params: [dimension.value, ...params], days: null };
     }
     if (clauses.length === 0) return null;
-    const sql = `SELECT DISTINCT bucket FROM rollup_hour WHERE ${clauses.join(' AND ')} AND bucket >= ? AND bucket < ? ORDER BY bucket ${order} LIMIT ?`;
-    return { statement: this.statements.get(sql).pluck(true), params };
+    const where = `${clauses.join(' AND ')} AND bucket >= ? AND bucket < ?`;
+    return {
+      statement: this.statements.get(`SELECT DISTINCT bucket FROM rollup_hour WHERE ${where} ORDER BY bucket ${order} LIMIT ?`).pluck(true),
+      params,
+      days: { statement: this.statements.get(`SELECT DISTINCT bucket FROM rollup_day WHERE ${where} ORDER BY bucket ${order} LIMIT ?`).pluck(true), params },
+    };
   }
 
   private scan(filter: LogFilter, lower: number, upper: number, limit: number, order: 'ASC' | 'DESC'): RawRow[] {
