@@ -94,6 +94,22 @@ interface HourQuery {
 }
 
 /**
+ * The bucket starts `query` finds in [low, high), in its order, a read at a time: `first` of them, then
+ * four times as many on each later read up to `max`, each from past the last one read. The next read is
+ * made only once the caller has used the last.
+ */
+function* bucketReads(query: HourQuery, low: number, high: number, descending: boolean, first: number, max: number): Generator<number[]> {
+  for (let take = first; ; take = Math.min(take * 4, max)) {
+    const buckets = query.statement.all(...query.params, low, high, take) as number[];
+    yield buckets;
+    if (buckets.length < take) return;
+    const last = buckets[buckets.length - 1]!;
+    if (descending) high = last;
+    else low = last + 1;
+  }
+}
+
+/**
  * The raw request log, newest first. Rows are found by id (= time) ranges. A filter narrower than
  * time (model, api type, channel, project, machine) first asks the hourly rollups which hours hold
  * requests matching all of it, so a rare value, or a combination that never occurs, does not make the
@@ -173,10 +189,7 @@ export class RequestLog {
    */
   private *dayWindows(days: HourQuery, low: number, high: number, descending: boolean): Generator<readonly [number, number]> {
     const { calendar } = this.ctx;
-    let dayLow = calendar.dayStart(low);
-    let dayHigh = high;
-    for (let take = FIRST_DAYS_READ; ; take = Math.min(take * 4, MAX_DAYS_READ)) {
-      const found = days.statement.all(...days.params, dayLow, dayHigh, take) as number[];
+    for (const found of bucketReads(days, calendar.dayStart(low), high, descending, FIRST_DAYS_READ, MAX_DAYS_READ)) {
       let window: [number, number] | null = null;
       for (const day of found) {
         const from = Math.max(low, Math.floor(day / HOUR_MS) * HOUR_MS);
@@ -191,17 +204,12 @@ export class RequestLog {
         window = [from, to];
       }
       if (window !== null) yield window;
-      if (found.length < take) return;
-      const last = found[found.length - 1]!;
-      if (descending) dayHigh = last;
-      else dayLow = last + 1;
     }
   }
 
   /** The spans of runs of matching hours in [low, high), read a few hours at first, more on each later read. */
   private *hourSpans(hours: HourQuery, low: number, high: number, descending: boolean, spanOf: (first: number, last: number) => Span | null): Generator<Span> {
-    for (let take = FIRST_BUCKETS_READ; ; take = Math.min(take * 4, MAX_BUCKETS_READ)) {
-      const buckets = hours.statement.all(...hours.params, low, high, take) as number[];
+    for (const buckets of bucketReads(hours, low, high, descending, FIRST_BUCKETS_READ, MAX_BUCKETS_READ)) {
       // The run of consecutive hours being gathered, [first, last] by bucket start. It is given at
       // the end of each read too, so that a filter matching every hour is read from its first hours
       // while the next buckets wait.
@@ -218,10 +226,6 @@ export class RequestLog {
       }
       const span = run === null ? null : spanOf(run[0], run[1]);
       if (span !== null) yield span;
-      if (buckets.length < take) return;
-      const last = buckets[buckets.length - 1]!;
-      if (descending) high = last;
-      else low = last + 1;
     }
   }
 
