@@ -29,9 +29,11 @@ export interface P2ClientJob {
    * carries a random response id, as the proxy's records of calls do. 'wide': every record's keys drawn
    * from many values (see widen), as a test client that makes up its data does. 'one-ts': the measured
    * records all at one time, an hour before the warm-up's first (so older than what is stored), as a
-   * client that stamps a whole import with one time sends them.
+   * client that stamps a whole import with one time sends them. 'live-ids': the measured records 100
+   * a millisecond (as a client stamping each with the time it sends it at ~100,000 a second), each
+   * with a random requestId and responseId.
    */
-  variant?: 'shuffled' | 'uuid-ids' | 'uuid-response-ids' | 'wide' | 'one-ts';
+  variant?: 'shuffled' | 'uuid-ids' | 'uuid-response-ids' | 'wide' | 'one-ts' | 'live-ids';
 }
 
 export interface P2ClientResult {
@@ -45,6 +47,9 @@ export interface P2ClientResult {
 }
 
 type Wire = Record<string, unknown>;
+
+/** 'live-ids': records a millisecond. */
+const LIVE_PER_MS = 100;
 
 function generate(job: P2ClientJob): Wire[][] {
   const total = (job.posts + job.warmupPosts) * job.perPost;
@@ -64,6 +69,16 @@ function generate(job: P2ClientJob): Wire[][] {
   if (job.variant === 'one-ts') {
     const ts = (posts[0]![0]!['ts'] as number) - 3_600_000;
     for (const post of posts.slice(job.warmupPosts)) for (const record of post) record['ts'] = ts;
+    return posts;
+  }
+  if (job.variant === 'live-ids') {
+    const measured = posts.slice(job.warmupPosts).flat();
+    const first = measured[0]!['ts'] as number;
+    measured.forEach((record, i) => {
+      record['ts'] = first + Math.floor(i / LIVE_PER_MS);
+      record['requestId'] = randomUUID();
+      record['responseId'] = `chatcmpl-${randomUUID()}`;
+    });
     return posts;
   }
   if (job.variant === 'wide') {

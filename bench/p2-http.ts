@@ -96,6 +96,7 @@ export async function runP2(options: P2Options): Promise<Measured> {
     { id: 'P2e', variant: undefined, dir: 'p2-year', how: ' spread over a year', days: SPARSE_DAYS, clients: null },
     { id: 'P2g', variant: undefined, dir: 'p2-many', how: '', days: null, clients: MANY_CLIENTS },
     { id: 'P2i', variant: 'one-ts', dir: 'p2-one-ts', how: ', all at one time older than the stored ones', days: null, clients: null },
+    { id: 'P2j', variant: 'live-ids', dir: 'p2-live-ids', how: ', 100 a millisecond, each with a random requestId and responseId', days: null, clients: null },
     { id: 'P2h', variant: 'wide', dir: 'p2-wide', how: ', keys drawn from 300 models, 200 projects, 20 machines, 30 channels', days: WIDE_DAYS, clients: null },
   ] as const;
   for (const { id, variant, dir, how, days, clients } of variants) {
@@ -160,7 +161,8 @@ export async function runP2(options: P2Options): Promise<Measured> {
       }
       // Ours, not targets: what records written at random places cost beside P2a's run. Ids are time
       // (request-ids.ts), so records out of time order land all over the table and rollups; random
-      // request and response ids once landed at random places of their unique indexes (stored-ids.ts);
+      // request and response ids once landed at random places of their unique indexes, and of buckets of
+      // ~17.5 minutes of ids when records came a few milliseconds apart (stored-ids.ts);
       // records at one older time once searched every millisecond the earlier ones filled (request-ids.ts).
       const share = shareOf(rate);
       const span = ((options.batches * options.batchRecords) / RECORDS_PER_DAY).toFixed(1);
@@ -174,6 +176,10 @@ export async function runP2(options: P2Options): Promise<Measured> {
         'uuid-response-ids': {
           what: "HTTP ingest as P2a, a random responseId on every record (records/s)",
           note: "the same records as P2a, each with a responseId of 'chatcmpl-' and crypto.randomUUID() (as the proxy records every call)",
+        },
+        'live-ids': {
+          what: 'HTTP ingest as P2a, 100 records a millisecond, each with a random requestId and responseId (records/s)',
+          note: 'the same records as P2a, 100 a millisecond (as a client stamping each with the time it sends it), each with a random UUID requestId and a chatcmpl- responseId',
         },
       }[variant];
       notes.push(`${note}: ${share}`);

@@ -32,18 +32,21 @@ function avalanche(h: number): number {
 /** A table fuller than this says it is full: linear probing slows and its false matches grow. */
 const MAX_LOAD = 0.75;
 const MIN_SLOTS = 1024;
-/** Hints are the low 16 bits of what the caller files a text under. */
-export const HINT_MODULO = 65_536;
+const LOW = 65_536;
+/** Hints are the low 32 bits of what the caller files a text under (a millisecond: ~49.7 days). */
+export const HINT_MODULO = 2 ** 32;
 
 /**
- * An approximate map from texts to where each is filed (a hint: the low 16 bits of a number the caller
- * chooses), 32 bits a slot: a 16-bit fingerprint of the text and its hint, in a slot chosen by the first
- * hash, with linear probing. A text added is always among the matches of its lookup, with its hint; a
- * text not added matches about one lookup in 10,000 (a probe run of a few slots, each matching 1 in
- * 65,535). Nothing is ever removed: an entry whose row was deleted only sends the caller to look once.
+ * An approximate map from texts to where each is filed (a hint: the low 32 bits of a number the caller
+ * chooses), 48 bits a slot: a 16-bit fingerprint of the text and the hint's low 16 bits, and the
+ * hint's high 16 bits beside them, in a slot chosen by the first hash, with linear probing. A text
+ * added is always among the matches of its lookup, with its hint; a text not added matches about one
+ * lookup in 10,000 (a probe run of a few slots, each matching 1 in 65,535). Nothing is ever removed: an
+ * entry whose row was deleted only sends the caller to look once.
  */
 export class FingerprintTable {
   private slots: Uint32Array;
+  private high: Uint16Array;
   private mask: number;
   private held = 0;
 
@@ -52,6 +55,7 @@ export class FingerprintTable {
     let size = MIN_SLOTS;
     while (size * 0.5 < expected) size *= 2;
     this.slots = new Uint32Array(size);
+    this.high = new Uint16Array(size);
     this.mask = size - 1;
   }
 
@@ -61,7 +65,7 @@ export class FingerprintTable {
 
   /** Bytes its slots take. */
   get bytes(): number {
-    return this.slots.byteLength;
+    return this.slots.byteLength + this.high.byteLength;
   }
 
   /** Where the lookup of `hash` starts: pass it to nextMatch. */
@@ -85,24 +89,29 @@ export class FingerprintTable {
 
   /** The hint of the entry in slot `at`. */
   hintAt(at: number): number {
-    return this.slots[at]! & 0xffff;
+    return this.high[at]! * LOW + (this.slots[at]! & 0xffff);
   }
 
   /**
-   * Adds the text hashed, filed under `filed` (its low 16 bits kept); false (nothing added) when the
-   * table is full, and the caller builds a larger one. The same fingerprint and hint are not added twice.
+   * Adds the text hashed, filed under `filed` (a whole number; its low 32 bits kept); false (nothing
+   * added) when the table is full, and the caller builds a larger one. The same fingerprint and hint are
+   * not added twice.
    */
   add(hash: TextHash, filed: number): boolean {
-    const { slots, mask } = this;
-    const entry = fingerprint(hash.second) * HINT_MODULO + (filed % HINT_MODULO);
+    if (!Number.isSafeInteger(filed) || filed < 0) throw new RangeError(`hint ${filed} is not a whole number`);
+    const { slots, high, mask } = this;
+    const hint = filed % HINT_MODULO;
+    const entry = fingerprint(hash.second) * LOW + (hint % LOW);
+    const upper = Math.floor(hint / LOW);
     let at = hash.first & mask;
     for (; ; at = (at + 1) & mask) {
       const slot = slots[at]!;
-      if (slot === entry) return true;
+      if (slot === entry && high[at] === upper) return true;
       if (slot === 0) break;
     }
     if (this.held + 1 > slots.length * MAX_LOAD) return false;
     slots[at] = entry;
+    high[at] = upper;
     this.held++;
     return true;
   }

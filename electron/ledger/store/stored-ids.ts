@@ -2,15 +2,17 @@ import type { Database, Statement } from 'better-sqlite3';
 import { FingerprintTable, HINT_MODULO, TextHash } from './id-fingerprints.js';
 
 /**
- * Request ids and response ids are indexed by the time of their row first (`id >> 30`, ~17.5 minutes
- * of ids), not by the id alone: a unique index on random ids (UUIDs, hashes, `chatcmpl-...`) put every
- * new id on a page of its own, so a commit of 1,700 records wrote ~1,700 index pages to the WAL, and such
- * records went in at ~40-55 % of the rate of records without ids. Clustered by time, a commit's ids
- * share the pages of the last bucket.
+ * Request ids and response ids are indexed by the millisecond of their row first (`id >> 10`), not by
+ * the id alone: a unique index on random ids (UUIDs, hashes, `chatcmpl-...`) put every new id on a page
+ * of its own, so a commit of 1,700 records wrote ~1,700 index pages to the WAL, and such records went in
+ * at ~40-55 % of the rate of records without ids. Clustered by time, a commit's ids share the pages of
+ * its last milliseconds. (Buckets of ~17.5 minutes, `id >> 30`, until migration 16: records sent live,
+ * or a few milliseconds apart, filled a bucket with hundreds of thousands of ids, and a commit's ids
+ * again landed on a page each.)
  */
-const BUCKET_IDS = 2 ** 30;
+const BUCKET_IDS = 2 ** 10;
 
-/** The bucket of the index (`id >> 30` in SQL) an id's row is filed under. */
+/** The bucket of the index (`id >> 10` in SQL) an id's row is filed under. */
 function idBucket(id: number): number {
   return Math.floor(id / BUCKET_IDS);
 }
@@ -28,18 +30,20 @@ export const LOG_KEPT = 64;
 /** The page cache of a scan of every id (negative: KiB, as PRAGMA cache_size takes it). */
 const SCAN_CACHE_KIB = -2048;
 
-/** Bytes per id in the log: its two hashes and its row's bucket, little-endian. */
-const LOG_ENTRY = 12;
+/** Bytes per id in the log: its two hashes and its row's bucket (low 32 bits, then high), little-endian. */
+const LOG_ENTRY = 16;
+const LOW_32 = 2 ** 32;
 
 /**
  * Which ids of one column are stored: the API promises that a record whose requestId is stored is never
  * stored again, and one upstream answer (its response id) is one request, over the whole ledger, while
  * the index finds an id only in a bucket it is told. So this connection keeps a FingerprintTable of
- * every stored id (4 bytes a slot, 5-11 a stored id) with its bucket's low 16 bits (65,536 buckets: ~2.2 years of ids), built by scanning the index when first
- * needed. An id whose fingerprint no entry has is not stored (most new ids, at the cost of a hash and a
- * probe); for each entry that matches, the index is searched in the buckets its hint names between the
- * oldest and newest bucket holding ids (one search in ledgers younger than 2.2 years). A false match
- * costs one search, about one new id in 10,000.
+ * every stored id (6 bytes a slot, 8-16 a stored id) with its bucket's low 32 bits (~49.7 days of
+ * milliseconds), built by scanning the index when first needed. An id whose fingerprint no entry has is
+ * not stored (most new ids, at the cost of a hash and a probe); for each entry that matches, the index
+ * is searched in the buckets its hint names between the newest and oldest bucket holding ids, newest
+ * first (one search in ledgers younger than 49.7 days, and for an id sent again within them). A false
+ * match costs a search per 49.7 days of ledger, about one new id in 10,000.
  *
  * Other connections write to the same file (the main thread's and the writer thread's, another
  * process): every transaction that stores ids appends their hashes and buckets to the column's log, and
@@ -59,7 +63,7 @@ export class StoredIds {
   /** The last log entry this table holds. */
   private seenSeq = 0;
   /** Hashes and buckets of the ids stored in the write in progress, for the log. */
-  private pending = new Uint32Array(384);
+  private pending = new DataView(new ArrayBuffer(128 * LOG_ENTRY));
   private pendingCount = 0;
 
   private readonly inBucket: Statement<[number, string], number>;
@@ -75,8 +79,8 @@ export class StoredIds {
     column: IdColumn,
   ) {
     const log = `${column}_log`;
-    this.inBucket = db.prepare<[number, string], number>(`SELECT id FROM requests WHERE id >> 30 = ? AND ${column} = ?`).pluck();
-    this.everyId = db.prepare<[], [number, string]>(`SELECT id >> 30, ${column} FROM requests WHERE ${column} IS NOT NULL`).raw();
+    this.inBucket = db.prepare<[number, string], number>(`SELECT id FROM requests WHERE id >> 10 = ? AND ${column} = ?`).pluck();
+    this.everyId = db.prepare<[], [number, string]>(`SELECT id >> 10, ${column} FROM requests WHERE ${column} IS NOT NULL`).raw();
     this.countIds = db.prepare<[], number>(`SELECT count(*) FROM requests WHERE ${column} IS NOT NULL`).pluck();
     this.logHead = db.prepare(`SELECT min(seq) AS lo, max(seq) AS hi FROM ${log}`);
     this.othersEntries = db.prepare<[number, number], Buffer>(`SELECT hashes FROM ${log} WHERE seq > ? AND writer <> ? ORDER BY seq`).pluck();
@@ -123,11 +127,9 @@ export class StoredIds {
     const hash = this.hash.of(text);
     this.hashed = text;
     for (let at = table.nextMatch(hash, table.start(hash)); at !== -1; at = table.nextMatch(hash, at + 1)) {
+      // The buckets from the newest back whose low 32 bits are the hint.
       const hint = table.hintAt(at);
-      // The buckets from the oldest on whose low 16 bits are the hint.
-      let bucket = this.lowest - (this.lowest % HINT_MODULO) + hint;
-      if (bucket < this.lowest) bucket += HINT_MODULO;
-      for (; bucket <= this.highest; bucket += HINT_MODULO) {
+      for (let bucket = this.highest - ((this.highest - hint) % HINT_MODULO); bucket >= this.lowest; bucket -= HINT_MODULO) {
         const id = this.inBucket.get(bucket, text);
         if (id !== undefined) return id;
       }
@@ -141,23 +143,23 @@ export class StoredIds {
     this.hashed = null;
     const bucket = idBucket(id);
     this.remember(this.hash, bucket);
-    if ((this.pendingCount + 1) * 3 > this.pending.length) {
-      const grown = new Uint32Array(this.pending.length * 2);
-      grown.set(this.pending);
-      this.pending = grown;
+    if ((this.pendingCount + 1) * LOG_ENTRY > this.pending.byteLength) {
+      const grown = new Uint8Array(this.pending.byteLength * 2);
+      grown.set(new Uint8Array(this.pending.buffer));
+      this.pending = new DataView(grown.buffer);
     }
-    const at = this.pendingCount * 3;
-    this.pending[at] = this.hash.first;
-    this.pending[at + 1] = this.hash.second;
-    this.pending[at + 2] = bucket;
+    const at = this.pendingCount * LOG_ENTRY;
+    this.pending.setUint32(at, this.hash.first, true);
+    this.pending.setUint32(at + 4, this.hash.second, true);
+    this.pending.setUint32(at + 8, bucket % LOW_32, true);
+    this.pending.setUint32(at + 12, Math.floor(bucket / LOW_32), true);
     this.pendingCount++;
   }
 
   /** Call last in the write: logs the ids it stored for the other connections, and trims the log. */
   endWrite(): void {
     if (this.pendingCount === 0) return;
-    const bytes = Buffer.alloc(this.pendingCount * LOG_ENTRY);
-    for (let i = 0; i < this.pendingCount * 3; i++) bytes.writeUInt32LE(this.pending[i]!, i * 4);
+    const bytes = Buffer.from(this.pending.buffer.slice(0, this.pendingCount * LOG_ENTRY));
     this.pendingCount = 0;
     const seq = Number(this.append.run(this.writer, bytes).lastInsertRowid);
     if (seq > LOG_KEPT) this.trim.run(seq - LOG_KEPT);
@@ -177,7 +179,7 @@ export class StoredIds {
     for (let at = 0; at + LOG_ENTRY <= entry.length; at += LOG_ENTRY) {
       hash.first = entry.readUInt32LE(at);
       hash.second = entry.readUInt32LE(at + 4);
-      this.remember(hash, entry.readUInt32LE(at + 8));
+      this.remember(hash, entry.readUInt32LE(at + 12) * LOW_32 + entry.readUInt32LE(at + 8));
     }
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { FingerprintTable, TextHash } from '../../../../electron/ledger/store/id-fingerprints.js';
+import { FingerprintTable, HINT_MODULO, TextHash } from '../../../../electron/ledger/store/id-fingerprints.js';
 
 /** The approximate map behind StoredIds: never a text added without its hint, rarely a false match. */
 describe('TextHash', () => {
@@ -27,34 +27,44 @@ function hints(table: FingerprintTable, text: string): number[] {
 }
 
 describe('FingerprintTable', () => {
-  it('matches every text added with the low 16 bits of where it was filed, and few others (about 1 in 10,000)', () => {
+  it('matches every text added with the low 32 bits of where it was filed (a millisecond since 1970, say), and few others (about 1 in 10,000)', () => {
     const table = new FingerprintTable(50_000);
     const hash = new TextHash();
     const added = Array.from({ length: 50_000 }, () => randomUUID());
-    added.forEach((id, i) => expect(table.add(hash.of(id), 1_640_000 + i)).toBe(true));
+    const filed = (i: number) => 1_796_000_000_000 + i * 65_537;
+    added.forEach((id, i) => expect(table.add(hash.of(id), filed(i))).toBe(true));
     expect(table.size).toBe(50_000);
-    expect(added.every((id, i) => hints(table, id).includes((1_640_000 + i) % 65_536))).toBe(true);
+    expect(added.every((id, i) => hints(table, id).includes(filed(i) % 2 ** 32))).toBe(true);
     let wrong = 0;
     for (let i = 0; i < 200_000; i++) if (hints(table, randomUUID()).length > 0) wrong++;
     expect(wrong).toBeLessThan(100);
   });
 
-  it('keeps one entry per text and hint, one per hint for a text filed twice', () => {
+  it('keeps one entry per text and hint (its low 32 bits), one per hint for a text filed twice', () => {
     const table = new FingerprintTable(0);
     const hash = new TextHash();
     table.add(hash.of('same'), 7);
     table.add(hash.of('same'), 7);
-    table.add(hash.of('same'), 65_536 + 7);
+    table.add(hash.of('same'), HINT_MODULO + 7);
     expect(table.size).toBe(1);
-    table.add(hash.of('same'), 8);
-    expect(table.size).toBe(2);
-    expect(hints(table, 'same').sort()).toEqual([7, 8]);
+    // Alike in their low 16 bits: told apart by the high ones.
+    table.add(hash.of('same'), 65_536 + 7);
+    table.add(hash.of('same'), HINT_MODULO - 1);
+    expect(table.size).toBe(3);
+    expect(hints(table, 'same').sort((a, b) => a - b)).toEqual([7, 65_536 + 7, HINT_MODULO - 1]);
+  });
+
+  it('refuses a hint that is not a whole number', () => {
+    const table = new FingerprintTable(0);
+    const hash = new TextHash().of('id');
+    for (const bad of [-1, 0.5, 2 ** 53, Number.NaN]) expect(() => table.add(hash, bad)).toThrow(RangeError);
+    expect(table.size).toBe(0);
   });
 
   it('says it is full (adding nothing) past three quarters of its slots, and lookups still end', () => {
     const table = new FingerprintTable(0);
     const hash = new TextHash();
-    expect(table.bytes).toBe(1024 * 4);
+    expect(table.bytes).toBe(1024 * 6);
     let added = 0;
     while (table.add(hash.of(`id-${added}`), added)) added++;
     expect(table.size).toBe(768);

@@ -62,13 +62,23 @@ describe.each(COLUMNS)('a $field already stored', ({ field, column }) => {
     expect(first).toEqual([10]);
   });
 
-  it('is found whichever of two buckets 65,536 apart (~2.2 years) its hint names', async () => {
-    const [old, recent, other] = uuids(3, 15);
-    const longAgo = T0 - 800 * DAY;
-    await h.service.ingestRequests([call(old!, longAgo), call(recent!, T0), call(other!, T0 - 400 * DAY)]);
-    expect(await h.service.ingestRequests([call(old!, T0), call(recent!, longAgo)])).toEqual({ accepted: 0, duplicates: 2 });
+  it('is found in its own millisecond, with others 2^16, 2^32 and 2 x 2^32 ms away (alike in their low bits) and years apart', async () => {
+    const times = [T0, T0 - 2 ** 16, T0 - 2 ** 32, T0 - 2 ** 33, T0 - 800 * DAY, T0 - 400 * DAY];
+    const ids = uuids(times.length, 15);
+    await h.service.ingestRequests(ids.map((id, i) => call(id, times[i]!)));
+    const again = () => ids.map((id, i) => call(id, times[(i + 1) % times.length]! + 1));
+    expect(await h.service.ingestRequests(again())).toEqual({ accepted: 0, duplicates: times.length });
     h.reopen();
-    expect(await h.service.ingestRequests([call(old!, T0 + DAY), call(recent!, longAgo - DAY)])).toEqual({ accepted: 0, duplicates: 2 });
+    expect(await h.service.ingestRequests(again())).toEqual({ accepted: 0, duplicates: times.length });
+  });
+
+  it('is found when its millisecond was full and its row spilled into the next ones (more than 1,024 at one time)', async () => {
+    const ids = uuids(2_500, 17);
+    expect(await h.service.ingestRequests(ids.map((id) => call(id, T0)))).toEqual({ accepted: 2_500, duplicates: 0 });
+    const buckets = h.ledger.db.prepare<[], number>(`SELECT count(DISTINCT id >> 10) FROM requests`).pluck().get();
+    expect(buckets).toBe(3);
+    h.reopen();
+    expect(await h.service.ingestRequests(ids.map((id) => call(id, T0 + DAY)))).toEqual({ accepted: 0, duplicates: 2_500 });
   });
 
   it('stays a duplicate while the ids held in memory outgrow their first table (rebuilt from the index)', async () => {

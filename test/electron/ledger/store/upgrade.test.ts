@@ -173,6 +173,8 @@ function answers(ctx: StoreContext) {
   };
 }
 
+const ID_COLUMNS = ['request_id', 'response_id'] as const;
+
 const earlier = MIGRATIONS.filter((step) => step.version < SCHEMA_VERSION);
 
 /**
@@ -180,6 +182,15 @@ const earlier = MIGRATIONS.filter((step) => step.version < SCHEMA_VERSION);
  * current one and undoing the later steps. Each step needs its undo here, the newest first.
  */
 const UNDO: Record<number, (db: BetterSqlite3.Database) => void> = {
+  // The logs keep their (newer) entries: the upgrade empties them whatever they hold.
+  16: (db) => {
+    for (const column of ID_COLUMNS) {
+      db.exec(`
+        DROP INDEX requests_${column}_by_ms;
+        CREATE INDEX requests_${column}_by_time ON requests(id >> 30, ${column}) WHERE ${column} IS NOT NULL;
+      `);
+    }
+  },
   15: (db) =>
     db.exec(`
       DROP INDEX rollup_project_total_hour_project;
@@ -367,6 +378,30 @@ function cataloguePriced(db: BetterSqlite3.Database): { model_id: number; price_
 }
 
 /**
+ * Version 16: the ids indexed by millisecond in place of ~17.5 minutes (`id >> 30`), and the logs
+ * emptied, as an older database (from version 12 or 13 on, which made them) had them.
+ */
+function withoutV16(dump: Record<string, string[]>, before: Record<string, string[]>): Record<string, string[]> {
+  const out = { ...dump };
+  const schema = out['(schema)']!.filter((json) => !ID_COLUMNS.some((column) => (JSON.parse(json) as { name: string }).name === `requests_${column}_by_ms`));
+  for (const column of ID_COLUMNS) {
+    const byMs = dump['(schema)']!.find((json) => (JSON.parse(json) as { name: string }).name === `requests_${column}_by_ms`);
+    expect(JSON.parse(byMs!)).toEqual({
+      type: 'index',
+      name: `requests_${column}_by_ms`,
+      sql: `CREATE INDEX requests_${column}_by_ms ON requests(id >> 10, ${column}) WHERE ${column} IS NOT NULL`,
+    });
+    const log = `${column}_log`;
+    if (before[log] === undefined) continue;
+    expect(dump[log], log).toEqual([]);
+    out[log] = before[log]!;
+    schema.push(before['(schema)']!.find((json) => (JSON.parse(json) as { name: string }).name === `requests_${column}_by_time`)!);
+  }
+  out['(schema)'] = schema.sort();
+  return out;
+}
+
+/**
  * Versions 12 and 13 (whichever came after `version`): the request-id and response-id logs (empty after
  * an upgrade), and the indexes of those ids by time in place of the unique ones (the response-id one
  * from version 4 on: before it the column did not exist).
@@ -499,7 +534,7 @@ describe('a database from each earlier schema version', () => {
           if (step.version < 11) expect(cataloguePriced(ledger.db)).toEqual(scanned);
           else expect(cataloguePriced(ledger.db)).toEqual(kept);
           expect(scanned.length > 0).toBe(step.version >= 3);
-          const idless = withoutIdIndexes(dumpAll(ledger.db), step.version);
+          const idless = withoutIdIndexes(withoutV16(dumpAll(ledger.db), before), step.version);
           const runless = step.version < 11 ? withoutV11(idless) : idless;
           const versionless = step.version < 10 ? withoutV10(runless) : runless;
           const dayless = step.version < 9 ? withoutV9(versionless) : versionless;
@@ -516,14 +551,14 @@ describe('a database from each earlier schema version', () => {
           if (step.version < 4) before['(schema)'] = withoutV4Schema(before['(schema)']);
           // Versions 14 and 15 moved the hourly rollups' indexes (an older version had those of its tables).
           const name = (json: string) => (JSON.parse(json) as { name: string }).name;
-          const movedBefore = step.version < 14 ? HOUR_INDEXES_BEFORE_14 : HOUR_INDEXES_BEFORE_15;
+          const movedBefore = step.version < 14 ? HOUR_INDEXES_BEFORE_14 : step.version < 15 ? HOUR_INDEXES_BEFORE_15 : [];
           const had = (json: string) => movedBefore.includes(name(json));
           expect(before['(schema)'].filter(had).length).toBe(step.version < 4 ? 1 : step.version < 8 ? movedBefore.length - 2 : movedBefore.length);
           expect(after['(schema)'].filter((json) => HOUR_INDEXES_BEFORE_14.includes(name(json)))).toEqual([]);
           // (Made with the tables even when they are new to this database.)
           const totals = (json: string) => HOUR_INDEXES_SINCE_15.includes(name(json));
           expect(after['(schema)'].filter(totals).length).toBe(2);
-          before['(schema)'] = before['(schema)'].filter((json) => !had(json));
+          before['(schema)'] = before['(schema)'].filter((json) => !had(json) && !totals(json));
           after['(schema)'] = after['(schema)'].filter((json) => !totals(json));
           // What the later steps add, and nothing else: version 2 adds api type 0.
           const added = step.version < 2 ? [JSON.stringify({ id: 0, name: '' })] : [];
