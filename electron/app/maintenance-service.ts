@@ -27,8 +27,6 @@ function* taking<Part>(take: () => Part | undefined): Generator<Part> {
   for (let part = take(); part; part = take()) yield part;
 }
 
-const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 export interface MaintenanceOptions {
   /** How long one transaction of a deletion may run before the event loop gets a turn (ms). */
   sliceMs?: number;
@@ -136,10 +134,14 @@ export class MaintenanceService extends DomainService {
   private async removeInSlices(subject: RemovalSubject): Promise<number> {
     const { ledger } = this;
     let removed = 0;
-    await inSlices(ledger.removal.partsOf(subject, RAW_PART_MS), this.sliceMs, (take) =>
-      ledger.write(() => {
-        removed += ledger.removal.removeParts(subject, taking(take));
-      }),
+    await inSlices(
+      ledger.removal.partsOf(subject, RAW_PART_MS),
+      this.sliceMs,
+      (take) =>
+        ledger.write(() => {
+          removed += ledger.removal.removeParts(subject, taking(take));
+        }),
+      { between: () => ledger.ctx.betweenWrites() },
     );
     return removed;
   }
@@ -147,7 +149,7 @@ export class MaintenanceService extends DomainService {
   async cleanup(input: CleanupBody): Promise<CleanupResult> {
     const { before } = parseInput(cleanupBodySchema, input, 'cleanup');
     if (before > this.now) throw new ApiError('bad_request', 'before is in the future: that would delete records that are still arriving', [{ field: 'before', reason: 'must not be in the future' }]);
-    const requests = await this.ledger.maintenance.deleteRawBefore(before, yieldTurn);
+    const requests = await this.ledger.maintenance.deleteRawBefore(before, () => this.ledger.ctx.betweenWrites());
     recordCleanup(this.ledger, { at: this.now, trigger: 'manual', before, requests });
     this.events.emit({ type: 'data', reason: 'cleanup' });
     return { before, requests };

@@ -68,9 +68,13 @@ export class RepricingJobs {
     return this.ledger.repricer.partsOf(modelId, from, to, RAW_PART_MS);
   }
 
-  /** inSlices() at this job runner's slice length. */
-  sliced(parts: readonly RepricePart[], slice: (take: () => RepricePart | undefined, next: () => RepricePart | undefined) => boolean | void): Promise<void> {
-    return inSlices(parts, this.sliceMs, slice);
+  /** inSlices() at this job runner's slice length; `writes`: the slices commit (StoreContext.betweenWrites between them). */
+  sliced(
+    parts: readonly RepricePart[],
+    slice: (take: () => RepricePart | undefined, next: () => RepricePart | undefined) => boolean | void,
+    writes = false,
+  ): Promise<void> {
+    return inSlices(parts, this.sliceMs, slice, writes ? { between: () => this.ledger.ctx.betweenWrites() } : {});
   }
 
   /** Resolves once nothing is being re-priced. */
@@ -97,6 +101,7 @@ export class RepricingJobs {
         dropped = !going && ledger.pendingRepricing.get(modelId) === undefined;
         return rest ? going : false;
       }),
+      true,
     );
     if (dropped) throw new ApiError('conflict', 'the model was deleted while its requests were being re-priced');
     return outcome;

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Database, Statement, Transaction } from 'better-sqlite3';
 import { machineCalendar, type DayCalendar } from '../time/day-calendar.js';
 import { ChannelDirectory } from './channels.js';
@@ -23,6 +24,15 @@ export interface WriteGate {
   leave(): void;
 }
 
+/** How often the slices of a long write wait for the writer thread's checkpoint (StoreContext.betweenWrites). */
+const CHECKPOINT_GAP_MS = 250;
+
+/** The writer thread seen from the main connection: it folds the WAL into the file, which the main connection then does not. */
+export interface Checkpointer {
+  /** Resolves once the thread has folded in what was committed before the call. */
+  checkpoint(): Promise<void>;
+}
+
 /** What every part of the store shares: the connection and the in-memory mirrors of small tables. */
 export class StoreContext {
   readonly models: Dictionary;
@@ -38,6 +48,8 @@ export class StoreContext {
   readonly localModels: LocalModels;
   /** Set while a writer thread shares the file (see WriteGate). */
   gate: WriteGate | null = null;
+  /** Set while a writer thread checkpoints for this connection (see Checkpointer). */
+  checkpointer: Checkpointer | null = null;
   /** Pricing from the bundled catalogue where the user has no price; off only for benchmarks and tests. */
   catalogue: CatalogueMatcher | null = new CatalogueMatcher();
   readonly channels: ChannelDirectory;
@@ -139,6 +151,23 @@ export class StoreContext {
       throw error;
     }
   }
+
+  /**
+   * What runs between the transactions of a long write (a deletion's or re-pricing's slices): a turn of
+   * the event loop, and, with a writer thread, every CHECKPOINT_GAP_MS its checkpoint of what they
+   * committed. Folded in while the slices wait, the WAL starts over at the next slice rather than
+   * growing by their every page (2 GB for a deletion of 5M requests when the thread checkpointed on a
+   * timer beside them); not after every slice, which wrote the same pages into the file again and again
+   * (a re-pricing of 1.9M requests took 20 % longer).
+   */
+  betweenWrites(): Promise<void> {
+    const now = performance.now();
+    if (this.checkpointer === null || now - this.checkpointedAt < CHECKPOINT_GAP_MS) return nextTurn();
+    this.checkpointedAt = now;
+    return this.checkpointer.checkpoint();
+  }
+
+  private checkpointedAt = -Infinity;
 
   /**
    * write(), once the other writing connection's transaction in progress (if any) has committed: for

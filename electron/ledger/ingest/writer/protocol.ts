@@ -43,6 +43,8 @@ export type WriteMessage =
   | { type: 'run'; id: number; now: number; event: RunEvent }
   /** Catalogue data now in use on the main connection (null: off); batches after it are priced with it. */
   | { type: 'catalogue'; data: CatalogueData | null }
+  /** Fold the WAL into the file (what the main connection committed too), then answer `checkpointed`. */
+  | { type: 'checkpoint'; id: number }
   /** Commit what is queued, close the connection, end. */
   | { type: 'close' };
 
@@ -53,12 +55,14 @@ export type RunOutcome = { id: number; ok: true; run: Run } | { id: number; ok: 
 /**
  * From the thread: `ready` once its connection is open; `committed` once per transaction, with the
  * outcome of every batch it held (an event is emitted per message, as the inline path does per
- * transaction); `run` once a run event is committed (or refused); `closed` after the connection is closed.
+ * transaction); `run` once a run event is committed (or refused); `checkpointed` once a checkpoint
+ * asked for is done (or failed: the next one tries again); `closed` after the connection is closed.
  */
 export type WriterMessage =
   | { type: 'ready' }
   | { type: 'committed'; outcomes: BatchOutcome[] }
   | { type: 'run'; outcome: RunOutcome }
+  | { type: 'checkpointed'; id: number }
   | { type: 'closed' };
 
 /** The index of the counter in `signal`. */

@@ -73,6 +73,31 @@ function reply(outcome: BatchOutcome): void {
 
 const committer = new GroupCommitWriter(ledger);
 
+/**
+ * The main connection checkpoints nothing while this thread runs (WriteWorkerClient): what it commits
+ * (a setting, a deletion's slices between the checkpoints they ask for) is folded into the file here,
+ * every CHECKPOINT_EVERY_MS when it committed since, whether or not batches come. This connection's
+ * own commits do it past CHECKPOINT_PAGES, as before: during ingest alone the timer folds nothing in
+ * (more often, it would write the same rollup pages into the file again and again). PASSIVE: it waits
+ * for no one.
+ */
+const CHECKPOINT_EVERY_MS = 500;
+function checkpoint(): void {
+  try {
+    ledger.db.pragma('wal_checkpoint(PASSIVE)');
+  } catch {
+    // Busy (another connection checkpointing): the next one tries again.
+  }
+}
+/** PRAGMA data_version as last checkpointed: it moves when another connection commits. */
+let othersAt = -1;
+const checkpoints = setInterval(() => {
+  const version = ledger.db.pragma('data_version', { simple: true }) as number;
+  if (version === othersAt) return;
+  othersAt = version;
+  checkpoint();
+}, CHECKPOINT_EVERY_MS);
+
 port.on('message', (message: WriteMessage) => {
   switch (message.type) {
     case 'batch':
@@ -99,7 +124,12 @@ port.on('message', (message: WriteMessage) => {
       committer.flush();
       ledger.ctx.catalogue = message.data === null ? null : new CatalogueMatcher(message.data);
       return;
+    case 'checkpoint':
+      checkpoint();
+      send({ type: 'checkpointed', id: message.id });
+      return;
     case 'close':
+      clearInterval(checkpoints);
       committer.flush();
       // Let the replies of that last commit go out before the connection closes.
       setImmediate(() => {

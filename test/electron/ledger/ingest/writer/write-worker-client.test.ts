@@ -3,10 +3,12 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { pathToFileURL } from 'node:url';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LedgerService } from '../../../../../electron/app/ledger-service.js';
 import { GroupCommitWriter } from '../../../../../electron/ledger/ingest/group-commit.js';
 import { MAX_WRITER_CRASHES, WriteWorkerClient } from '../../../../../electron/ledger/ingest/writer/write-worker-client.js';
+import { CHECKPOINT_PAGES } from '../../../../../electron/ledger/store/database.js';
 import type { WriteResult } from '../../../../../electron/ledger/store/request-writer.js';
 import type { RequestRecord, RequestRecordInput } from '../../../../../shared/schemas/request-record.js';
 import type { LedgerEvent } from '../../../../../shared/types.js';
@@ -223,7 +225,80 @@ const RECORD: RequestRecord = {
   failureClass: null, statusCode: null, latencyMs: null, ttftMs: null, channel: null, source: null, requestId: null,
 };
 
+/** Frames in the WAL now, as another connection sees them (its PASSIVE checkpoint reports them). */
+function walFrames(file: string): number {
+  const other = new BetterSqlite3(file);
+  try {
+    other.pragma('wal_autocheckpoint = 0');
+    return (other.pragma('wal_checkpoint(PASSIVE)') as { log: number }[])[0]!.log;
+  } finally {
+    other.close();
+  }
+}
+
+/** A write of ~`pages` pages on the main connection, as a slice of a deletion is. */
+function mainWrite(pages: number): void {
+  h.ledger.write(() => h.ledger.db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('filler', ?)`).run('x'.repeat(pages * 4096)));
+}
+
+describe('checkpoints while the writer thread runs', () => {
+  it('are the thread\'s: the main connection folds nothing into the file, and what it committed is folded in when it asks', async () => {
+    const { client: c } = client(WORKER);
+    await c.submit([RECORD]);
+    expect(h.ledger.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    expect(h.ledger.ctx.checkpointer).toBe(c);
+    // Past the pages at which a connection that checkpoints would have folded them in itself.
+    for (let i = 0; i < 3; i++) mainWrite(CHECKPOINT_PAGES / 2);
+    expect(walFrames(h.file)).toBeGreaterThan(CHECKPOINT_PAGES);
+    await c.checkpoint();
+    // Folded in: the next write starts the WAL over.
+    mainWrite(1);
+    expect(walFrames(h.file)).toBeLessThan(20);
+
+    c.close();
+    expect(h.ledger.db.pragma('wal_autocheckpoint', { simple: true })).toBe(CHECKPOINT_PAGES);
+    expect(h.ledger.ctx.checkpointer).toBe(null);
+    // No thread: a checkpoint asked for is a turn of the event loop.
+    await c.checkpoint();
+  }, 30_000);
+
+  it('a long write on the main connection waits between its slices for one now and then (StoreContext.betweenWrites)', async () => {
+    const { client: c } = client(WORKER);
+    await c.submit([RECORD]);
+    let asked = 0;
+    const checkpoint = c.checkpoint.bind(c);
+    c.checkpoint = () => {
+      asked++;
+      return checkpoint();
+    };
+    const started = performance.now();
+    let slices = 0;
+    for (; performance.now() - started < 600; slices++) {
+      mainWrite(200);
+      await h.ledger.ctx.betweenWrites();
+    }
+    // Every 250 ms, not after every slice; and the WAL started over after them (it holds less than the
+    // slices wrote).
+    expect(slices).toBeGreaterThan(10);
+    expect(asked).toBeGreaterThanOrEqual(2);
+    expect(asked).toBeLessThanOrEqual(4);
+    expect(walFrames(h.file)).toBeLessThan((slices * 200) / 2);
+  }, 30_000);
+});
+
 describe('when the writer thread fails', () => {
+  it('a checkpoint asked of a thread that dies lets its caller go on, and the main connection checkpoints again', async () => {
+    const dying = script('dies-on-checkpoint.mjs', `send({ type: 'ready' }); port.on('message', (m) => { if (m.type === 'checkpoint') process.exit(3); });`);
+    const { client: c } = client(dying);
+    // Ready once a batch could be sent to it: wait for the thread's hello.
+    const deadline = Date.now() + 10_000;
+    while (!(c as unknown as { ready: boolean }).ready && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(h.ledger.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    await c.checkpoint();
+    expect(h.ledger.db.pragma('wal_autocheckpoint', { simple: true })).toBe(CHECKPOINT_PAGES);
+    expect(h.ledger.ctx.checkpointer).toBe(null);
+  });
+
   it('a thread that dies with batches in hand rejects them as unavailable (nothing acknowledged), and the next batch starts a new one', async () => {
     const dying = script('dies.mjs', `send({ type: 'ready' }); port.on('message', (m) => { if (m.type === 'batch') process.exit(3); });`);
     const { client: c, log } = client(dying);
