@@ -81,7 +81,7 @@ export class Housekeeping {
         const now = ledger.ctx.now();
         const days = ledger.settings.get().retentionDays;
         const before = retentionCutoff(now, days);
-        const removed = await ledger.maintenance.deleteRawBefore(before, () => new Promise((resolve) => setImmediate(resolve)));
+        const removed = await ledger.maintenance.deleteRawBefore(before, () => ledger.ctx.betweenWrites());
         ledger.maintenance.trimMinuteRollups(now);
         // Only a retention run that removed something is worth showing (it runs every hour).
         if (removed > 0) {

@@ -25,9 +25,12 @@ export interface OpenOptions {
 /**
  * The WAL is folded into the file by the connection whose commit takes it past this many pages: bigger
  * steps than SQLite's 1,000, fewer stalls during sustained ingest. With a writer thread running, the
- * main connection checkpoints nothing (WriteWorkerClient): the thread does it.
+ * thread does it for the main connection (WriteWorkerClient), which then checkpoints only past
+ * CHECKPOINT_PAGES_BESIDE_THREAD: a long write there that never waits for the thread's checkpoints
+ * (StoreContext.betweenWrites) would otherwise keep the WAL from starting over, and grow it for good.
  */
 export const CHECKPOINT_PAGES = 4000;
+export const CHECKPOINT_PAGES_BESIDE_THREAD = 4 * CHECKPOINT_PAGES;
 
 /**
  * Opens (creating if needed) a ModelMeter database, refusing one from a newer schema before anything

@@ -8,7 +8,7 @@ import type { RunEvent } from '../../../../shared/schemas/run-event.js';
 import type { Run } from '../../../../shared/types.js';
 import type { CatalogueMatcher } from '../../pricing/catalogue.js';
 import { decodeError } from '../../reads/protocol.js';
-import { CHECKPOINT_PAGES } from '../../store/database.js';
+import { CHECKPOINT_PAGES, CHECKPOINT_PAGES_BESIDE_THREAD } from '../../store/database.js';
 import type { Checkpointer } from '../../store/context.js';
 import type { Ledger } from '../../store/ledger.js';
 import type { WriteResult } from '../../store/request-writer.js';
@@ -184,13 +184,13 @@ export class WriteWorkerClient implements Checkpointer {
   }
 
   /**
-   * Whether the main connection folds the WAL into the file when its commits grow it (off while the
-   * thread runs, which does it: a deletion's or re-pricing's slices committed here each paid a
-   * checkpoint of ~16 MB now and then, ~25-30 ms more of the event loop).
+   * Whether the main connection folds the WAL into the file as its commits grow it, as usual (`on`), or
+   * leaves it to the thread but for a WAL 4 times that size (a deletion's or re-pricing's slices
+   * committed here each paid a checkpoint of ~16 MB now and then, ~25-30 ms more of the event loop).
    */
   private checkpointHere(on: boolean): void {
     const { db } = this.options.ledger;
-    if (db.open) db.pragma(`wal_autocheckpoint = ${on ? CHECKPOINT_PAGES : 0}`);
+    if (db.open) db.pragma(`wal_autocheckpoint = ${on ? CHECKPOINT_PAGES : CHECKPOINT_PAGES_BESIDE_THREAD}`);
   }
 
   /** No thread to answer: whoever waits for a checkpoint goes on (the main connection checkpoints again). */
