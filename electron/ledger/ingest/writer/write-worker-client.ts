@@ -176,26 +176,26 @@ export class WriteWorkerClient implements Checkpointer {
     this.waitFor(() => closed);
     this.worker = null;
     this.options.ledger.ctx.gate = null;
-    this.checkpointHere(true);
-    this.endCheckpoints();
+    this.checkpointsInThread(false);
     this.port?.close();
     this.port = null;
     if (!closed) void worker.terminate();
   }
 
   /**
-   * Whether the main connection folds the WAL into the file as its commits grow it, as usual (`on`), or
-   * leaves it to the thread but for a WAL 4 times that size (a deletion's or re-pricing's slices
-   * committed here each paid a checkpoint of ~16 MB now and then, ~25-30 ms more of the event loop).
+   * Whether the thread checkpoints for the main connection (Checkpointer), which then leaves it the WAL
+   * but for one 4 times the usual size (a deletion's or re-pricing's slices committed here each paid a
+   * checkpoint of ~16 MB now and then, ~25-30 ms more of the event loop). Off: the main connection
+   * checkpoints as usual again, and whoever waits for the thread's checkpoint goes on.
    */
-  private checkpointHere(on: boolean): void {
-    const { db } = this.options.ledger;
-    if (db.open) db.pragma(`wal_autocheckpoint = ${on ? CHECKPOINT_PAGES : CHECKPOINT_PAGES_BESIDE_THREAD}`);
-  }
-
-  /** No thread to answer: whoever waits for a checkpoint goes on (the main connection checkpoints again). */
-  private endCheckpoints(): void {
-    if (this.options.ledger.ctx.checkpointer === this) this.options.ledger.ctx.checkpointer = null;
+  private checkpointsInThread(on: boolean): void {
+    const { db, ctx } = this.options.ledger;
+    if (db.open) db.pragma(`wal_autocheckpoint = ${on ? CHECKPOINT_PAGES_BESIDE_THREAD : CHECKPOINT_PAGES}`);
+    if (on) {
+      ctx.checkpointer = this;
+      return;
+    }
+    if (ctx.checkpointer === this) ctx.checkpointer = null;
     const waiting = [...this.checkpoints.values()];
     this.checkpoints.clear();
     for (const resolve of waiting) resolve();
@@ -225,8 +225,7 @@ export class WriteWorkerClient implements Checkpointer {
     this.ready = false;
     // From now on the main connection's writes take turns with the thread's, and it checkpoints for both.
     this.options.ledger.ctx.gate = this.gate;
-    this.options.ledger.ctx.checkpointer = this;
-    this.checkpointHere(false);
+    this.checkpointsInThread(true);
     worker.unref();
     this.port!.on('message', (message: WriterMessage) => this.receive(message));
     this.port!.unref();
@@ -318,8 +317,7 @@ export class WriteWorkerClient implements Checkpointer {
     this.sentCatalogue = undefined;
     // A turn the thread held when it died is not coming back; nor are its checkpoints.
     this.gate.release('thread');
-    this.checkpointHere(true);
-    this.endCheckpoints();
+    this.checkpointsInThread(false);
     const log = this.options.log ?? (() => {});
     if (!this.ready) {
       this.options.ledger.ctx.gate = null;
