@@ -10,7 +10,7 @@ import type { RunEventInput } from '../../shared/schemas/run-event.js';
 import type { SettingsPatch } from '../../shared/schemas/settings.js';
 import type { SavingsReferenceInput } from '../../shared/schemas/savings.js';
 import type { SavingsReference } from '../../shared/types.js';
-import type { ChannelsDeleteResult, Circuit, CircuitEvent, CleanupPreview, CleanupResult, ExportRow, History, ImportReport, IngestResult, ModelDeleteResult, ModelPricing, PricingChange, PricingPreview, ProgramRun, ProjectInfo, ProxyRoute, RequestPage, Run, Settings, StorageInfo, Summary, Watcher } from '../../shared/types.js';
+import type { ChannelsDeleteResult, Circuit, CircuitEvent, CleanupPreview, CleanupResult, History, ImportReport, IngestResult, ModelDeleteResult, ModelPricing, PricingChange, PricingPreview, ProgramRun, ProjectInfo, ProxyRoute, RequestPage, Run, Settings, StorageInfo, Summary, Watcher } from '../../shared/types.js';
 import { LedgerEvents } from '../ledger/events/bus.js';
 import type { BufferedWriter, BufferedWriterOptions } from '../ledger/ingest/buffered-writer.js';
 import type { Ledger } from '../ledger/store/ledger.js';
@@ -262,13 +262,9 @@ export class LedgerService implements LedgerApi {
     return this.maintenance.previewCleanup(input);
   }
 
-  /**
-   * An export, in chunks: the request log oldest first, then the runs in the range with their hourly
-   * cost (see export-rows.ts); what the HTTP export streams and the desktop writes to a file. An
-   * unknown model matches no rows.
-   */
-  exportRows(filter: ExportFilter): Iterator<ExportRow[]> {
-    return this.usage.exportRows(filter);
+  /** An export as the file's bytes, page after page (UsageService.exportText). */
+  exportText(filter: ExportFilter): AsyncGenerator<Uint8Array> {
+    return this.usage.exportText(filter);
   }
 
   getStorageInfo(): Promise<StorageInfo> {

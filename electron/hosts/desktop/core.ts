@@ -1,6 +1,6 @@
 import type { LedgerApi } from '../../../shared/api.js';
 import type { AppInfo } from '../../../shared/app.js';
-import type { LedgerEvent, RequestRow } from '../../../shared/types.js';
+import type { LedgerEvent } from '../../../shared/types.js';
 import { startCore, type CoreOptions } from '../core/start-core.js';
 import type { ExportFilter } from '../../app/ledger-service.js';
 
@@ -9,7 +9,7 @@ export interface DesktopCore {
   service: LedgerApi & { events: { subscribe(listener: (event: LedgerEvent) => void): () => void } };
   port: number;
   appInfo(): AppInfo;
-  exportRows(filter: ExportFilter): Iterator<RequestRow[]>;
+  exportText(filter: ExportFilter): AsyncIterable<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -23,7 +23,7 @@ export const startDesktopCore: CoreStarter = async (options) => {
     port: core.port,
     appInfo: core.appInfo,
     close: () => core.close(),
-    // The same reader as GET /api/v1/export.
-    exportRows: (filter) => core.service.exportRows(filter),
+    // The same pages as GET /api/v1/export.
+    exportText: (filter) => core.service.exportText(filter),
   };
 };

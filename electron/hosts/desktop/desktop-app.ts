@@ -233,7 +233,7 @@ export class DesktopApp {
       loginItem,
       dialog,
       downloadsDir: () => app.getPath('downloads'),
-      exportRows: (filter) => core.exportRows(filter),
+      exportText: (filter) => core.exportText(filter),
       openDashboard: (route) => windows.openDashboard(route),
       languageChanged: (language) => controller.setLanguage(language),
       launchAtLoginChanged: (enabled) => controller.setLaunchAtLogin(enabled),

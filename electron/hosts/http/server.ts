@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createSession } from 'better-sse';
 import type { AppInfo } from '../../../shared/app.js';
@@ -10,7 +11,6 @@ import { parseInput } from '../../ledger/input/validation.js';
 import { assertOrdered } from '../../ledger/time/ranges.js';
 import { tokenMatches } from './auth.js';
 import { BODY_LIMIT, clientErrorHandler, createErrorHandler, sendError, toApiError, type ErrorLog } from './errors.js';
-import { exportStream } from './export-stream.js';
 import { FORWARD_JSON_LIMITS } from './json-body.js';
 import { jsonBodyReader } from './json-reader.js';
 import { FORWARD_ROUTE, registerHostRoutes } from './hosts-routes.js';
@@ -257,12 +257,11 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.get(`${v1}/export`, async (request, reply) => {
     const query = parseInput(exportQuerySchema, q(request), 'export query');
     assertOrdered(query.from, query.to);
-    const chunks = service.exportRows(query);
     const stamp = new Date().toISOString().slice(0, 10);
     reply
       .type(query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8')
       .header('Content-Disposition', `attachment; filename="modelmeter-requests-${stamp}.${query.format}"`);
-    return reply.send(exportStream(chunks, query.format));
+    return reply.send(Readable.from(service.exportText(query)));
   });
 
   // Event streams never end by themselves: closing the server ends them, or close() would wait for

@@ -1,5 +1,6 @@
 import { ApiError, type ErrorBody } from '../../../shared/errors.js';
 import type { History, ModelSummary, ProjectInfo, RequestPage, Summary } from '../../../shared/types.js';
+import type { ExportArgs, ExportPage } from '../export/export-page.js';
 import type { TimeRange } from '../time/ranges.js';
 
 /** What crosses between the main thread and the read worker: plain data only (structured clone). */
@@ -41,13 +42,15 @@ export type ReadCall =
   | { op: 'summary'; range: TimeRange; project?: string; host?: string }
   | { op: 'history'; args: HistoryArgs }
   | { op: 'requests'; args: RequestsArgs }
-  | { op: 'projects'; limit: number };
+  | { op: 'projects'; limit: number }
+  | { op: 'export'; args: ExportArgs };
 
 export interface ReadResults {
   summary: SummaryCore;
   history: History;
   requests: RequestPage;
   projects: ProjectInfo[];
+  export: ExportPage;
 }
 
 export type ReadOp = ReadCall['op'];

@@ -1,6 +1,7 @@
 import { LOCAL_HOST } from '../../../shared/local-host.js';
 import type { HistoryBucket, RequestPage } from '../../../shared/types.js';
 import { normalizeBaseUrl } from '../channels/metrics-key.js';
+import { exportPage } from '../export/export-page.js';
 import type { StoreContext } from '../store/context.js';
 import type { HistoryGrid } from '../store/history-grid.js';
 import type { Ledger } from '../store/ledger.js';
@@ -28,6 +29,8 @@ export function answerCall<C extends ReadCall>(ledger: Ledger, call: C): ReadRes
         return readRequests(ledger, call.args);
       case 'projects':
         return ledger.projects.list(call.limit);
+      case 'export':
+        return exportPage(ledger, call.args);
     }
   };
   return answer() as ReadResults[C['op']];

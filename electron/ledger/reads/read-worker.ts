@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { lowerThisThread } from '../threads/background-priority.js';
 import { AnswerBuffers } from './answer-buffers.js';
 import { jsonBytes, toJsonAnswer } from './json-answers.js';
-import { encodeError, type MainMessage, type ReadWorkerData, type WorkerMessage } from './protocol.js';
+import { encodeError, type MainMessage, type ReadResults, type ReadWorkerData, type WorkerMessage } from './protocol.js';
 import { ReadReplica } from './read-replica.js';
 
 /**
@@ -40,7 +40,11 @@ port.on('message', (message: MainMessage) => {
       return;
     }
     const value = replica.answer(call, message.now);
-    if (message.form === 'object') {
+    if (call.op === 'export') {
+      // A page of an export: its bytes (memory of their own) go over without a copy.
+      const { bytes } = value as ReadResults['export'];
+      send({ type: 'reply', id: message.id, ok: true, value }, [bytes.buffer as ArrayBuffer]);
+    } else if (message.form === 'object') {
       send({ type: 'reply', id: message.id, ok: true, value });
     } else if (call.op === 'summary') {
       // The main thread appends the conversion and savings to a summary's text: it stays a string.

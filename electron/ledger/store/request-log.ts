@@ -134,10 +134,14 @@ export class RequestLog {
     return out.map((row) => this.toRow(row));
   }
 
-  /** Rows in [from, to) oldest first, in chunks of `chunk` (the last one shorter): for exports and ccx's LoadRecords. */
-  *iterate(filter: LogFilter, chunk = 5_000): Generator<RequestRow[]> {
+  /**
+   * Rows in [from, to) oldest first, in chunks of `chunk` (the last one shorter): for exports and ccx's
+   * LoadRecords. `after`: only rows with a greater id (where the previous page of an export ended).
+   */
+  *iterate(filter: LogFilter, chunk = 5_000, after?: number): Generator<RequestRow[]> {
     let pending: RawRow[] = [];
-    for (const [from, to] of this.spans(filter, firstIdAt(filter.from), firstIdAt(filter.to), 'ASC')) {
+    const lowest = after === undefined ? firstIdAt(filter.from) : Math.max(firstIdAt(filter.from), after + 1);
+    for (const [from, to] of this.spans(filter, lowest, firstIdAt(filter.to), 'ASC')) {
       let lower = from;
       for (;;) {
         const wanted = chunk - pending.length;

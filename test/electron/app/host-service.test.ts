@@ -3,7 +3,7 @@ import { ApiError } from '../../../shared/errors.js';
 import type { ForwardBatchInput } from '../../../shared/schemas/forwarding.js';
 import { LOCAL_HOST } from '../../../shared/schemas/queries.js';
 import type { RequestRecordInput } from '../../../shared/schemas/request-record.js';
-import type { LedgerEvent } from '../../../shared/types.js';
+import type { ExportRow, LedgerEvent } from '../../../shared/types.js';
 import { errorCode, Harness } from '../ledger/store/harness.js';
 
 /**
@@ -215,14 +215,17 @@ describe('the host dimension in reads', () => {
     expect(new Set(local.requests.map((row) => row.host))).toEqual(new Set([null]));
     expect((await h.service.listRequests({ host: 'nope', limit: 100 })).requests).toEqual([]);
 
-    const rows = [...iterate(h.service.exportRows({ host: 'gpu-box' }))];
+    const rows = await exported({ host: 'gpu-box' });
     expect(rows.filter((row) => row.kind === 'request')).toHaveLength(6);
     expect(rows.filter((row) => row.kind === 'run').map((row) => [row.model, row.host])).toEqual([['remote-llm', 'gpu-box']]);
-    const everything = [...iterate(h.service.exportRows({}))];
+    const everything = await exported({});
     expect(everything.filter((row) => row.kind === 'run').map((row) => row.host).sort()).toEqual(['gpu-box', null]);
   });
 });
 
-function* iterate<T>(chunks: Iterator<T[]>): Generator<T> {
-  for (let step = chunks.next(); !step.done; step = chunks.next()) yield* step.value;
+/** The JSON export's rows. */
+async function exported(filter: { host?: string }): Promise<ExportRow[]> {
+  let text = '';
+  for await (const page of h.service.exportText({ format: 'json', ...filter })) text += Buffer.from(page).toString('utf8');
+  return JSON.parse(text) as ExportRow[];
 }

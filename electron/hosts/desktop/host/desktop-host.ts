@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { LANGUAGES, type AppApi, type AppInfo, type ExportRequest, type Language } from '../../../../shared/app.js';
 import { ApiError } from '../../../../shared/errors.js';
 import { exportQuerySchema } from '../../../../shared/schemas/queries.js';
-import type { RequestRow } from '../../../../shared/types.js';
-import { exportStream } from '../../http/export-stream.js';
 import type { ExportFilter } from '../../../app/ledger-service.js';
 import { parseInput } from '../../../ledger/input/validation.js';
 
@@ -26,8 +25,8 @@ export interface DesktopHostOptions {
   loginItem: LoginItem;
   dialog: Pick<DialogLike, 'showSaveDialog' | 'showOpenDialog'>;
   downloadsDir: () => string;
-  /** The request log in chunks, oldest first (the same reader the HTTP export uses). */
-  exportRows: (filter: ExportFilter) => Iterator<RequestRow[]>;
+  /** The export's bytes, page after page (the same pages the HTTP export sends). */
+  exportText: (filter: ExportFilter) => AsyncIterable<Uint8Array>;
   openDashboard: (route: string | undefined) => void;
   /** Told after a change so the tray (and its notifications) follow. */
   languageChanged: (language: Language | null) => void;
@@ -87,7 +86,8 @@ export class DesktopHost implements AppApi {
     });
     if (choice.canceled || !choice.filePath) return { file: null };
     const file = choice.filePath;
-    const rows = this.options.exportRows({
+    const pages = this.options.exportText({
+      format: query.format,
       ...(query.from === undefined ? {} : { from: query.from }),
       ...(query.to === undefined ? {} : { to: query.to }),
       ...(query.model === undefined ? {} : { model: query.model }),
@@ -97,7 +97,7 @@ export class DesktopHost implements AppApi {
     // Written next to the target and renamed at the end: a failed export leaves no half file.
     const partial = `${file}.partial`;
     try {
-      await pipeline(exportStream(rows, query.format), fs.createWriteStream(partial));
+      await pipeline(Readable.from(pages), fs.createWriteStream(partial));
       fs.renameSync(partial, file);
     } catch (error) {
       fs.rmSync(partial, { force: true });

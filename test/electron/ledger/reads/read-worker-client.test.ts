@@ -117,6 +117,23 @@ describe('the service with reads in the worker', () => {
     await compare();
   });
 
+  it('writes an export out, page by page, byte for byte as the inline service does', async () => {
+    const inWorker = new LedgerService(h.ledger, { reads: 'worker', readWorker: WORKER });
+    services.push(inWorker);
+    await h.service.reportRun({ model: 'alpha', event: 'start', ts: DAY0 + HOUR });
+    await h.service.reportRun({ model: 'alpha', event: 'stop', ts: DAY0 + 3 * HOUR });
+    const bytes = async (service: LedgerService, filter: Parameters<LedgerService['exportText']>[0]) => {
+      const pages: Buffer[] = [];
+      for await (const page of service.exportText(filter)) pages.push(Buffer.from(page));
+      return Buffer.concat(pages);
+    };
+    for (const filter of [{ format: 'csv' }, { format: 'json' }, { format: 'json', model: 'beta', from: DAY0 + DAY }, { format: 'csv', model: 'nobody' }] as const) {
+      const inline = await bytes(h.service, filter);
+      expect((await bytes(inWorker, filter)).equals(inline)).toBe(true);
+    }
+    expect((await bytes(inWorker, { format: 'csv' })).toString('utf8').trimEnd().split('\n')).toHaveLength(1 + SEED.length + 1);
+  });
+
   it('passes errors on with the code, message and details the inline call gives', async () => {
     const inWorker = new LedgerService(h.ledger, { reads: 'worker', readWorker: WORKER });
     services.push(inWorker);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { AppInfo, Language } from '../../../../../shared/app.js';
 import type { RequestRow } from '../../../../../shared/types.js';
 import { DesktopHost, type ExportFilter } from '../../../../../electron/hosts/desktop/host/desktop-host.js';
+import { exportText } from '../../../../../electron/ledger/export/export-text.js';
 import type { LoginItem } from '../../../../../electron/hosts/desktop/login-item.js';
 import { DesktopSettingsFile } from '../../../../../electron/hosts/desktop/settings.js';
 import { FakeDialog } from '../fakes.js';
@@ -13,10 +14,17 @@ function row(id: number): RequestRow {
   return { id: String(id), ts: id, model: 'm', apiType: 'openai', inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0, success: true, failureClass: null, statusCode: 200, latencyMs: 12, ttftMs: null, channel: null, source: null, requestId: null, cost: 0.5, currency: 'USD', project: null, branch: null, sessionId: null, responseId: null, host: null };
 }
 
+/** An export's pages as the service hands them out; `failing`: the second page cannot be read. */
+async function* pages(failing: boolean): AsyncGenerator<Uint8Array> {
+  yield Buffer.from(exportText([row(1), row(2)], 'csv', { first: true, written: 0, last: false }));
+  if (failing) throw new Error('the read worker stopped while answering; try again');
+  yield Buffer.from(exportText([row(3)], 'csv', { first: false, written: 2, last: true }));
+}
+
 describe('DesktopHost', () => {
   const temp = useTempDir();
 
-  function setup(loginSupported = true) {
+  function setup(loginSupported = true, failingExport = false) {
     const dir = temp();
     const settings = new DesktopSettingsFile(dir);
     const dialog = new FakeDialog();
@@ -29,9 +37,9 @@ describe('DesktopHost', () => {
       loginItem,
       dialog,
       downloadsDir: () => dir,
-      exportRows: (filter) => {
+      exportText: (filter) => {
         seen.filters.push(filter);
-        return [[row(1), row(2)], [row(3)]][Symbol.iterator]();
+        return pages(failingExport);
       },
       openDashboard: (route) => seen.dashboard.push(route),
       languageChanged: (language) => seen.languages.push(language),
@@ -77,11 +85,19 @@ describe('DesktopHost', () => {
     dialog.saveAnswer = { canceled: false, filePath: file };
     expect(await host.saveExport({ format: 'csv', from: 1, model: 'm', project: '/srv/shop', host: 'gpu-box' })).toEqual({ file });
     expect(dialog.saveRequests[0]).toMatchObject({ defaultPath: path.join(dir, 'modelmeter-requests-2025-06-01.csv') });
-    expect(seen.filters).toEqual([{ from: 1, model: 'm', project: '/srv/shop', host: 'gpu-box' }]);
+    expect(seen.filters).toEqual([{ format: 'csv', from: 1, model: 'm', project: '/srv/shop', host: 'gpu-box' }]);
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
     expect(lines[0]).toMatch(/^time,ts,model,/);
     expect(lines).toHaveLength(4);
     expect(fs.existsSync(`${file}.partial`)).toBe(false);
+  });
+
+  it('leaves no file, not even a partial one, when a page of the export cannot be read', async () => {
+    const { dir, host, dialog } = setup(true, true);
+    const file = path.join(dir, 'out.csv');
+    dialog.saveAnswer = { canceled: false, filePath: file };
+    await expect(host.saveExport({ format: 'csv' })).rejects.toMatchObject({ code: 'internal', message: expect.stringMatching(/could not be written.*read worker stopped/) });
+    expect(fs.readdirSync(dir).filter((name) => name.startsWith('out.csv'))).toEqual([]);
   });
 
   it('writes nothing when the user cancels, and rejects a backwards range before asking', async () => {

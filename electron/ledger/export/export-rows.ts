@@ -1,7 +1,7 @@
-import type { ExportRow, RequestRow } from '../../shared/types.js';
-import { fromNanos } from '../ledger/pricing/rules.js';
-import type { Ledger } from '../ledger/store/ledger.js';
-import { runtimeCells } from '../ledger/store/runtime.js';
+import type { ExportRow, RequestRow } from '../../../shared/types.js';
+import { fromNanos } from '../pricing/rules.js';
+import type { Ledger } from '../store/ledger.js';
+import { runtimeCells } from '../store/runtime.js';
 
 export interface ExportRange {
   from: number;
@@ -14,23 +14,36 @@ export interface ExportRange {
   hostId?: number;
 }
 
-/**
- * Rows per chunk: the HTTP host writes a chunk (read, mapped and put into CSV or JSON, ~13 µs a row
- * with csv-stringify) before the event loop turns, so the proxy and the dashboard wait at most that long.
- */
-const EXPORT_CHUNK = 1_000;
-
 /** Where a proxied request's source names its route (electron/sources/proxy/exchange.ts). */
 const PROXY_SOURCE = 'proxy:';
 
 /**
- * What an export holds, in chunks: the request log oldest first, then the runs of the range, each
- * clipped to it with its hourly cost (a run whose model has no hourly price has none). Run costs are
- * rounded per run where the summary rounds per model, so totals agree to within a nano-unit per run.
+ * Where an export goes on: the request log after the request with id `after` (null: from the start of
+ * the range), or the runs, which follow the last request.
  */
-export function* exportRowChunks(ledger: Ledger, range: ExportRange): Generator<ExportRow[]> {
+export type ExportCursor = { phase: 'requests'; after: number | null } | { phase: 'runs' };
+
+export const EXPORT_START: ExportCursor = { phase: 'requests', after: null };
+
+export interface ExportRowPage {
+  rows: ExportRow[];
+  /** Where the next page starts; null after the last. */
+  next: ExportCursor | null;
+}
+
+/**
+ * One page of an export from `cursor`: up to `limit` requests of the range, oldest first (the request
+ * log read from the id after the last one sent, so a page costs the same deep into a month as at its
+ * start), then the runs of the range in one page, each clipped to it with its hourly cost (a run whose
+ * model has no hourly price has none). Run costs are rounded per run where the summary rounds per
+ * model, so totals agree to within a nano-unit per run. Each page is read on its own: requests
+ * recorded during an export land in it if they fall in its range and after the page being read.
+ */
+export function exportRowPage(ledger: Ledger, range: ExportRange, cursor: ExportCursor, limit: number): ExportRowPage {
+  const runsLeftOut = range.modelId === -1 || range.hostId === -1 || range.projectId !== undefined;
+  if (cursor.phase === 'runs') return { rows: runsLeftOut ? [] : runRows(ledger, range), next: null };
   const labels = new ChannelLabels(ledger);
-  const requests = ledger.requestLog.iterate(
+  const pages = ledger.requestLog.iterate(
     {
       from: range.from,
       to: range.to,
@@ -38,12 +51,14 @@ export function* exportRowChunks(ledger: Ledger, range: ExportRange): Generator<
       ...(range.projectId === undefined ? {} : { projectId: range.projectId }),
       ...(range.hostId === undefined ? {} : { hostId: range.hostId }),
     },
-    EXPORT_CHUNK,
+    limit,
+    cursor.after ?? undefined,
   );
-  for (const chunk of requests) yield chunk.map((row) => requestRow(row, labels));
-  if (range.modelId === -1 || range.hostId === -1 || range.projectId !== undefined) return;
-  const runs = runRows(ledger, range);
-  if (runs.length > 0) yield runs;
+  const requests: RequestRow[] = pages.next().value ?? [];
+  pages.return(undefined);
+  const rows = requests.map((row) => requestRow(row, labels));
+  if (requests.length === limit) return { rows, next: { phase: 'requests', after: Number(requests[requests.length - 1]!.id) } };
+  return { rows, next: runsLeftOut ? null : { phase: 'runs' } };
 }
 
 /**

@@ -1,10 +1,9 @@
-import { Readable } from 'node:stream';
 import { stringify, type Options } from 'csv-stringify/sync';
 import type { ExportRow, RequestRow } from '../../../shared/types.js';
 
 /** What the export writes; rows from an older reader (plain request rows) leave the newer columns empty. */
 type LaterRequestColumns = 'project' | 'branch' | 'sessionId' | 'responseId' | 'host';
-export type ExportStreamRow = Omit<RequestRow, LaterRequestColumns> &
+export type ExportTextRow = Omit<RequestRow, LaterRequestColumns> &
   Partial<Pick<RequestRow, LaterRequestColumns>> &
   Partial<Pick<ExportRow, 'kind' | 'runtimeMs' | 'channelLabel' | 'route'>>;
 
@@ -56,42 +55,40 @@ const CSV_OPTIONS: Options = {
   },
 };
 
-/**
- * The export as a stream, read in chunks with a turn of the event loop between them, so an export
- * of millions of rows neither blocks the server nor sits in memory. Each chunk becomes one piece of
- * text: streamed a row at a time (csv-stringify's stream, a promise per row), the stream's own steps
- * cost more per row than the CSV.
- *
- * Text in the CSV comes from clients (model names, sources, request ids): csv-stringify's
- * escape_formulas puts a ' before a cell a spreadsheet would run (=, +, -, @, tab, CR and their
- * full-width forms; =HYPERLINK(...), @SUM(...), =cmd|...), and control characters become U+FFFD.
- * JSON escapes both by itself.
- */
-export function exportStream(chunks: Iterator<readonly ExportStreamRow[]>, format: 'csv' | 'json'): Readable {
-  return Readable.from(
-    (async function* () {
-      let first = true;
-      for (let next = chunks.next(); !next.done; next = chunks.next()) {
-        const text = format === 'csv' ? csvText(next.value, first) : jsonText(next.value, first);
-        if (text.length > 0) first = false;
-        yield text;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      if (format === 'csv' && first) yield csvText([], true);
-      if (format === 'json') yield first ? '[\n]\n' : '\n]\n';
-    })(),
-  );
+export type ExportFormat = 'csv' | 'json';
+
+/** Where a page of rows sits in its export: what it opens and what it closes. */
+export interface PagePlace {
+  /** The export's first page: the CSV header comes with it. */
+  first: boolean;
+  /** Rows the pages before this one wrote: JSON's opening bracket comes with the first row. */
+  written: number;
+  /** The export's last page: it closes JSON's array. */
+  last: boolean;
 }
 
-/** A chunk's CSV lines, the header line first in the first; rows go as arrays in the columns' order. */
-function csvText(rows: readonly ExportStreamRow[], header: boolean): string {
+/**
+ * A page of the export as text; the pages' texts, joined in order, are the whole file. Text in the CSV
+ * comes from clients (model names, sources, request ids): csv-stringify's escape_formulas puts a '
+ * before a cell a spreadsheet would run (=, +, -, @, tab, CR and their full-width forms;
+ * =HYPERLINK(...), @SUM(...), =cmd|...), and control characters become U+FFFD. JSON escapes both by
+ * itself.
+ */
+export function exportText(rows: readonly ExportTextRow[], format: ExportFormat, place: PagePlace): string {
+  if (format === 'csv') return csvText(rows, place.first);
+  const closing = place.last ? (place.written + rows.length === 0 ? '[\n]\n' : '\n]\n') : '';
+  return jsonText(rows, place.written === 0) + closing;
+}
+
+/** A page's CSV lines, the header line first in the first; rows go as arrays in the columns' order. */
+function csvText(rows: readonly ExportTextRow[], header: boolean): string {
   if (rows.length === 0 && !header) return '';
   const records = rows.map((row) => CSV_COLUMNS.map((key) => (key === 'time' ? new Date(row.ts).toISOString() : row[key])));
   return stringify(records, { ...CSV_OPTIONS, header });
 }
 
-/** A chunk's rows as JSON array elements, the array's opening bracket before the first. */
-function jsonText(rows: readonly ExportStreamRow[], opening: boolean): string {
+/** A page's rows as JSON array elements, the array's opening bracket before the first. */
+function jsonText(rows: readonly ExportTextRow[], opening: boolean): string {
   if (rows.length === 0) return '';
   let text = opening ? '[' : ',';
   for (let i = 0; i < rows.length; i++) text += `${i === 0 ? '' : ','}\n${JSON.stringify(rows[i])}`;
