@@ -102,6 +102,27 @@ function timedGet(agent: http.Agent, port: number, path: string): Promise<{ ms: 
   });
 }
 
+/** Runs `work` while /healthz is called every 5 ms on a connection of its own; answers those calls' times. */
+async function besideHealthz(port: number, work: () => Promise<void>): Promise<number[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const times: number[] = [];
+  let done = false;
+  const polling = (async () => {
+    while (!done) {
+      times.push((await timedGet(agent, port, '/healthz')).ms);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  })();
+  try {
+    await work();
+  } finally {
+    done = true;
+    await polling;
+    agent.destroy();
+  }
+  return times;
+}
+
 /** Reads the answers' bodies too: a slow answer is slow where the client gets its last byte. */
 export async function runSweep(dataset: Dataset, repeats: number): Promise<Figure> {
   const server = await spawnHeadless(dataset.dir);
@@ -109,13 +130,19 @@ export async function runSweep(dataset: Dataset, repeats: number): Promise<Figur
   try {
     await waitHealthy(server, 5);
     const rows: { call: Call; p50: number; max: number; bytes: number }[] = [];
-    for (const call of calls(dataset)) {
-      const first = await timedGet(agent, server.port, call.path);
-      if (first.status !== 200) throw new Error(`sweep: GET ${call.path} answered ${first.status}`);
-      const times: number[] = [];
-      for (let i = 0; i < (call.interactive ? repeats : Math.min(repeats, 3)); i++) times.push((await timedGet(agent, server.port, call.path)).ms);
-      rows.push({ call, p50: percentile(times, 50), max: Math.max(first.ms, ...times), bytes: first.bytes });
-    }
+    const all = calls(dataset);
+    const sweep = async (group: Call[]) => {
+      for (const call of group) {
+        const first = await timedGet(agent, server.port, call.path);
+        if (first.status !== 200) throw new Error(`sweep: GET ${call.path} answered ${first.status}`);
+        const times: number[] = [];
+        for (let i = 0; i < (call.interactive ? repeats : Math.min(repeats, 3)); i++) times.push((await timedGet(agent, server.port, call.path)).ms);
+        rows.push({ call, p50: percentile(times, 50), max: Math.max(first.ms, ...times), bytes: first.bytes });
+      }
+    };
+    await sweep(all.filter((call) => call.interactive));
+    // What the big reads do to everything else: /healthz answers when the event loop turns.
+    const beside = await besideHealthz(server.port, () => sweep(all.filter((call) => !call.interactive)));
     const interactive = rows.filter((row) => row.call.interactive);
     const slowest = interactive.reduce((worst, row) => (row.p50 > worst.p50 ? row : worst));
     const line = (row: (typeof rows)[number]) => `${row.call.path.replace(/from=\d+&to=\d+/, 'from=..&to=..')} p50 ${fmtMs(row.p50)} max ${fmtMs(row.max)} (${fmtBytes(row.bytes)})`;
@@ -132,6 +159,7 @@ export async function runSweep(dataset: Dataset, repeats: number): Promise<Figur
         ...[...interactive].sort((a, b) => b.p50 - a.p50).map(line),
         'sized by what was asked (not in the figure):',
         ...rows.filter((row) => !row.call.interactive).map(line),
+        `/healthz every 5 ms meanwhile, on a connection of its own: p50 ${fmtMs(percentile(beside, 50))} p99 ${fmtMs(percentile(beside, 99))} max ${fmtMs(Math.max(...beside))} (${beside.length} calls)`,
       ],
     };
   } finally {
