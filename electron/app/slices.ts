@@ -8,9 +8,9 @@ export const RAW_PART_MS = 5 * 60_000;
 /**
  * Hands `parts` out a slice at a time: `slice` takes parts until take() says none (the slice's share of
  * `sliceMs` is used, or none is left), with `between` awaited between slices (at least a turn of the
- * event loop: StoreContext.betweenWrites for slices that write); next() is the
- * first part the slice left. A slice that returns false ends it there. There is always one slice, with
- * no parts when there are none: a write's slice then closes its empty window.
+ * event loop: StoreContext.betweenWrites for slices that write); next() is the first part the slice
+ * left. A slice that returns false ends it there. There is always one slice, with no parts when there
+ * are none: a write's slice then closes its empty window.
  *
  * What a slice spends after its last part (its commit: writing the pages its parts changed) grows with
  * its parts: deleting a model of 286,000 requests, 25 ms of parts took ~48 ms more to commit, and the

@@ -74,8 +74,9 @@ function reply(outcome: BatchOutcome): void {
 const committer = new GroupCommitWriter(ledger);
 
 /**
- * The main connection checkpoints nothing while this thread runs (WriteWorkerClient): what it commits
- * (a setting, a deletion's slices between the checkpoints they ask for) is folded into the file here,
+ * While this thread runs, the main connection checkpoints only past CHECKPOINT_PAGES_BESIDE_THREAD, a
+ * safety net (WriteWorkerClient): what it commits (a setting, a deletion's slices between the
+ * checkpoints they ask for) is folded into the file here,
  * every CHECKPOINT_EVERY_MS when it committed since, whether or not batches come. This connection's
  * own commits do it past CHECKPOINT_PAGES, as before: during ingest alone the timer folds nothing in
  * (more often, it would write the same rollup pages into the file again and again). PASSIVE: it waits
