@@ -40,6 +40,11 @@ export interface AppApi {
    */
   saveExport(input: ExportRequest): Promise<{ file: string | null }>;
   /**
+   * Stops the export being saved: nothing is left of its file and saveExport answers { file: null }.
+   * Answers whether one was being saved. Its progress comes as `export` events meanwhile.
+   */
+  cancelExport(): Promise<{ cancelled: boolean }>;
+  /**
    * Asks which database to import with an open dialog (desktop only; a browser cannot name a file on
    * the server's disk, so there the path is typed). Answers the path, or null when cancelled.
    */
@@ -57,6 +62,12 @@ export interface ExportRequest {
   host?: string;
 }
 
+/**
+ * The header of `GET /api/v1/export` with the requests its range held when it started, by the rollups
+ * (ExportProgress.total); absent when they cannot tell.
+ */
+export const EXPORT_TOTAL_HEADER = 'X-ModelMeter-Export-Requests';
+
 export type AppOperation = keyof AppApi;
 
-export const APP_OPERATIONS = ['getAppInfo', 'setLanguage', 'setLaunchAtLogin', 'setPort', 'openDashboard', 'saveExport', 'pickImportFile'] as const satisfies readonly AppOperation[];
+export const APP_OPERATIONS = ['getAppInfo', 'setLanguage', 'setLaunchAtLogin', 'setPort', 'openDashboard', 'saveExport', 'cancelExport', 'pickImportFile'] as const satisfies readonly AppOperation[];

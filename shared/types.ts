@@ -424,7 +424,26 @@ export type LedgerEvent =
   /** Forwarding's status changed (at most about once a second while it sends). */
   | { type: 'forwarding'; status: ForwardingStatus }
   /** A machine forwarded here for the first time. */
-  | { type: 'hosts' };
+  | { type: 'hosts' }
+  /**
+   * How far the export being saved has come: sent to its own windows by the desktop while a Save
+   * writes, and by a browser tab's transport to its own views while it downloads; never on the
+   * server's event stream.
+   */
+  | { type: 'export'; progress: ExportProgress };
+
+/** An export being saved (the desktop's Save, a browser's download), at most a few times a second. */
+export interface ExportProgress {
+  /** Requests written so far; the runs, which follow the last request, are not counted. */
+  requests: number;
+  /**
+   * The requests the range held when the export started, by the rollups (requests recorded meanwhile
+   * may add to it); null when unknown: a project and a machine together, which the rollups cannot count.
+   */
+  total: number | null;
+  /** Bytes written to the file, or received by the browser. */
+  bytes: number;
+}
 
 /** One upstream of a proxy route, as the API shows it: the key the app holds is never shown, only its mask. */
 export interface ProxyChannel {

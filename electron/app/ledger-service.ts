@@ -42,9 +42,9 @@ import { ForwardService } from './forwarding/forward-service.js';
 import type { ForwardTokenVault } from '../sources/secrets/forward-token.js';
 import { HostService } from './hosts/host-service.js';
 import type { ForwardBatchInput, ForwardBatchResult, ForwardingStatus, ForwardingUpdate, HostInfo } from '../../shared/schemas/forwarding.js';
-import type { ExportFilter, LedgerServiceOptions } from './usage-service.js';
+import type { ExportChunk, ExportFilter, LedgerServiceOptions } from './usage-service.js';
 
-export type { ExportFilter, LedgerServiceOptions } from './usage-service.js';
+export type { ExportChunk, ExportFilter, LedgerServiceOptions } from './usage-service.js';
 export type { BreakerStepInput } from '../sources/ports.js';
 
 /**
@@ -262,9 +262,9 @@ export class LedgerService implements LedgerApi {
     return this.maintenance.previewCleanup(input);
   }
 
-  /** An export as the file's bytes, page after page (UsageService.exportText). */
-  exportText(filter: ExportFilter): AsyncGenerator<Uint8Array> {
-    return this.usage.exportText(filter);
+  /** An export as the file's bytes, page after page, with its progress (UsageService.exportPages). */
+  exportPages(filter: ExportFilter): AsyncGenerator<ExportChunk> {
+    return this.usage.exportPages(filter);
   }
 
   getStorageInfo(): Promise<StorageInfo> {

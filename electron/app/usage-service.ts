@@ -1,7 +1,7 @@
 import { historyQuerySchema, programRunsQuerySchema, projectsQuerySchema, requestsQuerySchema, runsQuerySchema, summaryQuerySchema, type HistoryQuery, type RangePreset, type ProgramRunsQuery, type ProjectsQuery, type RequestsQuery, type RunsQuery, type SummaryQuery } from '../../shared/schemas/queries.js';
 import type { CurrencyConversion, History, ProgramRun, ProjectInfo, RequestPage, Run, Savings, Summary } from '../../shared/types.js';
 import type { ExportArgs } from '../ledger/export/export-page.js';
-import { EXPORT_START } from '../ledger/export/export-rows.js';
+import { EXPORT_START, type ExportCursor } from '../ledger/export/export-rows.js';
 import type { ExportFormat } from '../ledger/export/export-text.js';
 import { parseInput } from '../ledger/input/validation.js';
 import { appendFields } from '../ledger/reads/json-answers.js';
@@ -33,6 +33,15 @@ export interface ExportFilter {
   project?: string;
   /** A machine's name as forwarded, or LOCAL_HOST for this one. */
   host?: string;
+}
+
+/** A page of an export as the file holds it, and how far the export has come with it. */
+export interface ExportChunk {
+  bytes: Uint8Array;
+  /** Requests the page holds (none in the runs' page, the last). */
+  requests: number;
+  /** The first chunk only: the requests the range holds (ExportPage.total). */
+  total?: number | null;
 }
 
 export interface LedgerServiceOptions {
@@ -187,11 +196,12 @@ export class UsageService extends DomainService {
   /**
    * An export as the file's bytes, page after page: the request log oldest first, then the runs in the
    * range with their hourly cost (electron/ledger/export/). What the HTTP export streams and the desktop
-   * writes to a file. Each page is read and written out by a read worker while the one before is being
-   * sent, so the event loop only passes bytes on; pulled, so a slow reader holds two pages in memory,
-   * not the export. An unknown model, project or machine matches no rows.
+   * writes to a file, the first page with the requests to expect (for progress). Each page is read and
+   * written out by a read worker while the one before is being sent, so the event loop only passes
+   * bytes on; pulled, so a slow reader holds two pages in memory, not the export. An unknown model,
+   * project or machine matches no rows.
    */
-  async *exportText(filter: ExportFilter): AsyncGenerator<Uint8Array> {
+  async *exportPages(filter: ExportFilter): AsyncGenerator<ExportChunk> {
     const ctx = this.ledger.ctx;
     const now = this.now;
     const bounds = filter.range === undefined ? { from: filter.from ?? 0, to: filter.to ?? now + 1 } : resolveRange(filter, now);
@@ -202,13 +212,15 @@ export class UsageService extends DomainService {
       ...(filter.host === undefined ? {} : { hostId: hostIdOf(ctx, filter.host) }),
     };
     const page = (args: Pick<ExportArgs, 'cursor' | 'written'>) => this.reads.run({ op: 'export', args: { ...range, ...args, format: filter.format, limit: EXPORT_PAGE } }, now);
-    let next = page({ cursor: EXPORT_START, written: 0 });
+    let cursor: ExportCursor = EXPORT_START;
+    let next = page({ cursor, written: 0 });
     try {
       for (let written = 0; ; ) {
         const current = await next;
+        const requests = cursor.phase === 'requests' ? current.rows : 0;
         written += current.rows;
-        if (current.next !== null) next = page({ cursor: current.next, written });
-        yield current.bytes;
+        if (current.next !== null) next = page({ cursor: (cursor = current.next), written });
+        yield { bytes: current.bytes, requests, ...(current.total === undefined ? {} : { total: current.total }) };
         if (current.next === null) return;
         // Read on this thread (no worker), a page would follow the last without a turn of the event loop.
         await new Promise((resolve) => setImmediate(resolve));

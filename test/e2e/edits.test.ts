@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS, UNPRICED_MODEL } from '../../electron/hosts/demo/catalog.js';
@@ -84,6 +85,29 @@ describe('changing things from the dashboard', () => {
       await row.getByTestId('channel-timeline-toggle').click();
       await expect.poll(() => page.getByTestId('transition-row').first().textContent()).toContain('manual reset');
       await screenshot(page, 'channels-after-reset-en-light');
+    });
+  });
+
+  it('downloads an export with its progress, and cancels one whose answer has not come', async () => {
+    await withPage(browser, {}, async (page) => {
+      await visit(page, server, '/data');
+      const downloading = page.waitForEvent('download');
+      await page.getByTestId('data-export-button').click();
+      const download = await downloading;
+      await expect.poll(() => page.getByTestId('data-export-result').textContent()).toMatch(/^Saved as modelmeter-requests-\d{4}-\d{2}-\d{2}\.csv$/);
+      expect(await page.getByTestId('data-export-progress').count()).toBe(0);
+      const lines = fs.readFileSync((await download.path())!, 'utf8').trimEnd().split('\n');
+      const { totals } = await server.call('getSummary', { from: 0, to: Date.now() + 60_000 });
+      expect(lines.filter((line) => line.includes(',request,')).length).toBe(totals.requests);
+
+      // An export the server has not answered yet: the line says it is being prepared, Cancel ends it.
+      await page.route('**/api/v1/export?**', () => {});
+      await page.getByTestId('data-export-button').click();
+      await expect.poll(() => page.getByTestId('data-export-progress-text').textContent()).toBe('Preparing the export…');
+      await screenshot(page, 'data-export-preparing-en-light');
+      await page.getByTestId('data-export-cancel').click();
+      await expect.poll(() => page.getByTestId('data-export').getByRole('status').last().textContent()).toBe('Export cancelled.');
+      expect(await page.getByTestId('data-export-progress').count()).toBe(0);
     });
   });
 });

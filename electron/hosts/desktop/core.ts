@@ -2,14 +2,14 @@ import type { LedgerApi } from '../../../shared/api.js';
 import type { AppInfo } from '../../../shared/app.js';
 import type { LedgerEvent } from '../../../shared/types.js';
 import { startCore, type CoreOptions } from '../core/start-core.js';
-import type { ExportFilter } from '../../app/ledger-service.js';
+import type { ExportChunk, ExportFilter } from '../../app/ledger-service.js';
 
 /** What the desktop shell needs of the in-process core. */
 export interface DesktopCore {
   service: LedgerApi & { events: { subscribe(listener: (event: LedgerEvent) => void): () => void } };
   port: number;
   appInfo(): AppInfo;
-  exportText(filter: ExportFilter): AsyncIterable<Uint8Array>;
+  exportPages(filter: ExportFilter): AsyncIterable<ExportChunk>;
   close(): Promise<void>;
 }
 
@@ -24,6 +24,6 @@ export const startDesktopCore: CoreStarter = async (options) => {
     appInfo: core.appInfo,
     close: () => core.close(),
     // The same pages as GET /api/v1/export.
-    exportText: (filter) => core.service.exportText(filter),
+    exportPages: (filter) => core.service.exportPages(filter),
   };
 };

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Language } from '../../../shared/app.js';
+import type { LedgerEvent } from '../../../shared/types.js';
 import { EVENT_CHANNEL } from '../../../shared/bridge.js';
 import { prepareDataDir, APP_FOLDER } from '../core/data-dir.js';
 import { PortInUseError } from '../core/start-core.js';
@@ -227,13 +228,19 @@ export class DesktopApp {
     budgetNotifier.start();
     this.cleanups.push(() => budgetNotifier.stop());
 
+    const toWindows = (event: LedgerEvent): void => {
+      for (const window of windows.live()) {
+        if (!window.webContents.isDestroyed()) window.webContents.send(EVENT_CHANNEL, event);
+      }
+    };
     const host = new DesktopHost({
       appInfo: () => core.appInfo(),
       settings,
       loginItem,
       dialog,
       downloadsDir: () => app.getPath('downloads'),
-      exportText: (filter) => core.exportText(filter),
+      exportPages: (filter) => core.exportPages(filter),
+      exportProgress: (progress) => toWindows({ type: 'export', progress }),
       openDashboard: (route) => windows.openDashboard(route),
       languageChanged: (language) => controller.setLanguage(language),
       launchAtLoginChanged: (enabled) => controller.setLaunchAtLogin(enabled),
@@ -247,13 +254,7 @@ export class DesktopApp {
         log,
       }),
     );
-    this.cleanups.push(
-      core.service.events.subscribe((event) => {
-        for (const window of windows.live()) {
-          if (!window.webContents.isDestroyed()) window.webContents.send(EVENT_CHANNEL, event);
-        }
-      }),
-    );
+    this.cleanups.push(core.service.events.subscribe(toWindows));
 
     if (!startedAtLogin(this.options.argv, platform, app)) windows.openDashboard();
     else dock?.dashboardVisible(false);

@@ -1,14 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createSession } from 'better-sse';
 import type { AppInfo } from '../../../shared/app.js';
 import { ApiError } from '../../../shared/errors.js';
-import { exportQuerySchema } from '../../../shared/schemas/queries.js';
 import { registerProxy, type ProxyOptions } from '../../sources/proxy/register.js';
 import type { LedgerService } from '../../app/ledger-service.js';
-import { parseInput } from '../../ledger/input/validation.js';
-import { assertOrdered } from '../../ledger/time/ranges.js';
 import { tokenMatches } from './auth.js';
 import { BODY_LIMIT, clientErrorHandler, createErrorHandler, sendError, toApiError, type ErrorLog } from './errors.js';
 import { FORWARD_JSON_LIMITS } from './json-body.js';
@@ -19,6 +15,7 @@ import { registerCompression } from './compression.js';
 import { CONNECTION_LIMITS, UploadGate } from './limits.js';
 import { findRendererDir, serveRenderer } from './renderer-files.js';
 import { registerMetrics } from './metrics-route.js';
+import { registerExport } from './export-route.js';
 
 export { BODY_LIMIT };
 
@@ -254,15 +251,8 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   // Prometheus /metrics (its own auth rule) and the OTLP push, started and stopped with this server.
   registerMetrics(app, { service, token, version: options.version, log: errorLog });
 
-  app.get(`${v1}/export`, async (request, reply) => {
-    const query = parseInput(exportQuerySchema, q(request), 'export query');
-    assertOrdered(query.from, query.to);
-    const stamp = new Date().toISOString().slice(0, 10);
-    reply
-      .type(query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8')
-      .header('Content-Disposition', `attachment; filename="modelmeter-requests-${stamp}.${query.format}"`);
-    return reply.send(Readable.from(service.exportText(query)));
-  });
+  // The request export, streamed (export-route.ts).
+  registerExport(app, service);
 
   // Event streams never end by themselves: closing the server ends them, or close() would wait for
   // every open dashboard tab to go away.

@@ -1,4 +1,5 @@
 import type { Ledger } from '../store/ledger.js';
+import { S_REQUESTS } from '../store/rollups.js';
 import { exportRowPage, type ExportCursor, type ExportRange } from './export-rows.js';
 import { exportText, type ExportFormat } from './export-text.js';
 
@@ -21,6 +22,11 @@ export interface ExportPage {
   rows: number;
   /** Where the next page starts; null after the last. */
   next: ExportCursor | null;
+  /**
+   * The first page only: the requests its range holds now, by the rollups (a progress bar's end; those
+   * recorded during the export may add to it), or null where the rollups cannot count them.
+   */
+  total?: number | null;
 }
 
 /**
@@ -35,5 +41,20 @@ export function exportPage(ledger: Ledger, args: ExportArgs): ExportPage {
   // Never Buffer's shared pool: a pooled buffer cannot be transferred to another thread.
   const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
   bytes.write(text, 0, 'utf8');
-  return { bytes, rows: rows.length, next };
+  return { bytes, rows: rows.length, next, ...(first ? { total: requestsIn(ledger, args) } : {}) };
+}
+
+/**
+ * Counted from the rollups (~the 30-day summary's cost, a few ms at 10M requests), not the request
+ * log (a scan of the range). A project and a machine together have no rollup set.
+ */
+function requestsIn(ledger: Ledger, range: ExportRange): number | null {
+  if (range.projectId !== undefined && range.hostId !== undefined) return null;
+  const filter = {
+    ...(range.modelId === undefined ? {} : { modelId: range.modelId }),
+    ...(range.projectId === undefined ? {} : { projectId: range.projectId }),
+    ...(range.hostId === undefined ? {} : { hostId: range.hostId }),
+  };
+  const cells = ledger.usage.run({ from: range.from, to: range.to, starts: [range.from], widthMs: null }, filter, false);
+  return cells.reduce((sum, cell) => sum + cell.sums[S_REQUESTS]!, 0);
 }

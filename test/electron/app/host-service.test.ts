@@ -226,6 +226,6 @@ describe('the host dimension in reads', () => {
 /** The JSON export's rows. */
 async function exported(filter: { host?: string }): Promise<ExportRow[]> {
   let text = '';
-  for await (const page of h.service.exportText({ format: 'json', ...filter })) text += Buffer.from(page).toString('utf8');
+  for await (const page of h.service.exportPages({ format: 'json', ...filter })) text += Buffer.from(page.bytes).toString('utf8');
   return JSON.parse(text) as ExportRow[];
 }

@@ -6,8 +6,10 @@ import { z } from 'zod';
 import { LANGUAGES, type AppApi, type AppInfo, type ExportRequest, type Language } from '../../../../shared/app.js';
 import { ApiError } from '../../../../shared/errors.js';
 import { exportQuerySchema } from '../../../../shared/schemas/queries.js';
-import type { ExportFilter } from '../../../app/ledger-service.js';
+import type { ExportProgress } from '../../../../shared/types.js';
+import type { ExportChunk, ExportFilter } from '../../../app/ledger-service.js';
 import { parseInput } from '../../../ledger/input/validation.js';
+import { reportingProgress } from './export-progress.js';
 
 export type { ExportFilter };
 import type { DialogLike } from '../electron-api.js';
@@ -25,8 +27,10 @@ export interface DesktopHostOptions {
   loginItem: LoginItem;
   dialog: Pick<DialogLike, 'showSaveDialog' | 'showOpenDialog'>;
   downloadsDir: () => string;
-  /** The export's bytes, page after page (the same pages the HTTP export sends). */
-  exportText: (filter: ExportFilter) => AsyncIterable<Uint8Array>;
+  /** The export's pages (the same pages the HTTP export sends). */
+  exportPages: (filter: ExportFilter) => AsyncIterable<ExportChunk>;
+  /** Told how far the export being saved has come (the windows show it). */
+  exportProgress: (progress: ExportProgress) => void;
   openDashboard: (route: string | undefined) => void;
   /** Told after a change so the tray (and its notifications) follow. */
   languageChanged: (language: Language | null) => void;
@@ -36,6 +40,9 @@ export interface DesktopHostOptions {
 
 /** The desktop's answers to the app operations of the bridge. */
 export class DesktopHost implements AppApi {
+  /** The Save in progress (one at a time: a second would race the first for the dialog and the disk). */
+  private saving: AbortController | null = null;
+
   constructor(private readonly options: DesktopHostOptions) {}
 
   async getAppInfo(): Promise<AppInfo> {
@@ -79,14 +86,30 @@ export class DesktopHost implements AppApi {
     if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
       throw new ApiError('validation_failed', 'the export range ends before it starts', [{ field: 'to', reason: 'must not be before from' }]);
     }
+    if (this.saving) throw new ApiError('conflict', 'an export is already being saved: wait for it, or cancel it');
+    const saving = (this.saving = new AbortController());
+    try {
+      return await this.save(query, saving.signal);
+    } finally {
+      this.saving = null;
+    }
+  }
+
+  async cancelExport(): Promise<{ cancelled: boolean }> {
+    if (!this.saving) return { cancelled: false };
+    this.saving.abort();
+    return { cancelled: true };
+  }
+
+  private async save(query: ExportFilter, signal: AbortSignal): Promise<{ file: string | null }> {
     const stamp = (this.options.now?.() ?? new Date()).toISOString().slice(0, 10);
     const choice = await this.options.dialog.showSaveDialog({
       defaultPath: path.join(this.options.downloadsDir(), `modelmeter-requests-${stamp}.${query.format}`),
       filters: [query.format === 'csv' ? { name: 'CSV', extensions: ['csv'] } : { name: 'JSON', extensions: ['json'] }],
     });
-    if (choice.canceled || !choice.filePath) return { file: null };
+    if (choice.canceled || !choice.filePath || signal.aborted) return { file: null };
     const file = choice.filePath;
-    const pages = this.options.exportText({
+    const pages = this.options.exportPages({
       format: query.format,
       ...(query.from === undefined ? {} : { from: query.from }),
       ...(query.to === undefined ? {} : { to: query.to }),
@@ -94,13 +117,14 @@ export class DesktopHost implements AppApi {
       ...(query.project === undefined ? {} : { project: query.project }),
       ...(query.host === undefined ? {} : { host: query.host }),
     });
-    // Written next to the target and renamed at the end: a failed export leaves no half file.
+    // Written next to the target and renamed at the end: a failed or cancelled export leaves no half file.
     const partial = `${file}.partial`;
     try {
-      await pipeline(Readable.from(pages), fs.createWriteStream(partial));
+      await pipeline(Readable.from(reportingProgress(pages, this.options.exportProgress)), fs.createWriteStream(partial), { signal });
       fs.renameSync(partial, file);
     } catch (error) {
       fs.rmSync(partial, { force: true });
+      if (signal.aborted) return { file: null };
       throw new ApiError('internal', `the export could not be written to ${file}: ${(error as Error).message}`);
     }
     return { file };

@@ -1,13 +1,15 @@
-import type { AppInfo, ExportRequest, Language } from '../../../../shared/app.js';
+import { EXPORT_TOTAL_HEADER, type AppInfo, type ExportRequest, type Language } from '../../../../shared/app.js';
 import type { BridgeOperation, OperationInput, OperationOutput } from '../../../../shared/bridge.js';
 import { ModelMeterClient as HttpApi } from '../../../../shared/client/client.js';
 import { ApiError } from '../../../../shared/errors.js';
 import type { LedgerOperation } from '../../../../shared/api.js';
-import type { LedgerEvent } from '../../../../shared/types.js';
+import type { ExportProgress, LedgerEvent } from '../../../../shared/types.js';
 import type { ConnectionState, ModelMeterClient } from './client.js';
 
 const LANGUAGE_KEY = 'modelmeter.language';
 const RETRY_MS = [1_000, 2_000, 5_000, 10_000];
+const EXPORT_PROGRESS_MS = 200;
+const LINE_FEED = 0x0a;
 
 export interface HttpClientOptions {
   token: string;
@@ -34,6 +36,12 @@ export function httpClient(options: HttpClientOptions): ModelMeterClient {
   let connection: ConnectionState = 'connecting';
   let streaming = false;
   const stop = new AbortController();
+  /** The export being downloaded, for cancelExport: one at a time per tab. */
+  let exportRun: AbortController | null = null;
+
+  function emit(event: LedgerEvent): void {
+    for (const listener of listeners) listener(event);
+  }
 
   async function appInfo(): Promise<AppInfo> {
     const info = await api.getAppInfo();
@@ -62,11 +70,24 @@ export function httpClient(options: HttpClientOptions): ModelMeterClient {
       throw new ApiError('unavailable', 'a browser cannot pick a file on the server: type its path');
     },
     saveExport: async (request: ExportRequest) => {
-      // The link needs the Authorization header, so fetch it and hand the browser a blob to save.
-      const response = await api.export(request);
-      const disposition = response.headers.get('Content-Disposition') ?? '';
-      const file = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `modelmeter-requests.${request.format}`;
-      const url = URL.createObjectURL(await response.blob());
+      if (exportRun) throw new ApiError('conflict', 'an export is already being downloaded in this tab');
+      const run = new AbortController();
+      exportRun = run;
+      let blob: Blob;
+      let file: string;
+      try {
+        // The link needs the Authorization header, so fetch it and hand the browser a blob to save.
+        const response = await api.export(request, { signal: run.signal });
+        const disposition = response.headers.get('Content-Disposition') ?? '';
+        file = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `modelmeter-requests.${request.format}`;
+        blob = await receiveExport(response, request.format, run.signal, (progress) => emit({ type: 'export', progress }));
+      } catch (error) {
+        if (run.signal.aborted) return { file: null };
+        throw error;
+      } finally {
+        exportRun = null;
+      }
+      const url = URL.createObjectURL(blob);
       const link = document.createElement('a');
       link.href = url;
       link.download = file;
@@ -75,6 +96,11 @@ export function httpClient(options: HttpClientOptions): ModelMeterClient {
       link.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
       return { file };
+    },
+    cancelExport: async () => {
+      if (!exportRun || exportRun.signal.aborted) return { cancelled: false };
+      exportRun.abort();
+      return { cancelled: true };
     },
   };
 
@@ -93,7 +119,7 @@ export function httpClient(options: HttpClientOptions): ModelMeterClient {
         await stream.opened;
         attempt = 0;
         setConnection('live');
-        for await (const event of stream) for (const listener of listeners) listener(event);
+        for await (const event of stream) emit(event);
       } catch (error) {
         if (error instanceof ApiError && error.code === 'unauthorized') {
           setConnection('offline');
@@ -132,7 +158,60 @@ export function httpClient(options: HttpClientOptions): ModelMeterClient {
     },
     close() {
       stop.abort();
+      exportRun?.abort();
       listeners.clear();
     },
   };
+}
+
+/**
+ * Reads an export's body into a blob, reporting its progress at most every EXPORT_PROGRESS_MS and
+ * once more at the end. The server does not say how many rows it has sent, so they are counted by
+ * the lines that ended: CSV is a header line then a line per row; JSON is a "[" line, a line per
+ * row, and a closing "]" line that ends only with the file.
+ */
+async function receiveExport(response: Response, format: ExportRequest['format'], signal: AbortSignal, report: (progress: ExportProgress) => void): Promise<Blob> {
+  if (!response.body) throw new ApiError('unavailable', 'the server answered the export without a body');
+  const announced = response.headers.get(EXPORT_TOTAL_HEADER)?.trim() ?? '';
+  const total = /^\d+$/.test(announced) && Number.isSafeInteger(Number(announced)) ? Number(announced) : null;
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let bytes = 0;
+  let lines = 0;
+  let reportedAt = -Infinity;
+
+  const progress = (done: boolean): ExportProgress => {
+    const rows = Math.max(0, lines - 1 - (done && format === 'json' ? 1 : 0));
+    // Only an estimate: the runs follow the requests at the end of the file, and a CSV cell may
+    // rarely hold a line break, so the count stops at the total when the server told it.
+    return { requests: total === null ? rows : Math.min(rows, total), total, bytes };
+  };
+  const tell = (done: boolean): void => {
+    const now = Date.now();
+    if (!done && now - reportedAt < EXPORT_PROGRESS_MS) return;
+    reportedAt = now;
+    report(progress(done));
+  };
+
+  tell(false);
+  const reader = response.body.getReader();
+  for (;;) {
+    let chunk: ReadableStreamReadResult<Uint8Array<ArrayBuffer>>;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      if (signal.aborted) throw signal.reason ?? error;
+      throw new ApiError('unavailable', `the connection broke while downloading the export: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    // Never save part of a file: a stream that ends quietly on abort is still a cancel.
+    signal.throwIfAborted();
+    if (chunk.done) break;
+    const data = chunk.value;
+    chunks.push(data);
+    bytes += data.byteLength;
+    // indexOf rather than a loop over every byte: an export runs to gigabytes.
+    for (let at = data.indexOf(LINE_FEED); at !== -1; at = data.indexOf(LINE_FEED, at + 1)) lines += 1;
+    tell(false);
+  }
+  tell(true);
+  return new Blob(chunks);
 }

@@ -93,6 +93,22 @@ describe('DesktopApp', () => {
     expect(dashboard.webContents.sent.some((message) => message.channel === EVENT_CHANNEL && (message.args[0] as { type: string }).type === 'runs')).toBe(true);
   });
 
+  it("saves an export through the bridge, its progress reaching the windows", async () => {
+    const { electron, desktop, dataDir } = create();
+    await desktop.run();
+    const dashboard = FakeWindow.created[0]!;
+    const frame = { url: `${pathToFileURL(path.join(rendererDir, 'index.html')).href}#/data`, parent: null };
+    const sender = { senderId: dashboard.webContents.id, frame };
+    const ts = Date.now() - 60_000;
+    await electron.ipcMain.invoke(channelOf('ingestRequests'), [{ model: 'qwen3', ts, inputTokens: 5 }, { model: 'qwen3', ts: ts + 1, inputTokens: 6 }], sender);
+    const file = path.join(dataDir, 'requests.csv');
+    electron.dialog.saveAnswer = { canceled: false, filePath: file };
+    expect(await electron.ipcMain.invoke(channelOf('saveExport'), { format: 'csv' }, sender)).toEqual({ ok: true, value: { file } });
+    const progress = dashboard.webContents.sent.filter((message) => message.channel === EVENT_CHANNEL && (message.args[0] as { type: string }).type === 'export');
+    expect(progress.at(-1)?.args[0]).toEqual({ type: 'export', progress: { requests: 2, total: 2, bytes: fs.statSync(file).size } });
+    expect(await electron.ipcMain.invoke(channelOf('cancelExport'), undefined, sender)).toEqual({ ok: true, value: { cancelled: false } });
+  });
+
   it('changes language from the tray menu, saves it and redraws the menu in it', async () => {
     const { desktop, dataDir } = create();
     await desktop.run();

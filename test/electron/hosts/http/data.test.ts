@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { EXPORT_TOTAL_HEADER } from '../../../../shared/app.js';
 import type { CleanupPreview, CleanupResult, ExportRow, ModelDeleteResult, StorageInfo, ModelPricing, RequestPage, RequestRow, Run, Summary } from '../../../../shared/types.js';
 import { parseCsv } from './csv.js';
 import { expectError, HOUR, MINUTE, qs, type TestServer, useServerPerTest } from './helpers.js';
@@ -177,6 +178,8 @@ describe('GET /api/v1/export', () => {
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(answer.headers.get('content-disposition')).toMatch(/^attachment; filename="modelmeter-requests-\d{4}-\d{2}-\d{2}\.csv"$/);
+    // How many requests to expect, for a download's progress (the runs are not counted).
+    expect(answer.headers.get(EXPORT_TOTAL_HEADER)).toBe('4');
     const [header, ...lines] = parseCsv(answer.text);
     expect(header).toEqual(COLUMNS);
     // alpha's finished run and Qwen's running one follow the requests.
@@ -237,6 +240,10 @@ describe('GET /api/v1/export', () => {
     expect(await json({ to: T0 + HOUR })).toEqual(['a-1']);
     expect(await json({ from: new Date(T0 + HOUR).toISOString(), to: new Date(T0 + 3 * HOUR).toISOString() })).toEqual(['a-2', 'b-1']);
     expect(await json({ model: 'alpha', from: T0 + 1 })).toEqual(['a-2']);
+    const total = async (query: Record<string, string | number>) => (await server.call('GET', `/api/v1/export${qs({ format: 'json', ...query })}`)).headers.get(EXPORT_TOTAL_HEADER);
+    expect(await total({ model: 'alpha', from: T0 + 1 })).toBe('1');
+    expect(await total({ from: T0 + HOUR })).toBe('3');
+    expect(await total({ model: 'nobody' })).toBe('0');
     // A preset ends now, as for the summary (T0 is five to six hours ago).
     expect(await json({ range: '24h' })).toEqual(['a-1', 'a-2', 'b-1', 'q-1']);
     expect(await json({ range: '1h' })).toEqual([]);
@@ -251,8 +258,9 @@ describe('GET /api/v1/export', () => {
     const rows = (await server.call<RequestRow[]>('GET', '/api/v1/export?format=json')).body;
     expect(rows).toHaveLength(12_000);
     expect(new Set(rows.map((r) => r.requestId)).size).toBe(12_000);
-    const lines = parseCsv((await server.call('GET', '/api/v1/export')).text);
-    expect(lines).toHaveLength(12_001);
+    const csv = await server.call('GET', '/api/v1/export');
+    expect(parseCsv(csv.text)).toHaveLength(12_001);
+    expect(csv.headers.get(EXPORT_TOTAL_HEADER)).toBe('12000');
   });
 
   for (const [what, query] of [

@@ -122,16 +122,25 @@ describe('the service with reads in the worker', () => {
     services.push(inWorker);
     await h.service.reportRun({ model: 'alpha', event: 'start', ts: DAY0 + HOUR });
     await h.service.reportRun({ model: 'alpha', event: 'stop', ts: DAY0 + 3 * HOUR });
-    const bytes = async (service: LedgerService, filter: Parameters<LedgerService['exportText']>[0]) => {
+    const read = async (service: LedgerService, filter: Parameters<LedgerService['exportPages']>[0]) => {
       const pages: Buffer[] = [];
-      for await (const page of service.exportText(filter)) pages.push(Buffer.from(page));
-      return Buffer.concat(pages);
+      const counts: (number | null | undefined)[] = [];
+      for await (const page of service.exportPages(filter)) {
+        pages.push(Buffer.from(page.bytes));
+        counts.push(page.requests, page.total);
+      }
+      return { bytes: Buffer.concat(pages), counts };
     };
     for (const filter of [{ format: 'csv' }, { format: 'json' }, { format: 'json', model: 'beta', from: DAY0 + DAY }, { format: 'csv', model: 'nobody' }] as const) {
-      const inline = await bytes(h.service, filter);
-      expect((await bytes(inWorker, filter)).equals(inline)).toBe(true);
+      const inline = await read(h.service, filter);
+      const worker = await read(inWorker, filter);
+      expect(worker.bytes.equals(inline.bytes)).toBe(true);
+      expect(worker.counts).toEqual(inline.counts);
     }
-    expect((await bytes(inWorker, { format: 'csv' })).toString('utf8').trimEnd().split('\n')).toHaveLength(1 + SEED.length + 1);
+    const all = await read(inWorker, { format: 'csv' });
+    expect(all.bytes.toString('utf8').trimEnd().split('\n')).toHaveLength(1 + SEED.length + 1);
+    // The first page says how many requests to expect; the pages' counts add up to it.
+    expect(all.counts).toEqual([SEED.length, SEED.length, 0, undefined]);
   });
 
   it('passes errors on with the code, message and details the inline call gives', async () => {

@@ -1,8 +1,9 @@
 // @vitest-environment node
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LEDGER_OPERATIONS, type LedgerOperation } from '../../../../shared/api.js';
+import { EXPORT_TOTAL_HEADER } from '../../../../shared/app.js';
 import { ApiError } from '../../../../shared/errors.js';
-import type { LedgerEvent } from '../../../../shared/types.js';
+import type { ExportProgress, LedgerEvent } from '../../../../shared/types.js';
 import { httpClient } from '../../../../renderer/src/lib/transport/http.js';
 import type { ConnectionState, ModelMeterClient } from '../../../../renderer/src/lib/transport/client.js';
 import { startServer, type TestServer } from '../../../electron/hosts/http/helpers.js';
@@ -174,5 +175,179 @@ describe('the browser transport over HTTP API v1', () => {
     await live.call('ingestRequests', { ts: Date.now(), model: 'm-live', inputTokens: 1, outputTokens: 1 });
     await expect.poll(() => events.find((event) => event.type === 'requests')).toMatchObject({ type: 'requests', count: 1, models: ['m-live'] });
     live.close();
+  });
+});
+
+/**
+ * A server whose export the test writes chunk by chunk. Like a real fetch, the body errors with an
+ * AbortError when the request's signal aborts; the event stream stays open and quiet.
+ */
+function exportServer(headers: Record<string, string>) {
+  const encoder = new TextEncoder();
+  let body: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let ended = false;
+  const exports: string[] = [];
+  const fetch: typeof globalThis.fetch = async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    const signal = init?.signal ?? undefined;
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const stream = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
+    const events = url.endsWith('/api/v1/events');
+    if (!events) {
+      exports.push(url);
+      body = controller;
+    }
+    signal?.addEventListener(
+      'abort',
+      () => {
+        if (!events && ended) return;
+        controller.error(new DOMException('This operation was aborted', 'AbortError'));
+      },
+      { once: true },
+    );
+    const type = events ? 'text/event-stream' : 'text/csv; charset=utf-8';
+    return new Response(stream, { headers: { 'Content-Type': type, 'Content-Disposition': 'attachment; filename="modelmeter-requests-2026-03-01.csv"', ...headers } });
+  };
+  return {
+    fetch,
+    /** The export URLs asked for. */
+    exports,
+    /** Waits until the transport asked for the export, so its body can be written. */
+    started: () => expect.poll(() => body !== undefined).toBe(true),
+    send(text: string) {
+      body!.enqueue(encoder.encode(text));
+    },
+    end() {
+      ended = true;
+      body!.close();
+    },
+  };
+}
+
+/** Lets the transport read what was sent so far (reads of queued chunks settle within a task). */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+describe('the browser transport’s export download', () => {
+  let client: ModelMeterClient | undefined;
+  let saved: Blob[];
+  let link: { href: string; download: string; click: () => void; remove: () => void };
+
+  function exportingClient(server: ReturnType<typeof exportServer>): { client: ModelMeterClient; progress: ExportProgress[] } {
+    client = httpClient({ token: 't', baseUrl: 'http://modelmeter.test', fetch: server.fetch, storage: memoryStorage() });
+    const progress: ExportProgress[] = [];
+    client.subscribe((event) => {
+      if (event.type === 'export') progress.push(event.progress);
+    });
+    return { client, progress };
+  }
+
+  beforeEach(() => {
+    // Only the clock is faked, to step past the 200 ms between progress events; timers stay real.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.UTC(2026, 2, 1, 9));
+    saved = [];
+    link = { href: '', download: '', click: vi.fn(), remove: vi.fn() };
+    // This file runs in Node: the page's DOM is stood in for by the little a download touches.
+    vi.stubGlobal('document', { createElement: () => link, body: { append: () => {} } });
+    vi.spyOn(URL, 'createObjectURL').mockImplementation((blob) => {
+      saved.push(blob as Blob);
+      return 'blob:modelmeter-export';
+    });
+    vi.spyOn(URL, 'revokeObjectURL').mockImplementation(() => {});
+  });
+
+  afterEach(() => {
+    client?.close();
+    client = undefined;
+    vi.useRealTimers();
+    vi.unstubAllGlobals();
+    vi.restoreAllMocks();
+  });
+
+  it('downloads a CSV export, telling its listeners the total at once, then rows and bytes at most every 200 ms, then the final count', async () => {
+    const server = exportServer({ [EXPORT_TOTAL_HEADER]: '3' });
+    const { client, progress } = exportingClient(server);
+    const saving = client.call('saveExport', { format: 'csv', model: 'gpt-5-mini' });
+    await server.started();
+    await expect.poll(() => progress).toEqual([{ requests: 0, total: 3, bytes: 0 }]);
+
+    // Within 200 ms of the last event: read, but not told.
+    server.send('time,model\nr1,gpt-5-mini\nr2,');
+    server.send('gpt-5-mini\n');
+    await settle();
+    expect(progress).toHaveLength(1);
+
+    vi.setSystemTime(Date.now() + 250);
+    server.send('r3,gpt');
+    await expect.poll(() => progress).toHaveLength(2);
+    // Three lines ended: the header and two rows; the third row has not.
+    expect(progress[1]).toEqual({ requests: 2, total: 3, bytes: 45 });
+
+    server.send('-5-mini\n');
+    server.end();
+    expect(await saving).toEqual({ file: 'modelmeter-requests-2026-03-01.csv' });
+    expect(progress.at(-1)).toEqual({ requests: 3, total: 3, bytes: 53 });
+    expect(progress).toHaveLength(3);
+    expect(server.exports).toEqual(['http://modelmeter.test/api/v1/export?format=csv&model=gpt-5-mini']);
+    expect(saved).toHaveLength(1);
+    expect(await saved[0]!.text()).toBe('time,model\nr1,gpt-5-mini\nr2,gpt-5-mini\nr3,gpt-5-mini\n');
+    expect([link.download, link.href]).toEqual(['modelmeter-requests-2026-03-01.csv', 'blob:modelmeter-export']);
+    expect(link.click).toHaveBeenCalledOnce();
+  });
+
+  it('counts JSON rows by their lines, not the closing bracket, and stops at the total when runs follow the requests', async () => {
+    const server = exportServer({ [EXPORT_TOTAL_HEADER]: '2' });
+    const { client, progress } = exportingClient(server);
+    const saving = client.call('saveExport', { format: 'json' });
+    await server.started();
+    server.send('[\n{"kind":"request","model":"a"},\n{"kind":"request","model":"b"},\n{"kind":"run","model":"a"}\n]\n');
+    server.end();
+    await saving;
+    expect(progress.at(-1)).toEqual({ requests: 2, total: 2, bytes: 95 });
+  });
+
+  it('without a total, counts every row received and says the total is unknown', async () => {
+    const server = exportServer({});
+    const { client, progress } = exportingClient(server);
+    const saving = client.call('saveExport', { format: 'json' });
+    await server.started();
+    server.send('[\n{"model":"a"},\n{"model":"b"}\n]\n');
+    server.end();
+    await saving;
+    expect(progress[0]).toEqual({ requests: 0, total: null, bytes: 0 });
+    expect(progress.at(-1)).toEqual({ requests: 2, total: null, bytes: 33 });
+  });
+
+  it('cancels the running export: saveExport answers no file, nothing is downloaded, and a second cancel finds none', async () => {
+    const server = exportServer({ [EXPORT_TOTAL_HEADER]: '1000' });
+    const { client, progress } = exportingClient(server);
+    const saving = client.call('saveExport', { format: 'csv' });
+    await server.started();
+    server.send('time,model\nr1,a\n');
+    await settle();
+
+    expect(await client.call('cancelExport')).toEqual({ cancelled: true });
+    expect(await saving).toEqual({ file: null });
+    expect(saved).toEqual([]);
+    expect(link.click).not.toHaveBeenCalled();
+    // No final event: the export did not finish.
+    expect(progress).toEqual([{ requests: 0, total: 1000, bytes: 0 }]);
+    expect(await client.call('cancelExport')).toEqual({ cancelled: false });
+  });
+
+  it('answers that nothing was cancelled when no export is running', async () => {
+    const { client } = exportingClient(exportServer({}));
+    expect(await client.call('cancelExport')).toEqual({ cancelled: false });
+  });
+
+  it('runs one export at a time per tab', async () => {
+    const server = exportServer({});
+    const { client } = exportingClient(server);
+    const saving = client.call('saveExport', { format: 'csv' });
+    await expect(client.call('saveExport', { format: 'json' })).rejects.toMatchObject({ code: 'conflict' });
+    await server.started();
+    server.send('time\n');
+    server.end();
+    expect(await saving).toEqual({ file: 'modelmeter-requests-2026-03-01.csv' });
   });
 });

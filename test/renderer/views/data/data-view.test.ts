@@ -149,6 +149,97 @@ describe('the Data view', () => {
     expect(client.callsOf('saveExport')).toEqual([{ format: 'csv', project: '/home/me/src/shop' }]);
   });
 
+  describe('export progress', () => {
+    /** A save that runs until the test ends it, as a month's export does for a minute or more. */
+    function pendingExport() {
+      let finish: ((file: string | null) => void) | undefined;
+      const saveExport = () => new Promise<{ file: string | null }>((resolve) => (finish = (file) => resolve({ file })));
+      return { saveExport, finish: (file: string | null) => finish?.(file) };
+    }
+
+    const progressText = () => screen.getByTestId('data-export-progress-text').textContent?.trim();
+    const bar = () => screen.getByTestId('data-export-progress').querySelector('progress')!;
+
+    it('shows the requests saved out of the total and the size while saving, then only the result', async () => {
+      const save = pendingExport();
+      const { client, user } = setup({ saveExport: save.saveExport });
+      await user.click(screen.getByTestId('data-export-button'));
+
+      expect(progressText()).toBe('Preparing the export…');
+      expect(bar().hasAttribute('value')).toBe(false);
+      client.emit({ type: 'export', progress: { requests: 12_345, total: 1_000_000, bytes: 47_395_635 } });
+      await waitFor(() => expect(progressText()).toBe('12,345 of 1,000,000 requests · 45.2 MB'));
+      expect([bar().value, bar().max]).toEqual([12_345, 1_000_000]);
+      client.emit({ type: 'export', progress: { requests: 1_000_000, total: 1_000_000, bytes: 3_900_000_000 } });
+      await waitFor(() => expect(progressText()).toBe('1,000,000 of 1,000,000 requests · 3.6 GB'));
+
+      save.finish('modelmeter-requests.csv');
+      expect((await screen.findByTestId('data-export-result')).textContent).toBe('Saved as modelmeter-requests.csv');
+      expect(screen.queryByTestId('data-export-progress')).toBeNull();
+      expect(screen.queryByTestId('data-export-cancel')).toBeNull();
+    });
+
+    it('counts without "of" and keeps the bar indeterminate when the total is unknown', async () => {
+      const save = pendingExport();
+      const { client, user } = setup({ saveExport: save.saveExport });
+      await user.click(screen.getByTestId('data-export-button'));
+      client.emit({ type: 'export', progress: { requests: 12_345, total: null, bytes: 1_536 } });
+      await waitFor(() => expect(progressText()).toBe('12,345 requests · 1.5 KB'));
+      expect(bar().hasAttribute('value')).toBe(false);
+      save.finish('modelmeter-requests.csv');
+      await screen.findByTestId('data-export-result');
+    });
+
+    it('says it in Chinese', async () => {
+      i18n.choice = 'zh-CN';
+      const save = pendingExport();
+      const { client, user } = setup({ saveExport: save.saveExport });
+      await user.click(screen.getByTestId('data-export-button'));
+      expect(progressText()).toBe('正在准备导出…');
+      client.emit({ type: 'export', progress: { requests: 12_345, total: 1_000_000, bytes: 47_395_635 } });
+      await waitFor(() => expect(progressText()).toBe('已导出 12,345 / 1,000,000 个请求 · 45.2 MB'));
+      expect(screen.getByTestId('data-export-cancel').textContent).toBe('取消');
+      save.finish('modelmeter-requests.csv');
+      await screen.findByTestId('data-export-result');
+    });
+
+    it('cancels: Cancel asks for cancelExport, and the save ending without a file says the export was cancelled', async () => {
+      const save = pendingExport();
+      const { client, user } = setup({
+        saveExport: save.saveExport,
+        cancelExport: async () => {
+          save.finish(null);
+          return { cancelled: true };
+        },
+      });
+      await user.click(screen.getByTestId('data-export-button'));
+      client.emit({ type: 'export', progress: { requests: 10, total: 1_000, bytes: 2_048 } });
+      await waitFor(() => expect(progressText()).toBe('10 of 1,000 requests · 2 KB'));
+
+      await user.click(screen.getByTestId('data-export-cancel'));
+      expect(await screen.findByText('Export cancelled.')).toBeTruthy();
+      expect(client.callsOf('cancelExport')).toHaveLength(1);
+      expect(screen.queryByTestId('data-export-progress')).toBeNull();
+      expect(screen.queryByTestId('data-export-result')).toBeNull();
+      expect((screen.getByTestId('data-export-button') as HTMLButtonElement).disabled).toBe(false);
+    });
+
+    it('shows no progress left over from an earlier export when the next one starts', async () => {
+      const save = pendingExport();
+      const { client, user } = setup({ saveExport: save.saveExport });
+      await user.click(screen.getByTestId('data-export-button'));
+      client.emit({ type: 'export', progress: { requests: 500, total: 500, bytes: 90_000 } });
+      await waitFor(() => expect(progressText()).toBe('500 of 500 requests · 87.9 KB'));
+      save.finish('modelmeter-requests.csv');
+      await screen.findByTestId('data-export-result');
+
+      await user.click(screen.getByTestId('data-export-button'));
+      expect(progressText()).toBe('Preparing the export…');
+      save.finish('modelmeter-requests.csv');
+      await screen.findByTestId('data-export-result');
+    });
+  });
+
   it('offers the import and shows the new storage figures once an import has landed', async () => {
     let total = STORAGE.totalRequests;
     const { client, user } = setup({

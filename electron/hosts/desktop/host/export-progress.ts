@@ -1,0 +1,31 @@
+import type { ExportProgress } from '../../../../shared/types.js';
+import type { ExportChunk } from '../../../app/ledger-service.js';
+
+/** How often a Save tells the windows how far it has come: a bar moves smoothly, IPC stays idle. */
+export const PROGRESS_EVERY_MS = 200;
+
+/**
+ * The pages' bytes as the file takes them, with the progress reported on the way: at the first page
+ * (the total is known then), at most every `everyMs` after, and once at the end with every byte.
+ */
+export async function* reportingProgress(
+  pages: AsyncIterable<ExportChunk>,
+  report: (progress: ExportProgress) => void,
+  clock: () => number = () => performance.now(),
+  everyMs = PROGRESS_EVERY_MS,
+): AsyncGenerator<Uint8Array> {
+  const progress: ExportProgress = { requests: 0, total: null, bytes: 0 };
+  let reportedAt: number | null = null;
+  for await (const chunk of pages) {
+    if (chunk.total !== undefined) progress.total = chunk.total;
+    progress.requests += chunk.requests;
+    progress.bytes += chunk.bytes.byteLength;
+    const now = clock();
+    if (reportedAt === null || now - reportedAt >= everyMs) {
+      reportedAt = now;
+      report({ ...progress });
+    }
+    yield chunk.bytes;
+  }
+  report({ ...progress });
+}
