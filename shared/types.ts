@@ -430,7 +430,27 @@ export type LedgerEvent =
    * writes, and by a browser tab's transport to its own views while it downloads; never on the
    * server's event stream.
    */
-  | { type: 'export'; progress: ExportProgress };
+  | { type: 'export'; progress: ExportProgress }
+  /** A long write of the ledger as it goes: a few a second at most, and one when it is done. */
+  | { type: 'progress'; progress: TaskProgress };
+
+/** The writes that run in slices for seconds on a big ledger, the server answering meanwhile. */
+export type LongTask = 'reprice' | 'reprice-preview' | 'delete-model' | 'delete-channels' | 'cleanup';
+
+/** How far a long write has come (re-pricing a model, deleting one or channels, a cleanup). */
+export interface TaskProgress {
+  task: LongTask;
+  /** The model re-priced (or previewed) or deleted; absent for the other tasks. */
+  model?: string;
+  /** The channels deleted (delete-channels only). */
+  metricsKeys?: string[];
+  /**
+   * Done so far of total, in the task's own unit (windows of a few minutes of requests, or requests for
+   * a cleanup): a fraction to show, not a count to print. done equals total in the last.
+   */
+  done: number;
+  total: number;
+}
 
 /** An export being saved (the desktop's Save, a browser's download), at most a few times a second. */
 export interface ExportProgress {

@@ -160,10 +160,15 @@ export class CatalogueUpdateService extends DomainService {
     const previewed: CatalogueRepriceModel[] = [];
     for (const { modelId, from, to } of this.repricing.windows()) {
       let total: CatalogueRepriceModel | null = null;
-      await this.jobs.sliced(this.jobs.partsOf(modelId, from, to), (take) => {
-        const slice = this.repricing.previewSlice(modelId, take, from, to);
-        total = total === null ? slice : addModel(total, slice);
-      });
+      await this.jobs.sliced(
+        this.jobs.partsOf(modelId, from, to),
+        (take) => {
+          const slice = this.repricing.previewSlice(modelId, take, from, to);
+          total = total === null ? slice : addModel(total, slice);
+        },
+        false,
+        this.jobs.progressOf('reprice-preview', modelId),
+      );
       if (total !== null) previewed.push(total);
     }
     const models = previewed.filter(changes);

@@ -3,7 +3,7 @@ import { ApiError } from '../../shared/errors.js';
 import { channelsDeleteSchema } from '../../shared/schemas/circuit.js';
 import { cleanupBodySchema, cleanupPreviewBodySchema, type CleanupBody, type CleanupPreviewBody } from '../../shared/schemas/queries.js';
 import { modelNameSchema } from '../../shared/schemas/request-record.js';
-import type { ChannelsDeleteResult, CleanupPreview, CleanupResult, ModelDeleteResult, StorageInfo } from '../../shared/types.js';
+import type { ChannelsDeleteResult, CleanupPreview, CleanupResult, ModelDeleteResult, StorageInfo, TaskProgress } from '../../shared/types.js';
 import { parseInput } from '../ledger/input/validation.js';
 import { channelIdsOf } from '../ledger/reads/read-queries.js';
 import { tsOfId } from '../ledger/store/request-ids.js';
@@ -11,6 +11,7 @@ import type { Ledger } from '../ledger/store/ledger.js';
 import type { RemovalSubject } from '../ledger/store/usage-removal.js';
 import { DomainService, type ServiceContext } from './domain-service.js';
 import { DEFAULT_SLICE_MS, inSlices, RAW_PART_MS } from './slices.js';
+import { taskProgress } from './task-progress.js';
 import { readLastCleanup, recordCleanup } from './last-cleanup.js';
 import { retentionCutoff } from './retention.js';
 
@@ -134,6 +135,11 @@ export class MaintenanceService extends DomainService {
   private async removeInSlices(subject: RemovalSubject): Promise<number> {
     const { ledger } = this;
     let removed = 0;
+    const { ctx } = ledger;
+    const task: Omit<TaskProgress, 'done' | 'total'> =
+      subject.column === 'model_id'
+        ? { task: 'delete-model', model: ctx.models.nameOf(subject.ids[0]!) }
+        : { task: 'delete-channels', metricsKeys: [...new Set(subject.ids.flatMap((id) => ctx.channels.metricsKeyOf(id) ?? []))] };
     await inSlices(
       ledger.removal.partsOf(subject, RAW_PART_MS),
       this.sliceMs,
@@ -141,7 +147,7 @@ export class MaintenanceService extends DomainService {
         ledger.write(() => {
           removed += ledger.removal.removeParts(subject, taking(take));
         }),
-      { between: () => ledger.ctx.betweenWrites() },
+      { between: () => ledger.ctx.betweenWrites(), progress: taskProgress((event) => this.events.emit(event), task) },
     );
     return removed;
   }
@@ -149,7 +155,8 @@ export class MaintenanceService extends DomainService {
   async cleanup(input: CleanupBody): Promise<CleanupResult> {
     const { before } = parseInput(cleanupBodySchema, input, 'cleanup');
     if (before > this.now) throw new ApiError('bad_request', 'before is in the future: that would delete records that are still arriving', [{ field: 'before', reason: 'must not be in the future' }]);
-    const requests = await this.ledger.maintenance.deleteRawBefore(before, () => this.ledger.ctx.betweenWrites());
+    const progress = taskProgress((event) => this.events.emit(event), { task: 'cleanup' });
+    const requests = await this.ledger.maintenance.deleteRawBefore(before, () => this.ledger.ctx.betweenWrites(), progress);
     recordCleanup(this.ledger, { at: this.now, trigger: 'manual', before, requests });
     this.events.emit({ type: 'data', reason: 'cleanup' });
     return { before, requests };

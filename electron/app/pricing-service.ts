@@ -26,7 +26,7 @@ export class PricingService extends DomainService {
 
   constructor(context: ServiceContext, options: RepricingJobsOptions = {}) {
     super(context);
-    this.repricing = new RepricingJobs(this.ledger, options);
+    this.repricing = new RepricingJobs(this.ledger, options, (event) => this.events.emit(event));
     // A re-pricing a stop cut short is finished first (nothing to do on almost every start).
     const pending = this.ledger.pendingRepricing.list().map((job) => this.ledger.ctx.models.nameOf(job.modelId));
     if (pending.length > 0) void this.repricing.resume().then(() => pending.forEach((model) => this.events.emit({ type: 'pricing', model })));

@@ -1,8 +1,10 @@
 import { ApiError } from '../../shared/errors.js';
+import type { LedgerEvent } from '../../shared/types.js';
 import type { CompiledVersion } from '../ledger/pricing/rules.js';
 import type { Ledger } from '../ledger/store/ledger.js';
 import { emptyOutcome, type RepricePart, type RepriceOutcome } from '../ledger/store/repricing.js';
 import { DEFAULT_SLICE_MS, inSlices, RAW_PART_MS } from './slices.js';
+import { taskProgress } from './task-progress.js';
 
 export interface RepricingJobsOptions {
   /** How long one transaction may re-price before it commits and lets the event loop run (ms). */
@@ -26,6 +28,8 @@ export class RepricingJobs {
   constructor(
     private readonly ledger: Ledger,
     private readonly options: RepricingJobsOptions = {},
+    /** Where re-pricings (and their previews) say how far they have come. */
+    private readonly emit: (event: LedgerEvent) => void = () => {},
   ) {
     this.sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
   }
@@ -57,9 +61,14 @@ export class RepricingJobs {
   async preview(modelId: number, versions: readonly CompiledVersion[], from: number, to: number): Promise<RepriceOutcome> {
     const { repricer } = this.ledger;
     const outcome = emptyOutcome();
-    await this.sliced(this.partsOf(modelId, from, to), (take) => {
-      for (let part = take(); part; part = take()) repricer.runParts(modelId, versions, [part], from, to, false, outcome);
-    });
+    await this.sliced(
+      this.partsOf(modelId, from, to),
+      (take) => {
+        for (let part = take(); part; part = take()) repricer.runParts(modelId, versions, [part], from, to, false, outcome);
+      },
+      false,
+      this.progressOf('reprice-preview', modelId),
+    );
     return outcome;
   }
 
@@ -68,13 +77,27 @@ export class RepricingJobs {
     return this.ledger.repricer.partsOf(modelId, from, to, RAW_PART_MS);
   }
 
-  /** inSlices() at this job runner's slice length; `writes`: the slices commit (StoreContext.betweenWrites between them). */
+  /**
+   * inSlices() at this job runner's slice length; `writes`: the slices commit (StoreContext.betweenWrites
+   * between them); `progress`: told after each slice (progressOf).
+   */
   sliced(
     parts: readonly RepricePart[],
     slice: (take: () => RepricePart | undefined, next: () => RepricePart | undefined) => boolean | void,
     writes = false,
+    progress?: (done: number, total: number) => void,
   ): Promise<void> {
-    return inSlices(parts, this.sliceMs, slice, writes ? { between: () => this.ledger.ctx.betweenWrites() } : {});
+    return inSlices(parts, this.sliceMs, slice, {
+      ...(writes ? { between: () => this.ledger.ctx.betweenWrites() } : {}),
+      ...(progress ? { progress } : {}),
+    });
+  }
+
+  /** A model's re-pricing (or its preview) on the event stream as it goes. */
+  progressOf(task: 'reprice' | 'reprice-preview', modelId: number): (done: number, total: number) => void {
+    // A preview for a model never recorded (id -1) has nothing to go through.
+    if (modelId < 0) return () => {};
+    return taskProgress(this.emit, { task, model: this.ledger.ctx.models.nameOf(modelId) });
   }
 
   /** Resolves once nothing is being re-priced. */
@@ -102,6 +125,7 @@ export class RepricingJobs {
         return rest ? going : false;
       }),
       true,
+      this.progressOf('reprice', modelId),
     );
     if (dropped) throw new ApiError('conflict', 'the model was deleted while its requests were being re-priced');
     return outcome;

@@ -10,7 +10,8 @@ export const RAW_PART_MS = 5 * 60_000;
  * `sliceMs` is used, or none is left), with `between` awaited between slices (at least a turn of the
  * event loop: StoreContext.betweenWrites for slices that write); next() is the first part the slice
  * left. A slice that returns false ends it there. There is always one slice, with no parts when there
- * are none: a write's slice then closes its empty window.
+ * are none: a write's slice then closes its empty window. `progress` hears after each slice how far it
+ * has come (all done after the last, also one that ended it early).
  *
  * What a slice spends after its last part (its commit: writing the pages its parts changed) grows with
  * its parts: deleting a model of 286,000 requests, 25 ms of parts took ~48 ms more to commit, and the
@@ -21,7 +22,16 @@ export async function inSlices<Part>(
   parts: readonly Part[],
   sliceMs: number,
   slice: (take: () => Part | undefined, next: () => Part | undefined) => boolean | void,
-  { between = () => nextTurn(), clock = () => performance.now() }: { between?: () => Promise<unknown>; clock?: () => number } = {},
+  {
+    between = () => nextTurn(),
+    clock = () => performance.now(),
+    progress,
+  }: {
+    between?: () => Promise<unknown>;
+    clock?: () => number;
+    /** Told after each slice how many parts are done, of how many. */
+    progress?: (done: number, total: number) => void;
+  } = {},
 ): Promise<void> {
   let at = 0;
   /** What came after the parts for each ms of them (smoothed over slices). */
@@ -39,6 +49,7 @@ export async function inSlices<Part>(
       },
       () => parts[at],
     );
+    progress?.(going === false ? parts.length : at, parts.length);
     if (going === false || at >= parts.length) return;
     const work = (stopped ?? started) - started;
     if (work > 0) afterPerMs = (afterPerMs + (clock() - stopped!) / work) / 2;

@@ -3,7 +3,7 @@ import { HOUR_MS } from '../time/ranges.js';
 import type { StoreContext } from './context.js';
 import type { CircuitStore } from './circuits.js';
 import { PendingRepricing } from './pending-repricing.js';
-import { firstIdAt } from './request-ids.js';
+import { firstIdAt, tsOfId } from './request-ids.js';
 import { DIMENSIONS, ROLLUP_LEVELS, SUM_COLUMNS } from './rollups.js';
 
 /** Minute rollups are only needed for short recent ranges; hours and days are kept for ever. */
@@ -44,19 +44,29 @@ export class Maintenance {
 
   /**
    * Deletes raw rows older than `before`, a chunk per transaction so other writers get turns; yields
-   * to the event loop between chunks. Rollups are untouched.
+   * to the event loop between chunks. Rollups are untouched. `progress` hears after each chunk how far
+   * it has come in time (ms from the oldest row at the start towards `before`): rows go oldest first,
+   * and counting them first would scan them all on this thread.
    */
-  async deleteRawBefore(before: number, yieldTurn: () => Promise<void>): Promise<number> {
+  async deleteRawBefore(before: number, yieldTurn: () => Promise<void>, progress?: (done: number, total: number) => void): Promise<number> {
     const statement = this.ctx.db.prepare<[number, number]>(
       `DELETE FROM requests WHERE id IN (SELECT id FROM requests WHERE id < ? ORDER BY id LIMIT ?)`,
     );
+    const oldest = this.ctx.db.prepare<[], { id: number | null }>(`SELECT min(id) AS id FROM requests`);
+    const startedAt = Math.min(before, tsOfId(oldest.get()?.id ?? firstIdAt(before)));
+    const span = before - startedAt;
     let total = 0;
     // Mark coverage first: a query in between then never reads half-deleted raw rows as complete.
     this.ctx.write(() => this.ctx.coverage.setRawFrom(before));
     for (;;) {
       const removed = this.ctx.write(() => statement.run(firstIdAt(before), DELETE_CHUNK).changes);
       total += removed;
-      if (removed < DELETE_CHUNK) return total;
+      if (removed < DELETE_CHUNK) {
+        progress?.(span, span);
+        return total;
+      }
+      const left = oldest.get()?.id ?? null;
+      progress?.(left === null ? span : Math.min(span, Math.max(0, tsOfId(left) - startedAt)), span);
       await yieldTurn();
     }
   }

@@ -69,4 +69,16 @@ describe('inSlices: long writes in slices, the event loop served between them', 
     await run(range(100), 25);
     expect(slices.map((s) => s.parts.length)).toEqual([25, 25, 25, 25]);
   });
+
+  it('says after each slice how many parts are done, all of them after the last (one that ended it early too)', async () => {
+    const told: [number, number][] = [];
+    let now = 0;
+    await inSlices(range(25), 10, (take) => {
+      for (let part = take(); part !== undefined; part = take()) now += 1;
+    }, { clock: () => now, progress: (done, total) => told.push([done, total]) });
+    expect(told).toEqual([[10, 25], [20, 25], [25, 25]]);
+    const early: [number, number][] = [];
+    await inSlices(range(25), 0, (take) => take() !== 3, { progress: (done, total) => early.push([done, total]) });
+    expect(early.at(-1)).toEqual([25, 25]);
+  });
 });

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../../../shared/errors.js';
 import { Action, Resource } from '../../../../renderer/src/lib/state/resource.svelte.js';
-
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred } from '../../support/pending.js';
 
 describe('Resource', () => {
   it('shows the answer of the newest load even when an older one finishes last', async () => {

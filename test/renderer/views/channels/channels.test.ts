@@ -1,4 +1,5 @@
 import { fireEvent, screen, within } from '@testing-library/svelte';
+import { tick } from 'svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Circuit, History } from '../../../../shared/types.js';
 import { i18n } from '../../../../renderer/src/lib/i18n/i18n.svelte.js';
@@ -153,6 +154,34 @@ describe('Channels', () => {
     await vi.waitFor(() => expect(screen.getByTestId('channels-notice').textContent).toContain('42 requests'));
     expect(client.callsOf('deleteChannels')).toEqual([{ metricsKeys: [B], apiType: 'anthropic' }]);
     expect(screen.getAllByTestId('channel-row').map((row) => row.dataset['metricsKey'])).toEqual([C, A]);
+  });
+
+  it('shows how far deleting the channel has come in the question, not another channel’s, then goes', async () => {
+    let answer!: (removed: { requests: number; circuits: number; circuitEvents: number }) => void;
+    const client = makeFakeClient(handlers({ deleteChannels: () => new Promise((resolve) => (answer = resolve)) }));
+    renderWithClient(client, Channels);
+    await screen.findByTestId('channels-table');
+    await fireEvent.click(within(rowOf(B)).getByTestId('channel-delete'));
+    const dialog = screen.getByTestId('channel-delete-body').closest('dialog')!;
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Delete channel data' }));
+
+    const text = () => within(dialog).getByTestId('channel-delete-progress-text').textContent?.trim();
+    const bar = () => within(dialog).getByTestId('channel-delete-progress').querySelector('progress')!;
+    expect(text()).toBe('Deleting the channel’s data…');
+    expect(bar().hasAttribute('value')).toBe(false);
+
+    client.emit({ type: 'progress', progress: { task: 'delete-channels', metricsKeys: [A, C], done: 3, total: 4 } });
+    client.emit({ type: 'progress', progress: { task: 'delete-model', model: 'gpt-5-mini', done: 3, total: 4 } });
+    await tick();
+    expect(text()).toBe('Deleting the channel’s data…');
+
+    client.emit({ type: 'progress', progress: { task: 'delete-channels', metricsKeys: [B], done: 2, total: 5 } });
+    await vi.waitFor(() => expect(text()).toBe('Deleting the channel’s data… 40%'));
+    expect([bar().value, bar().max]).toEqual([2, 5]);
+
+    answer({ requests: 42, circuits: 1, circuitEvents: 3 });
+    await vi.waitFor(() => expect(screen.getByTestId('channels-notice').textContent).toContain('42 requests'));
+    expect(screen.queryByTestId('channel-delete-progress')).toBeNull();
   });
 
   it('expands a channel into its state timeline and list of transitions', async () => {

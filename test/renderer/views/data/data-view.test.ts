@@ -1,10 +1,12 @@
 import { screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
+import { tick } from 'svelte';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { i18n } from '../../../../renderer/src/lib/i18n/i18n.svelte.js';
 import Data from '../../../../renderer/src/views/Data.svelte';
 import { makeFakeClient, renderWithClient, type FakeHandlers } from '../../support/fake-client.js';
 import { appInfo, installDialog, SETTINGS, STORAGE, summaryWith } from '../pricing/support.js';
+import { pending, progressBar, progressText } from '../../support/pending.js';
 
 function setup(more: FakeHandlers = {}) {
   const client = makeFakeClient({
@@ -157,21 +159,18 @@ describe('the Data view', () => {
       return { saveExport, finish: (file: string | null) => finish?.(file) };
     }
 
-    const progressText = () => screen.getByTestId('data-export-progress-text').textContent?.trim();
-    const bar = () => screen.getByTestId('data-export-progress').querySelector('progress')!;
-
     it('shows the requests saved out of the total and the size while saving, then only the result', async () => {
       const save = pendingExport();
       const { client, user } = setup({ saveExport: save.saveExport });
       await user.click(screen.getByTestId('data-export-button'));
 
-      expect(progressText()).toBe('Preparing the export…');
-      expect(bar().hasAttribute('value')).toBe(false);
+      expect(progressText('data-export-progress')).toBe('Preparing the export…');
+      expect(progressBar('data-export-progress').hasAttribute('value')).toBe(false);
       client.emit({ type: 'export', progress: { requests: 12_345, total: 1_000_000, bytes: 47_395_635 } });
-      await waitFor(() => expect(progressText()).toBe('12,345 of 1,000,000 requests · 45.2 MB'));
-      expect([bar().value, bar().max]).toEqual([12_345, 1_000_000]);
+      await waitFor(() => expect(progressText('data-export-progress')).toBe('12,345 of 1,000,000 requests · 45.2 MB'));
+      expect([progressBar('data-export-progress').value, progressBar('data-export-progress').max]).toEqual([12_345, 1_000_000]);
       client.emit({ type: 'export', progress: { requests: 1_000_000, total: 1_000_000, bytes: 3_900_000_000 } });
-      await waitFor(() => expect(progressText()).toBe('1,000,000 of 1,000,000 requests · 3.6 GB'));
+      await waitFor(() => expect(progressText('data-export-progress')).toBe('1,000,000 of 1,000,000 requests · 3.6 GB'));
 
       save.finish('modelmeter-requests.csv');
       expect((await screen.findByTestId('data-export-result')).textContent).toBe('Saved as modelmeter-requests.csv');
@@ -184,8 +183,8 @@ describe('the Data view', () => {
       const { client, user } = setup({ saveExport: save.saveExport });
       await user.click(screen.getByTestId('data-export-button'));
       client.emit({ type: 'export', progress: { requests: 12_345, total: null, bytes: 1_536 } });
-      await waitFor(() => expect(progressText()).toBe('12,345 requests · 1.5 KB'));
-      expect(bar().hasAttribute('value')).toBe(false);
+      await waitFor(() => expect(progressText('data-export-progress')).toBe('12,345 requests · 1.5 KB'));
+      expect(progressBar('data-export-progress').hasAttribute('value')).toBe(false);
       save.finish('modelmeter-requests.csv');
       await screen.findByTestId('data-export-result');
     });
@@ -195,9 +194,9 @@ describe('the Data view', () => {
       const save = pendingExport();
       const { client, user } = setup({ saveExport: save.saveExport });
       await user.click(screen.getByTestId('data-export-button'));
-      expect(progressText()).toBe('正在准备导出…');
+      expect(progressText('data-export-progress')).toBe('正在准备导出…');
       client.emit({ type: 'export', progress: { requests: 12_345, total: 1_000_000, bytes: 47_395_635 } });
-      await waitFor(() => expect(progressText()).toBe('已导出 12,345 / 1,000,000 个请求 · 45.2 MB'));
+      await waitFor(() => expect(progressText('data-export-progress')).toBe('已导出 12,345 / 1,000,000 个请求 · 45.2 MB'));
       expect(screen.getByTestId('data-export-cancel').textContent).toBe('取消');
       save.finish('modelmeter-requests.csv');
       await screen.findByTestId('data-export-result');
@@ -214,7 +213,7 @@ describe('the Data view', () => {
       });
       await user.click(screen.getByTestId('data-export-button'));
       client.emit({ type: 'export', progress: { requests: 10, total: 1_000, bytes: 2_048 } });
-      await waitFor(() => expect(progressText()).toBe('10 of 1,000 requests · 2 KB'));
+      await waitFor(() => expect(progressText('data-export-progress')).toBe('10 of 1,000 requests · 2 KB'));
 
       await user.click(screen.getByTestId('data-export-cancel'));
       expect(await screen.findByText('Export cancelled.')).toBeTruthy();
@@ -229,14 +228,67 @@ describe('the Data view', () => {
       const { client, user } = setup({ saveExport: save.saveExport });
       await user.click(screen.getByTestId('data-export-button'));
       client.emit({ type: 'export', progress: { requests: 500, total: 500, bytes: 90_000 } });
-      await waitFor(() => expect(progressText()).toBe('500 of 500 requests · 87.9 KB'));
+      await waitFor(() => expect(progressText('data-export-progress')).toBe('500 of 500 requests · 87.9 KB'));
       save.finish('modelmeter-requests.csv');
       await screen.findByTestId('data-export-result');
 
       await user.click(screen.getByTestId('data-export-button'));
-      expect(progressText()).toBe('Preparing the export…');
+      expect(progressText('data-export-progress')).toBe('Preparing the export…');
       save.finish('modelmeter-requests.csv');
       await screen.findByTestId('data-export-result');
+    });
+  });
+
+  describe('progress of a long deletion', () => {
+    it('shows how far deleting the chosen model has come in the question, not another model’s, then goes', async () => {
+      const deleting = pending<{ model: string; requests: number; runs: number; priceVersions: number }>();
+      const { client, user } = setup({ deleteModel: deleting.call });
+      const select = (await screen.findByTestId('data-delete-select')) as HTMLSelectElement;
+      await waitFor(() => expect(select.options.length).toBe(4));
+      await user.selectOptions(select, 'llama-3-8b');
+      await user.click(screen.getByTestId('data-delete-button'));
+      await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Delete permanently' }));
+
+      expect(within(screen.getByRole('dialog')).getByTestId('data-delete-progress')).toBeTruthy();
+      expect(progressText('data-delete-progress')).toBe('Deleting llama-3-8b…');
+      expect(progressBar('data-delete-progress').hasAttribute('value')).toBe(false);
+
+      client.emit({ type: 'progress', progress: { task: 'delete-model', model: 'gpt-5-mini', done: 7, total: 8 } });
+      client.emit({ type: 'progress', progress: { task: 'reprice', model: 'llama-3-8b', done: 7, total: 8 } });
+      await tick();
+      expect(progressText('data-delete-progress')).toBe('Deleting llama-3-8b…');
+
+      client.emit({ type: 'progress', progress: { task: 'delete-model', model: 'llama-3-8b', done: 1, total: 8 } });
+      await waitFor(() => expect(progressText('data-delete-progress')).toBe('Deleting llama-3-8b… 12.5%'));
+      expect([progressBar('data-delete-progress').value, progressBar('data-delete-progress').max]).toEqual([1, 8]);
+
+      deleting.answer({ model: 'llama-3-8b', requests: 300, runs: 4, priceVersions: 1 });
+      await screen.findByTestId('data-delete-result');
+      expect(screen.queryByTestId('data-delete-progress')).toBeNull();
+    });
+
+    it('shows how far the cleanup has come in the question, in Chinese too, then goes', async () => {
+      i18n.choice = 'zh-CN';
+      const cleaning = pending<{ before: number; requests: number }>();
+      const { client, user } = setup({ previewCleanup: async ({ before }) => ({ before: Number(before), requests: 1_234 }), cleanup: cleaning.call });
+      await user.type(screen.getByTestId('data-cleanup-before'), '2026-01-15');
+      await user.click(screen.getByTestId('data-cleanup-button'));
+      await screen.findByTestId('data-cleanup-confirm');
+      await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: '永久删除' }));
+
+      expect(within(screen.getByRole('dialog')).getByTestId('data-cleanup-progress')).toBeTruthy();
+      expect(progressText('data-cleanup-progress')).toBe('正在清理…');
+      client.emit({ type: 'progress', progress: { task: 'delete-model', model: 'gpt-5-mini', done: 3, total: 4 } });
+      await tick();
+      expect(progressText('data-cleanup-progress')).toBe('正在清理…');
+
+      client.emit({ type: 'progress', progress: { task: 'cleanup', done: 600, total: 1_234 } });
+      await waitFor(() => expect(progressText('data-cleanup-progress')).toBe('正在清理… 48.6%'));
+      expect([progressBar('data-cleanup-progress').value, progressBar('data-cleanup-progress').max]).toEqual([600, 1_234]);
+
+      cleaning.answer({ before: new Date(2026, 0, 15).getTime(), requests: 1_234 });
+      await screen.findByTestId('data-cleanup-result');
+      expect(screen.queryByTestId('data-cleanup-progress')).toBeNull();
     });
   });
 

@@ -1,4 +1,5 @@
 import { fireEvent, screen, within } from '@testing-library/svelte';
+import { tick } from 'svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RequestsQuery } from '../../../../shared/schemas/queries.js';
 import type { RequestPage } from '../../../../shared/types.js';
@@ -126,6 +127,28 @@ describe('Model detail', () => {
     await vi.waitFor(() => expect(location.hash).toBe('#/models'));
     expect(client.callsOf('deleteModel')).toEqual([{ model: MODEL }]);
     expect(flash.deleted).toEqual({ model: MODEL, requests: 120, runs: 2, priceVersions: 1 });
+  });
+
+  it('shows how far deleting this model has come in the question, not another model’s, then goes', async () => {
+    let answer!: (removed: { model: string; requests: number; runs: number; priceVersions: number }) => void;
+    const client = makeFakeClient(handlers({ deleteModel: () => new Promise((resolve) => (answer = resolve)) }));
+    renderWithClient(client, Models, { model: MODEL });
+    await screen.findByTestId('model-figures');
+    await fireEvent.click(screen.getByTestId('model-delete'));
+    const dialog = screen.getByTestId('model-delete-body').closest('dialog')!;
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Delete all of it' }));
+
+    const text = () => within(dialog).getByTestId('model-delete-progress-text').textContent?.trim();
+    expect(text()).toBe(`Deleting ${MODEL}…`);
+    client.emit({ type: 'progress', progress: { task: 'delete-model', model: 'gpt-5-mini', done: 9, total: 10 } });
+    await tick();
+    expect(text()).toBe(`Deleting ${MODEL}…`);
+    client.emit({ type: 'progress', progress: { task: 'delete-model', model: MODEL, done: 1, total: 4 } });
+    await vi.waitFor(() => expect(text()).toBe(`Deleting ${MODEL}… 25%`));
+
+    answer({ model: MODEL, requests: 120, runs: 2, priceVersions: 1 });
+    await vi.waitFor(() => expect(screen.queryByTestId('model-delete-progress')).toBeNull());
+    expect(location.hash).toBe('#/models');
   });
 
   it('has clear empty states for a model without runs or requests in the range', async () => {

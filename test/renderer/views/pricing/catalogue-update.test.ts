@@ -92,6 +92,38 @@ describe('check for newer prices (Pricing view)', () => {
     await waitFor(() => expect(screen.queryByTestId('catalogue-stale')).toBeNull());
   });
 
+  it('shows the preview and then the re-pricing going model by model, naming the model it is at', async () => {
+    let previewed!: (preview: CatalogueRepricePreview) => void;
+    let repriced!: (result: { version: string; repricedRequests: number; models: string[] }) => void;
+    const client = makeFakeClient({
+      getCatalogueStatus: async () => DOWNLOADED,
+      previewCatalogueReprice: () => new Promise((resolve) => (previewed = resolve)),
+      repriceCatalogue: () => new Promise((resolve) => (repriced = resolve)),
+    });
+    renderWithClient(client, CatalogueUpdate, {});
+    const user = userEvent.setup();
+    const text = (testid: string) => screen.getByTestId(`${testid}-text`).textContent?.trim();
+
+    await user.click(await screen.findByRole('button', { name: 'Preview re-pricing' }));
+    expect(text('catalogue-preview-progress')).toBe('Previewing…');
+    client.emit({ type: 'progress', progress: { task: 'reprice', model: 'gpt-4.1', done: 1, total: 2 } });
+    client.emit({ type: 'progress', progress: { task: 'reprice-preview', model: 'claude-sonnet-4-5', done: 1, total: 4 } });
+    await waitFor(() => expect(text('catalogue-preview-progress')).toBe('Previewing claude-sonnet-4-5… 25%'));
+    previewed(PREVIEW);
+    await screen.findByTestId('catalogue-reprice-row');
+    expect(screen.queryByTestId('catalogue-preview-progress')).toBeNull();
+
+    await user.click(screen.getByRole('button', { name: 'Re-price 2 requests' }));
+    expect(text('catalogue-reprice-progress')).toBe('Re-pricing…');
+    client.emit({ type: 'progress', progress: { task: 'reprice', model: 'claude-sonnet-4-5', done: 2, total: 2 } });
+    await waitFor(() => expect(text('catalogue-reprice-progress')).toBe('Re-pricing claude-sonnet-4-5… 100%'));
+    client.emit({ type: 'progress', progress: { task: 'reprice', model: 'gpt-4.1', done: 1, total: 10 } });
+    await waitFor(() => expect(text('catalogue-reprice-progress')).toBe('Re-pricing gpt-4.1… 10%'));
+    repriced({ version: VERSION, repricedRequests: 2, models: ['claude-sonnet-4-5', 'gpt-4.1'] });
+    await screen.findByTestId('catalogue-notice');
+    expect(screen.queryByTestId('catalogue-reprice-progress')).toBeNull();
+  });
+
   it('says why a download was refused, and shows a kept file’s warning', async () => {
     const client = makeFakeClient({
       getCatalogueStatus: async () => ({ ...BUNDLED, warning: 'the kept price catalogue could not be read' }),

@@ -1,5 +1,6 @@
 import { screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
+import { tick } from 'svelte';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../../../shared/errors.js';
 import type { PriceVersionInput } from '../../../../shared/schemas/pricing.js';
@@ -8,6 +9,7 @@ import { i18n } from '../../../../renderer/src/lib/i18n/i18n.svelte.js';
 import PriceEditor from '../../../../renderer/src/views/pricing/PriceEditor.svelte';
 import { makeFakeClient, renderWithClient, type FakeClient } from '../../support/fake-client.js';
 import { installDialog, previewOf, tokenVersion } from './support.js';
+import { pending, progressBar, progressText } from '../../support/pending.js';
 
 const MODEL = 'gpt-5-mini';
 
@@ -171,5 +173,61 @@ describe('the price editor', () => {
     await waitFor(() => expect(output.getAttribute('aria-invalid')).toBe('true'));
     expect(document.getElementById(output.getAttribute('aria-describedby')!)?.textContent).toBe('output price is out of range');
     expect((screen.getByTestId('pricing-apply') as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  describe('progress of a long re-pricing', () => {
+    async function fillAndPreview(user: ReturnType<typeof userEvent.setup>) {
+      await user.type(field('Tier 1: input price per 1M tokens'), '1');
+      await user.type(field('Tier 1: output price per 1M tokens'), '2');
+      await user.click(screen.getByRole('button', { name: 'Preview' }));
+    }
+
+    it('shows how far the re-pricing of this model has come in the question while it applies, then goes', async () => {
+      const adding = pending<PricingChange>();
+      const client = makeFakeClient({ previewPriceVersion: async ({ model }) => previewOf(model, 42, { USD: 1 }, { USD: 2 }), addPriceVersion: adding.call });
+      const { user } = setup(client);
+      await fillAndPreview(user);
+      await screen.findByTestId('pricing-preview');
+      await user.click(screen.getByTestId('pricing-apply'));
+      await user.click(screen.getByRole('button', { name: 'Apply and re-price' }));
+
+      const line = screen.getByTestId('pricing-apply-progress');
+      expect(line.closest('dialog')?.open).toBe(true);
+      expect(progressText('pricing-apply-progress')).toBe('Re-pricing gpt-5-mini…');
+      expect(progressBar('pricing-apply-progress').hasAttribute('value')).toBe(false);
+
+      client.emit({ type: 'progress', progress: { task: 'reprice', model: MODEL, done: 9, total: 20 } });
+      await waitFor(() => expect(progressText('pricing-apply-progress')).toBe('Re-pricing gpt-5-mini… 45%'));
+      expect([progressBar('pricing-apply-progress').value, progressBar('pricing-apply-progress').max]).toEqual([9, 20]);
+
+      // Another model's re-pricing, or a preview of this one elsewhere, is not this apply's.
+      client.emit({ type: 'progress', progress: { task: 'reprice', model: 'claude-sonnet-4.5', done: 19, total: 20 } });
+      client.emit({ type: 'progress', progress: { task: 'reprice-preview', model: MODEL, done: 18, total: 20 } });
+      await tick();
+      expect(progressText('pricing-apply-progress')).toBe('Re-pricing gpt-5-mini… 45%');
+
+      adding.answer(changeOf(42));
+      await screen.findByTestId('pricing-applied');
+      expect(screen.queryByTestId('pricing-apply-progress')).toBeNull();
+    });
+
+    it('shows the preview’s progress under the buttons while it runs, in Chinese too', async () => {
+      i18n.choice = 'zh-CN';
+      const previewing = pending<ReturnType<typeof previewOf>>();
+      const client = makeFakeClient({ previewPriceVersion: previewing.call });
+      const { user } = setup(client);
+      await user.type(screen.getByLabelText('第 1 档：每 100 万 Token 输入价'), '1');
+      await user.type(screen.getByLabelText('第 1 档：每 100 万 Token 输出价'), '2');
+      await user.click(screen.getByTestId('pricing-preview-button'));
+
+      expect(progressText('pricing-preview-progress')).toBe('正在预览 gpt-5-mini…');
+      client.emit({ type: 'progress', progress: { task: 'reprice', model: MODEL, done: 1, total: 4 } });
+      client.emit({ type: 'progress', progress: { task: 'reprice-preview', model: MODEL, done: 3, total: 4 } });
+      await waitFor(() => expect(progressText('pricing-preview-progress')).toBe('正在预览 gpt-5-mini… 75%'));
+
+      previewing.answer(previewOf(MODEL, 42, { USD: 1 }, { USD: 2 }));
+      await screen.findByTestId('pricing-preview');
+      expect(screen.queryByTestId('pricing-preview-progress')).toBeNull();
+    });
   });
 });

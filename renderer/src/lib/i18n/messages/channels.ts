@@ -30,6 +30,7 @@ export const channels = defineMessages(
       'This removes, for this channel ({apiType}, key {metricsKey}): every stored request record sent through it, its circuit state and its history of state changes. Totals that included those requests go down. This cannot be undone.',
     'channels.delete.confirm': 'Delete channel data',
     'channels.deleted': 'Deleted the data of {channel}: {requests} requests, {circuits} circuit states, {events} state changes.',
+    'channels.delete.progress': 'Deleting the channel’s data…',
     'channels.empty.title': 'No channels yet',
     'channels.empty.body':
       'Channels appear when a gateway reports circuit states (PUT /api/v1/circuits) or when requests go through the metering proxy. Each channel is an upstream endpoint with one API key; the key itself is never stored.',
@@ -67,6 +68,7 @@ export const channels = defineMessages(
     'channels.delete.body': '这将删除此渠道（{apiType}，键 {metricsKey}）的所有已存请求记录、熔断状态及其状态变化历史。包含这些请求的总计会随之减少。此操作无法撤销。',
     'channels.delete.confirm': '删除渠道数据',
     'channels.deleted': '已删除 {channel} 的数据：{requests} 条请求、{circuits} 个熔断状态、{events} 次状态变化。',
+    'channels.delete.progress': '正在删除该渠道的数据…',
     'channels.empty.title': '还没有渠道',
     'channels.empty.body': '当网关上报熔断状态（PUT /api/v1/circuits）或请求经过计量代理时，渠道就会出现在这里。每个渠道是一个上游端点加一个 API 密钥；密钥本身从不保存。',
     'channels.timeline.title': '状态随时间变化',

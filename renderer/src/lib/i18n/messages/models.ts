@@ -94,6 +94,7 @@ export const models = defineMessages(
     'models.delete.body':
       'This removes, for all time and not only this range: every request record of {model}, every run (its runtime), and every price version. Totals that included it go down. This cannot be undone.',
     'models.delete.confirm': 'Delete all of it',
+    'models.delete.progress': 'Deleting {model}…',
   },
   {
     'models.title': '模型',
@@ -185,5 +186,6 @@ export const models = defineMessages(
     'models.delete.title': '删除 {model} 的全部数据？',
     'models.delete.body': '这将删除全部时间（不仅是此范围）内 {model} 的每条请求记录、每次运行（即其运行时长）以及每个价格版本。包含它的总计会随之减少。此操作无法撤销。',
     'models.delete.confirm': '全部删除',
+    'models.delete.progress': '正在删除 {model}…',
   },
 );
