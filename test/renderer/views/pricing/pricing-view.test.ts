@@ -1,11 +1,12 @@
 import { screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ModelPricing } from '../../../../shared/types.js';
+import type { ModelPricing, PricingChange } from '../../../../shared/types.js';
 import { i18n } from '../../../../renderer/src/lib/i18n/i18n.svelte.js';
 import Pricing from '../../../../renderer/src/views/Pricing.svelte';
 import { makeFakeClient, renderWithClient } from '../../support/fake-client.js';
 import { installDialog, summaryWith, tokenVersion } from './support.js';
+import { pending, progressBar, progressText } from '../../support/pending.js';
 
 const DAY = 86_400_000;
 const CHANGE_AT = Date.UTC(2026, 5, 1);
@@ -73,6 +74,31 @@ describe('the Pricing view', () => {
     await screen.findByTestId('pricing-delete-result');
     expect(client.callsOf('deletePricing')).toEqual([{ model: 'gpt-5-mini', effectiveFrom: CHANGE_AT }]);
     expect(screen.getByTestId('pricing-delete-result').textContent).toContain('12 requests were re-priced');
+  });
+
+  it('shows how far the re-pricing a deleted version sets off has come, in the question, until it is done', async () => {
+    const versions = [tokenVersion('gpt-5-mini', 0, CHANGE_AT, 0.25, 2), tokenVersion('gpt-5-mini', CHANGE_AT, null, 0.3, 2.5)];
+    const deleting = pending<PricingChange>();
+    const client = makeFakeClient({
+      listPricing: async (): Promise<ModelPricing[]> => [{ model: 'gpt-5-mini', versions }],
+      getSummary: async () => summaryWith([]),
+      deletePricing: deleting.call,
+    });
+    renderWithClient(client, Pricing, { model: 'gpt-5-mini' });
+    const rows = await screen.findAllByTestId('pricing-version');
+    const user = userEvent.setup();
+    await user.click(within(rows[0]!).getByRole('button', { name: 'Delete' }));
+    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Delete' }));
+
+    await waitFor(() => expect(progressText('pricing-delete-progress')).toBe('Re-pricing gpt-5-mini…'));
+    client.emit({ type: 'progress', progress: { task: 'reprice', model: 'o3', done: 9, total: 10 } });
+    client.emit({ type: 'progress', progress: { task: 'reprice', model: 'gpt-5-mini', done: 3, total: 12 } });
+    await waitFor(() => expect(progressText('pricing-delete-progress')).toBe('Re-pricing gpt-5-mini… 25%'));
+    expect([progressBar('pricing-delete-progress').value, progressBar('pricing-delete-progress').max]).toEqual([3, 12]);
+
+    deleting.answer({ pricing: { model: 'gpt-5-mini', versions: versions.slice(0, 1) }, repricedRequests: 12, notRepriced: 0 });
+    await screen.findByTestId('pricing-delete-result');
+    expect(screen.queryByTestId('pricing-delete-progress')).toBeNull();
   });
 
   it('reloads when the ledger announces a pricing change', async () => {
