@@ -9,6 +9,11 @@ import type { ConnectionState, ModelMeterClient } from './client.js';
 const LANGUAGE_KEY = 'modelmeter.language';
 const RETRY_MS = [1_000, 2_000, 5_000, 10_000];
 const EXPORT_PROGRESS_MS = 200;
+/**
+ * Received bytes are handed to a Blob part at this size: the browser keeps blobs in its own storage
+ * (on disk when large), so a tab holds at most this much of a gigabyte export in script memory.
+ */
+export const EXPORT_PART_BYTES = 16 * 1024 * 1024;
 const LINE_FEED = 0x0a;
 
 export interface HttpClientOptions {
@@ -174,7 +179,9 @@ async function receiveExport(response: Response, format: ExportRequest['format']
   if (!response.body) throw new ApiError('unavailable', 'the server answered the export without a body');
   const announced = response.headers.get(EXPORT_TOTAL_HEADER)?.trim() ?? '';
   const total = /^\d+$/.test(announced) && Number.isSafeInteger(Number(announced)) ? Number(announced) : null;
-  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  const parts: Blob[] = [];
+  let chunks: Uint8Array<ArrayBuffer>[] = [];
+  let chunkBytes = 0;
   let bytes = 0;
   let lines = 0;
   let reportedAt = -Infinity;
@@ -207,11 +214,17 @@ async function receiveExport(response: Response, format: ExportRequest['format']
     if (chunk.done) break;
     const data = chunk.value;
     chunks.push(data);
+    chunkBytes += data.byteLength;
+    if (chunkBytes >= EXPORT_PART_BYTES) {
+      parts.push(new Blob(chunks));
+      chunks = [];
+      chunkBytes = 0;
+    }
     bytes += data.byteLength;
     // indexOf rather than a loop over every byte: an export runs to gigabytes.
     for (let at = data.indexOf(LINE_FEED); at !== -1; at = data.indexOf(LINE_FEED, at + 1)) lines += 1;
     tell(false);
   }
   tell(true);
-  return new Blob(chunks);
+  return new Blob([...parts, ...chunks]);
 }

@@ -4,7 +4,7 @@ import { LEDGER_OPERATIONS, type LedgerOperation } from '../../../../shared/api.
 import { EXPORT_TOTAL_HEADER } from '../../../../shared/app.js';
 import { ApiError } from '../../../../shared/errors.js';
 import type { ExportProgress, LedgerEvent } from '../../../../shared/types.js';
-import { httpClient } from '../../../../renderer/src/lib/transport/http.js';
+import { EXPORT_PART_BYTES, httpClient } from '../../../../renderer/src/lib/transport/http.js';
 import type { ConnectionState, ModelMeterClient } from '../../../../renderer/src/lib/transport/client.js';
 import { startServer, type TestServer } from '../../../electron/hosts/http/helpers.js';
 import { buildUnifiedLayout, MODEL_GLM, MODEL_QWEN, removeTempDirs, tempDir } from '../../../electron/sources/importers/fixtures.js';
@@ -293,6 +293,23 @@ describe('the browser transport’s export download', () => {
     expect(await saved[0]!.text()).toBe('time,model\nr1,gpt-5-mini\nr2,gpt-5-mini\nr3,gpt-5-mini\n');
     expect([link.download, link.href]).toEqual(['modelmeter-requests-2026-03-01.csv', 'blob:modelmeter-export']);
     expect(link.click).toHaveBeenCalledOnce();
+  });
+
+  it('hands what it receives to blob parts as it goes, so the saved file is every byte in order', async () => {
+    const server = exportServer({ [EXPORT_TOTAL_HEADER]: '40' });
+    const { client } = exportingClient(server);
+    const saving = client.call('saveExport', { format: 'csv' });
+    await server.started();
+    // 40 lines of 1 MiB: past two parts' worth.
+    const line = (i: number) => `${String(i).padStart(8, '0')},${'x'.repeat(1024 * 1024 - 10)}\n`;
+    for (let i = 0; i < 40; i++) server.send(line(i));
+    server.end();
+    expect(await saving).toEqual({ file: 'modelmeter-requests-2026-03-01.csv' });
+    const blob = saved[0]!;
+    expect(blob.size).toBe(40 * 1024 * 1024);
+    expect(blob.size).toBeGreaterThan(2 * EXPORT_PART_BYTES);
+    const text = await blob.text();
+    expect(Array.from({ length: 40 }, (_, i) => text.slice(i * 1024 * 1024, i * 1024 * 1024 + 8))).toEqual(Array.from({ length: 40 }, (_, i) => String(i).padStart(8, '0')));
   });
 
   it('counts JSON rows by their lines, not the closing bracket, and stops at the total when runs follow the requests', async () => {
