@@ -1,3 +1,4 @@
+import { progressThrottle } from '../../shared/progress-throttle.js';
 import type { LedgerEvent, TaskProgress } from '../../shared/types.js';
 
 /** How often a long write tells the event stream how far it has come: a bar moves, streams stay quiet. */
@@ -14,13 +15,10 @@ export function taskProgress(
   clock: () => number = () => performance.now(),
   everyMs = TASK_PROGRESS_EVERY_MS,
 ): (done: number, total: number) => void {
-  let emittedAt: number | null = null;
+  const due = progressThrottle(everyMs, clock);
   return (done, total) => {
     // Nothing to do (a model with no requests in the window): nothing to show either.
     if (total === 0) return;
-    const now = clock();
-    if (done < total && emittedAt !== null && now - emittedAt < everyMs) return;
-    emittedAt = now;
-    emit({ type: 'progress', progress: { ...task, done, total } });
+    if (due(done >= total)) emit({ type: 'progress', progress: { ...task, done, total } });
   };
 }

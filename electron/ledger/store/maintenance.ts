@@ -53,7 +53,8 @@ export class Maintenance {
       `DELETE FROM requests WHERE id IN (SELECT id FROM requests WHERE id < ? ORDER BY id LIMIT ?)`,
     );
     const oldest = this.ctx.db.prepare<[], { id: number | null }>(`SELECT min(id) AS id FROM requests`);
-    const startedAt = Math.min(before, tsOfId(oldest.get()?.id ?? firstIdAt(before)));
+    // Asked only when someone listens (the hourly retention cleanup does not).
+    const startedAt = progress ? Math.min(before, tsOfId(oldest.get()?.id ?? firstIdAt(before))) : before;
     const span = before - startedAt;
     let total = 0;
     // Mark coverage first: a query in between then never reads half-deleted raw rows as complete.
@@ -65,8 +66,10 @@ export class Maintenance {
         progress?.(span, span);
         return total;
       }
-      const left = oldest.get()?.id ?? null;
-      progress?.(left === null ? span : Math.min(span, Math.max(0, tsOfId(left) - startedAt)), span);
+      if (progress) {
+        const left = oldest.get()?.id ?? null;
+        progress(left === null ? span : Math.min(span, Math.max(0, tsOfId(left) - startedAt)), span);
+      }
       await yieldTurn();
     }
   }

@@ -1,3 +1,4 @@
+import { progressThrottle } from '../../../../shared/progress-throttle.js';
 import type { ExportProgress } from '../../../../shared/types.js';
 import type { ExportChunk } from '../../../app/ledger-service.js';
 
@@ -15,16 +16,12 @@ export async function* reportingProgress(
   everyMs = PROGRESS_EVERY_MS,
 ): AsyncGenerator<Uint8Array> {
   const progress: ExportProgress = { requests: 0, total: null, bytes: 0 };
-  let reportedAt: number | null = null;
+  const due = progressThrottle(everyMs, clock);
   for await (const chunk of pages) {
     if (chunk.total !== undefined) progress.total = chunk.total;
     progress.requests += chunk.requests;
     progress.bytes += chunk.bytes.byteLength;
-    const now = clock();
-    if (reportedAt === null || now - reportedAt >= everyMs) {
-      reportedAt = now;
-      report({ ...progress });
-    }
+    if (due(false)) report({ ...progress });
     yield chunk.bytes;
   }
   report({ ...progress });

@@ -1,21 +1,21 @@
-import type { TaskProgress } from '../../../../shared/types.js';
+import type { LedgerEvent, TaskProgress } from '../../../../shared/types.js';
 import type { ModelMeterClient } from '../transport/client.js';
 
 /**
- * How far a long ledger write this view started has come (a re-pricing, a deletion, a cleanup), from the
- * server's `progress` events. Every view on every window hears every task's progress: `matches` picks
- * the one this view started, so a delete on another tab never moves this view's bar.
+ * How far the work a view started has come, from the events that tell it (an import's, an export's,
+ * a long ledger write's): kept only while the work runs, from what `pick` takes out of the events.
+ * Every view on every window hears every event, so `pick` takes only the work this view started.
  */
-export class TaskProgressTracker {
-  /** The latest matching progress; null before the first event and once the tracked work ended. */
-  progress = $state<TaskProgress | null>(null);
+export class ProgressTracker<P> {
+  /** The latest progress picked; null before the first and once the tracked work ended. */
+  progress = $state<P | null>(null);
   /** Whether tracked work is in flight: the view shows its line from the start, before any event. */
   running = $state(false);
   #generation = 0;
 
   constructor(
     private readonly client: Pick<ModelMeterClient, 'subscribe'>,
-    private readonly matches: (progress: TaskProgress) => boolean,
+    private readonly pick: (event: LedgerEvent) => P | null,
   ) {}
 
   /**
@@ -28,7 +28,9 @@ export class TaskProgressTracker {
     this.running = true;
     // A newer track owns the state: an older one still ending must neither write nor clear it.
     const unsubscribe = this.client.subscribe((event) => {
-      if (generation === this.#generation && event.type === 'progress' && this.matches(event.progress)) this.progress = event.progress;
+      if (generation !== this.#generation) return;
+      const picked = this.pick(event);
+      if (picked !== null) this.progress = picked;
     });
     try {
       return await (typeof work === 'function' ? work() : work);
@@ -39,5 +41,12 @@ export class TaskProgressTracker {
         this.running = false;
       }
     }
+  }
+}
+
+/** A long ledger write's progress (re-pricing, a deletion, a cleanup): `matches` picks the one this view started. */
+export class TaskProgressTracker extends ProgressTracker<TaskProgress> {
+  constructor(client: Pick<ModelMeterClient, 'subscribe'>, matches: (progress: TaskProgress) => boolean) {
+    super(client, (event) => (event.type === 'progress' && matches(event.progress) ? event.progress : null));
   }
 }
