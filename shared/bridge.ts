@@ -19,6 +19,12 @@ export type OperationOutput<K extends BridgeOperation> = Awaited<ReturnType<Brid
 
 export const CHANNEL_PREFIX = 'modelmeter:';
 export const EVENT_CHANNEL = 'modelmeter:event';
+/**
+ * Main to a window: whether the app shows it (true) or keeps it hidden (false). Electron's own page
+ * visibility says 'visible' for a window made with `show: false` until it is first shown, and the
+ * quick view is made hidden at start and may never be shown.
+ */
+export const SHOWN_CHANNEL = 'modelmeter:shown';
 
 export function channelOf(operation: BridgeOperation): string {
   return `${CHANNEL_PREFIX}${operation}`;
@@ -36,6 +42,8 @@ export interface DesktopBridge {
   invoke<K extends BridgeOperation>(operation: K, input: OperationInput<K>): Promise<Envelope<OperationOutput<K>>>;
   /** Returns the unsubscribe function. */
   onEvent(listener: (event: LedgerEvent) => void): () => void;
+  /** Whether the app shows this window: told at once, then on every change. Returns the unsubscribe function. */
+  onShown(listener: (shown: boolean) => void): () => void;
   readonly platform: string;
 }
 

@@ -101,6 +101,7 @@ export interface WebContentsLike {
   on(event: 'will-navigate', listener: (event: PreventableEvent, url: string) => void): unknown;
   on(event: 'will-redirect', listener: (event: PreventableEvent, url: string) => void): unknown;
   on(event: 'will-attach-webview', listener: (event: PreventableEvent) => void): unknown;
+  on(event: 'did-finish-load', listener: () => void): unknown;
 }
 
 export interface WindowLike {
@@ -121,6 +122,8 @@ export interface WindowLike {
   on(event: 'session-end', listener: () => void): unknown;
   on(event: 'closed', listener: () => void): unknown;
   on(event: 'blur', listener: () => void): unknown;
+  on(event: 'show', listener: () => void): unknown;
+  on(event: 'hide', listener: () => void): unknown;
   once(event: 'ready-to-show', listener: () => void): unknown;
 }
 

@@ -25,6 +25,8 @@ export interface FakeClient extends ModelMeterClient {
   /** Deliver a ledger event to every subscriber, as the event stream would. */
   emit(event: LedgerEvent): void;
   setConnection(state: ConnectionState): void;
+  /** Whether a person can see the page, as the transport would tell it (true at first). */
+  setOnScreen(visible: boolean): void;
   /** How many event subscribers are attached (0 after every view unmounted cleanly). */
   readonly subscribers: number;
   readonly closed: boolean;
@@ -39,7 +41,9 @@ export function makeFakeClient(handlers: FakeHandlers = {}, host: ModelMeterClie
   const calls: RecordedCall[] = [];
   const listeners = new Set<(event: LedgerEvent) => void>();
   const connectionListeners = new Set<(state: ConnectionState) => void>();
+  const screenListeners = new Set<(visible: boolean) => void>();
   let connection: ConnectionState = 'live';
+  let onScreen = true;
   let closed = false;
 
   const client: FakeClient = {
@@ -71,6 +75,15 @@ export function makeFakeClient(handlers: FakeHandlers = {}, host: ModelMeterClie
       listener(connection);
       return () => connectionListeners.delete(listener);
     },
+    onScreen(listener) {
+      screenListeners.add(listener);
+      listener(onScreen);
+      return () => screenListeners.delete(listener);
+    },
+    setOnScreen(visible: boolean): void {
+      onScreen = visible;
+      for (const listener of [...screenListeners]) listener(visible);
+    },
     emit(event: LedgerEvent): void {
       for (const listener of [...listeners]) listener(event);
     },
@@ -88,6 +101,7 @@ export function makeFakeClient(handlers: FakeHandlers = {}, host: ModelMeterClie
       closed = true;
       listeners.clear();
       connectionListeners.clear();
+      screenListeners.clear();
     },
   };
   return client;

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { BrowserWindowConstructorOptions } from 'electron';
+import { SHOWN_CHANNEL } from '../../../../shared/bridge.js';
 import type { ScreenLike, TrayLike, WindowFactory, WindowLike } from '../electron-api.js';
 import type { SecurityRestrictions } from '../security/security-restrictions.js';
 import { RENDERER_ENTRY } from '../security/trusted-url.js';
@@ -218,6 +219,13 @@ export class WindowManager {
       webPreferences: secureWebPreferences(this.options.preload),
     });
     this.options.security.protect(window.webContents);
+    // The page's views stop refreshing while their window is hidden (to the tray, or never shown yet).
+    const tellShown = (shown: boolean) => {
+      if (!window.isDestroyed() && !window.webContents.isDestroyed()) window.webContents.send(SHOWN_CHANNEL, shown);
+    };
+    window.on('show', () => tellShown(true));
+    window.on('hide', () => tellShown(false));
+    window.webContents.on('did-finish-load', () => tellShown(!window.isDestroyed() && window.isVisible()));
     window.on('close', (event) => {
       if (this.quitting) return;
       event.preventDefault();

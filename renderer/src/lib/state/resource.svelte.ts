@@ -53,8 +53,9 @@ export interface LiveOptions {
 
 /**
  * A Resource that loads when the component mounts, again whenever the reactive values read by
- * `load` change, and again when the ledger announces a change it cares about. Call it while a
- * component initialises.
+ * `load` change, and again when the ledger announces a change it cares about. While nobody can see
+ * the page (its window hidden to the tray, a background tab) those changes are only noted, and one
+ * reload catches up when it is seen again. Call it while a component initialises.
  */
 export function live<T>(load: () => Promise<T>, options: LiveOptions = {}): Resource<T> {
   const client = useClient();
@@ -70,20 +71,38 @@ export function live<T>(load: () => Promise<T>, options: LiveOptions = {}): Reso
   $effect(() => {
     let timer: ReturnType<typeof setTimeout> | null = null;
     let last = 0;
+    let seen = true;
+    let missed = false;
     const schedule = () => {
+      if (!seen) {
+        missed = true;
+        return;
+      }
       if (timer) return;
       const wait = Math.max(0, last + throttleMs - Date.now());
       timer = setTimeout(() => {
         timer = null;
+        if (!seen) {
+          missed = true;
+          return;
+        }
         last = Date.now();
         void resource.reload();
       }, wait);
     };
+    const unwatch = client.onScreen((visible) => {
+      seen = visible;
+      if (visible && missed) {
+        missed = false;
+        schedule();
+      }
+    });
     const unsubscribe = client.subscribe((event) => {
       if (!options.refreshOn || options.refreshOn(event)) schedule();
     });
     const interval = options.everyMs ? setInterval(schedule, options.everyMs) : null;
     return () => {
+      unwatch();
       unsubscribe();
       if (timer) clearTimeout(timer);
       if (interval) clearInterval(interval);

@@ -14,5 +14,7 @@ export interface ModelMeterClient {
   subscribe(listener: (event: LedgerEvent) => void): () => void;
   /** Whether live updates are flowing; the shell shows it. */
   onConnection(listener: (state: ConnectionState) => void): () => void;
+  /** Whether a person can see this renderer (on-screen.ts): told at once, then on every change. */
+  onScreen(listener: (visible: boolean) => void): () => void;
   close(): void;
 }

@@ -6,6 +6,7 @@ import type { LedgerOperation } from '../../../../shared/api.js';
 import { progressThrottle } from '../../../../shared/progress-throttle.js';
 import type { ExportProgress, LedgerEvent } from '../../../../shared/types.js';
 import type { ConnectionState, ModelMeterClient } from './client.js';
+import { watchOnScreen } from './on-screen.js';
 
 const LANGUAGE_KEY = 'modelmeter.language';
 const RETRY_MS = [1_000, 2_000, 5_000, 10_000];
@@ -162,6 +163,7 @@ export function httpClient(options: HttpClientOptions): ModelMeterClient {
       listener(connection);
       return () => connectionListeners.delete(listener);
     },
+    onScreen: (listener) => watchOnScreen({ page: globalThis.document }, listener),
     close() {
       stop.abort();
       exportRun?.abort();

@@ -1,6 +1,7 @@
 import { ApiError } from '../../../../shared/errors.js';
 import type { BridgeOperation, DesktopBridge, OperationInput, OperationOutput } from '../../../../shared/bridge.js';
 import type { ConnectionState, ModelMeterClient } from './client.js';
+import { watchOnScreen } from './on-screen.js';
 
 /** The desktop transport: calls cross the preload bridge and come back as envelopes. */
 export function ipcClient(bridge: DesktopBridge): ModelMeterClient {
@@ -17,6 +18,7 @@ export function ipcClient(bridge: DesktopBridge): ModelMeterClient {
       listener('live');
       return () => {};
     },
+    onScreen: (listener) => watchOnScreen({ page: globalThis.document, shown: (told) => bridge.onShown(told) }, listener),
     close() {},
   };
 }

@@ -110,11 +110,16 @@ export class FakeWindow extends Emitting implements WindowLike {
     this.loads.push({ file, hash: options?.hash });
     return Promise.resolve();
   }
+  /** As Electron does, 'show' and 'hide' are emitted when the window's visibility changes. */
   show(): void {
+    if (this.visible) return;
     this.visible = true;
+    this.emit('show');
   }
   hide(): void {
+    if (!this.visible) return;
     this.visible = false;
+    this.emit('hide');
   }
   focus(): void {
     this.focused = true;

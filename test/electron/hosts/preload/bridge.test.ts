@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { channelOf, EVENT_CHANNEL, type BridgeOperation } from '../../../../shared/bridge.js';
+import { channelOf, EVENT_CHANNEL, SHOWN_CHANNEL, type BridgeOperation } from '../../../../shared/bridge.js';
 import type { LedgerEvent } from '../../../../shared/types.js';
 import { createBridge, type IpcRendererLike } from '../../../../electron/hosts/preload/bridge.js';
 
@@ -62,6 +62,26 @@ describe('createBridge (window.modelmeter)', () => {
     ipc.push(EVENT_CHANNEL, event);
     expect(seen).toHaveLength(1);
     expect(ipc.listeners.get(EVENT_CHANNEL)?.size).toBe(0);
+  });
+
+  it('says the window is shown until main says otherwise, then follows main, heard before any view asks', () => {
+    const ipc = new FakeIpcRenderer();
+    const bridge = createBridge(ipc, 'linux');
+    // Main tells a hidden window so as soon as its page has loaded, before the views subscribe.
+    ipc.push(SHOWN_CHANNEL, false);
+    const told: boolean[] = [];
+    const stop = bridge.onShown((shown) => told.push(shown));
+    ipc.push(SHOWN_CHANNEL, true);
+    ipc.push(SHOWN_CHANNEL, true);
+    ipc.push(SHOWN_CHANNEL, 'yes');
+    ipc.push(SHOWN_CHANNEL, false);
+    stop();
+    ipc.push(SHOWN_CHANNEL, true);
+    expect(told).toEqual([false, true, false]);
+    const late: boolean[] = [];
+    bridge.onShown((shown) => late.push(shown));
+    expect(late).toEqual([true]);
+    expect(createBridge(new FakeIpcRenderer(), 'linux').onShown(() => {})).toBeTypeOf('function');
   });
 
   it('cannot be changed by the page', () => {

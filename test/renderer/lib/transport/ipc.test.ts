@@ -28,4 +28,14 @@ describe('the desktop transport', () => {
     ipcClient(bridge).subscribe(listener);
     expect(bridge.onEvent).toHaveBeenCalledWith(listener);
   });
+
+  it('counts its window as seen only while the app shows it', () => {
+    let tell: (shown: boolean) => void = () => {};
+    const bridge = { ...bridgeAnswering(null), onShown: vi.fn((listener: (shown: boolean) => void) => ((tell = listener), listener(false), () => {})) };
+    const told: boolean[] = [];
+    ipcClient(bridge).onScreen((visible) => told.push(visible));
+    tell(true);
+    tell(false);
+    expect(told).toEqual([false, true, false]);
+  });
 });

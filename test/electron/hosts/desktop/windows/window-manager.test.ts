@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { SHOWN_CHANNEL } from '../../../../../shared/bridge.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SecurityRestrictions } from '../../../../../electron/hosts/desktop/security/security-restrictions.js';
 import { BLUR_HIDE_DELAY_MS, QUICK_VIEW_SIZE, WindowManager, routeHash } from '../../../../../electron/hosts/desktop/windows/window-manager.js';
@@ -133,6 +134,42 @@ describe('WindowManager: no blank flash', () => {
     second.manager.hideQuickView();
     other.paint();
     expect(other.visible).toBe(false);
+  });
+});
+
+describe('WindowManager: telling each page whether it is shown', () => {
+  const shownSent = (window: FakeWindow) => window.webContents.sent.filter((message) => message.channel === SHOWN_CHANNEL).map((message) => message.args[0]);
+
+  it('tells the quick view, made hidden at start, that it is hidden once its page has loaded, then each show and hide', () => {
+    const { manager, tray } = setup();
+    manager.prepareQuickView();
+    const quick = FakeWindow.created[0]!;
+    quick.webContents.emit('did-finish-load');
+    expect(shownSent(quick)).toEqual([false]);
+    quick.emit('ready-to-show');
+    manager.showQuickView(tray);
+    manager.hideQuickView();
+    expect(shownSent(quick)).toEqual([false, true, false]);
+  });
+
+  it('tells the dashboard it is shown when it first appears, hidden when closed to the tray, shown when reopened', () => {
+    const { manager } = setup();
+    manager.openDashboard();
+    const dashboard = FakeWindow.created[0]!;
+    dashboard.emit('ready-to-show');
+    dashboard.webContents.emit('did-finish-load');
+    dashboard.close();
+    manager.openDashboard('models');
+    expect(shownSent(dashboard)).toEqual([true, true, false, true]);
+  });
+
+  it('sends nothing to a window already destroyed', () => {
+    const { manager } = setup();
+    manager.openDashboard();
+    const dashboard = FakeWindow.created[0]!;
+    dashboard.webContents.destroyed = true;
+    dashboard.emit('ready-to-show');
+    expect(shownSent(dashboard)).toEqual([]);
   });
 });
 
