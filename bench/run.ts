@@ -9,13 +9,15 @@ import { runP3 } from './p3-queries.js';
 import { runLoad } from './load/run-load.js';
 import { runP4 } from './p4-proxy.js';
 import { runSweep } from './api-sweep.js';
+import { runUi } from './ui/dashboard.js';
 import { measureDisk, measureRss } from './p5-footprint.js';
 import { runP6 } from './p6-startup.js';
 import { fmtInt, log, machineBusySeconds, met, ownTreeCpuSeconds, ratioMet, ratioValue, REPO_ROOT, type Figure, type Ratio } from './util.js';
 
-const USAGE = `Usage: node dist/bench/run.js [p1] [p2] [p3] [p4] [p5] [p6] [load] [sweep] [options]
-  With no ids, runs p1-p6; "load" (a sustained mixed workload) and "sweep" (every read of the API,
-  once and again, at the dataset's size) run only when named. Each figure is
+const USAGE = `Usage: node dist/bench/run.js [p1] [p2] [p3] [p4] [p5] [p6] [load] [sweep] [ui] [options]
+  With no ids, runs p1-p6; "load" (a sustained mixed workload), "sweep" (every read of the API,
+  once and again, at the dataset's size) and "ui" (the dashboard in Chromium: views opened, and what
+  a shown or hidden window costs under live traffic; needs the renderer built) run only when named. Each figure is
   printed first beside its limit measured in the same run (a ratio with its target), then absolute.
   p2 runs p1 too: its limit is p1's raw insert.
   --quick            smaller sizes everywhere (1M-request dataset): a smoke run, not the targets' setup
@@ -27,7 +29,7 @@ const USAGE = `Usage: node dist/bench/run.js [p1] [p2] [p3] [p4] [p5] [p6] [load
 
 const ALL = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'] as const;
 /** Run only when named: they take long and are not product-definition targets. */
-const OPT_IN = ['load', 'sweep'] as const;
+const OPT_IN = ['load', 'sweep', 'ui'] as const;
 type Id = (typeof ALL)[number] | (typeof OPT_IN)[number];
 
 interface Sizes {
@@ -43,10 +45,12 @@ interface Sizes {
   p6Starts: number;
   loadSeconds: number;
   sweepRepeats: number;
+  uiRepeats: number;
+  uiPhaseSeconds: number;
 }
 
-const FULL: Sizes = { datasetRecords: 10_000_000, p1Records: 1_000_000, p1Trials: 3, p2Batches: 300, p2SinglePosts: 30_000, p3Iterations: 200, p4Requests: 20_000, p4Rounds: 3, p4Streams: 200, p6Starts: 5, loadSeconds: 60, sweepRepeats: 12 };
-const QUICK: Sizes = { datasetRecords: 1_000_000, p1Records: 200_000, p1Trials: 3, p2Batches: 60, p2SinglePosts: 6_000, p3Iterations: 50, p4Requests: 4_000, p4Rounds: 2, p4Streams: 40, p6Starts: 3, loadSeconds: 20, sweepRepeats: 5 };
+const FULL: Sizes = { datasetRecords: 10_000_000, p1Records: 1_000_000, p1Trials: 3, p2Batches: 300, p2SinglePosts: 30_000, p3Iterations: 200, p4Requests: 20_000, p4Rounds: 3, p4Streams: 200, p6Starts: 5, loadSeconds: 60, sweepRepeats: 12, uiRepeats: 5, uiPhaseSeconds: 15 };
+const QUICK: Sizes = { datasetRecords: 1_000_000, p1Records: 200_000, p1Trials: 3, p2Batches: 60, p2SinglePosts: 6_000, p3Iterations: 50, p4Requests: 4_000, p4Rounds: 2, p4Streams: 40, p6Starts: 3, loadSeconds: 20, sweepRepeats: 5, uiRepeats: 3, uiPhaseSeconds: 8 };
 
 function copyForHeadless(dataset: Dataset, dir: string): Dataset {
   fs.rmSync(dir, { recursive: true, force: true });
@@ -67,6 +71,8 @@ function formatValue(figure: Figure): string {
       return `${v.toFixed(1)} B`;
     case 'MiB':
       return `${v.toFixed(1)} MiB`;
+    case '%':
+      return `${v.toFixed(1)} %`;
     default:
       return `${fmtInt(v)} ${figure.unit}`;
   }
@@ -180,11 +186,11 @@ async function main(): Promise<void> {
   }
 
   let dataset: Dataset | null = null;
-  if (selected.has('p3') || selected.has('p5') || selected.has('p6') || selected.has('load') || selected.has('sweep')) {
+  if (selected.has('p3') || selected.has('p5') || selected.has('p6') || selected.has('load') || selected.has('sweep') || selected.has('ui')) {
     dataset = await ensureDataset(benchDir, { records: sizes.datasetRecords, days: 30, leadHours: 6, seed }, { rebuild: values.rebuild ?? false });
   }
   if (dataset && selected.has('p5')) figures.push(measureDisk(dataset));
-  if (dataset && (selected.has('p3') || selected.has('p5') || selected.has('p6') || selected.has('sweep'))) {
+  if (dataset && (selected.has('p3') || selected.has('p5') || selected.has('p6') || selected.has('sweep') || selected.has('ui'))) {
     // The headless server runs housekeeping against the real clock (program runs, minute-rollup
     // trimming, retention): it gets a copy, so the stored dataset stays as built for the next run.
     const copy = copyForHeadless(dataset, path.join(benchDir, 'tmp', 'headless'));
@@ -193,6 +199,8 @@ async function main(): Promise<void> {
       if (selected.has('p5')) figures.push(...(await measureRss(copy)));
       if (selected.has('p6')) add(await runP6(copy, sizes.p6Starts, path.join(benchDir, 'tmp')));
       if (selected.has('sweep')) figures.push(await runSweep(copy, sizes.sweepRepeats));
+      // Last on the copy: its live traffic adds a few hundred requests to it.
+      if (selected.has('ui')) figures.push(...(await runUi(copy, { repeats: sizes.uiRepeats, phaseSeconds: sizes.uiPhaseSeconds })));
     } finally {
       fs.rmSync(copy.dir, { recursive: true, force: true });
     }

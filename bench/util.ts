@@ -145,6 +145,39 @@ export function processCpuSeconds(pid: number): number | null {
   }
 }
 
+/**
+ * CPU seconds a process and all its live descendants have used so far (a browser and its renderer,
+ * GPU and network processes), from /proc; null where there is none.
+ */
+export function processTreeCpuSeconds(rootPid: number): number | null {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return null;
+  }
+  const children = new Map<number, number[]>();
+  for (const entry of entries) {
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const root = processCpuSeconds(rootPid);
+  if (root === null) return null;
+  let total = 0;
+  const queue = [rootPid];
+  while (queue.length > 0) {
+    const pid = queue.pop()!;
+    total += processCpuSeconds(pid) ?? 0;
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return total;
+}
+
 /** A thread's scheduler counters (Linux's /proc/<pid>/task/<tid>/schedstat). */
 export interface Schedstat {
   /** Time on a core. */
