@@ -8,6 +8,36 @@ import type { Money } from '../../../shared/types.js';
 const EXACT_BELOW = 100_000;
 const grouped = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 
+type Formatter = Intl.NumberFormat | Intl.DateTimeFormat | Intl.RelativeTimeFormat;
+
+/**
+ * Intl formatters by kind, language and options, each made once: making one costs far more than
+ * formatting with it, and a live dashboard formats thousands of axis labels and amounts a second.
+ */
+const formatters = new Map<string, Formatter>();
+
+function cached<F extends Formatter>(kind: string, language: string, options: object, make: () => F): F {
+  const key = `${kind}|${language}|${JSON.stringify(options)}`;
+  let formatter = formatters.get(key) as F | undefined;
+  if (formatter === undefined) {
+    formatter = make();
+    formatters.set(key, formatter);
+  }
+  return formatter;
+}
+
+export function numberFormat(language: string, options: Intl.NumberFormatOptions = {}): Intl.NumberFormat {
+  return cached('number', language, options, () => new Intl.NumberFormat(language, options));
+}
+
+export function dateFormat(language: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  return cached('date', language, options, () => new Intl.DateTimeFormat(language, options));
+}
+
+function relativeFormat(language: string, options: Intl.RelativeTimeFormatOptions): Intl.RelativeTimeFormat {
+  return cached('relative', language, options, () => new Intl.RelativeTimeFormat(language, options));
+}
+
 export function compact(value: number): string {
   const abs = Math.abs(value);
   if (abs < EXACT_BELOW) return grouped.format(value);
@@ -28,7 +58,7 @@ export function compact(value: number): string {
 }
 
 export function integer(value: number, language: Language): string {
-  return new Intl.NumberFormat(language).format(value);
+  return numberFormat(language).format(value);
 }
 
 /** Small amounts keep enough digits to be seen (a request often costs a fraction of a cent). */
@@ -36,7 +66,7 @@ export function money(amount: number, currency: string, language: Language): str
   const abs = Math.abs(amount);
   const digits = abs === 0 ? 2 : abs < 0.01 ? 4 : abs < 1 ? 3 : 2;
   try {
-    return new Intl.NumberFormat(language, { style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits }).format(amount);
+    return numberFormat(language, { style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits }).format(amount);
   } catch {
     return `${amount.toFixed(digits)} ${currency}`;
   }
@@ -57,7 +87,7 @@ export function moneyList(total: Money | null | undefined, language: Language): 
 export function percent(ratio: number | null, language: Language): string {
   if (ratio === null || !Number.isFinite(ratio)) return '–';
   const shown = ratio < 1 && ratio > 0.999 ? 0.999 : ratio > 0 && ratio < 0.001 ? 0.001 : ratio;
-  return new Intl.NumberFormat(language, { style: 'percent', maximumFractionDigits: 1 }).format(shown);
+  return numberFormat(language, { style: 'percent', maximumFractionDigits: 1 }).format(shown);
 }
 
 /**
@@ -93,15 +123,15 @@ export function clock(seconds: number): string {
 }
 
 export function dateTime(ts: number, language: Language): string {
-  return new Intl.DateTimeFormat(language, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(ts);
+  return dateFormat(language, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(ts);
 }
 
 export function shortTime(ts: number, language: Language): string {
-  return new Intl.DateTimeFormat(language, { hour: '2-digit', minute: '2-digit' }).format(ts);
+  return dateFormat(language, { hour: '2-digit', minute: '2-digit' }).format(ts);
 }
 
 export function date(ts: number, language: Language): string {
-  return new Intl.DateTimeFormat(language, { year: 'numeric', month: 'short', day: 'numeric' }).format(ts);
+  return dateFormat(language, { year: 'numeric', month: 'short', day: 'numeric' }).format(ts);
 }
 
 export function bytes(value: number, language: Language): string {
@@ -112,13 +142,13 @@ export function bytes(value: number, language: Language): string {
     scaled /= 1024;
     unit += 1;
   }
-  return `${new Intl.NumberFormat(language, { maximumFractionDigits: unit === 0 ? 0 : 1 }).format(scaled)} ${units[unit]}`;
+  return `${numberFormat(language, { maximumFractionDigits: unit === 0 ? 0 : 1 }).format(scaled)} ${units[unit]}`;
 }
 
 /** "in 25s" / "3m ago" style, for retry countdowns and last-seen times. */
 export function relative(ts: number, now: number, language: Language): string {
   const seconds = Math.round((ts - now) / 1000);
-  const format = new Intl.RelativeTimeFormat(language, { numeric: 'auto', style: 'short' });
+  const format = relativeFormat(language, { numeric: 'auto', style: 'short' });
   const abs = Math.abs(seconds);
   if (abs < 60) return format.format(seconds, 'second');
   if (abs < 3600) return format.format(Math.round(seconds / 60), 'minute');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clock, compact, duration, money, moneyList, percent } from '../../../renderer/src/lib/format.js';
+import { clock, compact, dateFormat, duration, money, moneyList, numberFormat, percent } from '../../../renderer/src/lib/format.js';
 
 describe('number formatting', () => {
   it('writes counts exactly below 100K, and big counts as 123K / 3.4M in both languages', () => {
@@ -51,5 +51,20 @@ describe('number formatting', () => {
   it('shows no percentage when there is nothing to divide', () => {
     expect(percent(null, 'en')).toBe('–');
     expect(percent(0.5, 'en')).toBe('50%');
+  });
+});
+
+describe('Intl formatters', () => {
+  it('are made once per language and options, and stay apart otherwise', () => {
+    expect(numberFormat('en', { style: 'percent' })).toBe(numberFormat('en', { style: 'percent' }));
+    expect(numberFormat('zh-CN', { style: 'percent' })).not.toBe(numberFormat('en', { style: 'percent' }));
+    expect(numberFormat('en', { style: 'percent', maximumFractionDigits: 1 })).not.toBe(numberFormat('en', { style: 'percent' }));
+    expect(dateFormat('en', { hour: '2-digit' })).toBe(dateFormat('en', { hour: '2-digit' }));
+    expect(dateFormat('en', { hour: '2-digit' }).format(Date.UTC(2026, 0, 1, 15))).toMatch(/\d/);
+  });
+
+  it('leave an unknown currency to the plain fallback, and remember nothing for it', () => {
+    expect(money(1.5, 'NOT-A-CODE', 'en')).toBe('1.50 NOT-A-CODE');
+    expect(money(1.5, 'NOT-A-CODE', 'en')).toBe('1.50 NOT-A-CODE');
   });
 });

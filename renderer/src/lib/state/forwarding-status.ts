@@ -1,6 +1,6 @@
 import type { Language } from '../../../../shared/app.js';
 import type { ForwardingStatus } from '../../../../shared/schemas/forwarding.js';
-import { dateTime, shortTime } from '../format.js';
+import { dateTime, numberFormat, shortTime } from '../format.js';
 import type { MessageKey, MessageParams } from '../i18n/i18n.svelte.js';
 
 /** A line of text by message key, so it follows a language switch while on screen. */
@@ -32,7 +32,7 @@ export function sentCount(status: ForwardingStatus): number {
 
 /** Grouped digits in the UI's language ("3,200"). */
 export function count(value: number, language: Language): string {
-  return new Intl.NumberFormat(language).format(value);
+  return numberFormat(language).format(value);
 }
 
 /** "10:42" for a time today, the date and time otherwise (a target down since yesterday says so). */

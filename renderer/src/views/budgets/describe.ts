@@ -1,5 +1,5 @@
 import type { Budget, BudgetStatus, LedgerEvent } from '../../../../shared/types.js';
-import { money } from '../../lib/format.js';
+import { money, numberFormat } from '../../lib/format.js';
 import { i18n, t, type MessageKey } from '../../lib/i18n/i18n.svelte.js';
 import type { BudgetPeriod } from '../../../../shared/schemas/budgets.js';
 
@@ -50,7 +50,7 @@ export function unconvertedList(status: BudgetStatus): string {
 }
 
 function formatRate(rate: number): string {
-  return new Intl.NumberFormat(i18n.language, { maximumSignificantDigits: 6 }).format(rate);
+  return numberFormat(i18n.language, { maximumSignificantDigits: 6 }).format(rate);
 }
 
 /** The host a webhook posts to (the rest of the URL may hold a secret token: Slack's and Discord's do). */

@@ -69,6 +69,46 @@ describe('TimeChart', () => {
     expect(xTicks()).not.toBe(english);
   });
 
+  it('redraws a chart scrolled out of view only when it comes back, with the newest data', async () => {
+    // jsdom has no IntersectionObserver: a stand-in the test scrolls.
+    const observers: { callback: (entries: { isIntersecting: boolean }[]) => void; disconnected: boolean }[] = [];
+    vi.stubGlobal(
+      'IntersectionObserver',
+      class {
+        record: (typeof observers)[number];
+        constructor(callback: (entries: { isIntersecting: boolean }[]) => void) {
+          this.record = { callback, disconnected: false };
+          observers.push(this.record);
+        }
+        observe() {}
+        disconnect() {
+          this.record.disconnected = true;
+        }
+      },
+    );
+    try {
+      const view = render(TimeChart, { series, label: 'Requests', formatValue });
+      await tick();
+      const scroll = (isIntersecting: boolean) => observers.at(-1)!.callback([{ isIntersecting }]);
+      scroll(false);
+      for (const y of [2, 3, 4]) await view.rerender({ series: [{ ...series[0]!, points: [{ x: t0, y }] }], label: 'Requests', formatValue });
+      expect(charts[0]!.updates).toBe(0);
+      scroll(true);
+      expect(charts[0]!.updates).toBe(1);
+      expect(charts[0]!.config.data.datasets[0]!.data).toEqual([{ x: t0, y: 4 }]);
+      // In view, each change is drawn at once; coming into view with nothing new draws nothing.
+      await view.rerender({ series: [{ ...series[0]!, points: [{ x: t0, y: 5 }] }], label: 'Requests', formatValue });
+      expect(charts[0]!.updates).toBe(2);
+      scroll(false);
+      scroll(true);
+      expect(charts[0]!.updates).toBe(2);
+      view.unmount();
+      expect(observers.every((observer) => observer.disconnected)).toBe(true);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('destroys its chart on unmount', () => {
     const view = render(TimeChart, { series, label: 'Requests', formatValue });
     view.unmount();
