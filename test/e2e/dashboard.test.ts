@@ -105,6 +105,37 @@ describe('the dashboard in a browser', () => {
     });
   });
 
+  it('reads nothing while its tab is hidden, and shows what changed as soon as it is seen again', async () => {
+    await withPage({}, async (page) => {
+      await visit(page);
+      await page.getByRole('button', { name: 'Today', exact: true }).click();
+      const before = await server.call('getSummary', { range: 'today' });
+      await expect.poll(() => cardValue(page, 'card-requests').textContent()).toBe(compact(before.totals.requests));
+      await expect.poll(() => page.getByTestId('connection').getAttribute('class')).toContain('live');
+      const summaries: string[] = [];
+      page.on('request', (request) => {
+        if (request.url().includes('/api/v1/summary')) summaries.push(request.url());
+      });
+      // Headless Chromium never hides a page: set the state a background tab has, and tell the page.
+      const setHidden = (hidden: boolean) =>
+        page.evaluate(`(() => {
+          Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => '${hidden ? 'hidden' : 'visible'}' });
+          document.dispatchEvent(new Event('visibilitychange'));
+        })()`);
+      await setHidden(true);
+      const burst = Math.max(1, Math.ceil(before.totals.requests / 10));
+      await server.call('ingestRequests', Array.from({ length: burst }, () => ({ model: 'gpt-5-mini', inputTokens: 500, outputTokens: 120 })));
+      const after = await server.call('getSummary', { range: 'today' });
+      expect(compact(after.totals.requests)).not.toBe(compact(before.totals.requests));
+      await page.waitForTimeout(2_500);
+      expect(summaries).toEqual([]);
+      expect(await cardValue(page, 'card-requests').textContent()).toBe(compact(before.totals.requests));
+      await setHidden(false);
+      await expect.poll(() => cardValue(page, 'card-requests').textContent(), { timeout: 5_000 }).toBe(compact(after.totals.requests));
+      expect(summaries.length).toBeGreaterThanOrEqual(1);
+    });
+  });
+
   it('shows the quick view in a 380x560 popover', async () => {
     // The launcher keeps vouching for its model, or the stale sweep would close the run mid-suite.
     const running = week.runs.find((run) => run.end === null)!;
