@@ -1,3 +1,5 @@
+import { useClient } from './context.js';
+
 /**
  * The current time for live counters (runtime, retry countdowns), ticking once a second while
  * anything shows one. Views read `clock.now`; nothing else polls.
@@ -26,8 +28,25 @@ class Clock {
 
 export const clock = new Clock();
 
-/** Keeps the clock ticking while the calling component is mounted. */
+/**
+ * Keeps the clock ticking while the calling component is mounted and a person can see it: a window
+ * hidden to the tray redraws no counters, and shows the right time again the moment it is seen.
+ */
 export function useClock(): Clock {
-  $effect(() => clock.use());
+  const client = useClient();
+  $effect(() => {
+    let release: (() => void) | null = null;
+    const unwatch = client.onScreen((visible) => {
+      if (visible) release ??= clock.use();
+      else {
+        release?.();
+        release = null;
+      }
+    });
+    return () => {
+      unwatch();
+      release?.();
+    };
+  });
   return clock;
 }

@@ -82,6 +82,14 @@ describe('QuickView', () => {
     await vi.advanceTimersByTimeAsync(3000);
     expect(within(rows[0]!).getByTestId('runtime-counter').textContent?.trim()).toBe('0:01:08');
     expect(fake.callsOf('listRuns').length).toBe(1);
+
+    // Hidden, the counter stands still (nothing is redrawn); seen again, it shows the time at once.
+    fake.setOnScreen(false);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(within(rows[0]!).getByTestId('runtime-counter').textContent?.trim()).toBe('0:01:08');
+    fake.setOnScreen(true);
+    await settle();
+    expect(within(rows[0]!).getByTestId('runtime-counter').textContent?.trim()).toBe('0:02:08');
   });
 
   it('counts down to the next retry of channels that are not closed', async () => {
