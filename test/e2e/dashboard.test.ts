@@ -2,6 +2,7 @@ import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UNPRICED_MODEL } from '../../electron/hosts/demo/catalog.js';
 import type { DemoWeek } from '../../electron/hosts/demo/week.js';
+import type { Summary } from '../../shared/types.js';
 import { compact } from '../../renderer/src/lib/format.js';
 import { launchBrowser, screenshot } from './support/browser.js';
 import { cardValue, visit as visitOf, withPage as withPageOf } from './support/page.js';
@@ -30,6 +31,25 @@ afterAll(async () => {
 
 const withPage = (options: BrowserContextOptions, scenario: (page: Page) => Promise<void>) => withPageOf(browser, options, scenario);
 const visit = (page: Page, route?: string) => visitOf(page, server, route);
+
+/** The Overview on today, its requests card showing the server's figure, live updates flowing. */
+async function liveTodayOverview(page: Page): Promise<Summary> {
+  await visit(page);
+  await page.getByRole('button', { name: 'Today', exact: true }).click();
+  const before = await server.call('getSummary', { range: 'today' });
+  await expect.poll(() => cardValue(page, 'card-requests').textContent()).toBe(compact(before.totals.requests));
+  await expect.poll(() => page.getByTestId('connection').getAttribute('class')).toContain('live');
+  return before;
+}
+
+/** Enough requests that the compact figure moves even past 1K; today's summary after them. */
+async function postBurst(before: Summary): Promise<Summary> {
+  const burst = Math.max(1, Math.ceil(before.totals.requests / 10));
+  await server.call('ingestRequests', Array.from({ length: burst }, () => ({ model: 'gpt-5-mini', inputTokens: 500, outputTokens: 120 })));
+  const after = await server.call('getSummary', { range: 'today' });
+  expect(compact(after.totals.requests)).not.toBe(compact(before.totals.requests));
+  return after;
+}
 
 describe('the dashboard in a browser', () => {
   it('loads with the token link and shows the Overview cards with figures', async () => {
@@ -88,18 +108,10 @@ describe('the dashboard in a browser', () => {
 
   it('counts a request posted while the Overview is open, without a reload', async () => {
     await withPage({}, async (page) => {
-      await visit(page);
-      await page.getByRole('button', { name: 'Today', exact: true }).click();
-      const before = await server.call('getSummary', { range: 'today' });
-      await expect.poll(() => cardValue(page, 'card-requests').textContent()).toBe(compact(before.totals.requests));
-      await expect.poll(() => page.getByTestId('connection').getAttribute('class')).toContain('live');
+      const before = await liveTodayOverview(page);
       // A marker in the page: it would be gone after a reload.
       await page.evaluate('window.notReloaded = true');
-      // Enough requests that the compact figure moves even past 1K.
-      const burst = Math.max(1, Math.ceil(before.totals.requests / 10));
-      await server.call('ingestRequests', Array.from({ length: burst }, () => ({ model: 'gpt-5-mini', inputTokens: 500, outputTokens: 120 })));
-      const after = await server.call('getSummary', { range: 'today' });
-      expect(compact(after.totals.requests)).not.toBe(compact(before.totals.requests));
+      const after = await postBurst(before);
       await expect.poll(() => cardValue(page, 'card-requests').textContent(), { timeout: 10_000 }).toBe(compact(after.totals.requests));
       expect(await page.evaluate('window.notReloaded')).toBe(true);
     });
@@ -107,11 +119,7 @@ describe('the dashboard in a browser', () => {
 
   it('reads nothing while its tab is hidden, and shows what changed as soon as it is seen again', async () => {
     await withPage({}, async (page) => {
-      await visit(page);
-      await page.getByRole('button', { name: 'Today', exact: true }).click();
-      const before = await server.call('getSummary', { range: 'today' });
-      await expect.poll(() => cardValue(page, 'card-requests').textContent()).toBe(compact(before.totals.requests));
-      await expect.poll(() => page.getByTestId('connection').getAttribute('class')).toContain('live');
+      const before = await liveTodayOverview(page);
       const summaries: string[] = [];
       page.on('request', (request) => {
         if (request.url().includes('/api/v1/summary')) summaries.push(request.url());
@@ -123,10 +131,7 @@ describe('the dashboard in a browser', () => {
           document.dispatchEvent(new Event('visibilitychange'));
         })()`);
       await setHidden(true);
-      const burst = Math.max(1, Math.ceil(before.totals.requests / 10));
-      await server.call('ingestRequests', Array.from({ length: burst }, () => ({ model: 'gpt-5-mini', inputTokens: 500, outputTokens: 120 })));
-      const after = await server.call('getSummary', { range: 'today' });
-      expect(compact(after.totals.requests)).not.toBe(compact(before.totals.requests));
+      const after = await postBurst(before);
       await page.waitForTimeout(2_500);
       expect(summaries).toEqual([]);
       expect(await cardValue(page, 'card-requests').textContent()).toBe(compact(before.totals.requests));
