@@ -141,6 +141,7 @@ export async function runUi(dataset: Dataset, options: UiOptions): Promise<Figur
     await context.addInitScript(`localStorage.setItem('modelmeter.range', JSON.stringify({ preset: '${RANGE}' }));`);
     const page = await context.newPage();
     const watch = new ApiWatch(page);
+    const browserAtStart = browserCpu();
 
     log(`ui: opening the dashboard on ${dataset.marker.records.toLocaleString('en-US')} requests, range ${RANGE}`);
     let since = performance.now();
@@ -215,7 +216,11 @@ export async function runUi(dataset: Dataset, options: UiOptions): Promise<Figur
         unit: '%',
         target: null,
         better: 'lower',
-        notes: [`ui: shown again, it caught up with ${catchUpCalls} API call(s) in ${fmtMs(catchUp)}`],
+        notes: [
+          `ui: shown again, it caught up with ${catchUpCalls} API call(s) in ${fmtMs(catchUp)}`,
+          // Its renderers are not reaped by this process, so the run's tally below counts them as others'.
+          `ui: Chromium used ${(browserCpu() - browserAtStart).toFixed(1)} CPU s in all, counted below among other processes`,
+        ],
       },
     ];
   } finally {
