@@ -117,7 +117,7 @@ describe('the dashboard in a browser', () => {
     });
   });
 
-  it('reads nothing while its tab is hidden, and shows what changed as soon as it is seen again', async () => {
+  it('reads nothing while its tab is hidden (for 30 s at least), and shows what changed as soon as it is seen again', async () => {
     await withPage({}, async (page) => {
       const before = await liveTodayOverview(page);
       const summaries: string[] = [];

@@ -57,10 +57,18 @@ export interface LiveOptions {
 }
 
 /**
+ * While nobody can see the page, a view reloads at most this often: a window hidden to the tray stays
+ * nearly current for the moment it is shown (its one catch-up reload then changes little on screen),
+ * at a thirtieth of the reads and redraws of a shown one.
+ */
+export const HIDDEN_THROTTLE_MS = 30_000;
+
+/**
  * A Resource that loads when the component mounts, again whenever the reactive values read by
  * `load` change, and again when the ledger announces a change it cares about. While nobody can see
- * the page (its window hidden to the tray, a background tab) those changes are only noted, and one
- * reload catches up when it is seen again. Call it while a component initialises.
+ * the page (its window hidden to the tray, a background tab) those reloads come at most every
+ * HIDDEN_THROTTLE_MS, and one catches up at once when it is seen again. Call it while a component
+ * initialises.
  */
 export function live<T>(load: () => Promise<T>, options: LiveOptions = {}): Resource<T> {
   const client = useClient();
@@ -68,39 +76,38 @@ export function live<T>(load: () => Promise<T>, options: LiveOptions = {}): Reso
   // Live traffic sends an event every second or so: each view reloads at most once a second, however
   // many events arrive in between.
   const throttleMs = options.throttleMs ?? 1_000;
+  /** When the last load of any kind started: a hidden page's pace counts from it. */
+  let lastLoad = 0;
 
   $effect(() => {
+    lastLoad = Date.now();
     void resource.reload();
   });
 
   $effect(() => {
     let timer: ReturnType<typeof setTimeout> | null = null;
+    let due = 0;
+    /** When the last reload for a change started: a shown page's pace counts from it. */
     let last = 0;
     let seen = true;
-    let missed = false;
     const schedule = () => {
-      if (!seen) {
-        missed = true;
-        return;
+      const now = Date.now();
+      const at = Math.max(now, last + throttleMs, seen ? 0 : lastLoad + HIDDEN_THROTTLE_MS);
+      if (timer) {
+        // A reload already waits; an earlier turn (the page seen again) takes its place.
+        if (at >= due) return;
+        clearTimeout(timer);
       }
-      if (timer) return;
-      const wait = Math.max(0, last + throttleMs - Date.now());
+      due = at;
       timer = setTimeout(() => {
         timer = null;
-        if (!seen) {
-          missed = true;
-          return;
-        }
-        last = Date.now();
+        last = lastLoad = Date.now();
         void resource.reload();
-      }, wait);
+      }, at - now);
     };
     const unwatch = client.onScreen((visible) => {
       seen = visible;
-      if (visible && missed) {
-        missed = false;
-        schedule();
-      }
+      if (visible && timer) schedule();
     });
     const unsubscribe = client.subscribe((event) => {
       if (!options.refreshOn || options.refreshOn(event)) schedule();
