@@ -145,35 +145,50 @@ export function processCpuSeconds(pid: number): number | null {
   }
 }
 
-/**
- * CPU seconds a process and all its live descendants have used so far (a browser and its renderer,
- * GPU and network processes), from /proc; null where there is none.
- */
-export function processTreeCpuSeconds(rootPid: number): number | null {
+/** A live process as /proc shows it. */
+export interface ProcessEntry {
+  pid: number;
+  parent: number;
+  command: string;
+  /** User + system CPU seconds so far. */
+  cpuSeconds: number;
+}
+
+/** Every live process, read once from /proc; empty where there is no /proc. */
+export function processTable(): ProcessEntry[] {
   let entries: string[];
   try {
     entries = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   } catch {
-    return null;
+    return [];
   }
-  const children = new Map<number, number[]>();
+  const table: ProcessEntry[] = [];
   for (const entry of entries) {
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+      // Fields after the command name, which is in parentheses and may hold spaces.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      table.push({ pid: Number(entry), parent: Number(fields[1]), command: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100 });
     } catch {
       // Gone meanwhile.
     }
   }
-  const root = processCpuSeconds(rootPid);
-  if (root === null) return null;
+  return table;
+}
+
+/**
+ * CPU seconds a process and all its live descendants have used so far (a browser and its renderer,
+ * GPU and network processes), from one reading of the process table.
+ */
+export function processTreeCpuSeconds(rootPid: number, table: readonly ProcessEntry[] = processTable()): number {
   let total = 0;
   const queue = [rootPid];
   while (queue.length > 0) {
     const pid = queue.pop()!;
-    total += processCpuSeconds(pid) ?? 0;
-    queue.push(...(children.get(pid) ?? []));
+    for (const entry of table) {
+      if (entry.pid === pid) total += entry.cpuSeconds;
+      else if (entry.parent === pid) queue.push(entry.pid);
+    }
   }
   return total;
 }

@@ -68,6 +68,9 @@ export interface ExportRequest {
  */
 export const EXPORT_TOTAL_HEADER = 'X-ModelMeter-Export-Requests';
 
+/** How often an export being saved tells its views how far it has come, on either host: a bar moves, events stay few. */
+export const EXPORT_PROGRESS_EVERY_MS = 200;
+
 export type AppOperation = keyof AppApi;
 
 export const APP_OPERATIONS = ['getAppInfo', 'setLanguage', 'setLaunchAtLogin', 'setPort', 'openDashboard', 'saveExport', 'cancelExport', 'pickImportFile'] as const satisfies readonly AppOperation[];

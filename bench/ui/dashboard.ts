@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import type { Dataset } from '../build-dataset.js';
 import { HEADLESS_TOKEN, spawnHeadless, stopHeadless, waitHealthy } from '../headless.js';
-import { fmtMs, log, median, processCpuSeconds, processTreeCpuSeconds, sleep, type Figure } from '../util.js';
+import { fmtMs, log, median, processCpuSeconds, processTable, processTreeCpuSeconds, sleep, type Figure } from '../util.js';
 
 /**
  * `ui` (ours, opt-in): the dashboard as a person meets it, in Chromium against the headless server on
@@ -56,23 +56,11 @@ class ApiWatch {
   }
 }
 
-/** The Chromium processes this benchmark started (its direct children named so). */
-function chromiumRoots(): number[] {
-  const roots: number[] = [];
-  for (const entry of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (parent === process.pid && /chrom/i.test(command)) roots.push(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return roots;
+/** CPU seconds of the Chromium processes this benchmark started (its children named so) and theirs. */
+function browserCpu(): number {
+  const table = processTable();
+  return table.filter((entry) => entry.parent === process.pid && /chrom/i.test(entry.command)).reduce((sum, entry) => sum + processTreeCpuSeconds(entry.pid, table), 0);
 }
-
-const browserCpu = () => chromiumRoots().reduce((sum, pid) => sum + (processTreeCpuSeconds(pid) ?? 0), 0);
 
 /** Makes the page hidden or visible as a background tab or a window hidden to the tray would. */
 async function setHidden(page: Page, hidden: boolean): Promise<void> {

@@ -1,9 +1,7 @@
+import { EXPORT_PROGRESS_EVERY_MS } from '../../../../shared/app.js';
 import { progressThrottle } from '../../../../shared/progress-throttle.js';
 import type { ExportProgress } from '../../../../shared/types.js';
 import type { ExportChunk } from '../../../app/ledger-service.js';
-
-/** How often a Save tells the windows how far it has come: a bar moves smoothly, IPC stays idle. */
-export const PROGRESS_EVERY_MS = 200;
 
 /**
  * The pages' bytes as the file takes them, with the progress reported on the way: at the first page
@@ -13,7 +11,7 @@ export async function* reportingProgress(
   pages: AsyncIterable<ExportChunk>,
   report: (progress: ExportProgress) => void,
   clock: () => number = () => performance.now(),
-  everyMs = PROGRESS_EVERY_MS,
+  everyMs = EXPORT_PROGRESS_EVERY_MS,
 ): AsyncGenerator<Uint8Array> {
   const progress: ExportProgress = { requests: 0, total: null, bytes: 0 };
   const due = progressThrottle(everyMs, clock);

@@ -1,4 +1,4 @@
-import { EXPORT_TOTAL_HEADER, type AppInfo, type ExportRequest, type Language } from '../../../../shared/app.js';
+import { EXPORT_PROGRESS_EVERY_MS, EXPORT_TOTAL_HEADER, type AppInfo, type ExportRequest, type Language } from '../../../../shared/app.js';
 import type { BridgeOperation, OperationInput, OperationOutput } from '../../../../shared/bridge.js';
 import { ModelMeterClient as HttpApi } from '../../../../shared/client/client.js';
 import { ApiError } from '../../../../shared/errors.js';
@@ -10,7 +10,6 @@ import { watchOnScreen } from './on-screen.js';
 
 const LANGUAGE_KEY = 'modelmeter.language';
 const RETRY_MS = [1_000, 2_000, 5_000, 10_000];
-const EXPORT_PROGRESS_MS = 200;
 /**
  * Received bytes are handed to a Blob part at this size: the browser keeps blobs in its own storage
  * (on disk when large), so a tab holds at most this much of a gigabyte export in script memory.
@@ -173,7 +172,7 @@ export function httpClient(options: HttpClientOptions): ModelMeterClient {
 }
 
 /**
- * Reads an export's body into a blob, reporting its progress at most every EXPORT_PROGRESS_MS and
+ * Reads an export's body into a blob, reporting its progress at most every EXPORT_PROGRESS_EVERY_MS and
  * once more at the end. The server does not say how many rows it has sent, so they are counted by
  * the lines that ended: CSV is a header line then a line per row; JSON is a "[" line, a line per
  * row, and a closing "]" line that ends only with the file.
@@ -188,7 +187,7 @@ async function receiveExport(response: Response, format: ExportRequest['format']
   let bytes = 0;
   let lines = 0;
   // Date.now, not performance.now: the tests step the wall clock past the interval.
-  const due = progressThrottle(EXPORT_PROGRESS_MS, () => Date.now());
+  const due = progressThrottle(EXPORT_PROGRESS_EVERY_MS, () => Date.now());
 
   const progress = (done: boolean): ExportProgress => {
     const rows = Math.max(0, lines - 1 - (done && format === 'json' ? 1 : 0));

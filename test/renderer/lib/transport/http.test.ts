@@ -312,25 +312,25 @@ describe('the browser transport’s export download', () => {
     expect(Array.from({ length: 40 }, (_, i) => text.slice(i * 1024 * 1024, i * 1024 * 1024 + 8))).toEqual(Array.from({ length: 40 }, (_, i) => String(i).padStart(8, '0')));
   });
 
-  it('counts JSON rows by their lines, not the closing bracket, and stops at the total when runs follow the requests', async () => {
-    const server = exportServer({ [EXPORT_TOTAL_HEADER]: '2' });
+  /** A JSON export whose whole body arrives at once; what its listeners were told. */
+  async function wholeJsonExport(headers: Record<string, string>, body: string): Promise<ExportProgress[]> {
+    const server = exportServer(headers);
     const { client, progress } = exportingClient(server);
     const saving = client.call('saveExport', { format: 'json' });
     await server.started();
-    server.send('[\n{"kind":"request","model":"a"},\n{"kind":"request","model":"b"},\n{"kind":"run","model":"a"}\n]\n');
+    server.send(body);
     server.end();
     await saving;
+    return progress;
+  }
+
+  it('counts JSON rows by their lines, not the closing bracket, and stops at the total when runs follow the requests', async () => {
+    const progress = await wholeJsonExport({ [EXPORT_TOTAL_HEADER]: '2' }, '[\n{"kind":"request","model":"a"},\n{"kind":"request","model":"b"},\n{"kind":"run","model":"a"}\n]\n');
     expect(progress.at(-1)).toEqual({ requests: 2, total: 2, bytes: 95 });
   });
 
   it('without a total, counts every row received and says the total is unknown', async () => {
-    const server = exportServer({});
-    const { client, progress } = exportingClient(server);
-    const saving = client.call('saveExport', { format: 'json' });
-    await server.started();
-    server.send('[\n{"model":"a"},\n{"model":"b"}\n]\n');
-    server.end();
-    await saving;
+    const progress = await wholeJsonExport({}, '[\n{"model":"a"},\n{"model":"b"}\n]\n');
     expect(progress[0]).toEqual({ requests: 0, total: null, bytes: 0 });
     expect(progress.at(-1)).toEqual({ requests: 2, total: null, bytes: 33 });
   });

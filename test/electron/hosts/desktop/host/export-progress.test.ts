@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { EXPORT_PROGRESS_EVERY_MS } from '../../../../../shared/app.js';
 import type { ExportProgress } from '../../../../../shared/types.js';
 import type { ExportChunk } from '../../../../../electron/app/ledger-service.js';
-import { PROGRESS_EVERY_MS, reportingProgress } from '../../../../../electron/hosts/desktop/host/export-progress.js';
+import { reportingProgress } from '../../../../../electron/hosts/desktop/host/export-progress.js';
 
 async function* chunks(sizes: number[], total: number | null): AsyncGenerator<ExportChunk> {
   for (const [i, size] of sizes.entries()) yield { bytes: new Uint8Array(size * 10), requests: size, ...(i === 0 ? { total } : {}) };
@@ -20,7 +21,7 @@ describe('reportingProgress', () => {
     expect(reports.at(-1)).toEqual({ requests: 5_500, total: 5_500, bytes: 55_000 });
     // 7 pages 90 ms apart: reported with the first (90 ms), then at 360 and 630 ms (270 since each), then the end.
     expect(reports.map((report) => report.requests)).toEqual([1_000, 4_000, 5_500, 5_500]);
-    expect(PROGRESS_EVERY_MS).toBe(200);
+    expect(EXPORT_PROGRESS_EVERY_MS).toBe(200);
   });
 
   it('keeps an unknown total unknown', async () => {
