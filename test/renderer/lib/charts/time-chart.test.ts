@@ -109,6 +109,40 @@ describe('TimeChart', () => {
     }
   });
 
+  it('out of view, still draws a new language at once, and everything waiting before the page is printed', async () => {
+    const observers: ((entries: { isIntersecting: boolean }[]) => void)[] = [];
+    vi.stubGlobal(
+      'IntersectionObserver',
+      class {
+        constructor(callback: (entries: { isIntersecting: boolean }[]) => void) {
+          observers.push(callback);
+        }
+        observe() {}
+        disconnect() {}
+      },
+    );
+    try {
+      const view = render(TimeChart, { series, label: 'Requests', formatValue });
+      await tick();
+      observers.at(-1)!([{ isIntersecting: false }]);
+      const xTicks = () => (charts[0]!.config.options?.scales?.['x']?.ticks?.callback as unknown as TickCallback)(t0);
+      const english = xTicks();
+      i18n.choice = 'zh-CN';
+      await tick();
+      expect(charts[0]!.updates).toBe(1);
+      expect(xTicks()).not.toBe(english);
+
+      await view.rerender({ series: [{ ...series[0]!, points: [{ x: t0, y: 7 }] }], label: 'Requests', formatValue });
+      expect(charts[0]!.updates).toBe(1);
+      globalThis.dispatchEvent(new Event('beforeprint'));
+      expect(charts[0]!.updates).toBe(2);
+      expect(charts[0]!.config.data.datasets[0]!.data).toEqual([{ x: t0, y: 7 }]);
+      view.unmount();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('destroys its chart on unmount', () => {
     const view = render(TimeChart, { series, label: 'Requests', formatValue });
     view.unmount();
