@@ -121,6 +121,10 @@ export interface HistoryBucket extends UsageTotals {
   project?: string | null;
   /** With groupBy=host: the machine's name, null for this machine. */
   host?: string | null;
+  /** With groupBy=channel: the channel's metrics key, null for requests sent through no channel (and runtime). */
+  metricsKey?: string | null;
+  /** With groupBy=channel: the channel's API type, null with a null metricsKey. */
+  apiType?: string | null;
 }
 
 export interface History {

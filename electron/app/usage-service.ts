@@ -140,15 +140,14 @@ export class UsageService extends DomainService {
     const now = this.now;
     const range = resolveRange(parsed, now);
     const interval = parsed.interval === 'auto' ? autoInterval(range) : parsed.interval;
-    const args: HistoryArgs = { range, interval, groupByModel: parsed.groupBy === 'model' };
-    if (parsed.groupBy === 'project') args.groupByProject = true;
+    const args: HistoryArgs = { range, interval };
+    if (parsed.groupBy !== undefined) args.groupBy = parsed.groupBy;
     if (parsed.project !== undefined) args.project = parsed.project;
     if (parsed.model !== undefined) args.model = parsed.model;
     if (parsed.apiType !== undefined) args.apiType = parsed.apiType;
     if (parsed.metricsKey !== undefined) args.metricsKey = parsed.metricsKey;
     if (parsed.baseUrl !== undefined) args.baseUrl = parsed.baseUrl;
     if (parsed.host !== undefined) args.host = parsed.host;
-    if (parsed.groupBy === 'host') args.groupByHost = true;
     return { call: { op: 'history', args }, now };
   }
 

@@ -28,6 +28,9 @@ export type SummaryQuery = z.input<typeof summaryQuerySchema>;
 
 export { MAX_BUCKETS } from '../query-limits.js';
 
+/** What a history's rows can be split by. */
+export const HISTORY_GROUPS = ['model', 'project', 'host', 'channel'] as const;
+
 export const historyQuerySchema = z.strictObject({
   ...rangeFields,
   /**
@@ -44,9 +47,14 @@ export const historyQuerySchema = z.strictObject({
   apiType: apiTypeSchema.optional(),
   project: projectSchema.optional(),
   host: hostSchema.optional(),
-  groupBy: z.enum(['model', 'project', 'host']).optional(),
+  /**
+   * One row per model, project, host or channel (its metricsKey and apiType; null for requests sent
+   * through none) at each bucket, instead of one row of everything. The rows always add up to it.
+   */
+  groupBy: z.enum(HISTORY_GROUPS).optional(),
 });
 export type HistoryQuery = z.input<typeof historyQuerySchema>;
+export type HistoryGroupBy = (typeof HISTORY_GROUPS)[number];
 
 export const runsQuerySchema = z.strictObject({
   model: modelNameSchema.optional(),

@@ -1,5 +1,5 @@
 import type { Money } from '../../../shared/types.js';
-import type { CellTotals, HistoryGrid } from '../store/history-grid.js';
+import type { CellTotals, HistoryGrid, HistoryRow } from '../store/history-grid.js';
 import { ByteWriter } from './byte-writer.js';
 
 /** How many buckets are written to a string first, to size the answer's buffer by them. */
@@ -21,8 +21,13 @@ export interface HistoryHead {
  */
 export function historyJsonBytes(head: HistoryHead, grid: HistoryGrid, money: (nanos: ReadonlyMap<number, number>) => Money, alloc: (size: number) => Buffer): Buffer {
   const key = grid.key;
-  // Each row's name member, once per row.
-  const names = new Map(grid.rows.map((row) => [row, key === null ? '' : `,${JSON.stringify(key)}:${JSON.stringify(row.name)}`]));
+  // Each row's naming members, once per row, in the order Reports.history() puts them.
+  const member = (row: HistoryRow): string => {
+    if (key === null) return '';
+    if (key === 'channel') return `,"metricsKey":${JSON.stringify(row.name)},"apiType":${JSON.stringify(row.apiType ?? null)}`;
+    return `,${JSON.stringify(key)}:${JSON.stringify(row.name)}`;
+  };
+  const names = new Map(grid.rows.map((row) => [row, member(row)]));
   const bucket = (ts: number, name: string, totals: CellTotals): string => {
     const costs = totals.costNanos;
     return (

@@ -1,5 +1,6 @@
 import { ApiError, type ErrorBody } from '../../../shared/errors.js';
 import type { History, ModelSummary, ProjectInfo, RequestPage, Summary } from '../../../shared/types.js';
+import type { HistoryGroupBy } from '../../../shared/schemas/queries.js';
 import type { ExportArgs, ExportPage } from '../export/export-page.js';
 import type { TimeRange } from '../time/ranges.js';
 
@@ -15,13 +16,10 @@ export interface HistoryArgs {
   baseUrl?: string;
   /** A project's path as recorded. */
   project?: string;
-  groupByModel: boolean;
-  /** One row per project instead of per model (runs are left out: they belong to no project). */
-  groupByProject?: boolean;
   /** A machine's name as forwarded, or LOCAL_HOST for this one. */
   host?: string;
-  /** One row per machine (null = this one) instead of per model. */
-  groupByHost?: boolean;
+  /** One row per model, project, machine or channel; absent: one row of everything. */
+  groupBy?: HistoryGroupBy;
 }
 
 export interface RequestsArgs {

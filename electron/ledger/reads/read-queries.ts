@@ -93,9 +93,7 @@ function historyRequest(ctx: StoreContext, args: HistoryArgs): HistoryRequest {
     intervalSeconds: args.interval,
     filter,
     includeRuntime: includeRuntime && !unknown,
-    groupByModel: args.groupByModel,
-    groupByProject: args.groupByProject === true,
-    groupByHost: args.groupByHost === true,
+    groupBy: args.groupBy ?? null,
   };
 }
 

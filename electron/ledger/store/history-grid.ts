@@ -1,3 +1,5 @@
+import type { HistoryGroupBy } from '../../../shared/schemas/queries.js';
+
 /** One cell's sums, as the history sums them (cost in exact nanos per currency id). */
 export interface CellTotals {
   readonly requests: number;
@@ -11,12 +13,17 @@ export interface CellTotals {
   readonly costNanos: ReadonlyMap<number, number>;
 }
 
-/** What a history's rows are: one per model, project or host, or a single row of everything. */
-export type HistoryRowKey = 'model' | 'project' | 'host' | null;
+/** What a history's rows are: one per model, project, host or channel, or a single row of everything. */
+export type HistoryRowKey = HistoryGroupBy | null;
 
 export interface HistoryRow {
-  /** The model's, project's or host's name; null for no project, this machine, or the single row. */
+  /**
+   * The model's, project's or host's name, or the channel's metrics key; null for no project, this
+   * machine, no channel, or the single row.
+   */
   readonly name: string | null;
+  /** A channel row's API type (null for no channel); absent on other rows. */
+  readonly apiType?: string | null;
   /** One per bucket start. */
   readonly cells: readonly CellTotals[];
 }

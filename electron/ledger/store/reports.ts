@@ -1,12 +1,13 @@
 import type { Statement } from 'better-sqlite3';
 import type { CircuitStateName } from '../../../shared/schemas/circuit.js';
+import type { HistoryGroupBy } from '../../../shared/schemas/queries.js';
 import { projectName } from '../../../shared/project-name.js';
 import type { HistoryBucket, HostSummary, ModelSummary, Money, ProjectSummary, Summary, UsageTotals } from '../../../shared/types.js';
 import { fromNanos, versionAt } from '../pricing/rules.js';
 import { bucketStarts, isCalendarInterval } from '../time/buckets.js';
 import type { TimeRange } from '../time/ranges.js';
 import type { StoreContext } from './context.js';
-import { HistoryGrid, type CellTotals } from './history-grid.js';
+import { HistoryGrid, type CellTotals, type HistoryRow } from './history-grid.js';
 import { RawEdges } from './raw-edges.js';
 import { S_CACHE_READ, S_CACHE_WRITE, S_COST, S_FAILURES, S_INPUT, S_OUTPUT, S_REQUESTS } from './rollups.js';
 import type { RunStore } from './runs.js';
@@ -104,11 +105,12 @@ export interface HistoryRequest {
   filter: UsageFilter;
   /** Runtime and hourly cost only make sense unfiltered by channel or api type. */
   includeRuntime: boolean;
-  groupByModel: boolean;
-  /** One row per project (null = none) instead of per model; runs, having no project, are left out. */
-  groupByProject?: boolean;
-  /** One row per host (null = this machine) instead of per model, each with its own runs. */
-  groupByHost?: boolean;
+  /**
+   * One row per model, per project (null = none; runs, having no project, are left out), per host (null =
+   * this machine, each with its own runs) or per channel (null = none, with the runs: they go through
+   * no channel); null: a single row.
+   */
+  groupBy: HistoryGroupBy | null;
 }
 
 /** Builds the summary and history answers from usage sums and runs. */
@@ -239,11 +241,13 @@ export class Reports {
       if (!accs) grid.set(modelId, (accs = starts.map(() => new Accumulator())));
       return accs;
     };
-    const byProject = request.groupByProject === true;
-    const byHost = request.groupByHost === true && !byProject;
-    const byModel = request.groupByModel && !byProject && !byHost;
-    if (!byModel && !byProject) row(0);
-    for (const cell of this.usage.run(spec, request.filter, { model: byModel, project: byProject, host: byHost })) {
+    const { groupBy } = request;
+    const byProject = groupBy === 'project';
+    const byHost = groupBy === 'host';
+    const byModel = groupBy === 'model';
+    const byChannel = groupBy === 'channel';
+    if (groupBy === null || byHost) row(0);
+    for (const cell of this.usage.run(spec, request.filter, { model: byModel, project: byProject, host: byHost, channel: byChannel })) {
       row(byProject ? cell.projectId : byHost ? cell.hostId : cell.modelId)[cell.bucket]!.addSums(cell.currencyId, cell.sums);
     }
     if (request.includeRuntime && byHost) {
@@ -269,15 +273,19 @@ export class Reports {
         for (const [currency, nanos] of cell.costNanos) acc.addCost(currency, nanos);
       }
     }
-    const modelIds = [...grid.keys()].sort((a, b) => a - b);
+    const ids = [...grid.keys()].sort((a, b) => a - b);
     // Names once per row key, not once per cell.
-    const nameOf = (id: number): string | null => {
-      if (byProject) return id === 0 ? null : this.ctx.projects.nameOf(id);
-      if (byHost) return id === 0 ? null : this.ctx.hosts.nameOf(id);
-      return byModel ? this.ctx.models.nameOf(id) : null;
+    const rowOf = (id: number): HistoryRow => {
+      const cells = grid.get(id)!;
+      if (byChannel) {
+        const channel = id === 0 ? undefined : this.ctx.channels.info(id);
+        return { name: channel?.metricsKey ?? null, apiType: channel === undefined || channel.apiType === '' ? null : channel.apiType, cells };
+      }
+      if (byProject) return { name: id === 0 ? null : this.ctx.projects.nameOf(id), cells };
+      if (byHost) return { name: id === 0 ? null : this.ctx.hosts.nameOf(id), cells };
+      return { name: byModel ? this.ctx.models.nameOf(id) : null, cells };
     };
-    const key = byProject ? 'project' : byHost ? 'host' : byModel ? 'model' : null;
-    return new HistoryGrid(starts, key, modelIds.map((id) => ({ name: nameOf(id), cells: grid.get(id)! })));
+    return new HistoryGrid(starts, groupBy, ids.map(rowOf));
   }
 
   history(request: HistoryRequest): HistoryBucket[] {
@@ -289,6 +297,7 @@ export class Reports {
     grid.forEach((ts, row, totals) => {
       if (key === 'project') buckets.push(withTotals({ ts, project: row.name }, totals, money));
       else if (key === 'host') buckets.push(withTotals({ ts, host: row.name }, totals, money));
+      else if (key === 'channel') buckets.push(withTotals({ ts, metricsKey: row.name, apiType: row.apiType ?? null }, totals, money));
       else buckets.push(key === 'model' ? withTotals({ ts, model: row.name! }, totals, money) : withTotals({ ts }, totals, money));
     });
     return buckets;

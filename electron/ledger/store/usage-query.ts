@@ -25,8 +25,19 @@ export interface UsageFilter {
 /** Which dimensions the cells are split by besides the bucket and currency (unsplit ones are 0). */
 export interface UsageGrouping {
   model?: boolean;
+  /**
+   * By channel (0: none), its id in the cells' `modelId`: a read splits by model or by channel, never
+   * both, and the rollups key both, so one column of the reads serves either.
+   */
+  channel?: boolean;
   project?: boolean;
   host?: boolean;
+}
+
+/** The column of a read that holds the model or, split by channel, the channel: null when it splits by neither. */
+function keyColumn(group: UsageGrouping, raw: boolean): string | null {
+  if (group.channel) return raw ? 'coalesce(channel_id, 0)' : 'channel_id';
+  return group.model ? 'model_id' : null;
 }
 
 export interface BucketSpec {
@@ -40,6 +51,7 @@ export interface BucketSpec {
 
 export interface UsageCell {
   bucket: number;
+  /** Split by channel (UsageGrouping.channel), the channel's id. */
   modelId: number;
   projectId: number;
   hostId: number;
@@ -148,14 +160,15 @@ export class UsageQuery {
     const dim = dimensionOf(filter, group);
     const { projectId: _project, hostId: _host, ...unsplit } = filter;
     const read = (readFilter: UsageFilter, readGroup: UsageGrouping, set: Dimension | null) => this.read(merged, spec, readFilter, readGroup, set, edges);
-    if (dim === null) return read(unsplit, { model: group.model }, null);
+    const keyed = { model: group.model, channel: group.channel };
+    if (dim === null) return read(unsplit, keyed, null);
     const value = filter[dim.keyField];
     if (value !== undefined && value !== 0) {
-      const cells = read({ ...unsplit, [dim.keyField]: value }, { model: group.model, [dim.name]: group[dim.name] }, dim);
+      const cells = read({ ...unsplit, [dim.keyField]: value }, { ...keyed, [dim.name]: group[dim.name] }, dim);
       for (const cell of cells) cell[dim.keyField] = value;
       return cells;
     }
-    const split = read(unsplit, { model: group.model, [dim.name]: true }, dim);
+    const split = read(unsplit, { ...keyed, [dim.name]: true }, dim);
     const none = new Map<string, UsageCell>();
     const cellOf = (bucket: number, modelId: number, currencyId: number) => {
       const key = `${bucket}|${modelId}|${currencyId}`;
@@ -163,8 +176,9 @@ export class UsageQuery {
       if (!cell) none.set(key, (cell = newCell(bucket, modelId, currencyId)));
       return cell;
     };
-    for (const cell of plain ?? read(unsplit, { model: group.model }, null)) {
-      const target = cellOf(cell.bucket, group.model ? cell.modelId : 0, cell.currencyId).sums;
+    const byKey = keyColumn(group, false) !== null;
+    for (const cell of plain ?? read(unsplit, keyed, null)) {
+      const target = cellOf(cell.bucket, byKey ? cell.modelId : 0, cell.currencyId).sums;
       for (let i = 0; i < SUM_COUNT; i++) target[i]! += cell.sums[i]!;
     }
     for (const cell of split) {
@@ -221,6 +235,8 @@ export class UsageQuery {
    * those naming its dimension (or the filter's value), as the per-set SQL would select them.
    */
   private readSharedEdge(piece: Piece, filter: UsageFilter, group: UsageGrouping, set: Dimension | null, edges: RawEdges, add: (row: readonly number[]) => void): void {
+    // The summary's reads (the only ones sharing edges) split by model at most.
+    if (group.channel) throw new Error('shared raw edges hold no channel');
     const { where, params } = filterClause(true, filter, null);
     const sql =
       `SELECT model_id, coalesce(project_id, 0), coalesce(host_id, 0), coalesce(currency_id, 0), ${RAW_SUMS.join(', ')} FROM requests ` +
@@ -278,13 +294,14 @@ export class UsageQuery {
   private readPiece(piece: Piece, spec: BucketSpec, filter: UsageFilter, group: UsageGrouping, set: Dimension | null, cells: Map<string, UsageCell>, edges?: RawEdges): void {
     const raw = piece.source === 'requests';
     // A split by a dimension alone reads its totals (a few rows per value and bucket).
-    const totals = set !== null && !group.model && filter.modelId === undefined && filter.apiTypeId === undefined && filter.channelIds === undefined;
+    const key = keyColumn(group, raw);
+    const totals = set !== null && key === null && filter.modelId === undefined && filter.apiTypeId === undefined && filter.channelIds === undefined;
     const source = piece.source;
     const table = source === 'requests' || set === null ? source : totals ? set.totals[source] : set.tables[source];
     const time = raw ? '(id >> 10)' : 'bucket';
     const { where, params } = filterClause(raw, filter, set);
     const currency = raw ? 'coalesce(currency_id, 0)' : 'currency_id';
-    const model = group.model ? 'model_id' : '0';
+    const model = key ?? '0';
     const splitBy = set !== null && group[set.name] ? set.column : null;
     const dimension = splitBy === null ? '0' : raw ? `coalesce(${splitBy}, 0)` : splitBy;
     const sums = (raw ? RAW_SUMS : ROLLUP_SUMS).join(', ');
@@ -292,7 +309,7 @@ export class UsageQuery {
     // key SQLite sorts. The currency always varies, so there is always a group.
     const select = (bucketExpr: string, range: string) =>
       `SELECT ${bucketExpr} AS b, ${model} AS m, ${dimension} AS p, ${currency} AS c, ${sums} FROM ${table} ` +
-      `WHERE ${[range, ...where].join(' AND ')} GROUP BY ${[bucketExpr === '0' || bucketExpr === '?' ? null : 'b', group.model ? 'm' : null, splitBy === null ? null : 'p', 'c'].filter((term) => term !== null).join(', ')}`;
+      `WHERE ${[range, ...where].join(' AND ')} GROUP BY ${[bucketExpr === '0' || bucketExpr === '?' ? null : 'b', key === null ? null : 'm', splitBy === null ? null : 'p', 'c'].filter((term) => term !== null).join(', ')}`;
     const add = (row: readonly number[]) => {
       const bucketStart = row[0]!;
       const bucket = spec.starts.length === 1 ? 0 : bucketIndex(spec.starts, bucketStart);

@@ -201,6 +201,19 @@ describe('GET /api/v1/history', () => {
     expect(history.buckets.reduce((sum, b) => sum + b.requests, 0)).toBe(5);
   });
 
+  it('splits buckets per channel with groupBy=channel: metricsKey and apiType (null for none), in the order channels were first seen', async () => {
+    const history = await historyOf({ ...RANGE, interval: 86_400 * 2, groupBy: 'channel' });
+    const rows = history.buckets.map((b) => ({ metricsKey: b.metricsKey, apiType: b.apiType, requests: b.requests, failures: b.failures }));
+    expect(rows).toEqual([
+      { metricsKey: null, apiType: null, requests: 1, failures: 0 },
+      { metricsKey: KEY_A, apiType: 'openai', requests: 2, failures: 1 },
+      { metricsKey: KEY_B, apiType: 'anthropic', requests: 1, failures: 0 },
+      { metricsKey: KEY_B, apiType: 'openai', requests: 1, failures: 0 },
+    ]);
+    expect(history.buckets.every((b) => b.model === undefined)).toBe(true);
+    expect((await historyOf({ ...RANGE, interval: 86_400 * 2 })).buckets[0]).toMatchObject({ requests: 5, failures: 1 });
+  });
+
   it('filters by model', async () => {
     const history = await historyOf({ ...RANGE, interval: 3600, model: 'beta' });
     expect(history.buckets.map((b) => b.requests)).toEqual([1, 1, 0]);
@@ -237,7 +250,7 @@ describe('GET /api/v1/history', () => {
     ['a zero interval', { ...RANGE, interval: 0 }],
     ['a fractional interval', { ...RANGE, interval: 1.5 }],
     ['a word for an interval', { ...RANGE, interval: 'hourly' }],
-    ['groupBy other than model', { ...RANGE, groupBy: 'channel' }],
+    ['groupBy of an unknown split', { ...RANGE, groupBy: 'source' }],
     ['a malformed metricsKey', { ...RANGE, metricsKey: 'XYZ' }],
     ['too many buckets', { from: 0, to: T0, interval: 60 }],
     ['both range and from', { range: '24h', from: T0 }],

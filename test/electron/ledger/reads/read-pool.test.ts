@@ -206,7 +206,7 @@ describe('the read worker pool', () => {
     const reads = pool(gatedWorker(log, h.dir), 1);
     const held = reads.runJson(gatedSummary(1), NOW);
     await vi.waitFor(() => expect(lines(log)).toHaveLength(1), { timeout: 10_000, interval: 10 });
-    const history: ReadCall = { op: 'history', args: { range: { from: DAY0, to: NOW }, interval: 3_600, groupByModel: true } };
+    const history: ReadCall = { op: 'history', args: { range: { from: DAY0, to: NOW }, interval: 3_600, groupBy: 'model' } };
     // The worker holds the gated summary and the history (WORKER_DEPTH): the rest wait here.
     const later = [reads.runJson(history, NOW), reads.runJson(SUMMARY, NOW), reads.runJson(REQUESTS, NOW), reads.runJson({ op: 'projects', limit: 3 }, NOW)];
     expect(reads.queued).toBe(3);
@@ -227,8 +227,8 @@ describe('the read worker pool', () => {
     const calls: ReadCall[] = [
       SUMMARY,
       { op: 'summary', range: { from: DAY0, to: NOW }, project: '/p/one' },
-      { op: 'history', args: { range: { from: DAY0, to: NOW }, interval: 3_600, groupByModel: true } },
-      { op: 'history', args: { range: { from: DAY0, to: NOW }, interval: 86_400, groupByModel: false, groupByProject: true } },
+      { op: 'history', args: { range: { from: DAY0, to: NOW }, interval: 3_600, groupBy: 'model' } },
+      { op: 'history', args: { range: { from: DAY0, to: NOW }, interval: 86_400, groupBy: 'project' } },
       REQUESTS,
       { op: 'projects', limit: 10 },
     ];
@@ -371,7 +371,7 @@ describe('identical calls asked while one waits', () => {
   it('share a real worker\'s lent bytes until every asker has released them', async () => {
     const reads = pool(WORKER, 1);
     // Four days in two-minute buckets: well over the size whose memory goes back to the worker.
-    const big: ReadCall = { op: 'history', args: { range: { from: DAY0, to: NOW }, interval: 120, groupByModel: true } };
+    const big: ReadCall = { op: 'history', args: { range: { from: DAY0, to: NOW }, interval: 120, groupBy: 'model' } };
     const expected = jsonText(await new InlineReads(h.ledger).runJson(big));
     expect(expected.length).toBeGreaterThan(64 * 1024);
     // Two go to the worker at once (WORKER_DEPTH), the third and fourth wait together.

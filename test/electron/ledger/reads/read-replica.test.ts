@@ -43,11 +43,11 @@ function calls(now: number): ReadCall[] {
   return [
     { op: 'summary', range: all },
     { op: 'summary', range: day },
-    { op: 'history', args: { range: day, interval: 60, groupByModel: true } },
-    { op: 'history', args: { range: all, interval: 86_400, groupByModel: false } },
-    { op: 'history', args: { range: all, interval: 3_600, groupByModel: false, model: 'alpha' } },
-    { op: 'history', args: { range: all, interval: 3_600, groupByModel: true, metricsKey: KEY_B, apiType: 'anthropic' } },
-    { op: 'history', args: { range: all, interval: 3_600, groupByModel: true, model: 'gamma' } },
+    { op: 'history', args: { range: day, interval: 60, groupBy: 'model' } },
+    { op: 'history', args: { range: all, interval: 86_400 } },
+    { op: 'history', args: { range: all, interval: 3_600, model: 'alpha' } },
+    { op: 'history', args: { range: all, interval: 3_600, groupBy: 'model', metricsKey: KEY_B, apiType: 'anthropic' } },
+    { op: 'history', args: { range: all, interval: 3_600, groupBy: 'model', model: 'gamma' } },
     { op: 'requests', args: { from: 0, to: now + 1, limit: 40 } },
     { op: 'requests', args: { from: 0, to: now + 1, limit: 40, model: 'beta', metricsKey: KEY_B } },
   ];
@@ -92,7 +92,7 @@ describe('a read replica answers what the writer would', () => {
     expectSameAnswers();
     await h.service.putCircuits({ metricsKey: KEY_C, apiType: 'gemini', state: 'open', reason: 'test' });
     await h.service.ingestRequests([req(NOW - 5 * MINUTE, 'beta', { channel: KEY_C, apiType: 'gemini' })]);
-    const call: ReadCall = { op: 'history', args: { range: { from: NOW - DAY, to: NOW }, interval: 3_600, groupByModel: false, metricsKey: KEY_C } };
+    const call: ReadCall = { op: 'history', args: { range: { from: NOW - DAY, to: NOW }, interval: 3_600, metricsKey: KEY_C } };
     const history = replica.answer(call, h.now) as History;
     expect(history.buckets.reduce((sum, bucket) => sum + bucket.requests, 0)).toBe(1);
     expect(summaryOf().circuits.open).toBe(1);
@@ -187,12 +187,15 @@ describe("a history's JSON, written as it is shaped", () => {
     const day = { from: h.now - DAY, to: h.now };
     const all = { from: DAY0 - DAY, to: h.now };
     for (const call of calls(h.now)) if (call.op === 'history') expectStringified(call.args);
-    // Buckets priced in two currencies, by project (names outside ASCII, quotes, none), by host, and none at all.
-    expectStringified({ range: all, interval: 86_400, groupByModel: true });
-    expectStringified({ range: day, interval: 3_600, groupByModel: false, groupByProject: true });
-    expectStringified({ range: day, interval: 3_600, groupByModel: false, groupByHost: true });
-    expectStringified({ range: day, interval: 3_600, groupByModel: true, project: '/srv/b' });
-    expectStringified({ range: { from: h.now, to: h.now + HOUR }, interval: 3_600, groupByModel: true, model: 'nobody' });
+    // Buckets priced in two currencies, by project (names outside ASCII, quotes, none), by host, by
+    // channel (two, and none), and none at all.
+    expectStringified({ range: all, interval: 86_400, groupBy: 'model' });
+    expectStringified({ range: all, interval: 86_400, groupBy: 'channel' });
+    expectStringified({ range: day, interval: 3_600, groupBy: 'channel', project: '/srv/b' });
+    expectStringified({ range: day, interval: 3_600, groupBy: 'project' });
+    expectStringified({ range: day, interval: 3_600, groupBy: 'host' });
+    expectStringified({ range: day, interval: 3_600, groupBy: 'model', project: '/srv/b' });
+    expectStringified({ range: { from: h.now, to: h.now + HOUR }, interval: 3_600, groupBy: 'model', model: 'nobody' });
   });
 });
 

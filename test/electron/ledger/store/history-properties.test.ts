@@ -277,6 +277,7 @@ async function check(h: Harness, s: Scenario, exact: boolean): Promise<void> {
     for (const model of models) expect(add(byModel.buckets.filter((b) => b.model === model)), model).toEqual(add([]));
     await checkProjects(h, s, { from, to, interval: q.interval }, summary, buckets, exact, label);
     await checkHosts(h, s, { from, to, interval: q.interval }, summary, buckets, exact, label);
+    await checkChannels(h, s, { from, to, interval: q.interval }, history, buckets, exact, label);
   }
 }
 
@@ -363,6 +364,54 @@ async function checkHosts(
       expect(entry?.requests ?? 0, `records of host ${name} ${label}`).toBe(mine.length);
     }
   }
+}
+
+/**
+ * The channel split (one call gives the Channels view every channel's rate): history grouped by
+ * channel has a row per channel at every start, adds up to the unsplit history with its runtime (runs
+ * go through no channel: the null row), and each channel's rows equal the history filtered by its
+ * metricsKey (and API type); where nothing expired, the null row is the records sent through none.
+ */
+async function checkChannels(
+  h: Harness,
+  s: Scenario,
+  query: { from: number; to: number; interval: number | 'auto' },
+  history: History,
+  buckets: number,
+  exact: boolean,
+  label: string,
+): Promise<void> {
+  const byChannel = await h.service.getHistory({ ...query, groupBy: 'channel' });
+  expectSameFigures(add(byChannel.buckets), add(history.buckets), buckets + 4, `by channel ${label}`);
+  const rows = new Map<string, typeof byChannel.buckets>();
+  for (const bucket of byChannel.buckets) {
+    expect('metricsKey' in bucket && 'apiType' in bucket, label).toBe(true);
+    if (bucket.metricsKey === null) expect(bucket.apiType, label).toBeNull();
+    const key = `${bucket.metricsKey}|${bucket.apiType}`;
+    rows.set(key, [...(rows.get(key) ?? []), bucket]);
+  }
+  for (const row of rows.values()) expect(row.map((bucket) => bucket.ts), label).toEqual([...new Set(history.buckets.map((bucket) => bucket.ts))]);
+  for (const metricsKey of CHANNELS) {
+    if (metricsKey === undefined) continue;
+    const mine = byChannel.buckets.filter((bucket) => bucket.metricsKey === metricsKey);
+    const filtered = await h.service.getHistory({ ...query, metricsKey });
+    expectSameFigures(add(mine), add(filtered.buckets), buckets + 4, `channel ${metricsKey} ${label}`);
+    for (const apiType of API_TYPES) {
+      if (apiType === undefined) continue;
+      const typed = await h.service.getHistory({ ...query, metricsKey, apiType });
+      expectSameFigures(add(mine.filter((bucket) => bucket.apiType === apiType)), add(typed.buckets), buckets + 4, `channel ${metricsKey} ${apiType} ${label}`);
+    }
+  }
+  if (exact) {
+    const none = s.records.filter((r) => r.channel === undefined && r.ts >= query.from && r.ts < query.to);
+    const nullRow = byChannel.buckets.filter((bucket) => bucket.metricsKey === null);
+    expect(nullRow.reduce((sum, bucket) => sum + bucket.requests, 0), `records through no channel ${label}`).toBe(none.length);
+  }
+  // With a project filter the same split reads that project's rollups, and still adds up.
+  const project = PROJECTS[0]!;
+  const ofProject = await h.service.getHistory({ ...query, project });
+  const split = await h.service.getHistory({ ...query, project, groupBy: 'channel' });
+  expectSameFigures(add(split.buckets), add(ofProject.buckets), buckets + 4, `by channel in ${project} ${label}`);
 }
 
 function property(seed: number): Promise<void> {

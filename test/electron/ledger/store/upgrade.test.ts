@@ -163,7 +163,7 @@ function answers(ctx: StoreContext) {
   const range = { from: START - DAY, to: NOW };
   return {
     summary: reports.summary(range, circuits.countByState()),
-    history: reports.history({ range, intervalSeconds: 3 * 3600, filter: {}, includeRuntime: true, groupByModel: true }),
+    history: reports.history({ range, intervalSeconds: 3 * 3600, filter: {}, includeRuntime: true, groupBy: 'model' }),
     runs: runs.list({ limit: 1_000 }),
     programRuns: new ProgramRunStore(ctx).list(1_000),
     circuits: circuits.list(),
