@@ -1,5 +1,5 @@
 import type { CircuitStateName } from '../../../../shared/schemas/circuit.js';
-import type { CircuitEvent } from '../../../../shared/types.js';
+import type { CircuitEvent, History } from '../../../../shared/types.js';
 
 export interface StateSegment {
   state: CircuitStateName;
@@ -22,6 +22,29 @@ export function segmentsOf(events: readonly CircuitEvent[], now: number): StateS
     else segments.push({ state: event.to, start: event.ts, end });
   });
   return segments;
+}
+
+/** A channel's requests and failures over a range. */
+export interface ChannelUsage {
+  requests: number;
+  failures: number;
+}
+
+/** The key a channel is found by among circuits and per-channel usage alike. */
+export function channelKey(channel: { metricsKey: string; apiType: string }): string {
+  return `${channel.metricsKey}|${channel.apiType}`;
+}
+
+/** A history split by channel (groupBy=channel) summed per channel; requests through none are left out. */
+export function usageByChannel(history: History): Map<string, ChannelUsage> {
+  const usage = new Map<string, ChannelUsage>();
+  for (const bucket of history.buckets) {
+    if (bucket.metricsKey == null || bucket.apiType == null) continue;
+    const key = channelKey({ metricsKey: bucket.metricsKey, apiType: bucket.apiType });
+    const sum = usage.get(key) ?? { requests: 0, failures: 0 };
+    usage.set(key, { requests: sum.requests + bucket.requests, failures: sum.failures + bucket.failures });
+  }
+  return usage;
 }
 
 /** The name a person knows a channel by: its label, else its endpoint, else its key. */

@@ -1,6 +1,7 @@
 import { fireEvent, screen, within } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ApiError } from '../../../../shared/errors.js';
 import type { Circuit, History } from '../../../../shared/types.js';
 import { i18n } from '../../../../renderer/src/lib/i18n/i18n.svelte.js';
 import Channels from '../../../../renderer/src/views/Channels.svelte';
@@ -18,15 +19,28 @@ const circuits: Circuit[] = [
   circuit(C, { apiType: 'gemini', state: 'half_open', consecutiveFailures: 5 }),
 ];
 
-function history(requests: number, failures: number): History {
-  const bucket = { ts: NOW - 3_600_000, requests, failures, unpricedRequests: 0, runtimeSeconds: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, cost: {} };
-  return { from: NOW - 86_400_000, to: NOW, interval: 3600, buckets: [bucket, { ...bucket, ts: NOW - 7_200_000 }] };
+/**
+ * The last 24 hours split by channel, as the server answers groupBy=channel: two day buckets per
+ * channel (each holding half its figures), a row for requests through no channel, and B's key under
+ * another API type: neither of those two is any listed channel's.
+ */
+function history(rates: Record<string, [requests: number, failures: number]>): History {
+  const totals = { unpricedRequests: 0, runtimeSeconds: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, cost: {} };
+  const rows = [
+    ...circuits.map((c) => ({ metricsKey: c.metricsKey, apiType: c.apiType, rate: rates[c.metricsKey] ?? [0, 0] })),
+    { metricsKey: null, apiType: null, rate: [90, 90] },
+    { metricsKey: B, apiType: 'openai', rate: [90, 90] },
+  ];
+  const buckets = [NOW - 86_400_000, NOW - 3_600_000].flatMap((ts) =>
+    rows.map(({ metricsKey, apiType, rate }) => ({ ts, metricsKey, apiType, requests: rate[0]! / 2, failures: rate[1]! / 2, ...totals })),
+  );
+  return { from: NOW - 86_400_000, to: NOW, interval: 86_400, buckets };
 }
 
 function handlers(overrides: FakeHandlers = {}): FakeHandlers {
   return {
     listCircuits: async () => circuits,
-    getHistory: async ({ metricsKey }) => (metricsKey === B ? history(10, 4) : history(50, 0)),
+    getHistory: async () => history({ [A]: [100, 0], [B]: [20, 8] }),
     ...overrides,
   };
 }
@@ -62,8 +76,9 @@ describe('Channels', () => {
     expect(within(rowOf(B)).getByText('7')).toBeTruthy();
     await vi.waitFor(() => expect(within(rowOf(B)).getByTestId('channel-failure-rate').textContent?.trim()).toBe('40%'));
     expect(within(rowOf(A)).getByTestId('channel-failure-rate').textContent?.trim()).toBe('0%');
-    expect(client.callsOf('getHistory')).toContainEqual({ metricsKey: B, apiType: 'anthropic', range: '24h', interval: 'auto' });
-    expect(client.callsOf('getHistory')).toHaveLength(3);
+    // One call for every channel, not one each.
+    expect(client.callsOf('getHistory')).toEqual([{ range: '24h', interval: 86_400, groupBy: 'channel' }]);
+    expect(within(rowOf(C)).getByTestId('channel-failure-rate').textContent?.trim()).toBe('–');
     expect(within(rowOf(A)).getByTestId('channel-retry').textContent?.trim()).toBe('');
   });
 
@@ -73,9 +88,16 @@ describe('Channels', () => {
     expect(screen.getAllByTestId('channel-row').map((row) => row.dataset['metricsKey'])).toEqual([B, C, A]);
   });
 
+  it('still lists every channel when their usage cannot be read, with "?" and the reason for the rate', async () => {
+    renderWithClient(makeFakeClient(handlers({ getHistory: async () => Promise.reject(new ApiError('unavailable', 'the ledger is busy')) })), Channels);
+    await screen.findByTestId('channels-table');
+    await vi.waitFor(() => expect(within(rowOf(A)).getByTestId('channel-failure-rate').textContent?.trim()).toBe('?'));
+    for (const key of [A, B, C]) expect(within(rowOf(key)).getByTestId('channel-failure-rate').querySelector('span')?.title).toBe('the ledger is busy');
+  });
+
   it('colours the failure rate by threshold, not red for any failure', async () => {
     const rates: Record<string, [number, number]> = { [A]: [100, 2], [B]: [10, 4], [C]: [100, 8] };
-    renderWithClient(makeFakeClient(handlers({ getHistory: async ({ metricsKey }) => history(...rates[metricsKey!]!) })), Channels);
+    renderWithClient(makeFakeClient(handlers({ getHistory: async () => history(rates) })), Channels);
     await screen.findByTestId('channels-table');
     const tone = (key: string) => within(rowOf(key)).getByTestId('channel-failure-rate').querySelector('span')?.className ?? '';
     await vi.waitFor(() => expect(within(rowOf(A)).getByTestId('channel-failure-rate').textContent?.trim()).toBe('2%'));
