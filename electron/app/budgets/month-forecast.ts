@@ -20,9 +20,12 @@ export async function monthForecast(ledger: Ledger, reads: SpendReads, calculato
   const window = trailingWindow(ledger, now);
   const scope = { kind: 'all' } as const;
   const empty: ScopeSpend = { cost: {}, hourlyCost: {}, hourly: [] };
-  const [inPeriod, trailing] = await Promise.all([
+  // All three reads at once: the daily history waited for the two sums, a second trip through the read
+  // workers for the Overview's last card.
+  const [inPeriod, trailing, history] = await Promise.all([
     now > period.from ? calculator.spend.read(scope, { from: period.from, to: now }) : empty,
     window ? calculator.spend.read(scope, window) : empty,
+    now > period.from ? reads.getHistory({ from: period.from, to: now, interval: DAY_SECONDS }) : null,
   ]);
   const currencies = [...new Set([...Object.keys(inPeriod.cost), ...Object.keys(trailing.cost)])].sort();
   const spent: Forecast['spent'] = [];
@@ -47,10 +50,7 @@ export async function monthForecast(ledger: Ledger, reads: SpendReads, calculato
   const rate = calculator.forecast(dailyCurrency, settings, now, period, inPeriod, trailing, window).rate;
   const days = dayStarts(period, zone);
   const actual = new Map<number, Money>();
-  if (now > period.from) {
-    const history = await reads.getHistory({ from: period.from, to: now, interval: DAY_SECONDS });
-    for (const bucket of history.buckets) actual.set(bucket.ts, addMoney(actual.get(bucket.ts) ?? {}, bucket.cost));
-  }
+  for (const bucket of history?.buckets ?? []) actual.set(bucket.ts, addMoney(actual.get(bucket.ts) ?? {}, bucket.cost));
   const daily: Forecast['daily'] = days.map((ts, index) => {
     const end = days[index + 1] ?? period.to;
     if (ts <= now) return { ts, cost: convertMoney(actual.get(ts) ?? {}, dailyCurrency, settings).amount, projected: false };

@@ -68,6 +68,14 @@ describe('Overview', () => {
     expect(screen.getByTestId('cost-unpriced').textContent).toBe('12 requests unpriced');
   });
 
+  it('asks for the budget card\'s budgets and forecast with its other reads, not once the summary has come', async () => {
+    const client = makeFakeClient(handlers({ getSummary: () => new Promise<Summary>(() => {}), listBudgets: async () => [], getForecast: () => new Promise(() => {}) }));
+    renderWithClient(client, Overview);
+    await vi.waitFor(() => expect(client.callsOf('listBudgets')).toHaveLength(1));
+    expect(client.callsOf('getForecast')).toHaveLength(1);
+    expect(screen.queryByTestId('card-budget')).toBeNull();
+  });
+
   it('speaks Chinese', async () => {
     i18n.choice = 'zh-CN';
     renderWithClient(makeFakeClient(handlers()), Overview);
