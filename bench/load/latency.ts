@@ -36,13 +36,20 @@ export class LatencyBook {
     this.firstError.clear();
   }
 
-  stats(kind: string): KindStats | null {
-    const list = this.samples.get(kind);
+  /** Calls of `kind` recorded so far: a mark for stats() of a part of the run. */
+  count(kind: string): number {
+    return this.samples.get(kind)?.length ?? 0;
+  }
+
+  /** The calls of `kind` in recording order from index `from` up to `to` (count() marks), or all of them. */
+  stats(kind: string, from = 0, to?: number): KindStats | null {
+    const list = this.samples.get(kind)?.slice(from, to);
     if (!list || list.length === 0) return null;
     const sorted = [...list].sort((a, b) => a - b);
     return {
       kind,
       count: list.length,
+      // Failures are not told apart by when: counted over the whole run.
       errors: this.failures.get(kind) ?? 0,
       p50: percentile(sorted, 50),
       p95: percentile(sorted, 95),

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { Dataset } from '../build-dataset.js';
-import { fmtBytes, fmtInt, fmtMs, log, processCpuSeconds, processMemory, sleep, type Figure } from '../util.js';
+import { fmtBytes, fmtInt, fmtMs, log, mean, processCpuSeconds, processMemory, sleep, trendPerSample, type Figure } from '../util.js';
 import { call } from './http.js';
 import { describe, LatencyBook } from './latency.js';
 import { PROBE_RESOLUTION_MS, type ProbeReport, type ProbeRequest } from './server-probe.js';
@@ -102,11 +102,17 @@ export async function runLoad(options: LoadOptions): Promise<Figure[]> {
     const upstreamCpuBefore = processCpuSeconds(upstream.child.pid!);
     const ownCpuBefore = process.cpuUsage();
     const rss: number[] = [];
+    // The first and last fifth of the run, compared: what a server that runs for days would drift by.
+    const fifth = Math.max(1, Math.floor(options.seconds / 5));
+    let earlyRefreshes = 0;
+    let lateRefreshesFrom = 0;
     const started = performance.now();
     for (let second = 1; second <= options.seconds; second++) {
       await sleep(Math.max(0, started + second * 1000 - performance.now()));
       const memory = processMemory(pid);
       if (memory) rss.push(memory.rss);
+      if (second === fifth) earlyRefreshes = book.count(DASHBOARD_REFRESH);
+      if (second === options.seconds - fifth) lateRefreshesFrom = book.count(DASHBOARD_REFRESH);
       if (second % 10 === 0 || second === options.seconds) {
         const refresh = book.stats(DASHBOARD_REFRESH);
         log(`LOAD: ${second}/${options.seconds} s, ${fmtInt(workload.counts.recordsAccepted)} records, ${fmtInt(workload.counts.proxied)} proxied, dashboard refresh p99 ${refresh ? fmtMs(refresh.p99) : '-'}`);
@@ -130,6 +136,10 @@ export async function runLoad(options: LoadOptions): Promise<Figure[]> {
     const serverCpu = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
     const upstreamCpu = upstreamCpuBefore === null || upstreamCpuAfter === null ? null : upstreamCpuAfter - upstreamCpuBefore;
     const peakRss = rss.length ? Math.max(...rss) : Number.NaN;
+    const MiB = 1024 ** 2;
+    const rssTrend = (trendPerSample(rss) * 600) / MiB;
+    const early = book.stats(DASHBOARD_REFRESH, 0, earlyRefreshes);
+    const late = book.stats(DASHBOARD_REFRESH, lateRefreshesFrom);
     const notes: string[] = [];
     notes.push(
       `${seconds.toFixed(0)} s measured after a ${warmup} s warm-up; ${fmtInt(counts.recordsAccepted)} records ingested (${fmtInt(counts.recordsAccepted / seconds)}/s, ${fmtInt(counts.recordsDuplicate)} duplicates), ${fmtInt(counts.proxied)} proxied requests (${fmtInt(counts.proxied / seconds)}/s), ${PLAN.dashboards.count} dashboards refreshing every ${PLAN.dashboards.everyMs / 1000} s, ${PLAN.subscribers} event subscribers, ${PLAN.launcher.models} launcher runs heartbeating every ${PLAN.launcher.heartbeatMs / 1000} s`,
@@ -169,6 +179,11 @@ export async function runLoad(options: LoadOptions): Promise<Figure[]> {
     notes.push(
       `CPU: server ${serverCpu === null ? 'n/a' : `${serverCpu.toFixed(1)} s (${cpuShare!.toFixed(0)}% of a core)`}, upstream ${upstreamCpu === null ? 'n/a' : `${upstreamCpu.toFixed(1)} s`}, load generator ${((ownCpu.user + ownCpu.system) / 1e6).toFixed(1)} s; server RSS peak ${fmtBytes(peakRss)} (VmHWM ${fmtBytes(hwm)}), heap used ${fmtBytes(report.heapUsedBytes)} at the end`,
     );
+    if (rss.length >= 2 * fifth) {
+      notes.push(
+        `drift, first fifth / last fifth of the run (${fifth} s each): server RSS mean ${fmtBytes(mean(rss.slice(0, fifth)))} / ${fmtBytes(mean(rss.slice(-fifth)))}, least-squares trend over the whole run ${rssTrend >= 0 ? '+' : ''}${rssTrend.toFixed(1)} MiB per 10 min; dashboard refresh p99 ${early ? fmtMs(early.p99) : '-'} / ${late ? fmtMs(late.p99) : '-'} (a run of 600 s or more says more: the V8 heaps and SQLite's caches fill in the first minutes)`,
+      );
+    }
     const deliveries = counts.probesSent * PLAN.subscribers;
     notes.push(
       `event streams: ${counts.events.map((n) => fmtInt(n)).join(' / ')} events per subscriber; ${fmtInt(deliveries - counts.probesMissed)} of ${fmtInt(deliveries)} probe deliveries arrived before the next probe`,
@@ -196,7 +211,8 @@ export async function runLoad(options: LoadOptions): Promise<Figure[]> {
       { id: 'LOAD', what: `proxied completion (upstream ${PLAN.proxy.upstreamMs} ms), p99`, value: p99(`proxied completion (upstream ${PLAN.proxy.upstreamMs} ms)`), unit: 'ms', target: null, better: 'lower' },
       { id: 'LOAD', what: 'event delivery, post to subscriber, p99', value: p99('event delivery (post to subscriber)'), unit: 'ms', target: null, better: 'lower' },
       { id: 'LOAD', what: 'server CPU (% of one core)', value: cpuShare, unit: '%', target: null, better: 'lower' },
-      { id: 'LOAD', what: 'server RSS, peak', value: peakRss / 1024 ** 2, unit: 'MiB', target: null, better: 'lower' },
+      { id: 'LOAD', what: 'server RSS, peak', value: peakRss / MiB, unit: 'MiB', target: null, better: 'lower' },
+      { id: 'LOAD', what: 'server RSS trend over the run (least squares)', value: rssTrend, unit: 'MiB/10 min', target: null, better: 'lower' },
     ];
     return figures;
   } finally {

@@ -6,7 +6,8 @@ import { LedgerService } from '../../electron/app/ledger-service.js';
 import { Ledger } from '../../electron/ledger/store/ledger.js';
 import { buildCatalogue, DAY_MS, HOST_SHARE, HOSTS, HOUR_MS, recordBatches } from '../../bench/dataset.js';
 import { SqlReference } from '../../bench/p3-queries.js';
-import { ratioMet, ratioValue, type Ratio } from '../../bench/util.js';
+import { LatencyBook } from '../../bench/load/latency.js';
+import { ratioMet, ratioValue, trendPerSample, type Ratio } from '../../bench/util.js';
 
 // The benchmark's own arithmetic and its references: a wrong reference would make every ratio it
 // prints meaningless, so the hand-written SQL must count exactly what the product's answers count.
@@ -39,6 +40,24 @@ describe('ratios', () => {
     expect(ratioValue(ratio({ limit: null }))).toBeNull();
     expect(ratioMet(ratio({ figure: null }))).toBeNull();
     expect(ratioValue(ratio({ limit: 0 }))).toBeNull();
+  });
+});
+
+describe('drift over a load run', () => {
+  it('is the least-squares slope per sample: flat for a sawtooth, the step for a straight line', () => {
+    expect(trendPerSample([5, 7, 9, 11])).toBeCloseTo(2);
+    expect(trendPerSample([300, 330, 300, 330, 300, 330, 300, 330, 300, 330, 300])).toBeCloseTo(0, 0);
+    expect(trendPerSample([3])).toBeNaN();
+  });
+
+  it('keeps a part of the run apart by marks of the calls recorded', () => {
+    const book = new LatencyBook();
+    for (const ms of [10, 11, 12]) book.add('refresh', ms);
+    const mark = book.count('refresh');
+    for (const ms of [90, 95]) book.add('refresh', ms);
+    expect(book.stats('refresh', 0, mark)?.max).toBe(12);
+    expect(book.stats('refresh', mark)?.p50).toBe(90);
+    expect(book.stats('refresh')?.count).toBe(5);
   });
 });
 
