@@ -225,12 +225,20 @@ const RECORD: RequestRecord = {
   failureClass: null, statusCode: null, latencyMs: null, ttftMs: null, channel: null, source: null, requestId: null,
 };
 
-/** Frames in the WAL now, as another connection sees them (its PASSIVE checkpoint reports them). */
+/**
+ * Frames in the WAL now, as another connection sees them (its PASSIVE checkpoint reports them). The
+ * writer thread's timed checkpoint may hold the checkpoint lock at that moment, and SQLite then reports
+ * -1: asked again a little later (a full test run on a busy machine met it).
+ */
 function walFrames(file: string): number {
   const other = new BetterSqlite3(file);
   try {
     other.pragma('wal_autocheckpoint = 0');
-    return (other.pragma('wal_checkpoint(PASSIVE)') as { log: number }[])[0]!.log;
+    for (let attempt = 1; ; attempt++) {
+      const frames = (other.pragma('wal_checkpoint(PASSIVE)') as { log: number }[])[0]!.log;
+      if (frames !== -1 || attempt === 100) return frames;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
   } finally {
     other.close();
   }
@@ -277,12 +285,13 @@ describe('checkpoints while the writer thread runs', () => {
       mainWrite(200);
       await h.ledger.ctx.betweenWrites();
     }
-    // Every 250 ms, not after every slice; and the WAL started over after them (it holds less than the
-    // slices wrote).
+    // Every 250 ms, not after every slice; and the WAL started over after them: it holds well under what
+    // the slices wrote (a half on a quiet machine; on a busy one, a checkpoint that a reader kept from
+    // finishing starts it over only at the next one, so three quarters).
     expect(slices).toBeGreaterThan(10);
     expect(asked).toBeGreaterThanOrEqual(2);
     expect(asked).toBeLessThanOrEqual(4);
-    expect(walFrames(h.file)).toBeLessThan((slices * 200) / 2);
+    expect(walFrames(h.file)).toBeLessThan((slices * 200 * 3) / 4);
   }, 30_000);
 });
 
