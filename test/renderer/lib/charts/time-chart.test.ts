@@ -36,6 +36,8 @@ const series = [{ label: 'gpt-5-mini', color: '#2563eb', points: [{ x: t0, y: 15
 const formatValue = (value: number) => `v${value}`;
 
 type TickCallback = (value: number) => string;
+/** The first chart's time-axis label at t0, in the language it was configured in. */
+const xTicks = () => (charts[0]!.config.options?.scales?.['x']?.ticks?.callback as unknown as TickCallback)(t0);
 
 describe('TimeChart', () => {
   beforeEach(() => {
@@ -61,7 +63,6 @@ describe('TimeChart', () => {
     expect(charts[0]!.updates).toBe(1);
     expect(charts[0]!.config.data.datasets[0]!.data).toEqual([{ x: t0, y: 9 }]);
 
-    const xTicks = () => (charts[0]!.config.options?.scales?.['x']?.ticks?.callback as unknown as TickCallback)(t0);
     const english = xTicks();
     i18n.choice = 'zh-CN';
     await tick();
@@ -125,7 +126,6 @@ describe('TimeChart', () => {
       const view = render(TimeChart, { series, label: 'Requests', formatValue });
       await tick();
       observers.at(-1)!([{ isIntersecting: false }]);
-      const xTicks = () => (charts[0]!.config.options?.scales?.['x']?.ticks?.callback as unknown as TickCallback)(t0);
       const english = xTicks();
       i18n.choice = 'zh-CN';
       await tick();
