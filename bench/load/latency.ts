@@ -41,6 +41,11 @@ export class LatencyBook {
     return this.samples.get(kind)?.length ?? 0;
   }
 
+  /** count() of every kind at once: marks for the drift of each kind of call. */
+  marks(): Map<string, number> {
+    return new Map([...this.samples].map(([kind, list]) => [kind, list.length]));
+  }
+
   /** The calls of `kind` in recording order from index `from` up to `to` (count() marks), or all of them. */
   stats(kind: string, from = 0, to?: number): KindStats | null {
     const list = this.samples.get(kind)?.slice(from, to);

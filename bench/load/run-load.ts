@@ -71,7 +71,7 @@ async function storedRequests(port: number): Promise<number> {
 export async function runLoad(options: LoadOptions): Promise<Figure[]> {
   const dir = path.join(options.benchDir, 'tmp', 'load');
   log(`LOAD: copying ${options.dataset.file} (${fmtBytes(fs.statSync(options.dataset.file).size)})...`);
-  copyDataset(options.dataset, dir);
+  const dbFile = copyDataset(options.dataset, dir);
   const upstream = await forkChild('p4-upstream.js', []);
   const core = await forkChild('core-server.js', [dir, TOKEN], serverExecArgv());
   const pid = core.child.pid!;
@@ -106,18 +106,25 @@ export async function runLoad(options: LoadOptions): Promise<Figure[]> {
     const rss: number[] = [];
     // The first and last fifth of the run, compared: what a server that runs for days would drift by.
     const fifth = Math.max(1, Math.floor(options.seconds / 5));
-    let earlyRefreshes = 0;
-    let lateRefreshesFrom = 0;
+    let windowMarks = book.marks();
+    let earlyMarks = new Map<string, number>();
+    let lateMarks = new Map<string, number>();
     const started = performance.now();
     for (let second = 1; second <= options.seconds; second++) {
       await sleep(Math.max(0, started + second * 1000 - performance.now()));
       const memory = processMemory(pid);
       if (memory) rss.push(memory.rss);
-      if (second === fifth) earlyRefreshes = book.count(DASHBOARD_REFRESH);
-      if (second === options.seconds - fifth) lateRefreshesFrom = book.count(DASHBOARD_REFRESH);
+      if (second === fifth) earlyMarks = book.marks();
+      if (second === options.seconds - fifth) lateMarks = book.marks();
       if (second % 10 === 0 || second === options.seconds) {
+        // The whole run's p99 so far, and the last ten seconds' own: a drift shows in the second.
         const refresh = book.stats(DASHBOARD_REFRESH);
-        log(`LOAD: ${second}/${options.seconds} s, ${fmtInt(workload.counts.recordsAccepted)} records, ${fmtInt(workload.counts.proxied)} proxied, dashboard refresh p99 ${refresh ? fmtMs(refresh.p99) : '-'}`);
+        const recent = book.stats(DASHBOARD_REFRESH, windowMarks.get(DASHBOARD_REFRESH) ?? 0);
+        const wal = fs.existsSync(`${dbFile}-wal`) ? fs.statSync(`${dbFile}-wal`).size : 0;
+        log(
+          `LOAD: ${second}/${options.seconds} s, ${fmtInt(workload.counts.recordsAccepted)} records, ${fmtInt(workload.counts.proxied)} proxied, dashboard refresh p99 ${refresh ? fmtMs(refresh.p99) : '-'} (last 10 s: p50 ${recent ? fmtMs(recent.p50) : '-'}, p99 ${recent ? fmtMs(recent.p99) : '-'}), WAL ${fmtBytes(wal)}`,
+        );
+        windowMarks = book.marks();
       }
     }
     const seconds = (performance.now() - started) / 1000;
@@ -140,8 +147,8 @@ export async function runLoad(options: LoadOptions): Promise<Figure[]> {
     const peakRss = rss.length ? Math.max(...rss) : Number.NaN;
     const MiB = 1024 ** 2;
     const rssTrend = (trendPerSample(rss) * 600) / MiB;
-    const early = book.stats(DASHBOARD_REFRESH, 0, earlyRefreshes);
-    const late = book.stats(DASHBOARD_REFRESH, lateRefreshesFrom);
+    const early = (kind: string) => book.stats(kind, 0, earlyMarks.get(kind) ?? 0);
+    const late = (kind: string) => book.stats(kind, lateMarks.get(kind) ?? 0);
     const notes: string[] = [];
     notes.push(
       `${seconds.toFixed(0)} s measured after a ${warmup} s warm-up; ${fmtInt(counts.recordsAccepted)} records ingested (${fmtInt(counts.recordsAccepted / seconds)}/s, ${fmtInt(counts.recordsDuplicate)} duplicates), ${fmtInt(counts.proxied)} proxied requests (${fmtInt(counts.proxied / seconds)}/s), ${PLAN.dashboards.count} dashboards refreshing every ${PLAN.dashboards.everyMs / 1000} s, ${PLAN.subscribers} event subscribers, ${PLAN.launcher.models} launcher runs heartbeating every ${PLAN.launcher.heartbeatMs / 1000} s`,
@@ -183,11 +190,23 @@ export async function runLoad(options: LoadOptions): Promise<Figure[]> {
     );
     // The V8 heaps and SQLite's caches fill in the first minutes: a shorter run's trend is that filling.
     const soak = options.seconds >= SOAK_SECONDS && rss.length >= 2 * fifth;
-    notes.push(
-      soak
-        ? `drift, first fifth / last fifth of the run (${fifth} s each): server RSS mean ${fmtBytes(mean(rss.slice(0, fifth)))} / ${fmtBytes(mean(rss.slice(-fifth)))}, least-squares trend over the whole run ${rssTrend >= 0 ? '+' : ''}${rssTrend.toFixed(1)} MiB per 10 min; dashboard refresh p99 ${early ? fmtMs(early.p99) : '-'} / ${late ? fmtMs(late.p99) : '-'}`
-        : `drift: not told by a run under ${SOAK_SECONDS} s (--seconds ${SOAK_SECONDS} or more for a soak)`,
-    );
+    if (soak) {
+      const refreshEarly = early(DASHBOARD_REFRESH);
+      const refreshLate = late(DASHBOARD_REFRESH);
+      notes.push(
+        `drift, first fifth / last fifth of the run (${fifth} s each): server RSS mean ${fmtBytes(mean(rss.slice(0, fifth)))} / ${fmtBytes(mean(rss.slice(-fifth)))}, least-squares trend over the whole run ${rssTrend >= 0 ? '+' : ''}${rssTrend.toFixed(1)} MiB per 10 min; dashboard refresh p99 ${refreshEarly ? fmtMs(refreshEarly.p99) : '-'} / ${refreshLate ? fmtMs(refreshLate.p99) : '-'}`,
+      );
+      // Which call a refresh's drift comes from: each kind's own first and last fifth.
+      const drift = book
+        .kinds()
+        .sort()
+        .map((kind) => ({ kind, first: early(kind), last: late(kind) }))
+        .filter((row) => row.first && row.last)
+        .map((row) => `${row.kind} ${fmtMs(row.first!.p50)} / ${fmtMs(row.first!.p99)} -> ${fmtMs(row.last!.p50)} / ${fmtMs(row.last!.p99)}`);
+      notes.push(`drift per call, p50 / p99, first fifth -> last fifth: ${drift.join('; ')}`);
+    } else {
+      notes.push(`drift: not told by a run under ${SOAK_SECONDS} s (--seconds ${SOAK_SECONDS} or more for a soak)`);
+    }
     const deliveries = counts.probesSent * PLAN.subscribers;
     notes.push(
       `event streams: ${counts.events.map((n) => fmtInt(n)).join(' / ')} events per subscriber; ${fmtInt(deliveries - counts.probesMissed)} of ${fmtInt(deliveries)} probe deliveries arrived before the next probe`,

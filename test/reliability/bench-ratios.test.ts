@@ -59,6 +59,21 @@ describe('drift over a load run', () => {
     expect(book.stats('refresh', mark)?.p50).toBe(90);
     expect(book.stats('refresh')?.count).toBe(5);
   });
+
+  it('marks every kind of call at once, so each kind keeps its own part of the run', () => {
+    const book = new LatencyBook();
+    book.add('summary', 4);
+    book.add('history', 7);
+    book.add('history', 8);
+    const marks = book.marks();
+    book.add('summary', 40);
+    expect([...marks]).toEqual([
+      ['summary', 1],
+      ['history', 2],
+    ]);
+    expect(book.stats('summary', marks.get('summary'))?.max).toBe(40);
+    expect(book.stats('history', marks.get('history'))).toBeNull();
+  });
 });
 
 describe('benchmark dataset', () => {
