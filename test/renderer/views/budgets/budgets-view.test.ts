@@ -259,6 +259,16 @@ describe('the Budgets view', () => {
     expect(service.settings.current.monthStartDay).toBe(15);
   });
 
+  it('starts a new budget in the display currency, from the one settings read the periods form shares', async () => {
+    const service = budgetsService();
+    service.settings.current = { ...service.settings.current, displayCurrency: 'CNY' };
+    const { client, user } = setup(service);
+    await screen.findByTestId('budgets-periods');
+    await user.click(await screen.findByRole('button', { name: 'Create a budget' }));
+    expect((within(screen.getByTestId('budget-form')).getByTestId('budget-currency') as HTMLInputElement).value).toBe('CNY');
+    expect(client.callsOf('getSettings')).toHaveLength(1);
+  });
+
   it('speaks Chinese', async () => {
     i18n.choice = 'zh-CN';
     setup();
