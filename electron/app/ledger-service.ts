@@ -122,6 +122,15 @@ export class LedgerService implements LedgerApi {
     return this.usage.closeReads();
   }
 
+  /**
+   * See UsageService.warmReads: the hosts call it once, shortly after they start. The month's forecast
+   * follows (its own ranges: the month so far by day, the trailing window), the Overview's slowest
+   * first call.
+   */
+  async warmReads(): Promise<void> {
+    if (await this.usage.warmReads()) await this.budgets.getForecast().catch(() => undefined);
+  }
+
   /** The non-blocking path for producers inside the process; see BufferedWriter. */
   createBufferedWriter(options?: BufferedWriterOptions): BufferedWriter {
     return this.ingest.createBufferedWriter(options);

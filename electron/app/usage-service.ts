@@ -95,6 +95,20 @@ export class UsageService extends DomainService {
     return this.reads.close();
   }
 
+  /**
+   * Warms the read workers with what a first look asks: today's summary and history (the Overview's
+   * and the tray's first range) and the last 30 days' (the longest preset, the most rows to read).
+   * Resolves whether it warmed anything: reads on the main thread have nothing to warm.
+   */
+  warmReads(): Promise<boolean> {
+    if (!this.reads.warm) return Promise.resolve(false);
+    const calls: ReadCall[] = [];
+    for (const range of ['today', '30d'] as const) {
+      calls.push(this.summaryCall({ range }).call, this.historyCall({ range, interval: 'auto', groupBy: 'model' }).call);
+    }
+    return this.reads.warm(calls, this.now);
+  }
+
   async getSummary(query: SummaryQuery): Promise<Summary> {
     const { call, now } = this.summaryCall(query);
     const summary = await this.reads.run(call, now);

@@ -17,6 +17,11 @@ import { appVersion } from './version.js';
 import { applyServerV8Flags } from './v8-flags.js';
 
 export const DEFAULT_PORT = 7423;
+/**
+ * The read workers are warmed this long after the port is ours (LedgerService.warmReads): after the
+ * writer thread's start-up scan of the stored ids, before a person's first look in most starts.
+ */
+export const READ_WARM_UP_DELAY_MS = 1_000;
 export const DATABASE_FILE = 'modelmeter.db';
 
 export interface CoreOptions {
@@ -50,6 +55,8 @@ export interface CoreOptions {
    * the writer thread when the compiled thread is there (built code), else on the main thread.
    */
   writes?: 'inline' | 'worker';
+  /** ms after the start before the read workers are warmed (READ_WARM_UP_DELAY_MS), or null for never. */
+  warmReadsAfterMs?: number | null;
 }
 
 export interface RunningCore {
@@ -156,6 +163,9 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   listeningPort = port;
+  const warmAfter = options.warmReadsAfterMs === undefined ? READ_WARM_UP_DELAY_MS : options.warmReadsAfterMs;
+  const warming = warmAfter === null ? null : setTimeout(() => void service.warmReads().catch((error: Error) => options.log?.(`warming the read workers failed: ${error.message}`)), warmAfter);
+  warming?.unref();
   let closing: Promise<void> | null = null;
   return {
     service,
@@ -165,6 +175,7 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
     url: `http://127.0.0.1:${port}`,
     close() {
       closing ??= (async () => {
+        if (warming) clearTimeout(warming);
         await http.close();
         // Before the ledger closes: a batch in flight is abandoned, its entries stay in the outbox.
         await service.forwarding.stop();

@@ -125,6 +125,30 @@ export class ReadWorkerPool implements ReadExecutor {
     return this.enqueue(call, now, 'json');
   }
 
+  /**
+   * Starts every worker the pool may have and has each run `calls`, one at a time, their answers
+   * dropped: a worker's first reads pay for its start (~0.5 s), its compiled code and its connection's
+   * page cache, which the first dashboard after a start would otherwise wait for (a 30-day Overview's
+   * calls: 200-330 ms, against 54-88 ms once warmed, on the 10M dataset). One call at a time leaves each
+   * worker room for a real call (WORKER_DEPTH) meanwhile. A worker that gave up is not warmed: its calls
+   * would run on the main thread. Failures are dropped too: the real call reports its own. It warms
+   * even when real calls came first: the desktop's hidden quick view reads today's figures at start,
+   * which neither start the second worker nor read the month.
+   */
+  async warm(calls: readonly ReadCall[], now: number): Promise<boolean> {
+    if (!this.usingWorkers) return false;
+    while (this.clients.length < this.options.size) this.clients.push(this.newClient());
+    await Promise.all(
+      this.clients.map(async (client) => {
+        for (const call of calls) {
+          if (this.closed || !client.usingWorker) return;
+          await this.send(client, { call, now, form: 'json' }).catch(() => {});
+        }
+      }),
+    );
+    return true;
+  }
+
   /** Sends what is still queued, lets every worker answer what it was sent, then stops them all. */
   async close(): Promise<void> {
     this.closed = true;

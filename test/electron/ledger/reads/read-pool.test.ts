@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BudgetService } from '../../../../electron/app/budget-service.js';
 import { LedgerService } from '../../../../electron/app/ledger-service.js';
 import { jsonText, type JsonAnswer, type ReadCall } from '../../../../electron/ledger/reads/protocol.js';
 import { MAX_READ_WORKERS, readWorkerCount, ReadWorkerPool, WORKER_DEPTH } from '../../../../electron/ledger/reads/read-pool.js';
@@ -284,6 +285,65 @@ describe('the read worker pool', () => {
   });
 });
 
+describe('warming the pool', () => {
+  /** The ops each worker thread was given, in order: thread id -> ops. */
+  const byThread = (log: string): Map<string, string[]> => {
+    const threads = new Map<string, string[]>();
+    for (const [thread, op] of lines(log).map((line) => line.split(' '))) {
+      if (op === 'exit') continue;
+      threads.set(thread!, [...(threads.get(thread!) ?? []), op!]);
+    }
+    return threads;
+  };
+
+  it('starts every worker and has each run the calls once, in order, in their JSON form', async () => {
+    const log = path.join(h.dir, 'log.txt');
+    const reads = pool(gatedWorker(log, h.dir), 2);
+    expect(await reads.warm([SUMMARY, REQUESTS, { op: 'projects', limit: 3 }], NOW)).toBe(true);
+    expect(reads.started).toBe(2);
+    expect([...byThread(log).values()]).toEqual([
+      ['summary', 'requests', 'projects'],
+      ['summary', 'requests', 'projects'],
+    ]);
+    expect(fallback.calls).toBe(0);
+  });
+
+  it('warms even when real calls came first: a few reads of today start no second worker', async () => {
+    const log = path.join(h.dir, 'log.txt');
+    const reads = pool(gatedWorker(log, h.dir), 2);
+    await reads.runJson(REQUESTS, NOW);
+    expect(reads.started).toBe(1);
+    expect(await reads.warm([SUMMARY], NOW)).toBe(true);
+    expect(reads.started).toBe(2);
+    expect([...byThread(log).values()]).toEqual([['requests', 'summary'], ['summary']]);
+  });
+
+  it('holds one call a worker at a time, so a real call asked meanwhile goes before the next warming call', async () => {
+    const log = path.join(h.dir, 'log.txt');
+    const reads = pool(gatedWorker(log, h.dir), 1);
+    const warming = reads.warm([gatedSummary(1), SUMMARY], NOW);
+    await vi.waitFor(() => expect(lines(log)).toHaveLength(1), { timeout: 10_000, interval: 10 });
+    // The worker holds the first warming call: the real call gets the room beside it, not a place behind the warming.
+    const real = reads.runJson(REQUESTS, NOW);
+    expect(reads.queued).toBe(0);
+    fs.writeFileSync(path.join(h.dir, 'release-1'), '');
+    await Promise.all([real, warming]);
+    expect(lines(log).map((line) => line.split(' ')[1])).toEqual(['summary', 'requests', 'summary']);
+  });
+
+  it('stops when the pool closes, and never runs a warming call on the main thread', async () => {
+    const log = path.join(h.dir, 'log.txt');
+    const reads = pool(gatedWorker(log, h.dir), 2);
+    const warming = reads.warm([gatedSummary(2), SUMMARY, SUMMARY], NOW);
+    await vi.waitFor(() => expect(lines(log)).toHaveLength(2), { timeout: 10_000, interval: 10 });
+    fs.writeFileSync(path.join(h.dir, 'release-2'), '');
+    await reads.close();
+    await warming;
+    expect(lines(log).filter((line) => !line.endsWith(' exit')).length).toBeLessThanOrEqual(4);
+    expect(fallback.calls).toBe(0);
+  });
+});
+
 /**
  * A worker that logs "<op> <range.from> <now> <form>" when a call reaches it, holds a summary whose
  * range starts at N (N > 0) until release-N exists in `dir`, and answers a summary from 13 with an
@@ -407,6 +467,50 @@ describe('the service with a pool of read workers', () => {
     } finally {
       await inWorker.closeReads();
     }
+  });
+
+  it('warms every worker with today\'s and the last 30 days\' summary and history by model, then reads the month\'s forecast', async () => {
+    const log = path.join(h.dir, 'log.txt');
+    const url = fakeWorker(
+      'recording.mjs',
+      `  fs.appendFileSync(${JSON.stringify(log)}, threadId + ' ' + JSON.stringify(message.call) + '\\n');
+  parentPort.postMessage({ type: 'reply', id: message.id, ok: true, value: { json: '{}' } });`,
+    );
+    /** The calls each worker thread was given, in order. */
+    const byThread = (): ReadCall[][] => {
+      const threads = new Map<string, ReadCall[]>();
+      for (const line of lines(log)) {
+        const at = line.indexOf(' ');
+        threads.set(line.slice(0, at), [...(threads.get(line.slice(0, at)) ?? []), JSON.parse(line.slice(at + 1)) as ReadCall]);
+      }
+      return [...threads.values()];
+    };
+    const inWorker = new LedgerService(h.ledger, { reads: 'worker', readWorker: url, readWorkers: 2 });
+    try {
+      await inWorker.warmReads();
+      const today = { from: Date.UTC(2024, 5, 7), to: NOW };
+      const month = { from: NOW - 30 * DAY, to: NOW };
+      const expected: ReadCall[] = [
+        { op: 'summary', range: today },
+        { op: 'history', args: { range: today, interval: 300, groupBy: 'model' } },
+        { op: 'summary', range: month },
+        { op: 'history', args: { range: month, interval: 86_400, groupBy: 'model' } },
+      ];
+      expect(byThread().map((calls) => calls.slice(0, 4))).toEqual([expected, expected]);
+      // Then the month's forecast, once (its answer here is not one, so it fails, unseen): its daily
+      // history of the month so far is among its reads.
+      const daily = () => byThread().flatMap((calls) => calls.slice(4)).filter((call) => call.op === 'history' && call.args.interval === 86_400);
+      await vi.waitFor(() => expect(daily()).toEqual([{ op: 'history', args: { range: { from: Date.UTC(2024, 5, 1), to: NOW }, interval: 86_400 } }]), { timeout: 5_000, interval: 10 });
+    } finally {
+      await inWorker.closeReads();
+    }
+  });
+
+  it('warms nothing, and reads no forecast, when the reads run on the main thread', async () => {
+    const forecast = vi.spyOn(BudgetService.prototype, 'getForecast');
+    await h.service.warmReads();
+    expect(forecast).not.toHaveBeenCalled();
+    forecast.mockRestore();
   });
 });
 
