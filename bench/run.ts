@@ -11,6 +11,7 @@ import { runP4 } from './p4-proxy.js';
 import { runSweep } from './api-sweep.js';
 import { runUi } from './ui/dashboard.js';
 import { measureDisk, measureRss } from './p5-footprint.js';
+import { runFirstDashboard } from './p6-first-dashboard.js';
 import { runP6 } from './p6-startup.js';
 import { fmtInt, log, machineBusySeconds, met, ownTreeCpuSeconds, ratioMet, ratioValue, REPO_ROOT, type Figure, type Ratio } from './util.js';
 
@@ -43,14 +44,16 @@ interface Sizes {
   p4Rounds: number;
   p4Streams: number;
   p6Starts: number;
+  /** Starts of P6b, each with a first look and warm bursts (~35 s apiece). */
+  p6FirstLooks: number;
   loadSeconds: number;
   sweepRepeats: number;
   uiRepeats: number;
   uiPhaseSeconds: number;
 }
 
-const FULL: Sizes = { datasetRecords: 10_000_000, p1Records: 1_000_000, p1Trials: 3, p2Batches: 300, p2SinglePosts: 30_000, p3Iterations: 200, p4Requests: 20_000, p4Rounds: 3, p4Streams: 200, p6Starts: 5, loadSeconds: 60, sweepRepeats: 12, uiRepeats: 5, uiPhaseSeconds: 15 };
-const QUICK: Sizes = { datasetRecords: 1_000_000, p1Records: 200_000, p1Trials: 3, p2Batches: 60, p2SinglePosts: 6_000, p3Iterations: 50, p4Requests: 4_000, p4Rounds: 2, p4Streams: 40, p6Starts: 3, loadSeconds: 20, sweepRepeats: 5, uiRepeats: 3, uiPhaseSeconds: 8 };
+const FULL: Sizes = { datasetRecords: 10_000_000, p1Records: 1_000_000, p1Trials: 3, p2Batches: 300, p2SinglePosts: 30_000, p3Iterations: 200, p4Requests: 20_000, p4Rounds: 3, p4Streams: 200, p6Starts: 5, p6FirstLooks: 2, loadSeconds: 60, sweepRepeats: 12, uiRepeats: 5, uiPhaseSeconds: 15 };
+const QUICK: Sizes = { datasetRecords: 1_000_000, p1Records: 200_000, p1Trials: 3, p2Batches: 60, p2SinglePosts: 6_000, p3Iterations: 50, p4Requests: 4_000, p4Rounds: 2, p4Streams: 40, p6Starts: 3, p6FirstLooks: 1, loadSeconds: 20, sweepRepeats: 5, uiRepeats: 3, uiPhaseSeconds: 8 };
 
 function copyForHeadless(dataset: Dataset, dir: string): Dataset {
   fs.rmSync(dir, { recursive: true, force: true });
@@ -198,6 +201,7 @@ async function main(): Promise<void> {
       if (selected.has('p3')) add(await runP3(copy, { iterations: sizes.p3Iterations, seed }));
       if (selected.has('p5')) figures.push(...(await measureRss(copy)));
       if (selected.has('p6')) add(await runP6(copy, sizes.p6Starts, path.join(benchDir, 'tmp')));
+      if (selected.has('p6')) add(await runFirstDashboard(copy, sizes.p6FirstLooks));
       if (selected.has('sweep')) figures.push(await runSweep(copy, sizes.sweepRepeats));
       // Last on the copy: its live traffic adds a few hundred requests to it.
       if (selected.has('ui')) figures.push(...(await runUi(copy, { repeats: sizes.uiRepeats, phaseSeconds: sizes.uiPhaseSeconds })));

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root (this file runs from dist/bench/). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const HEADLESS_MAIN = path.join(REPO_ROOT, 'dist', 'electron', 'hosts', 'headless', 'main.js');
+/** The server the benchmarks start; MODELMETER_BENCH_HEADLESS names another build's (an A/B with older code). */
+export const HEADLESS_MAIN = process.env['MODELMETER_BENCH_HEADLESS'] ?? path.join(REPO_ROOT, 'dist', 'electron', 'hosts', 'headless', 'main.js');
 
 /** One measured figure against its product target (section 4 of the product definition). */
 export interface Figure {

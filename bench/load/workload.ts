@@ -35,7 +35,7 @@ export const PLAN = {
 export const PROBE_MODEL = 'load-probe';
 
 /** The dashboard's calls, as the Overview, Models and Channels views make them. */
-const DASHBOARD: { kind: string; path: string }[] = [
+export const DASHBOARD: readonly { kind: string; path: string }[] = [
   { kind: 'summary today', path: '/api/v1/summary?range=today' },
   { kind: 'summary 24h', path: '/api/v1/summary?range=24h' },
   { kind: 'summary 7d', path: '/api/v1/summary?range=7d' },

@@ -18,10 +18,13 @@ import { applyServerV8Flags } from './v8-flags.js';
 
 export const DEFAULT_PORT = 7423;
 /**
- * The read workers are warmed this long after the port is ours (LedgerService.warmReads): after the
- * writer thread's start-up scan of the stored ids, before a person's first look in most starts.
+ * The read workers are warmed this long after the port is ours (LedgerService.warmReads): once the
+ * start's own memory is given back (its RSS holds ~160 MiB for ~20 s on the 10M dataset, 134 after),
+ * so the warming's ~25 MiB never adds to it (a warm-up after 1 s took the RSS to 186-192 MiB, past
+ * 200 MB), and before a person's first look in most starts (the tray app started at login; a start
+ * by hand opens the dashboard at once, whose own calls then warm the workers).
  */
-export const READ_WARM_UP_DELAY_MS = 1_000;
+export const READ_WARM_UP_DELAY_MS = 25_000;
 export const DATABASE_FILE = 'modelmeter.db';
 
 export interface CoreOptions {

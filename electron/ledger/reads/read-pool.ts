@@ -126,22 +126,23 @@ export class ReadWorkerPool implements ReadExecutor {
   }
 
   /**
-   * Starts every worker the pool may have and has each run `calls`, one at a time, their answers
-   * dropped: a worker's first reads pay for its start (~0.5 s), its compiled code and its connection's
-   * page cache, which the first dashboard after a start would otherwise wait for (a 30-day Overview's
-   * calls: 200-330 ms, against 54-88 ms once warmed, on the 10M dataset). One call at a time leaves each
-   * worker room for a real call (WORKER_DEPTH) meanwhile. A worker that gave up is not warmed: its calls
-   * would run on the main thread. Failures are dropped too: the real call reports its own. It warms
-   * even when real calls came first: the desktop's hidden quick view reads today's figures at start,
-   * which neither start the second worker nor read the month.
+   * Has every worker started so far (at a server's start, the first) run `calls`, one at a time, their
+   * answers dropped: a worker's first reads pay for its compiled code and its connection's page cache,
+   * which the first dashboard after a start would otherwise wait for. It starts no worker: a second one
+   * warmed too made the first look faster still, but the server's RSS passed 200 MB for seconds after
+   * the start (202 MiB on the 10M dataset, 185 with one), and it starts when parallel calls first need
+   * it, as before. One call at a time leaves a worker room for a real call (WORKER_DEPTH) meanwhile. A
+   * worker that gave up is not warmed: its calls would run on the main thread. Failures are dropped
+   * too: the real call reports its own. It warms even when real calls came first: the desktop's hidden
+   * quick view reads today's figures at start, which do not read the month.
    */
   async warm(calls: readonly ReadCall[], now: number): Promise<boolean> {
     if (!this.usingWorkers) return false;
-    while (this.clients.length < this.options.size) this.clients.push(this.newClient());
     await Promise.all(
       this.clients.map(async (client) => {
         for (const call of calls) {
-          if (this.closed || !client.usingWorker) return;
+          // A closed worker is not using its thread either: closing stops the warming too.
+          if (!client.usingWorker) return;
           await this.send(client, { call, now, form: 'json' }).catch(() => {});
         }
       }),
