@@ -123,9 +123,9 @@ export class LedgerService implements LedgerApi {
   }
 
   /**
-   * See UsageService.warmReads: the hosts call it once, shortly after they start. The month's forecast
-   * follows (its own ranges: the month so far by day, the trailing window), the Overview's slowest
-   * first call.
+   * See UsageService.warmReads: startCore calls it once, READ_WARM_UP_DELAY_MS after the start. The
+   * month's forecast follows (its own ranges: the month so far by day, the trailing window), the
+   * Overview's slowest first call.
    */
   async warmReads(): Promise<void> {
     if (await this.usage.warmReads()) await this.budgets.getForecast().catch(() => undefined);

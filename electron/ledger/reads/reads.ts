@@ -12,9 +12,9 @@ export interface ReadExecutor {
   run<C extends ReadCall>(call: C, now: number): Promise<ReadResults[C['op']]>;
   runJson(call: ReadCall, now: number): Promise<JsonAnswer>;
   /**
-   * Executors with threads to start and caches to fill (the worker pool) start them and run `calls`
-   * on each, answers dropped, so the first dashboard after a start does not pay for it. Resolves
-   * whether it warmed anything.
+   * Executors with caches to fill (the worker pool) run `calls` on each thread they have started,
+   * answers dropped, so the first dashboard after a start does not pay for it. Resolves whether it
+   * warmed anything.
    */
   warm?(calls: readonly ReadCall[], now: number): Promise<boolean>;
   close(): Promise<void>;
