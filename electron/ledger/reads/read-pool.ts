@@ -131,10 +131,11 @@ export class ReadWorkerPool implements ReadExecutor {
    * which the first dashboard after a start would otherwise wait for. It starts no worker: a second one
    * warmed too made the first look faster still, but took the server's RSS past 200 MB (202 MiB on the
    * 10M dataset warmed a second after the start; 186-192 with one, hence the later warm-up of
-   * start-core.ts), and it starts when parallel calls first need it, as before. One call at a time leaves a worker room for a real call (WORKER_DEPTH) meanwhile. A
-   * worker that gave up is not warmed: its calls would run on the main thread. Failures are dropped
-   * too: the real call reports its own. It warms even when real calls came first: the desktop's hidden
-   * quick view reads today's figures at start, which do not read the month.
+   * start-core.ts), and it starts when parallel calls first need it, as before. One call at a time
+   * leaves a worker room for a real call (WORKER_DEPTH) meanwhile. A worker that gave up is not warmed:
+   * its calls would run on the main thread. Failures are dropped too: the real call reports its own. It
+   * warms even when real calls came first: the desktop's hidden quick view reads today's figures at
+   * start, which do not read the month.
    */
   async warm(calls: readonly ReadCall[], now: number): Promise<boolean> {
     if (!this.usingWorkers) return false;
