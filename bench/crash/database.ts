@@ -61,9 +61,10 @@ export function readDatabase(file: string): DatabaseReport {
     const foreignKeyProblems = (db.pragma('foreign_key_check') as unknown[]).length;
     const rows = db
       .prepare<[], RequestJoin>(
-        `SELECT r.id, r.request_id, m.name AS model, s.name AS source, r.input_tokens, r.output_tokens, r.cache_read_tokens,
+        `SELECT r.id, q.value AS request_id, m.name AS model, s.name AS source, r.input_tokens, r.output_tokens, r.cache_read_tokens,
                 r.cache_write_tokens, r.success, r.cost_nanos, c.code AS currency
            FROM requests r JOIN models m ON m.id = r.model_id
+           LEFT JOIN request_ids q ON q.id = r.id
            LEFT JOIN sources s ON s.id = r.source_id
            LEFT JOIN currencies c ON c.id = r.currency_id`,
       )

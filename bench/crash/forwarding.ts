@@ -116,7 +116,7 @@ export async function runForwardingCrash(options: ForwardCrashOptions): Promise<
     const ids = (dir: string) => {
       const db = new BetterSqlite3(path.join(dir, 'modelmeter.db'), { readonly: true });
       try {
-        return db.prepare<[], { request_id: string | null }>(`SELECT request_id FROM requests`).all().map((row) => row.request_id ?? '');
+        return db.prepare<[], { request_id: string | null }>(`SELECT q.value AS request_id FROM requests r LEFT JOIN request_ids q ON q.id = r.id`).all().map((row) => row.request_id ?? '');
       } finally {
         db.close();
       }

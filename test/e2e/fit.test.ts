@@ -61,7 +61,7 @@ afterAll(async () => {
 });
 
 const LONG_WEBHOOK_ERROR =
-  'request to http://127.0.0.1:9/hooks/services/T0123ABCD/B0456EFGH/aVeryLongWebhookPathTokenWithoutAnySpaces0123456789abcdef failed, reason: connect ECONNREFUSED 127.0.0.1:9 (3 attempts)';
+  'request to http://127.0.0.1:9/hooks/services/T0123ABCD/B0456EFGH/aVeryLongWebhookPathTokenWithoutAnySpaces0123456789abcdef failed, reason: connect ECONNREFUSED 127.0.0.1:9';
 
 const ROUTES = ['/overview', '/models', '/models/claude-sonnet-4-5', '/channels', '/pricing', '/pricing/claude-sonnet-4-5', '/budgets', '/data', '/settings'];
 

@@ -72,8 +72,9 @@ export class BatchRows {
     this.requests = db.prepare(
       `SELECT r.id, m.name AS model, nullif(a.name, '') AS api_type, c.metrics_key AS channel, s.name AS source, p.name AS provider,
               pj.path AS project, b.name AS branch, r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens,
-              r.cache_write_1h_tokens, r.success, r.failure_class, r.status_code, r.latency_ms, r.ttft_ms, r.request_id,
-              r.session_id, r.response_id, ${hosts ? 'h.name' : 'NULL'} AS host
+              r.cache_write_1h_tokens, r.success, r.failure_class, r.status_code, r.latency_ms, r.ttft_ms,
+              (SELECT value FROM request_ids q WHERE q.id = r.id) AS request_id, r.session_id,
+              (SELECT value FROM response_ids q WHERE q.id = r.id) AS response_id, ${hosts ? 'h.name' : 'NULL'} AS host
          FROM requests r
          JOIN models m ON m.id = r.model_id
          LEFT JOIN api_types a ON a.id = r.api_type_id

@@ -59,14 +59,14 @@ export class RequestWriter {
     this.insert = ctx.db.prepare(
       `INSERT INTO requests (id, model_id, api_type_id, channel_id, source_id, input_tokens, output_tokens,
          cache_read_tokens, cache_write_tokens, success, failure_class, status_code, latency_ms, ttft_ms,
-         cost_nanos, currency_id, request_id, provider_id, cache_write_1h_tokens, price_source_id,
-         project_id, branch_id, session_id, response_id, host_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         cost_nanos, currency_id, provider_id, cache_write_1h_tokens, price_source_id,
+         project_id, branch_id, session_id, host_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.catalogue = new CatalogueCosts(ctx);
     this.cataloguePriced = new CataloguePricedWrites(ctx);
-    this.requestIds = new StoredIds(ctx.db, 'request_id');
-    this.responseIds = new StoredIds(ctx.db, 'response_id');
+    this.requestIds = new StoredIds(ctx.db, 'request');
+    this.responseIds = new StoredIds(ctx.db, 'response');
     this.responses = new ResponseIds(ctx, this.responseIds);
     this.storedIds = [this.requestIds, this.responseIds];
     const seen = (table: string) =>
@@ -162,14 +162,12 @@ export class RequestWriter {
         record.ttftMs,
         cost,
         currencyId === 0 ? null : currencyId,
-        record.requestId,
         providerId,
         oneHour === 0 ? null : oneHour,
         priceSourceId,
         projectId === 0 ? null : projectId,
         branchId,
         record.sessionId ?? null,
-        record.responseId ?? null,
         hostId === 0 ? null : hostId,
       );
       result.accepted++;

@@ -2,28 +2,32 @@ import type { Database, Statement } from 'better-sqlite3';
 import { FingerprintTable, HINT_MODULO, TextHash } from './id-fingerprints.js';
 
 /**
- * Request ids and response ids are indexed by the millisecond of their row first (`id >> 10`), not by
- * the id alone: a unique index on random ids (UUIDs, hashes, `chatcmpl-...`) put every new id on a page
- * of its own, so a commit of 1,700 records wrote ~1,700 index pages to the WAL, and such records went in
- * at ~40-55 % of the rate of records without ids. Clustered by time, a commit's ids share the pages of
- * its last milliseconds. (Buckets of ~17.5 minutes, `id >> 30`, until migration 16: records sent live,
- * or a few milliseconds apart, filled a bucket with hundreds of thousands of ids, and a commit's ids
- * again landed on a page each.)
+ * Request ids and response ids are kept in tables keyed by their request's id (migration 17), so they
+ * are found by the millisecond of their row (a bucket: `id >> 10`, a rowid range), not by the id alone:
+ * a unique index on random ids (UUIDs, hashes, `chatcmpl-...`) put every new id on a page of its own, so
+ * a commit of 1,700 records wrote ~1,700 index pages to the WAL, and such records went in at ~40-55 % of
+ * the rate of records without ids. Kept in time order, a commit's ids share the pages of its last
+ * milliseconds. (Buckets of ~17.5 minutes, `id >> 30`, until migration 16: records sent live, or a few
+ * milliseconds apart, filled a bucket with hundreds of thousands of ids, and a commit's ids again landed
+ * on a page each.)
  */
 const BUCKET_IDS = 2 ** 10;
 
-/** The bucket of the index (`id >> 10` in SQL) an id's row is filed under. */
+/** The bucket (`id >> 10` in SQL, one millisecond's rowid range) an id is found in. */
 function idBucket(id: number): number {
   return Math.floor(id / BUCKET_IDS);
 }
 
-/** A column of requests whose values are stored once at most; `${column}_log` is what each connection stored. */
-export type IdColumn = 'request_id' | 'response_id';
+/**
+ * A kind of id stored once at most: `${kind}_ids` holds them (a request's id, the text), `${kind}_id_log`
+ * what each connection stored.
+ */
+export type IdKind = 'request' | 'response';
 
 /**
  * Transactions of id hashes kept for the other connections writing the same file: one that wrote no id
  * for longer (the main connection, which writes requests only when the writer thread is down) scans
- * the index again when it next does.
+ * the ids' table again when it next does.
  */
 export const LOG_KEPT = 64;
 
@@ -35,20 +39,20 @@ const LOG_ENTRY = 16;
 const LOW_32 = 2 ** 32;
 
 /**
- * Which ids of one column are stored: the API promises that a record whose requestId is stored is never
+ * Which ids of one kind are stored: the API promises that a record whose requestId is stored is never
  * stored again, and one upstream answer (its response id) is one request, over the whole ledger, while
- * the index finds an id only in a bucket it is told. So this connection keeps a FingerprintTable of
+ * the ids' table finds an id only in a bucket it is told. So this connection keeps a FingerprintTable of
  * every stored id (6 bytes a slot, 8-16 a stored id) with its bucket's low 32 bits (~49.7 days of
- * milliseconds), built by scanning the index when first needed. An id whose fingerprint no entry has is
- * not stored (most new ids, at the cost of a hash and a probe); for each entry that matches, the index
+ * milliseconds), built by scanning the table when first needed. An id whose fingerprint no entry has is
+ * not stored (most new ids, at the cost of a hash and a probe); for each entry that matches, the table
  * is searched in the buckets its hint names between the newest and oldest bucket holding ids, newest
  * first (one search in ledgers younger than 49.7 days, and for an id sent again within them). A false
  * match costs a search per 49.7 days of ledger, about one new id in 10,000.
  *
  * Other connections write to the same file (the main thread's and the writer thread's, another
- * process): every transaction that stores ids appends their hashes and buckets to the column's log, and
+ * process): every transaction that stores ids appends their hashes and buckets to the kind's log, and
  * each connection adds the other writers' entries at the start of its next write. The log keeps the
- * last LOG_KEPT transactions; a connection that fell further behind scans the index again.
+ * last LOG_KEPT transactions; a connection that fell further behind scans the table again.
  */
 export class StoredIds {
   private table: FingerprintTable | null = null;
@@ -66,7 +70,8 @@ export class StoredIds {
   private pending = new DataView(new ArrayBuffer(128 * LOG_ENTRY));
   private pendingCount = 0;
 
-  private readonly inBucket: Statement<[number, string], number>;
+  private readonly inBucket: Statement<[number, number, string], number>;
+  private readonly insert: Statement<[number, string]>;
   private readonly everyId: Statement<[], [number, string]>;
   private readonly countIds: Statement<[], number>;
   private readonly logHead: Statement<[], { lo: number | null; hi: number | null }>;
@@ -76,12 +81,14 @@ export class StoredIds {
 
   constructor(
     private readonly db: Database,
-    column: IdColumn,
+    kind: IdKind,
   ) {
-    const log = `${column}_log`;
-    this.inBucket = db.prepare<[number, string], number>(`SELECT id FROM requests WHERE id >> 10 = ? AND ${column} = ?`).pluck();
-    this.everyId = db.prepare<[], [number, string]>(`SELECT id >> 10, ${column} FROM requests WHERE ${column} IS NOT NULL`).raw();
-    this.countIds = db.prepare<[], number>(`SELECT count(*) FROM requests WHERE ${column} IS NOT NULL`).pluck();
+    const table = `${kind}_ids`;
+    const log = `${kind}_id_log`;
+    this.inBucket = db.prepare<[number, number, string], number>(`SELECT id FROM ${table} WHERE id >= ? AND id < ? AND value = ?`).pluck();
+    this.insert = db.prepare<[number, string]>(`INSERT INTO ${table} (id, value) VALUES (?, ?)`);
+    this.everyId = db.prepare<[], [number, string]>(`SELECT id >> 10, value FROM ${table}`).raw();
+    this.countIds = db.prepare<[], number>(`SELECT count(*) FROM ${table}`).pluck();
     this.logHead = db.prepare(`SELECT min(seq) AS lo, max(seq) AS hi FROM ${log}`);
     this.othersEntries = db.prepare<[number, number], Buffer>(`SELECT hashes FROM ${log} WHERE seq > ? AND writer <> ? ORDER BY seq`).pluck();
     this.append = db.prepare<[number, Buffer]>(`INSERT INTO ${log} (writer, hashes) VALUES (?, ?)`);
@@ -107,7 +114,7 @@ export class StoredIds {
     const { lo, hi } = this.logHead.get()!;
     if (hi === null || lo === null || hi <= this.seenSeq) return;
     if (lo > this.seenSeq + 1) {
-      // Entries this connection never read were trimmed: only the index knows them now.
+      // Entries this connection never read were trimmed: only the table knows them now.
       this.build();
       return;
     }
@@ -130,15 +137,16 @@ export class StoredIds {
       // The buckets from the newest back whose low 32 bits are the hint.
       const hint = table.hintAt(at);
       for (let bucket = this.highest - ((this.highest - hint) % HINT_MODULO); bucket >= this.lowest; bucket -= HINT_MODULO) {
-        const id = this.inBucket.get(bucket, text);
+        const id = this.inBucket.get(bucket * BUCKET_IDS, (bucket + 1) * BUCKET_IDS, text);
         if (id !== undefined) return id;
       }
     }
     return undefined;
   }
 
-  /** Call once the row `id` holding `text` is inserted. */
+  /** Stores `text` as the id of the request `id` (inserted in this write). */
   stored(text: string, id: number): void {
+    this.insert.run(id, text);
     if (this.hashed !== text) this.hash.of(text);
     this.hashed = null;
     const bucket = idBucket(id);
@@ -169,7 +177,7 @@ export class StoredIds {
     if (bucket < this.lowest) this.lowest = bucket;
     if (bucket > this.highest) this.highest = bucket;
     if (this.table!.add(hash, bucket)) return;
-    // Full: a table twice the size, from the index (which holds this transaction's rows too).
+    // Full: a table twice the size, from the table (which holds this transaction's rows too).
     this.build(this.table!.size * 2);
     this.table!.add(hash, bucket);
   }
@@ -185,7 +193,7 @@ export class StoredIds {
 
   /** Scans every stored id into a new table; the log is then read from its newest entry on. */
   private build(room = 0): void {
-    // Through a small page cache: with the connection's own (32 MB) the scans' index pages stayed in the
+    // Through a small page cache: with the connection's own (32 MB) the scans' pages stayed in the
     // process's memory after them (+33 MiB RSS at 770,000 ids: freed to malloc, which kept them).
     const cacheSize = this.db.pragma('cache_size', { simple: true }) as number;
     this.db.pragma(`cache_size = ${SCAN_CACHE_KIB}`);

@@ -158,7 +158,7 @@ export function detectLayout(source: SourceDb): ImportFormat {
   for (const table of source.tables) {
     if (table.endsWith('_requests') && source.has(table, 'input_tokens', 'output_tokens')) return 'llm-manager-tables';
   }
-  const hint = source.has('requests', 'request_id') && source.tables.has('rollup_hour') ? ' (this looks like a ModelMeter database, which needs no import)' : '';
+  const hint = source.has('requests', 'model_id', 'cache_read_tokens') && source.tables.has('rollup_hour') ? ' (this looks like a ModelMeter database, which needs no import)' : '';
   // Which tables it has is the file's content too: the message names only what was expected.
   throw new ImportError('unknown_layout', `${source.file} is a SQLite database but not one ModelMeter can import${hint}: expected ${EXPECTED}`);
 }

@@ -10,7 +10,7 @@ const NOW = at('2026-03-20T12:00:00Z');
 function sources(h: Harness): Record<string, string | null> {
   const rows = h.ledger.db
     .prepare<[], { request_id: string; name: string | null }>(
-      `SELECT r.request_id AS request_id, s.name AS name FROM requests r LEFT JOIN price_sources s ON s.id = r.price_source_id`,
+      `SELECT q.value AS request_id, s.name AS name FROM requests r LEFT JOIN request_ids q ON q.id = r.id LEFT JOIN price_sources s ON s.id = r.price_source_id`,
     )
     .all();
   return Object.fromEntries(rows.map((row) => [row.request_id, row.name]));

@@ -139,9 +139,9 @@ describe('a source killed with SIGKILL during ingest', () => {
     await exited(source.child);
 
     const held = new BetterSqlite3(path.join(sourceDir, 'modelmeter.db'), { readonly: true });
-    const sourceIds = held.prepare<[], { request_id: string }>(`SELECT request_id FROM requests`).all().map((row) => row.request_id);
+    const sourceIds = held.prepare<[], { request_id: string }>(`SELECT q.value AS request_id FROM requests r LEFT JOIN request_ids q ON q.id = r.id`).all().map((row) => row.request_id);
     held.close();
-    const targetRows = target.service.ledger.db.prepare<[], { request_id: string }>(`SELECT request_id FROM requests`).all().map((row) => row.request_id);
+    const targetRows = target.service.ledger.db.prepare<[], { request_id: string }>(`SELECT q.value AS request_id FROM requests r LEFT JOIN request_ids q ON q.id = r.id`).all().map((row) => row.request_id);
     const targetIds = new Set(targetRows);
     expect(targetRows.length).toBe(targetIds.size);
     expect([...acknowledged].filter((id) => !targetIds.has(id))).toEqual([]);

@@ -61,7 +61,7 @@ interface Facts {
 function sourceFacts(source: RunningCore): Facts {
   const db = source.service.ledger.db;
   const instance = db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'instance_id'`).get()!.value;
-  const rows = db.prepare<[], { id: number; request_id: string | null; input_tokens: number; output_tokens: number }>(`SELECT id, request_id, input_tokens, output_tokens FROM requests`).all();
+  const rows = db.prepare<[], { id: number; request_id: string | null; input_tokens: number; output_tokens: number }>(`SELECT r.id, q.value AS request_id, r.input_tokens, r.output_tokens FROM requests r LEFT JOIN request_ids q ON q.id = r.id`).all();
   return {
     ids: rows.map((row) => row.request_id ?? `mm:${instance}:${row.id}`).sort(),
     inputTokens: rows.reduce((sum, row) => sum + row.input_tokens, 0),
@@ -71,7 +71,7 @@ function sourceFacts(source: RunningCore): Facts {
 
 function targetFacts(target: RunningCore): Facts {
   const rows = target.service.ledger.db
-    .prepare<[], { request_id: string; input_tokens: number; output_tokens: number }>(`SELECT request_id, input_tokens, output_tokens FROM requests`)
+    .prepare<[], { request_id: string; input_tokens: number; output_tokens: number }>(`SELECT q.value AS request_id, r.input_tokens, r.output_tokens FROM requests r LEFT JOIN request_ids q ON q.id = r.id`)
     .all();
   return {
     ids: rows.map((row) => row.request_id).sort(),

@@ -15,7 +15,7 @@ afterEach(() => h.close());
 
 function storedIds(): { id: number; requestId: string | null; input: number }[] {
   return h.ledger.db
-    .prepare<[], { id: number; request_id: string | null; input_tokens: number }>(`SELECT id, request_id, input_tokens FROM requests ORDER BY id`)
+    .prepare<[], { id: number; request_id: string | null; input_tokens: number }>(`SELECT r.id, q.value AS request_id, r.input_tokens FROM requests r LEFT JOIN request_ids q ON q.id = r.id ORDER BY r.id`)
     .all()
     .map((row) => ({ id: row.id, requestId: row.request_id, input: row.input_tokens }));
 }

@@ -7,9 +7,9 @@ import { Harness } from './harness.js';
 
 /**
  * "A record whose requestId is already stored is not stored again", and one upstream answer (its
- * responseId) is one request, over the whole ledger, now that both ids are indexed by the time of their
- * row (not by a unique index): within a batch, across batches, buckets, restarts, and connections
- * writing the same file. Every case holds for both columns.
+ * responseId) is one request, over the whole ledger, now that both ids are kept in tables keyed by their
+ * row's id, found by its millisecond (not by a unique index): within a batch, across batches, buckets, restarts, and connections
+ * writing the same file. Every case holds for both kinds of id.
  */
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -22,8 +22,8 @@ beforeEach(() => {
 afterEach(() => h.close());
 
 const COLUMNS = [
-  { field: 'requestId', column: 'request_id', log: 'request_id_log' },
-  { field: 'responseId', column: 'response_id', log: 'response_id_log' },
+  { field: 'requestId', table: 'request_ids', log: 'request_id_log' },
+  { field: 'responseId', table: 'response_ids', log: 'response_id_log' },
 ] as const;
 
 /** Ids that look like what clients send: random, so neither time nor text order groups them. */
@@ -40,7 +40,7 @@ function storedCount(ledger: Ledger): number {
   return ledger.db.prepare<[], number>(`SELECT count(*) FROM requests`).pluck().get()!;
 }
 
-describe.each(COLUMNS)('a $field already stored', ({ field, column }) => {
+describe.each(COLUMNS)('a $field already stored', ({ field, table }) => {
   const call = (id: string, ts: number, inputTokens = 10): RequestRecordInput => ({ ts, model: 'gpt-5-mini', inputTokens, outputTokens: 2, [field]: id });
 
   it('is a duplicate in the same batch, in a later batch, and after a restart', async () => {
@@ -58,7 +58,7 @@ describe.each(COLUMNS)('a $field already stored', ({ field, column }) => {
     // Buckets in between hold ids too, so the search runs through them.
     await h.service.ingestRequests(uuids(50, 12).map((id, i) => call(id, T0 + i * 20 * MINUTE)));
     expect(await h.service.ingestRequests([call(a!, T0 + 30 * DAY), call(a!, T0 - DAY)])).toEqual({ accepted: 0, duplicates: 2 });
-    const first = h.ledger.db.prepare<[string], number>(`SELECT input_tokens FROM requests WHERE ${column} = ?`).pluck().all(a!);
+    const first = h.ledger.db.prepare<[string], number>(`SELECT input_tokens FROM requests WHERE id IN (SELECT id FROM ${table} WHERE value = ?)`).pluck().all(a!);
     expect(first).toEqual([10]);
   });
 
@@ -95,7 +95,9 @@ describe.each(COLUMNS)('a $field already stored', ({ field, column }) => {
   it('can be stored again once its row is gone, and a rolled-back write stores nothing for good', async () => {
     const [a, b] = uuids(2, 31);
     await h.service.ingestRequests([call(a!, T0)]);
-    h.ledger.db.prepare(`DELETE FROM requests WHERE ${column} = ?`).run(a!);
+    h.ledger.db.prepare(`DELETE FROM requests WHERE id IN (SELECT id FROM ${table} WHERE value = ?)`).run(a!);
+    // Its id went with it (a trigger: every path that deletes requests).
+    expect(h.ledger.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get()).toBe(0);
     expect(await h.service.ingestRequests([call(a!, T0 + MINUTE)])).toEqual({ accepted: 1, duplicates: 0 });
 
     expect(() =>
@@ -164,7 +166,7 @@ describe('a response id stored through another connection', () => {
       const logged = { ...proxied, ts: T0 + 900, requestId: 'agent:1', project: '/home/me/src/shop', sessionId: 's-1' };
       expect(await otherService.ingestRequests([logged])).toEqual({ accepted: 0, duplicates: 1 });
       const row = h.ledger.db.prepare<[string], { project: string; session_id: string }>(
-        `SELECT p.path AS project, r.session_id FROM requests r JOIN projects p ON p.id = r.project_id WHERE r.response_id = ?`,
+        `SELECT p.path AS project, r.session_id FROM requests r JOIN projects p ON p.id = r.project_id JOIN response_ids q ON q.id = r.id WHERE q.value = ?`,
       );
       expect(row.get(response!)).toEqual({ project: '/home/me/src/shop', session_id: 's-1' });
       expect(storedCount(h.ledger)).toBe(1);

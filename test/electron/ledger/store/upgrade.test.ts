@@ -175,6 +175,14 @@ function answers(ctx: StoreContext) {
 
 const ID_COLUMNS = ['request_id', 'response_id'] as const;
 
+/** The requests table's columns at version 16, in order (the ids in their rows). */
+const V16_REQUEST_COLUMNS = [
+  'id', 'model_id', 'api_type_id', 'channel_id', 'source_id', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens',
+  'success', 'failure_class', 'status_code', 'latency_ms', 'ttft_ms', 'cost_nanos', 'currency_id', 'request_id', 'provider_id',
+  'cache_write_1h_tokens', 'price_source_id', 'project_id', 'branch_id', 'session_id', 'response_id', 'host_id',
+] as const;
+const TEXT_COLUMNS = new Set<string>(['request_id', 'session_id', 'response_id']);
+
 const earlier = MIGRATIONS.filter((step) => step.version < SCHEMA_VERSION);
 
 /**
@@ -182,6 +190,22 @@ const earlier = MIGRATIONS.filter((step) => step.version < SCHEMA_VERSION);
  * current one and undoing the later steps. Each step needs its undo here, the newest first.
  */
 const UNDO: Record<number, (db: BetterSqlite3.Database) => void> = {
+  // The ids back in their columns (where versions 1 and 4 put them), indexed by millisecond.
+  17: (db) => {
+    const triggers = db.prepare<[], string>(`SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'catalogue_priced_%'`).pluck().all();
+    db.exec(`
+      CREATE TABLE requests_v16 (${V16_REQUEST_COLUMNS.map((column) => `${column} ${column === 'id' ? 'INTEGER PRIMARY KEY' : TEXT_COLUMNS.has(column) ? 'TEXT' : 'INTEGER'}`).join(', ')}) STRICT;
+      INSERT INTO requests_v16 SELECT ${V16_REQUEST_COLUMNS.map((column) =>
+        column === 'request_id' || column === 'response_id' ? `(SELECT value FROM ${column}s q WHERE q.id = r.id)` : `r.${column}`,
+      ).join(', ')} FROM requests r;
+      DROP TABLE requests;
+      ALTER TABLE requests_v16 RENAME TO requests;
+      DROP TABLE request_ids;
+      DROP TABLE response_ids;
+    `);
+    for (const sql of triggers) db.exec(sql);
+    for (const column of ID_COLUMNS) db.exec(`CREATE INDEX requests_${column}_by_ms ON requests(id >> 10, ${column}) WHERE ${column} IS NOT NULL`);
+  },
   // The logs keep their (newer) entries: the upgrade empties them whatever they hold.
   16: (db) => {
     for (const column of ID_COLUMNS) {
@@ -378,6 +402,27 @@ function cataloguePriced(db: BetterSqlite3.Database): { model_id: number; price_
 }
 
 /**
+ * Version 17: the ids in tables of their own, keyed by their request's id; at version 16 they were in
+ * the requests' rows (each row's keys in that table's column order), indexed by millisecond.
+ */
+function withoutV17(dump: Record<string, string[]>): Record<string, string[]> {
+  const { request_ids: requestIds, response_ids: responseIds, ...out } = dump;
+  const valuesOf = (rows: string[] | undefined) => new Map((rows ?? []).map((json) => Object.values(JSON.parse(json) as { id: number; value: string }) as [number, string]));
+  const ids = { request_id: valuesOf(requestIds), response_id: valuesOf(responseIds) };
+  out['requests'] = dump['requests']!.map((json) => {
+    const row = JSON.parse(json) as Record<string, unknown>;
+    const id = row['id'] as number;
+    return JSON.stringify(Object.fromEntries(V16_REQUEST_COLUMNS.map((column) => [column, column in ids ? (ids[column as keyof typeof ids].get(id) ?? null) : row[column]])));
+  }).sort();
+  const byMs = ID_COLUMNS.map((column) =>
+    JSON.stringify({ type: 'index', name: `requests_${column}_by_ms`, sql: `CREATE INDEX requests_${column}_by_ms ON requests(id >> 10, ${column}) WHERE ${column} IS NOT NULL` }),
+  );
+  const added = ['request_ids', 'response_ids', 'request_ids_delete'];
+  out['(schema)'] = [...dump['(schema)']!.filter((json) => !added.includes((JSON.parse(json) as { name: string }).name)), ...byMs].sort();
+  return out;
+}
+
+/**
  * Version 16: the ids indexed by millisecond in place of ~17.5 minutes (`id >> 30`), and the logs
  * emptied, as an older database (from version 12 or 13 on, which made them) had them.
  */
@@ -534,7 +579,8 @@ describe('a database from each earlier schema version', () => {
           if (step.version < 11) expect(cataloguePriced(ledger.db)).toEqual(scanned);
           else expect(cataloguePriced(ledger.db)).toEqual(kept);
           expect(scanned.length > 0).toBe(step.version >= 3);
-          const idless = withoutIdIndexes(withoutV16(dumpAll(ledger.db), before), step.version);
+          const idTables = withoutV17(dumpAll(ledger.db));
+          const idless = withoutIdIndexes(step.version < 16 ? withoutV16(idTables, before) : idTables, step.version);
           const runless = step.version < 11 ? withoutV11(idless) : idless;
           const versionless = step.version < 10 ? withoutV10(runless) : runless;
           const dayless = step.version < 9 ? withoutV9(versionless) : versionless;
@@ -578,12 +624,12 @@ describe('a database from each earlier schema version', () => {
           const result = await service.ingestRequests([{ model: 'gpt-5-mini', ts: NOW - MINUTE, channel: '00000000000000aa', inputTokens: 1, provider: 'openai', cacheWriteTokens: 2, cacheWrite1hTokens: 1 }]);
           expect(result).toEqual({ accepted: 1, duplicates: 0 });
           // A request id the older version stored is still never stored twice.
-          const stored = ledger.db.prepare<[], { request_id: string; id: number }>(`SELECT request_id, id FROM requests WHERE request_id IS NOT NULL LIMIT 1`).get()!;
+          const stored = ledger.db.prepare<[], { request_id: string; id: number }>(`SELECT value AS request_id, id FROM request_ids LIMIT 1`).get()!;
           const again = await service.ingestRequests([{ model: 'gpt-5-mini', ts: Math.floor(stored.id / 1024) + DAY, inputTokens: 1, requestId: stored.request_id }]);
           expect(again).toEqual({ accepted: 0, duplicates: 1 });
           // And a response id it stored is still one request (the column exists from version 4 on).
           if (step.version >= 4) {
-            const answered = ledger.db.prepare<[], { response_id: string; id: number }>(`SELECT response_id, id FROM requests WHERE response_id IS NOT NULL LIMIT 1`).get()!;
+            const answered = ledger.db.prepare<[], { response_id: string; id: number }>(`SELECT value AS response_id, id FROM response_ids LIMIT 1`).get()!;
             const copy = await service.ingestRequests([{ model: 'gpt-5-mini', ts: Math.floor(answered.id / 1024) + DAY, inputTokens: 1, responseId: answered.response_id }]);
             expect(copy).toEqual({ accepted: 0, duplicates: 1 });
           }

@@ -155,7 +155,7 @@ describe('following Claude Code logs', () => {
     fs.appendFileSync(file, `${streamed.slice(1).join('\n')}`);
     const quiet = await start(dir, config);
     expect(ledgerTotals(quiet.ledger)).toEqual(independentTotals(jsonlFiles(config)));
-    const row = quiet.ledger.db.prepare("SELECT output_tokens AS output FROM requests WHERE response_id = 'msg_01STREAMING'").get();
+    const row = quiet.ledger.db.prepare("SELECT output_tokens AS output FROM requests r JOIN response_ids q ON q.id = r.id WHERE q.value = 'msg_01STREAMING'").get();
     expect(row).toEqual({ output: 412 });
   });
 
