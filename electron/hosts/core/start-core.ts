@@ -87,6 +87,7 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
   const ledger = Ledger.open(path.join(options.dataDir, DATABASE_FILE), {
     durability: options.durability ?? 'full',
     ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+    ...(options.log ? { log: options.log } : {}),
   });
   let service: LedgerService;
   try {

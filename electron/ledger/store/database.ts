@@ -20,6 +20,8 @@ export interface OpenOptions {
    * even a migration, and the schema must already be the current one.
    */
   readonly?: boolean;
+  /** Told when an existing database's schema is upgraded, before and after (a big ledger takes seconds). */
+  log?: (message: string) => void;
 }
 
 /**
@@ -65,7 +67,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database 
     db.pragma('temp_store = MEMORY');
     db.pragma('cache_size = -32000');
     db.pragma(`wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
-    migrate(db);
+    migrate(db, undefined, options.log);
     // journal_mode = WAL made the log and its index; SQLite gives them the database file's mode.
     if (file !== ':memory:') ownerOnly(file);
   } catch (error) {

@@ -13,6 +13,24 @@ import type { Database } from 'better-sqlite3';
  *   tables (version 4) sum again only the requests that name a project (see rollups.ts).
  */
 
+/** The requests table's first columns, as version 1 made them (migration 17 keeps them, in order). */
+const REQUEST_COLUMNS_V1 = `          id INTEGER PRIMARY KEY,
+          model_id INTEGER NOT NULL,
+          api_type_id INTEGER,
+          channel_id INTEGER,
+          source_id INTEGER,
+          input_tokens INTEGER NOT NULL,
+          output_tokens INTEGER NOT NULL,
+          cache_read_tokens INTEGER NOT NULL,
+          cache_write_tokens INTEGER NOT NULL,
+          success INTEGER NOT NULL,
+          failure_class INTEGER,
+          status_code INTEGER,
+          latency_ms INTEGER,
+          ttft_ms INTEGER,
+          cost_nanos INTEGER,
+          currency_id INTEGER,`;
+
 /**
  * catalogue_priced follows every delete and re-pricing of a catalogue-priced request (migration 11;
  * migration 17 recreates them on the rewritten table). The text must not change.
@@ -82,22 +100,7 @@ export const MIGRATIONS: readonly Migration[] = [
         ) STRICT;
 
         CREATE TABLE requests (
-          id INTEGER PRIMARY KEY,
-          model_id INTEGER NOT NULL,
-          api_type_id INTEGER,
-          channel_id INTEGER,
-          source_id INTEGER,
-          input_tokens INTEGER NOT NULL,
-          output_tokens INTEGER NOT NULL,
-          cache_read_tokens INTEGER NOT NULL,
-          cache_write_tokens INTEGER NOT NULL,
-          success INTEGER NOT NULL,
-          failure_class INTEGER,
-          status_code INTEGER,
-          latency_ms INTEGER,
-          ttft_ms INTEGER,
-          cost_nanos INTEGER,
-          currency_id INTEGER,
+${REQUEST_COLUMNS_V1}
           request_id TEXT
         ) STRICT;
         CREATE UNIQUE INDEX requests_request_id ON requests(request_id) WHERE request_id IS NOT NULL;
@@ -481,22 +484,7 @@ function moveIdsOutOfRequests(db: Database): void {
     DROP TRIGGER catalogue_priced_delete;
     DROP TRIGGER catalogue_priced_update;
     CREATE TABLE requests_rewritten (
-      id INTEGER PRIMARY KEY,
-      model_id INTEGER NOT NULL,
-      api_type_id INTEGER,
-      channel_id INTEGER,
-      source_id INTEGER,
-      input_tokens INTEGER NOT NULL,
-      output_tokens INTEGER NOT NULL,
-      cache_read_tokens INTEGER NOT NULL,
-      cache_write_tokens INTEGER NOT NULL,
-      success INTEGER NOT NULL,
-      failure_class INTEGER,
-      status_code INTEGER,
-      latency_ms INTEGER,
-      ttft_ms INTEGER,
-      cost_nanos INTEGER,
-      currency_id INTEGER,
+${REQUEST_COLUMNS_V1}
       provider_id INTEGER,
       cache_write_1h_tokens INTEGER,
       price_source_id INTEGER,
@@ -601,18 +589,24 @@ export class NewerSchemaError extends Error {
   }
 }
 
-/** Applies pending migrations in one transaction; returns the versions applied. */
-export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+/**
+ * Applies pending migrations in one transaction; returns the versions applied. `log` hears of an upgrade
+ * of a database that had a schema (not of a new one): some steps rewrite a table, seconds at 10M rows.
+ */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS, log?: (message: string) => void): number[] {
   const current = db.pragma('user_version', { simple: true }) as number;
   const last = migrations[migrations.length - 1]?.version ?? 0;
   if (current > last) throw new NewerSchemaError(current);
   const pending = migrations.filter((step) => step.version > current);
   if (pending.length === 0) return [];
+  const started = performance.now();
+  if (current > 0) log?.(`upgrading the ledger from schema version ${current} to ${last} (${pending.map((step) => step.name).join('; ')})...`);
   db.transaction(() => {
     for (const step of pending) {
       step.up(db);
       db.pragma(`user_version = ${step.version}`);
     }
   }).immediate();
+  if (current > 0) log?.(`the ledger is at schema version ${last} (${Math.round(performance.now() - started)} ms)`);
   return pending.map((step) => step.version);
 }

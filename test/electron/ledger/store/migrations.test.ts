@@ -210,6 +210,18 @@ describe('migrate() with a custom list of steps', () => {
     db.close();
   });
 
+  it("tells the log of an existing database's upgrade, before and after, and nothing of a new database's creation", () => {
+    const db = new BetterSqlite3(':memory:');
+    const heard: string[] = [];
+    migrate(db, STEPS.slice(0, 1), (message) => heard.push(message));
+    expect(heard).toEqual([]);
+    migrate(db, STEPS, (message) => heard.push(message));
+    expect(heard).toHaveLength(2);
+    expect(heard[0]).toBe('upgrading the ledger from schema version 1 to 3 (v2; v3)...');
+    expect(heard[1]).toMatch(/^the ledger is at schema version 3 \(\d+ ms\)$/);
+    db.close();
+  });
+
   it('applies pending steps in one transaction: a failing step leaves version and schema as they were', () => {
     const file = path.join(dir, 'failing.db');
     const db = new BetterSqlite3(file);
