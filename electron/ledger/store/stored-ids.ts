@@ -55,7 +55,13 @@ const LOW_32 = 2 ** 32;
  * last LOG_KEPT transactions; a connection that fell further behind scans the table again.
  */
 export class StoredIds {
-  private table: FingerprintTable | null = null;
+  /**
+   * The fingerprints: the table a scan built, then a larger one beside it each time the newest fills. A
+   * full table was rebuilt by scanning every stored id again (it keeps too little of each hash to move its
+   * entries): ~1 s a million ids, the writer thread stalled, and ~10 % of an empty ledger's first ids'
+   * ingest. A lookup now asks each table (one, until one fills; a scan folds them into one again).
+   */
+  private tables: FingerprintTable[] | null = null;
   private readonly hash = new TextHash();
   /** The text `hash` holds, so `stored` after `has` does not hash it again. */
   private hashed: string | null = null;
@@ -64,7 +70,7 @@ export class StoredIds {
   private highest = -Infinity;
   /** This connection's mark in the log; others' entries are the ones to add. */
   private readonly writer = Math.floor(Math.random() * 2 ** 52);
-  /** The last log entry this table holds. */
+  /** The last log entry these tables hold. */
   private seenSeq = 0;
   /** Hashes and buckets of the ids stored in the write in progress, for the log. */
   private pending = new DataView(new ArrayBuffer(128 * LOG_ENTRY));
@@ -101,7 +107,7 @@ export class StoredIds {
    * started, before any batch has arrived.
    */
   load(): void {
-    if (this.table === null) this.db.transaction(() => this.build()).deferred();
+    if (this.tables === null) this.db.transaction(() => this.build()).deferred();
   }
 
   /**
@@ -110,7 +116,7 @@ export class StoredIds {
    */
   beginWrite(): void {
     this.pendingCount = 0;
-    if (this.table === null) return;
+    if (this.tables === null) return;
     const { lo, hi } = this.logHead.get()!;
     if (hi === null || lo === null || hi <= this.seenSeq) return;
     if (lo > this.seenSeq + 1) {
@@ -122,6 +128,11 @@ export class StoredIds {
     this.seenSeq = hi;
   }
 
+  /** How many fingerprint tables this connection holds (0 before its first scan). */
+  get tableCount(): number {
+    return this.tables?.length ?? 0;
+  }
+
   /** Whether a row holds `text` (rows written earlier in this transaction included). */
   has(text: string): boolean {
     return this.rowOf(text) !== undefined;
@@ -129,16 +140,17 @@ export class StoredIds {
 
   /** The id of the row holding `text` (rows written earlier in this transaction included), if any. */
   rowOf(text: string): number | undefined {
-    if (this.table === null) this.build();
-    const table = this.table!;
+    if (this.tables === null) this.build();
     const hash = this.hash.of(text);
     this.hashed = text;
-    for (let at = table.nextMatch(hash, table.start(hash)); at !== -1; at = table.nextMatch(hash, at + 1)) {
-      // The buckets from the newest back whose low 32 bits are the hint.
-      const hint = table.hintAt(at);
-      for (let bucket = this.highest - ((this.highest - hint) % HINT_MODULO); bucket >= this.lowest; bucket -= HINT_MODULO) {
-        const id = this.inBucket.get(bucket * BUCKET_IDS, (bucket + 1) * BUCKET_IDS, text);
-        if (id !== undefined) return id;
+    for (const table of this.tables!) {
+      for (let at = table.nextMatch(hash, table.start(hash)); at !== -1; at = table.nextMatch(hash, at + 1)) {
+        // The buckets from the newest back whose low 32 bits are the hint.
+        const hint = table.hintAt(at);
+        for (let bucket = this.highest - ((this.highest - hint) % HINT_MODULO); bucket >= this.lowest; bucket -= HINT_MODULO) {
+          const id = this.inBucket.get(bucket * BUCKET_IDS, (bucket + 1) * BUCKET_IDS, text);
+          if (id !== undefined) return id;
+        }
       }
     }
     return undefined;
@@ -176,10 +188,13 @@ export class StoredIds {
   private remember(hash: TextHash, bucket: number): void {
     if (bucket < this.lowest) this.lowest = bucket;
     if (bucket > this.highest) this.highest = bucket;
-    if (this.table!.add(hash, bucket)) return;
-    // Full: a table twice the size, from the table (which holds this transaction's rows too).
-    this.build(this.table!.size * 2);
-    this.table!.add(hash, bucket);
+    const tables = this.tables!;
+    const newest = tables[tables.length - 1]!;
+    if (newest.add(hash, bucket)) return;
+    // Full: the next ids go to a table with twice its slots.
+    const grown = new FingerprintTable(newest.size);
+    grown.add(hash, bucket);
+    tables.push(grown);
   }
 
   private addLogged(entry: Buffer): void {
@@ -192,13 +207,13 @@ export class StoredIds {
   }
 
   /** Scans every stored id into a new table; the log is then read from its newest entry on. */
-  private build(room = 0): void {
+  private build(): void {
     // Through a small page cache: with the connection's own (32 MB) the scans' pages stayed in the
     // process's memory after them (+33 MiB RSS at 770,000 ids: freed to malloc, which kept them).
     const cacheSize = this.db.pragma('cache_size', { simple: true }) as number;
     this.db.pragma(`cache_size = ${SCAN_CACHE_KIB}`);
     try {
-      const table = new FingerprintTable(Math.max(room, this.countIds.get()!));
+      const table = new FingerprintTable(this.countIds.get()!);
       const hash = new TextHash();
       let lowest = Infinity;
       let highest = -Infinity;
@@ -207,7 +222,7 @@ export class StoredIds {
         if (bucket < lowest) lowest = bucket;
         if (bucket > highest) highest = bucket;
       }
-      this.table = table;
+      this.tables = [table];
       this.lowest = lowest;
       this.highest = highest;
       this.seenSeq = this.logHead.get()!.hi ?? 0;

@@ -1,15 +1,17 @@
+import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LedgerService } from '../../../../electron/app/ledger-service.js';
 import { Ledger } from '../../../../electron/ledger/store/ledger.js';
-import { LOG_KEPT } from '../../../../electron/ledger/store/stored-ids.js';
+import { migrate } from '../../../../electron/ledger/store/migrations.js';
+import { LOG_KEPT, StoredIds } from '../../../../electron/ledger/store/stored-ids.js';
 import { requestRecordSchema, toRequestRecord, type RequestRecordInput } from '../../../../shared/schemas/request-record.js';
 import { Harness } from './harness.js';
 
 /**
  * "A record whose requestId is already stored is not stored again", and one upstream answer (its
  * responseId) is one request, over the whole ledger, now that both ids are kept in tables keyed by their
- * row's id, found by its millisecond (not by a unique index): within a batch, across batches, buckets, restarts, and connections
- * writing the same file. Every case holds for both kinds of id.
+ * row's id, found by its millisecond (not by a unique index): within a batch, across batches, buckets,
+ * restarts, and connections writing the same file. Every case holds for both kinds of id.
  */
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -81,7 +83,7 @@ describe.each(COLUMNS)('a $field already stored', ({ field, table }) => {
     expect(await h.service.ingestRequests(ids.map((id) => call(id, T0 + DAY)))).toEqual({ accepted: 0, duplicates: 2_500 });
   });
 
-  it('stays a duplicate while the ids held in memory outgrow their first table (rebuilt from the index)', async () => {
+  it('stays a duplicate while the ids held in memory outgrow their first table (a larger one added beside it)', async () => {
     const ids = uuids(5_000, 21);
     for (let i = 0; i < ids.length; i += 500) {
       const result = await h.service.ingestRequests(ids.slice(i, i + 500).map((id, j) => call(id, T0 + (i + j) * 1000)));
@@ -174,5 +176,35 @@ describe('a response id stored through another connection', () => {
       otherService.flush();
       other.close();
     }
+  });
+});
+
+describe('the fingerprints of the stored ids, as they grow', () => {
+  it('go to a larger table beside a full one, without scanning the stored ids again; a scan folds them into one', () => {
+    const db = new BetterSqlite3(':memory:');
+    migrate(db);
+    const ids = new StoredIds(db, 'request');
+    const texts = uuids(5_000, 91);
+    ids.load();
+    expect(ids.tableCount).toBe(1);
+    db.transaction(() => {
+      ids.beginWrite();
+      texts.forEach((text, i) => {
+        expect(ids.has(text)).toBe(false);
+        ids.stored(text, (T0 + i) * 1024);
+      });
+      ids.endWrite();
+    })();
+    // 5,000 ids from an empty table: 1,024 slots hold 768, the next 2,048 slots 1,536 more, then 4,096 (a rescan would leave one).
+    expect(ids.tableCount).toBe(3);
+    expect(texts.every((text) => ids.has(text))).toBe(true);
+    expect(texts.map((text) => ids.rowOf(text))).toEqual(texts.map((_, i) => (T0 + i) * 1024));
+    expect(uuids(1_000, 92).some((text) => ids.has(text))).toBe(false);
+
+    const again = new StoredIds(db, 'request');
+    again.load();
+    expect(again.tableCount).toBe(1);
+    expect(texts.every((text) => again.has(text))).toBe(true);
+    db.close();
   });
 });
