@@ -5,6 +5,7 @@ import { METRICS_KEY_PATTERN } from '../../../shared/record-limits.js';
 import type { RequestRecordInput } from '../../../shared/schemas/request-record.js';
 import { tsOfId } from '../store/request-ids.js';
 import { failureClassName } from '../store/request-writer.js';
+import { storedIdSql } from '../store/stored-ids.js';
 
 /**
  * The rows an outbox batch names, rebuilt as the records the target's POST /forward takes. Names come
@@ -73,8 +74,8 @@ export class BatchRows {
       `SELECT r.id, m.name AS model, nullif(a.name, '') AS api_type, c.metrics_key AS channel, s.name AS source, p.name AS provider,
               pj.path AS project, b.name AS branch, r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens,
               r.cache_write_1h_tokens, r.success, r.failure_class, r.status_code, r.latency_ms, r.ttft_ms,
-              (SELECT value FROM request_ids q WHERE q.id = r.id) AS request_id, r.session_id,
-              (SELECT value FROM response_ids q WHERE q.id = r.id) AS response_id, ${hosts ? 'h.name' : 'NULL'} AS host
+              ${storedIdSql('request', 'r.id')} AS request_id, r.session_id,
+              ${storedIdSql('response', 'r.id')} AS response_id, ${hosts ? 'h.name' : 'NULL'} AS host
          FROM requests r
          JOIN models m ON m.id = r.model_id
          LEFT JOIN api_types a ON a.id = r.api_type_id

@@ -7,6 +7,7 @@ import { firstIdAt, tsOfId } from './request-ids.js';
 import { failureClassName } from './request-writer.js';
 import { HOSTS, PROJECTS } from './rollups.js';
 import { StatementCache } from './statement-cache.js';
+import { storedIdSql } from './stored-ids.js';
 
 /**
  * The columns a row is read with, in this order. Rows come as arrays: better-sqlite3 builds an object
@@ -30,11 +31,11 @@ const COLUMNS = [
   'ttft_ms',
   'cost_nanos',
   'currency_id',
-  '(SELECT value FROM request_ids q WHERE q.id = requests.id)',
+  storedIdSql('request', 'requests.id'),
   'project_id',
   'branch_id',
   'session_id',
-  '(SELECT value FROM response_ids q WHERE q.id = requests.id)',
+  storedIdSql('response', 'requests.id'),
   'host_id',
 ] as const;
 

@@ -24,6 +24,11 @@ function idBucket(id: number): number {
  */
 export type IdKind = 'request' | 'response';
 
+/** SQL for the `kind` id of the request whose id is the SQL `rowId` (NULL when it has none): readers' column. */
+export function storedIdSql(kind: IdKind, rowId: string): string {
+  return `(SELECT value FROM ${kind}_ids q WHERE q.id = ${rowId})`;
+}
+
 /**
  * Transactions of id hashes kept for the other connections writing the same file: one that wrote no id
  * for longer (the main connection, which writes requests only when the writer thread is down) scans
