@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { FingerprintTable, HINT_MODULO, TextHash } from './id-fingerprints.js';
+import { FingerprintSet, FOLD_LIMIT, HINT_MODULO, TextHash } from './id-fingerprints.js';
 
 /**
  * Request ids and response ids are kept in tables keyed by their request's id (migration 17), so they
@@ -39,6 +39,12 @@ export const LOG_KEPT = 64;
 /** The page cache of a scan of every id (negative: KiB, as PRAGMA cache_size takes it). */
 const SCAN_CACHE_KIB = -2048;
 
+/**
+ * Id rows inserted by one statement call: a call per row cost ~1.5 µs of an id's ~2.4 µs ingest (a
+ * random UUID, in process), about what one binding of 128 values costs.
+ */
+const INSERT_ROWS = 64;
+
 /** Bytes per id in the log: its two hashes and its row's bucket (low 32 bits, then high), little-endian. */
 const LOG_ENTRY = 16;
 const LOW_32 = 2 ** 32;
@@ -46,7 +52,7 @@ const LOW_32 = 2 ** 32;
 /**
  * Which ids of one kind are stored: the API promises that a record whose requestId is stored is never
  * stored again, and one upstream answer (its response id) is one request, over the whole ledger, while
- * the ids' table finds an id only in a bucket it is told. So this connection keeps a FingerprintTable of
+ * the ids' table finds an id only in a bucket it is told. So this connection keeps a FingerprintSet of
  * every stored id (6 bytes a slot, 8-16 a stored id) with its bucket's low 32 bits (~49.7 days of
  * milliseconds), built by scanning the table when first needed. An id whose fingerprint no entry has is
  * not stored (most new ids, at the cost of a hash and a probe); for each entry that matches, the table
@@ -60,13 +66,8 @@ const LOW_32 = 2 ** 32;
  * last LOG_KEPT transactions; a connection that fell further behind scans the table again.
  */
 export class StoredIds {
-  /**
-   * The fingerprints: the table a scan built, then a larger one beside it each time the newest fills. A
-   * full table was rebuilt by scanning every stored id again (it keeps too little of each hash to move its
-   * entries): ~1 s a million ids, the writer thread stalled, and ~10 % of an empty ledger's first ids'
-   * ingest. A lookup now asks each table (one, until one fills; a scan folds them into one again).
-   */
-  private tables: FingerprintTable[] | null = null;
+  /** The fingerprints, from a scan of the table and every id stored since. */
+  private fingerprints: FingerprintSet | null = null;
   private readonly hash = new TextHash();
   /** The text `hash` holds, so `stored` after `has` does not hash it again. */
   private hashed: string | null = null;
@@ -75,7 +76,7 @@ export class StoredIds {
   private highest = -Infinity;
   /** This connection's mark in the log; others' entries are the ones to add. */
   private readonly writer = Math.floor(Math.random() * 2 ** 52);
-  /** The last log entry these tables hold. */
+  /** The last log entry the fingerprints hold. */
   private seenSeq = 0;
   /** Hashes and buckets of the ids stored in the write in progress, for the log. */
   private pending = new DataView(new ArrayBuffer(128 * LOG_ENTRY));
@@ -83,6 +84,10 @@ export class StoredIds {
 
   private readonly inBucket: Statement<[number, number, string], number>;
   private readonly insert: Statement<[number, string]>;
+  private readonly insertMany: Statement<(number | string)[]>;
+  /** Rows stored but not yet inserted, `INSERT_ROWS` at most (a request's id, then the text, each). */
+  private readonly unwritten: (number | string)[] = new Array<number | string>(2 * INSERT_ROWS).fill(0);
+  private unwrittenCount = 0;
   private readonly everyId: Statement<[], [number, string]>;
   private readonly countIds: Statement<[], number>;
   private readonly logHead: Statement<[], { lo: number | null; hi: number | null }>;
@@ -93,11 +98,14 @@ export class StoredIds {
   constructor(
     private readonly db: Database,
     kind: IdKind,
+    /** FingerprintSet's: a test's smaller one shows both ways of growing. */
+    private readonly foldLimit = FOLD_LIMIT,
   ) {
     const table = `${kind}_ids`;
     const log = `${kind}_id_log`;
     this.inBucket = db.prepare<[number, number, string], number>(`SELECT id FROM ${table} WHERE id >= ? AND id < ? AND value = ?`).pluck();
     this.insert = db.prepare<[number, string]>(`INSERT INTO ${table} (id, value) VALUES (?, ?)`);
+    this.insertMany = db.prepare<(number | string)[]>(`INSERT INTO ${table} (id, value) VALUES ${Array<string>(INSERT_ROWS).fill('(?, ?)').join(', ')}`);
     this.everyId = db.prepare<[], [number, string]>(`SELECT id >> 10, value FROM ${table}`).raw();
     this.countIds = db.prepare<[], number>(`SELECT count(*) FROM ${table}`).pluck();
     this.logHead = db.prepare(`SELECT min(seq) AS lo, max(seq) AS hi FROM ${log}`);
@@ -112,7 +120,7 @@ export class StoredIds {
    * started, before any batch has arrived.
    */
   load(): void {
-    if (this.tables === null) this.db.transaction(() => this.build()).deferred();
+    if (this.fingerprints === null) this.db.transaction(() => this.build()).deferred();
   }
 
   /**
@@ -121,7 +129,8 @@ export class StoredIds {
    */
   beginWrite(): void {
     this.pendingCount = 0;
-    if (this.tables === null) return;
+    this.unwrittenCount = 0;
+    if (this.fingerprints === null) return;
     const { lo, hi } = this.logHead.get()!;
     if (hi === null || lo === null || hi <= this.seenSeq) return;
     if (lo > this.seenSeq + 1) {
@@ -135,7 +144,7 @@ export class StoredIds {
 
   /** How many fingerprint tables this connection holds (0 before its first scan). */
   get tableCount(): number {
-    return this.tables?.length ?? 0;
+    return this.fingerprints?.tables.length ?? 0;
   }
 
   /** Whether a row holds `text` (rows written earlier in this transaction included). */
@@ -145,11 +154,13 @@ export class StoredIds {
 
   /** The id of the row holding `text` (rows written earlier in this transaction included), if any. */
   rowOf(text: string): number | undefined {
-    if (this.tables === null) this.build();
+    if (this.fingerprints === null) this.build();
     const hash = this.hash.of(text);
     this.hashed = text;
-    for (const table of this.tables!) {
+    for (const table of this.fingerprints!.tables) {
       for (let at = table.nextMatch(hash, table.start(hash)); at !== -1; at = table.nextMatch(hash, at + 1)) {
+        // The id may be one of this write's rows not yet inserted.
+        this.insertUnwritten();
         // The buckets from the newest back whose low 32 bits are the hint.
         const hint = table.hintAt(at);
         for (let bucket = this.highest - ((this.highest - hint) % HINT_MODULO); bucket >= this.lowest; bucket -= HINT_MODULO) {
@@ -161,9 +172,15 @@ export class StoredIds {
     return undefined;
   }
 
-  /** Stores `text` as the id of the request `id` (inserted in this write). */
+  /** Stores `text` as the id of the request `id` (inserted in this write): its row goes in with the next INSERT_ROWS, or at endWrite. */
   stored(text: string, id: number): void {
-    this.insert.run(id, text);
+    const unwritten = this.unwritten;
+    unwritten[2 * this.unwrittenCount] = id;
+    unwritten[2 * this.unwrittenCount + 1] = text;
+    if (++this.unwrittenCount === INSERT_ROWS) {
+      this.insertMany.run(...unwritten);
+      this.unwrittenCount = 0;
+    }
     if (this.hashed !== text) this.hash.of(text);
     this.hashed = null;
     const bucket = idBucket(id);
@@ -183,6 +200,7 @@ export class StoredIds {
 
   /** Call last in the write: logs the ids it stored for the other connections, and trims the log. */
   endWrite(): void {
+    this.insertUnwritten();
     if (this.pendingCount === 0) return;
     const bytes = Buffer.from(this.pending.buffer.slice(0, this.pendingCount * LOG_ENTRY));
     this.pendingCount = 0;
@@ -190,16 +208,17 @@ export class StoredIds {
     if (seq > LOG_KEPT) this.trim.run(seq - LOG_KEPT);
   }
 
+  /** Inserts the rows stored since the last statement call, one call each. */
+  private insertUnwritten(): void {
+    const unwritten = this.unwritten;
+    for (let row = 0; row < this.unwrittenCount; row++) this.insert.run(unwritten[2 * row] as number, unwritten[2 * row + 1] as string);
+    this.unwrittenCount = 0;
+  }
+
   private remember(hash: TextHash, bucket: number): void {
     if (bucket < this.lowest) this.lowest = bucket;
     if (bucket > this.highest) this.highest = bucket;
-    const tables = this.tables!;
-    const newest = tables[tables.length - 1]!;
-    if (newest.add(hash, bucket)) return;
-    // Full: the next ids go to a table with twice its slots.
-    const grown = new FingerprintTable(newest.size);
-    grown.add(hash, bucket);
-    tables.push(grown);
+    this.fingerprints!.add(hash, bucket);
   }
 
   private addLogged(entry: Buffer): void {
@@ -211,23 +230,23 @@ export class StoredIds {
     }
   }
 
-  /** Scans every stored id into a new table; the log is then read from its newest entry on. */
+  /** Scans every stored id into new fingerprints; the log is then read from its newest entry on. */
   private build(): void {
     // Through a small page cache: with the connection's own (32 MB) the scans' pages stayed in the
     // process's memory after them (+33 MiB RSS at 770,000 ids: freed to malloc, which kept them).
     const cacheSize = this.db.pragma('cache_size', { simple: true }) as number;
     this.db.pragma(`cache_size = ${SCAN_CACHE_KIB}`);
     try {
-      const table = new FingerprintTable(this.countIds.get()!);
+      const fingerprints = new FingerprintSet(this.countIds.get()!, this.foldLimit);
       const hash = new TextHash();
       let lowest = Infinity;
       let highest = -Infinity;
       for (const [bucket, text] of this.everyId.iterate()) {
-        if (!table.add(hash.of(text), bucket)) throw new Error('id table sized below its scan');
+        fingerprints.add(hash.of(text), bucket);
         if (bucket < lowest) lowest = bucket;
         if (bucket > highest) highest = bucket;
       }
-      this.tables = [table];
+      this.fingerprints = fingerprints;
       this.lowest = lowest;
       this.highest = highest;
       this.seenSeq = this.logHead.get()!.hi ?? 0;

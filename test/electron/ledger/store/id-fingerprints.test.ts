@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { FingerprintTable, HINT_MODULO, TextHash } from '../../../../electron/ledger/store/id-fingerprints.js';
+import { FingerprintSet, FingerprintTable, HINT_MODULO, TextHash } from '../../../../electron/ledger/store/id-fingerprints.js';
 
 /** The approximate map behind StoredIds: never a text added without its hint, rarely a false match. */
 describe('TextHash', () => {
@@ -70,5 +70,37 @@ describe('FingerprintTable', () => {
     expect(table.size).toBe(768);
     expect(hints(table, `id-${added}`)).not.toContain(added);
     for (let i = 0; i < added; i++) expect(hints(table, `id-${i}`)).toContain(i);
+  });
+});
+
+describe('FingerprintSet', () => {
+  /** The hints of every entry matching `text` in any of the set's tables. */
+  const setHints = (set: FingerprintSet, text: string) => set.tables.flatMap((table) => hints(table, text));
+
+  it('holds every text added with its hint: one table while it keeps their hashes, larger ones beside it after', () => {
+    const hash = new TextHash();
+    const added = Array.from({ length: 20_000 }, () => randomUUID());
+    const filed = (i: number) => 1_796_000_000_000 + i * 1_024;
+    const folding = new FingerprintSet(0);
+    const limited = new FingerprintSet(0, 1_000);
+    added.forEach((id, i) => {
+      folding.add(hash.of(id), filed(i));
+      limited.add(hash, filed(i));
+    });
+    expect(folding.tables.length).toBe(1);
+    expect(folding.tables[0]!.size).toBe(20_000);
+    // Folded to 2,048 slots at 769 texts, hashes let go at 1,000: then 4,096, 8,192, 16,384 beside it.
+    expect(limited.tables.length).toBe(4);
+    for (const set of [folding, limited]) expect(added.every((id, i) => setHints(set, id).includes(filed(i) % HINT_MODULO))).toBe(true);
+  });
+
+  it('keeps no hashes when built for more texts than its limit', () => {
+    const set = new FingerprintSet(5_000, 1_000);
+    const hash = new TextHash();
+    for (let i = 0; i < 7_680; i++) set.add(hash.of(`id-${i}`), i);
+    // 16,384 slots for 5,000 texts hold 12,288: still one table, none rebuilt.
+    expect(set.tables.length).toBe(1);
+    for (let i = 7_680; i < 12_289; i++) set.add(hash.of(`id-${i}`), i);
+    expect(set.tables.length).toBe(2);
   });
 });

@@ -180,13 +180,11 @@ describe('a response id stored through another connection', () => {
 });
 
 describe('the fingerprints of the stored ids, as they grow', () => {
-  it('go to a larger table beside a full one, without scanning the stored ids again; a scan folds them into one', () => {
-    const db = new BetterSqlite3(':memory:');
-    migrate(db);
-    const ids = new StoredIds(db, 'request');
-    const texts = uuids(5_000, 91);
+  /** 5,000 ids stored through `ids` in one write, one per millisecond; a row put in by hand before them. */
+  function grow(ids: StoredIds, db: BetterSqlite3.Database, texts: readonly string[]): void {
     ids.load();
     expect(ids.tableCount).toBe(1);
+    db.prepare(`INSERT INTO request_ids (id, value) VALUES (?, 'behind its back')`).run((T0 - 1) * 1024);
     db.transaction(() => {
       ids.beginWrite();
       texts.forEach((text, i) => {
@@ -195,16 +193,35 @@ describe('the fingerprints of the stored ids, as they grow', () => {
       });
       ids.endWrite();
     })();
-    // 5,000 ids from an empty table: 1,024 slots hold 768, the next 2,048 slots 1,536 more, then 4,096 (a rescan would leave one).
-    expect(ids.tableCount).toBe(3);
     expect(texts.every((text) => ids.has(text))).toBe(true);
     expect(texts.map((text) => ids.rowOf(text))).toEqual(texts.map((_, i) => (T0 + i) * 1024));
     expect(uuids(1_000, 92).some((text) => ids.has(text))).toBe(false);
-
+    // Never scanned again: the row written behind its back is unknown to it, and found by a new scan.
+    expect(ids.has('behind its back')).toBe(false);
     const again = new StoredIds(db, 'request');
     again.load();
     expect(again.tableCount).toBe(1);
     expect(texts.every((text) => again.has(text))).toBe(true);
+    expect(again.has('behind its back')).toBe(true);
+  }
+
+  it('while few, are folded into one table twice as large when it fills, without scanning the stored ids again', () => {
+    const db = new BetterSqlite3(':memory:');
+    migrate(db);
+    const ids = new StoredIds(db, 'request');
+    grow(ids, db, uuids(5_000, 91));
+    // 1,024 slots held 768, then 2,048 slots 1,536, then 4,096: each rebuilt from the hashes kept, one table to ask.
+    expect(ids.tableCount).toBe(1);
+    db.close();
+  });
+
+  it('past the limit of hashes kept, go to a larger table beside a full one, without scanning the stored ids again', () => {
+    const db = new BetterSqlite3(':memory:');
+    migrate(db);
+    const ids = new StoredIds(db, 'request', 2_000);
+    grow(ids, db, uuids(5_000, 91));
+    // Folded into 4,096 slots at 1,537 ids; the hashes let go at 2,000; 3,072 fill it, the rest go to 8,192 beside it.
+    expect(ids.tableCount).toBe(2);
     db.close();
   });
 });

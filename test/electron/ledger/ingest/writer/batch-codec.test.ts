@@ -67,11 +67,15 @@ describe('the batch codec of the writer thread', () => {
     expect(decoded!.latencyMs).toBe(5);
   });
 
-  it('sends each distinct text once however many records hold it', () => {
+  it('sends each distinct name once however many records hold it, and the ids of each record as they come', () => {
     const records = Array.from({ length: 500 }, (_, i) => full({ model: `model-${i % 3}`, project: '/src/p', host: 'box', requestId: `r${i}` }));
     const batch = encodeBatch(records);
     expect(batch.strings).toHaveLength(3 + 1 + 1 + 500);
     expect(new Set(batch.strings).size).toBe(batch.strings.length);
+    // A retry sends its requestId again, and an answer seen twice its responseId: each record keeps its own.
+    const again = [full({ requestId: 'r1', responseId: 'x' }), full({ requestId: 'r1', responseId: 'x' })];
+    expect(encodeBatch(again).strings.filter((text) => text === 'r1' || text === 'x')).toHaveLength(4);
+    expect(decodeBatch(encodeBatch(again))).toEqual(again);
   });
 
   it('moves the arrays of a large batch to the other side instead of copying them, and copies a small one', async () => {
