@@ -11,6 +11,7 @@ import { Housekeeping } from '../../app/housekeeping.js';
 import { LedgerService } from '../../app/ledger-service.js';
 import { compiledReadWorker } from '../../ledger/reads/read-worker-client.js';
 import { compiledWriteWorker } from '../../ledger/ingest/writer/write-worker-client.js';
+import { pendingUpgrade, type SchemaUpgrade } from '../../ledger/store/database.js';
 import { Ledger } from '../../ledger/store/ledger.js';
 import { WatcherManager } from '../../sources/watchers/watcher-manager.js';
 import { appVersion } from './version.js';
@@ -60,6 +61,12 @@ export interface CoreOptions {
   writes?: 'inline' | 'worker';
   /** ms after the start before the read workers are warmed (READ_WARM_UP_DELAY_MS), or null for never. */
   warmReadsAfterMs?: number | null;
+  /**
+   * Called (and awaited) before the ledger is opened when opening it upgrades its schema first, which
+   * holds this thread for seconds on a big ledger (~14 s for 10M requests): the desktop says so then,
+   * while its event loop still turns.
+   */
+  beforeUpgrade?: (upgrade: SchemaUpgrade) => Promise<void> | void;
 }
 
 export interface RunningCore {
@@ -84,7 +91,10 @@ export class PortInUseError extends Error {
  */
 export async function startCore(options: CoreOptions): Promise<RunningCore> {
   applyServerV8Flags();
-  const ledger = Ledger.open(path.join(options.dataDir, DATABASE_FILE), {
+  const file = path.join(options.dataDir, DATABASE_FILE);
+  const upgrade = options.beforeUpgrade ? pendingUpgrade(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}) : null;
+  if (upgrade) await options.beforeUpgrade!(upgrade);
+  const ledger = Ledger.open(file, {
     durability: options.durability ?? 'full',
     ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
     ...(options.log ? { log: options.log } : {}),

@@ -5,6 +5,7 @@ import type { LedgerEvent } from '../../../shared/types.js';
 import { EVENT_CHANNEL } from '../../../shared/bridge.js';
 import { prepareDataDir, APP_FOLDER } from '../core/data-dir.js';
 import { PortInUseError } from '../core/start-core.js';
+import type { SchemaUpgrade } from '../../ledger/store/database.js';
 import { loadToken } from '../core/token.js';
 import { APP_USER_MODEL_ID } from './app-identity.js';
 import { CircuitNotifier } from './circuit-notifier.js';
@@ -16,6 +17,7 @@ import { registerIpcHandlers } from './ipc/ipc-handlers.js';
 import { effectiveLanguage, systemLanguage } from './language.js';
 import { loginItemFor, startedAtLogin, type LoginItem } from './login-item.js';
 import { SecurityRestrictions } from './security/security-restrictions.js';
+import { UpgradeNotice } from './upgrade-notice.js';
 import { choosePort, DesktopSettingsFile } from './settings.js';
 import { EMPTY_TRAY_STATE, trayIconFile } from './tray/render-tray.js';
 import { TrayController } from './tray/tray-controller.js';
@@ -106,10 +108,12 @@ export class DesktopApp {
     const preferred = () => app.getPreferredSystemLanguages();
     const wantedPort = choosePort(saved, env);
 
+    const upgradeNotice = new UpgradeNotice({ Notification, language: () => effectiveLanguage(saved.language, preferred()) });
     const coreOptions = {
       dataDir,
       token,
       appHost: 'desktop' as const,
+      beforeUpgrade: (upgrade: SchemaUpgrade) => upgradeNotice.before(upgrade),
       hostInfo: () => {
         const current = settings.read();
         return {

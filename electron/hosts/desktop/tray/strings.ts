@@ -31,6 +31,9 @@ export interface TrayStrings {
   budgetAlertBody(spent: string, projected: string): string;
   /** How many machines this ledger holds records of (this one and those forwarding here). */
   machines(count: number): string;
+  /** The notice before a big ledger's schema upgrade (its size in MB): the start waits for it. */
+  upgradeTitle: string;
+  upgradeBody(megabytes: number): string;
 }
 
 export const TRAY_STRINGS: Record<Language, TrayStrings> = {
@@ -60,6 +63,8 @@ export const TRAY_STRINGS: Record<Language, TrayStrings> = {
     budgetOver: (name, percent) => `Budget "${name}" exceeded: ${percent}% used`,
     budgetAlertTitle: (name, threshold) => `Budget "${name}" passed ${threshold}%`,
     budgetAlertBody: (spent, projected) => `Spent ${spent} this period; forecast ${projected} by its end.`,
+    upgradeTitle: 'Upgrading the ledger',
+    upgradeBody: (megabytes) => `ModelMeter is bringing your ledger (${megabytes} MB) up to this version. This happens once and can take a minute; ModelMeter starts when it is done.`,
     machines: (count) => `${count} machines`,
   },
   'zh-CN': {
@@ -88,6 +93,8 @@ export const TRAY_STRINGS: Record<Language, TrayStrings> = {
     budgetOver: (name, percent) => `预算「${name}」已超支：已用 ${percent}%`,
     budgetAlertTitle: (name, threshold) => `预算「${name}」已超过 ${threshold}%`,
     budgetAlertBody: (spent, projected) => `本期已花费 ${spent}，预计期末 ${projected}。`,
+    upgradeTitle: '正在升级账本',
+    upgradeBody: (megabytes) => `ModelMeter 正在把账本（${megabytes} MB）升级到当前版本。只需一次，可能要一分钟左右，完成后即会启动。`,
     machines: (count) => `${count} 台机器`,
   },
 };

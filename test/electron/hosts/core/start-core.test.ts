@@ -1,6 +1,10 @@
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LedgerService } from '../../../../electron/app/ledger-service.js';
-import { startCore, type CoreOptions } from '../../../../electron/hosts/core/start-core.js';
+import { DATABASE_FILE, startCore, type CoreOptions } from '../../../../electron/hosts/core/start-core.js';
+import type { SchemaUpgrade } from '../../../../electron/ledger/store/database.js';
+import { MIGRATIONS, migrate, SCHEMA_VERSION } from '../../../../electron/ledger/store/migrations.js';
 import { tempDir } from '../http/helpers.js';
 
 const TOKEN = 'start-core-token-0123456789';
@@ -36,5 +40,28 @@ describe('a started core', () => {
     await sleep(300);
     await never.close();
     expect(warm).not.toHaveBeenCalled();
+  });
+
+  it("tells the host of a schema upgrade and waits for it before the upgrade runs; nothing on a new or current ledger", async () => {
+    const dataDir = tempDir('modelmeter-core-');
+    const file = path.join(dataDir, DATABASE_FILE);
+    const old = new BetterSqlite3(file);
+    migrate(old, MIGRATIONS.slice(0, -1));
+    old.close();
+    const told: { upgrade: SchemaUpgrade; versionMeanwhile: number }[] = [];
+    const beforeUpgrade = async (upgrade: SchemaUpgrade) => {
+      await sleep(20);
+      const peek = new BetterSqlite3(file, { readonly: true });
+      told.push({ upgrade, versionMeanwhile: peek.pragma('user_version', { simple: true }) as number });
+      peek.close();
+    };
+    const core = await start({ dataDir, beforeUpgrade });
+    await core.close();
+    expect(told).toEqual([{ upgrade: { from: SCHEMA_VERSION - 1, to: SCHEMA_VERSION, bytes: expect.any(Number) as number }, versionMeanwhile: SCHEMA_VERSION - 1 }]);
+    const again = await start({ dataDir, beforeUpgrade });
+    await again.close();
+    const fresh = await start({ beforeUpgrade });
+    await fresh.close();
+    expect(told).toHaveLength(1);
   });
 });

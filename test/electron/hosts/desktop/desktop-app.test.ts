@@ -4,11 +4,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { channelOf, EVENT_CHANNEL } from '../../../../shared/bridge.js';
-import { startDesktopCore } from '../../../../electron/hosts/desktop/core.js';
+import { startDesktopCore, type CoreStarter } from '../../../../electron/hosts/desktop/core.js';
 import { DesktopApp } from '../../../../electron/hosts/desktop/desktop-app.js';
 import { DESKTOP_SETTINGS_FILE } from '../../../../electron/hosts/desktop/settings.js';
 import { DOCK_SETTLE_MS } from '../../../../electron/hosts/desktop/windows/dock-presence.js';
-import { click, FakeDock, fakeElectron, FakeEvent, FakeTray, FakeWindow, menuItem, type FakeElectron, type FakeMenu } from './fakes.js';
+import { click, FakeDock, fakeElectron, FakeEvent, FakeNotification, FakeTray, FakeWindow, menuItem, type FakeElectron, type FakeMenu } from './fakes.js';
 import { useTempDir } from './support.js';
 
 const rendererDir = path.resolve('/app/dist/renderer');
@@ -21,7 +21,9 @@ describe('DesktopApp', () => {
     for (const app of apps.splice(0)) await app.shutdown();
   });
 
-  function create(options: { env?: NodeJS.ProcessEnv; argv?: string[]; platform?: NodeJS.Platform; packaged?: boolean; configure?: (electron: FakeElectron) => void } = {}): {
+  function create(
+    options: { env?: NodeJS.ProcessEnv; argv?: string[]; platform?: NodeJS.Platform; packaged?: boolean; configure?: (electron: FakeElectron) => void; startCore?: CoreStarter } = {},
+  ): {
     electron: FakeElectron;
     desktop: DesktopApp;
     dataDir: string;
@@ -33,7 +35,7 @@ describe('DesktopApp', () => {
     options.configure?.(electron);
     const desktop = new DesktopApp(electron, {
       paths,
-      startCore: startDesktopCore,
+      startCore: options.startCore ?? startDesktopCore,
       env: { MODELMETER_DATA_DIR: dataDir, MODELMETER_PORT: '0', ...options.env },
       platform: options.platform ?? 'linux',
       argv: options.argv ?? [],
@@ -107,6 +109,23 @@ describe('DesktopApp', () => {
     const progress = dashboard.webContents.sent.filter((message) => message.channel === EVENT_CHANNEL && (message.args[0] as { type: string }).type === 'export');
     expect(progress.at(-1)?.args[0]).toEqual({ type: 'export', progress: { requests: 2, total: 2, bytes: fs.statSync(file).size } });
     expect(await electron.ipcMain.invoke(channelOf('cancelExport'), undefined, sender)).toEqual({ ok: true, value: { cancelled: false } });
+  });
+
+  it('says so in a notification before a big ledger is upgraded, in the saved language, before any tray', async () => {
+    FakeNotification.shown = [];
+    const seen: { notices: number; trays: number }[] = [];
+    const { desktop, dataDir } = create({
+      startCore: async (options) => {
+        await options.beforeUpgrade?.({ from: 16, to: 17, bytes: 714_000_000 });
+        seen.push({ notices: FakeNotification.shown.length, trays: FakeTray.created.length });
+        return startDesktopCore(options);
+      },
+    });
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(path.join(dataDir, DESKTOP_SETTINGS_FILE), JSON.stringify({ language: 'zh-CN' }));
+    await desktop.run();
+    expect(seen).toEqual([{ notices: 1, trays: 0 }]);
+    expect(FakeNotification.shown[0]!.options.title).toBe('正在升级账本');
   });
 
   it('changes language from the tray menu, saves it and redraws the menu in it', async () => {

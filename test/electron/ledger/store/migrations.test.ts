@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../../../electron/ledger/store/database.js';
+import { openDatabase, pendingUpgrade } from '../../../../electron/ledger/store/database.js';
 import { Ledger } from '../../../../electron/ledger/store/ledger.js';
 import { MIGRATIONS, migrate, NewerSchemaError, SCHEMA_VERSION, type Migration } from '../../../../electron/ledger/store/migrations.js';
 
@@ -108,6 +108,37 @@ describe('a database from an earlier ModelMeter', () => {
     } finally {
       ledger.close();
     }
+  });
+});
+
+describe('the upgrade an open would run (told before it runs: seconds on a big ledger)', () => {
+  it('is named for a file at an earlier version, with its size, and read without writing', () => {
+    const file = path.join(dir, 'earlier.db');
+    const old = new BetterSqlite3(file);
+    old.pragma('journal_mode = WAL');
+    migrate(old, MIGRATIONS.slice(0, -1));
+    old.close();
+    const before = fs.readFileSync(file);
+    const filesBefore = fs.readdirSync(dir).sort();
+    expect(pendingUpgrade(file)).toEqual({ from: SCHEMA_VERSION - 1, to: SCHEMA_VERSION, bytes: before.length });
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+    expect(fs.readdirSync(dir).sort()).toEqual(filesBefore);
+    openDatabase(file).close();
+    expect(pendingUpgrade(file)).toBeNull();
+  });
+
+  it('is none for a missing file, a new one, or one from a newer ModelMeter (which the open refuses)', () => {
+    expect(pendingUpgrade(path.join(dir, 'missing.db'))).toBeNull();
+    expect(fs.existsSync(path.join(dir, 'missing.db'))).toBe(false);
+    const empty = path.join(dir, 'empty.db');
+    fs.writeFileSync(empty, '');
+    expect(pendingUpgrade(empty)).toBeNull();
+    const newer = path.join(dir, 'newer.db');
+    const db = new BetterSqlite3(newer);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(pendingUpgrade(newer)).toBeNull();
+    expect(() => openDatabase(newer)).toThrow(NewerSchemaError);
   });
 });
 
