@@ -83,7 +83,7 @@ describe.each(COLUMNS)('a $field already stored', ({ field, table }) => {
     expect(await h.service.ingestRequests(ids.map((id) => call(id, T0 + DAY)))).toEqual({ accepted: 0, duplicates: 2_500 });
   });
 
-  it('stays a duplicate while the ids held in memory outgrow their first table (a larger one added beside it)', async () => {
+  it('stays a duplicate while the ids held in memory outgrow their first table (folded into a larger one)', async () => {
     const ids = uuids(5_000, 21);
     for (let i = 0; i < ids.length; i += 500) {
       const result = await h.service.ingestRequests(ids.slice(i, i + 500).map((id, j) => call(id, T0 + (i + j) * 1000)));
