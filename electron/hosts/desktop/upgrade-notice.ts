@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Language } from '../../../shared/app.js';
 import type { SchemaUpgrade } from '../../ledger/store/database.js';
 import type { NotificationFactory, NotificationLike } from './electron-api.js';
@@ -37,6 +38,7 @@ export class UpgradeNotice {
     const s = TRAY_STRINGS[this.options.language()];
     this.shown = new Notification({ title: s.upgradeTitle, body: s.upgradeBody(Math.round(upgrade.bytes / 1_000_000)) });
     this.shown.show();
-    await (this.options.wait ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(UPGRADE_NOTICE_MS);
+    const wait = this.options.wait ?? ((ms: number) => sleep(ms));
+    await wait(UPGRADE_NOTICE_MS);
   }
 }
