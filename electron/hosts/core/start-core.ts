@@ -92,11 +92,14 @@ export class PortInUseError extends Error {
 export async function startCore(options: CoreOptions): Promise<RunningCore> {
   applyServerV8Flags();
   const file = path.join(options.dataDir, DATABASE_FILE);
-  const upgrade = options.beforeUpgrade ? pendingUpgrade(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}) : null;
-  if (upgrade) await options.beforeUpgrade!(upgrade);
+  const binding = options.nativeBinding ? { nativeBinding: options.nativeBinding } : {};
+  if (options.beforeUpgrade) {
+    const upgrade = pendingUpgrade(file, binding);
+    if (upgrade) await options.beforeUpgrade(upgrade);
+  }
   const ledger = Ledger.open(file, {
     durability: options.durability ?? 'full',
-    ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+    ...binding,
     ...(options.log ? { log: options.log } : {}),
   });
   let service: LedgerService;
@@ -107,7 +110,7 @@ export async function startCore(options: CoreOptions): Promise<RunningCore> {
       forwardToken: FileForwardTokenVault.inFolder(options.dataDir),
       reads: options.reads ?? (compiledReadWorker() ? 'worker' : 'inline'),
       writes: options.writes ?? (compiledWriteWorker() ? 'worker' : 'inline'),
-      ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+      ...binding,
       ...(options.log ? { log: options.log } : {}),
     });
   } catch (error) {
